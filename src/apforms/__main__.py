@@ -1,0 +1,3 @@
+from apforms.cli import main
+
+main()

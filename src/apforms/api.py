@@ -1,0 +1,65 @@
+"""One function per user verb. Returns results; never prints, never exits."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apforms import files, records
+from apforms.definitions import Definition, data_dir, document_ids, load_definition
+from apforms.errors import RecordError
+from apforms.jsonschema import json_schema as _json_schema
+from apforms.records import Record, ValidationResult
+
+
+def documents() -> list[Definition]:
+    """Every document apforms knows, in id order."""
+    return [load_definition(i) for i in document_ids()]
+
+
+def example(doc_id: str) -> dict[str, Any]:
+    """The complete fictional example record of a document, as a record file."""
+    definition = load_definition(doc_id)
+    path = data_dir("schemas") / "examples" / f"{definition.id}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def json_schema(doc_id: str) -> dict[str, Any]:
+    return _json_schema(load_definition(doc_id))
+
+
+def read_record(source: str | os.PathLike[str], text: str | bytes | None = None) -> Record:
+    """Read a record file (or ``text`` already read from ``source``, e.g. standard input)."""
+    if text is None:
+        try:
+            text = Path(source).read_bytes()
+        except OSError as exc:
+            raise RecordError(f"cannot read {source}: {exc.strerror or exc}") from None
+    return records.parse_record(text, str(source))
+
+
+def validate(record: Record, partial: bool = False) -> ValidationResult:
+    """Every problem of a record at once, and its canonical data."""
+    return records.validate(record.definition, record.data, partial=partial)
+
+
+@dataclass
+class DemoResult:
+    """What ``apforms demo`` wrote, as (path, what it is) pairs."""
+
+    out_dir: Path
+    written: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def demo(out_dir: str | os.PathLike[str] = "output") -> DemoResult:
+    """Write every example record (and, as stages land, every output) under ``out_dir``."""
+    result = DemoResult(Path(out_dir))
+    for definition in documents():
+        record = example(definition.id)
+        path = result.out_dir / "examples" / f"{definition.id}.json"
+        files.write_text(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        result.written.append((path, f"example {definition.id} record"))
+    return result

@@ -1,0 +1,501 @@
+"""Records: a definition becomes a marshmallow schema; records are checked and made canonical.
+
+Every problem is collected at once and named by the form's printed label and the key path
+(``Pupil’s legal name in full (pupil.legal_name): Missing data``). The canonical form of a
+record (see ``docs/definitions.md``) is what every later stage reads and what ingest
+produces, so a round trip can compare whole records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError
+from marshmallow import fields as mf
+from marshmallow import validate as mv
+
+from apforms import codelists
+from apforms import definitions as d
+from apforms.definitions import Definition, Field, version_tuple
+from apforms.errors import RecordError
+
+MISSING = "Missing data"
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one field, for people (label) and machines (path)."""
+
+    path: str
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.path}): {self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "label": self.label, "message": self.message}
+
+
+@dataclass
+class ValidationResult:
+    """The canonical data (best effort when invalid), every problem, and required gaps."""
+
+    data: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    #: Required fields still empty; with ``partial=True`` these are warnings, not problems.
+    missing: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record file: the document's definition and its data."""
+
+    definition: Definition
+    data: dict[str, Any]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_file(self) -> dict[str, Any]:
+        return {
+            "document": self.definition.id,
+            "version": self.definition.version,
+            "data": self.data,
+            **self.extra,
+        }
+
+
+# --------------------------------------------------------------------------- record files
+
+
+def parse_record(text: str | bytes, source: str = "record") -> Record:
+    """Read a record file's JSON; a :class:`RecordError` if it is not a record we know."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecordError(f"{source}: not JSON ({exc})") from None
+    return record_from_obj(raw, source)
+
+
+def record_from_obj(raw: Any, source: str = "record") -> Record:
+    if not isinstance(raw, Mapping) or "document" not in raw or "data" not in raw:
+        raise RecordError(f'{source}: not a record (needs "document", "version" and "data")')
+    try:
+        definition = d.load_definition(str(raw["document"]))
+    except Exception as exc:  # DefinitionError: unknown document
+        raise RecordError(f"{source}: {exc}") from None
+    version = str(raw.get("version", definition.version))
+    try:
+        newer = version_tuple(version) > definition.version_tuple
+    except Exception:
+        raise RecordError(f"{source}: version {version!r} is not like '1.0'") from None
+    if newer:
+        raise RecordError(
+            f"{source}: {definition.id} version {version} is newer than this apforms knows "
+            f"({definition.version}); upgrade apforms"
+        )
+    if not isinstance(raw["data"], Mapping):
+        raise RecordError(f'{source}: "data" must be an object')
+    extra = {k: v for k, v in raw.items() if k not in ("document", "version", "data")}
+    return Record(definition, dict(raw["data"]), extra)
+
+
+# --------------------------------------------------------------------------- custom fields
+
+
+class _Text(mf.String):
+    """A string; surrounding white space is trimmed."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        s = super()._deserialize(value, attr, data, **kw)
+        return s.strip() if "\n" not in s else s.strip("\n ")
+
+
+class _Date(mf.Field):
+    """ISO ``YYYY-MM-DD`` or UK ``DD/MM/YYYY`` in; ISO string out."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        if isinstance(value, date):
+            return value.isoformat()
+        if not isinstance(value, str):
+            raise ValidationError("Not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+        v = value.strip()
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+            try:
+                return datetime.strptime(v, fmt).date().isoformat()
+            except ValueError:
+                continue
+        raise ValidationError(f"Not a date: {value!r} (use YYYY-MM-DD or DD/MM/YYYY)")
+
+
+class _Number(mf.Field):
+    """A number, also from text such as '12', '£1,250.50' or '95%'; JSON number out."""
+
+    def __init__(self, kind: str, lo: float | None, hi: float | None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.kind, self.lo, self.hi = kind, lo, hi
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValidationError("Not a number")
+        if isinstance(value, str):
+            text = value.strip().replace(",", "")
+            if self.kind == d.MONEY:
+                text = text.removeprefix("£").strip()
+            if self.kind == d.PERCENTAGE:
+                text = text.removesuffix("%").strip()
+        else:
+            text = str(value)
+        try:
+            num = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError(f"Not a number: {value!r}") from None
+        if not num.is_finite():
+            raise ValidationError("Not a number")
+        if self.kind == d.INTEGER and num != num.to_integral_value():
+            raise ValidationError("Not a whole number")
+        if self.kind == d.MONEY and num != num.quantize(Decimal("0.01")):
+            raise ValidationError("An amount in pounds has at most 2 decimal places")
+        lo = 0 if self.kind in (d.PERCENTAGE, d.MONEY) and self.lo is None else self.lo
+        hi = 100 if self.kind == d.PERCENTAGE and self.hi is None else self.hi
+        if lo is not None and num < Decimal(str(lo)):
+            raise ValidationError(f"Must be at least {lo}")
+        if hi is not None and num > Decimal(str(hi)):
+            raise ValidationError(f"Must be at most {hi}")
+        if num == num.to_integral_value():
+            return int(num)
+        return float(num)
+
+
+class _Checked(_Text):
+    """A string checked and tidied by a function that returns None when it is invalid."""
+
+    def __init__(self, kind: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.kind = kind
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+        s = super()._deserialize(value, attr, data, **kw)
+        if self.kind == d.UPN:
+            problem = codelists.upn_problem(s)
+            if problem:
+                raise ValidationError(f"{s!r} is {problem}")
+            return s.upper()
+        if self.kind == d.POSTCODE:
+            pc = codelists.normalise_postcode(s)
+            if pc is None:
+                raise ValidationError(f"{s!r} is not a UK postcode")
+            return pc
+        phone = codelists.normalise_phone(s)
+        if phone is None:
+            raise ValidationError(f"{s!r} is not a UK telephone number")
+        return phone
+
+
+class _Choice(mf.Field):
+    """One option; its value or (case-insensitively) its printed label is accepted."""
+
+    def __init__(self, options: tuple[d.Option, ...], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.by_key = {o.value.casefold(): o.value for o in options}
+        self.by_key.update({o.label.casefold(): o.value for o in options})
+        self.values = [o.value for o in options]
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        if isinstance(value, str) and value.strip().casefold() in self.by_key:
+            return self.by_key[value.strip().casefold()]
+        shown = ", ".join(self.values[:12]) + (" …" if len(self.values) > 12 else "")
+        raise ValidationError(f"{value!r} is not one of the options ({shown})")
+
+
+class _Bool(mf.Boolean):
+    truthy = mf.Boolean.truthy | {"Ja", "ticked", "x", "X", "☒", "✓", "✔"}
+    falsy = mf.Boolean.falsy | {"Off", "off", "☐"}
+
+    default_error_messages = {"invalid": "Not yes/no: {input!r}"}
+
+
+# --------------------------------------------------------------------------- schema building
+
+
+def _marshmallow_field(f: Field) -> mf.Field:
+    kw: dict[str, Any] = {
+        "required": f.required,
+        "allow_none": False,
+        "error_messages": {"required": MISSING, "null": MISSING},
+    }
+    t = f.type
+    if t in (d.TEXT, d.LONGTEXT):
+        v = mv.Length(max=f.max_length) if f.max_length else None
+        return _Text(validate=v, **kw)
+    if t == d.EMAIL:
+        return mf.Email(error_messages={**kw.pop("error_messages"), "invalid": "Not an email address"}, **kw)
+    if t in (d.UPN, d.POSTCODE, d.PHONE):
+        return _Checked(t, **kw)
+    if t == d.DATE:
+        return _Date(**kw)
+    if t in (d.INTEGER, d.DECIMAL, d.MONEY, d.PERCENTAGE):
+        return _Number(t, f.min, f.max, **kw)
+    if t in (d.YESNO, d.TICK):
+        return _Bool(**kw)
+    if t in d.SINGLE_CHOICE_TYPES:
+        return _Choice(f.options, **kw)
+    if t == d.MULTICHOICE:
+        return mf.List(_Choice(f.options), **kw)
+    if t == d.LIST:
+        return mf.List(_Text(), **kw)
+    if t in (d.GROUP, d.SIGNATURE):
+        return mf.Nested(_schema_for(f), **kw)
+    if t == d.TABLE:
+        return mf.List(mf.Nested(_schema_for(f)), **kw)
+    raise AssertionError(f"no marshmallow field for type {t}")  # definitions checked types
+
+
+@cache
+def _schema_for(container: Field) -> type[Schema]:
+    fields = {c.key: _marshmallow_field(c) for c in container.fields}
+    cls = Schema.from_dict(fields, name=f"S_{container.path.replace('.', '_')}")
+    cls.Meta.unknown = RAISE
+    return cls
+
+
+@cache
+def schema_for(definition: Definition) -> Schema:
+    """The marshmallow schema of a definition's ``data`` (built once per definition)."""
+    fields = {s.key: _marshmallow_field(s) for s in definition.sections}
+    cls = Schema.from_dict(fields, name=f"Record_{definition.id.replace('-', '_')}")
+    return cls(unknown=RAISE)
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def validate_data(definition: Definition, data: Mapping[str, Any], partial: bool = False) -> ValidationResult:
+    """Check ``data`` against ``definition``; every problem at once, canonical data back.
+
+    With ``partial`` (pre-filling a form), required fields may be empty: they are listed in
+    ``missing`` instead of ``problems``.
+    """
+    cleaned = _prune(data)
+    if not isinstance(cleaned, dict):
+        cleaned = {}
+    _fill_groups(definition.sections, cleaned)
+    schema = schema_for(definition)
+    try:
+        loaded = schema.load(cleaned, partial=True)
+        messages: Any = {}
+    except ValidationError as exc:
+        loaded = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+        messages = exc.messages
+    problems = _flatten(definition.sections, messages, "", "")
+    problems += _too_many_rows(definition.sections, cleaned, "", "")
+    missing = list(_missing_required(definition.sections, cleaned, "", ""))
+    canonical = _canonical(definition.sections, loaded)
+    problems = _merge(problems, [] if partial else missing)
+    return ValidationResult(canonical, problems, missing)
+
+
+def validate(definition: Definition, data: Mapping[str, Any], partial: bool = False) -> ValidationResult:
+    """Alias of :func:`validate_data` (the facade's name)."""
+    return validate_data(definition, data, partial)
+
+
+def _merge(problems: list[Problem], missing: list[Problem]) -> list[Problem]:
+    seen = {p.path for p in problems}
+    merged = problems + [m for m in missing if m.path not in seen]
+    return sorted(merged, key=lambda p: _path_order(p.path))
+
+
+def _path_order(path: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", path) if p)
+
+
+def _prune(value: Any) -> Any:
+    """Drop None, empty and white-space strings, empty lists; recurse into mappings and lists."""
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            pv = _prune(v)
+            if pv is not None:
+                out[k] = pv
+        return out
+    if isinstance(value, list):
+        items = [_prune(v) for v in value]
+        items = [v for v in items if v is not None and v != {}]
+        return items or None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _fill_groups(fields: tuple[Field, ...], data: dict[str, Any]) -> None:
+    """Make every group present (so required fields inside absent groups are reported)."""
+    for f in fields:
+        if f.type in (d.GROUP, d.SIGNATURE):
+            sub = data.get(f.key)
+            if sub is None:
+                sub = data[f.key] = {}
+            if isinstance(sub, dict):
+                _fill_groups(f.fields, sub)
+        elif f.type == d.TABLE and isinstance(data.get(f.key), list):
+            for row in data[f.key]:
+                if isinstance(row, dict):
+                    _fill_groups(f.fields, row)
+
+
+def _missing_required(fields: tuple[Field, ...], data: Any, path: str, label: str) -> Iterator[Problem]:
+    if not isinstance(data, Mapping):
+        return
+    for f in fields:
+        p = f"{path}.{f.key}" if path else f.key
+        lab = _join_label(label, f.label) if path else ""  # sections' titles are not repeated
+        value = data.get(f.key)
+        if f.required and value in (None, {}, []) and f.default is None:
+            yield Problem(p, lab, MISSING)
+        if f.type in (d.GROUP, d.SIGNATURE):
+            yield from _missing_required(f.fields, value, p, lab)
+        elif f.type == d.TABLE and isinstance(value, list):
+            for i, row in enumerate(value):
+                yield from _missing_required(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
+
+
+def _too_many_rows(fields: tuple[Field, ...], data: Any, path: str, label: str) -> list[Problem]:
+    """Tables and lists longer than the printed form has room for (marshmallow's Length
+    validator is skipped when a row is itself invalid, so rows are counted here)."""
+    out: list[Problem] = []
+    if not isinstance(data, Mapping):
+        return out
+    for f in fields:
+        p = f"{path}.{f.key}" if path else f.key
+        lab = _join_label(label, f.label) if path else ""
+        value = data.get(f.key)
+        if f.type in (d.TABLE, d.LIST) and isinstance(value, list):
+            if f.max_rows is not None and len(value) > f.max_rows:
+                out.append(Problem(p, lab, f"At most {f.max_rows} rows fit on the form"))
+            if f.type == d.TABLE:
+                for i, row in enumerate(value):
+                    out += _too_many_rows(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
+        elif f.type in (d.GROUP, d.SIGNATURE):
+            out += _too_many_rows(f.fields, value, p, lab)
+    return out
+
+
+def _join_label(outer: str, inner: str) -> str:
+    return inner if not outer else f"{outer} › {inner}"
+
+
+def _flatten(fields: tuple[Field, ...], messages: Any, path: str, label: str) -> list[Problem]:
+    """marshmallow's nested ``messages`` → Problems with printed labels and key paths."""
+    out: list[Problem] = []
+    if not isinstance(messages, Mapping):
+        return out
+    by_key = {f.key: f for f in fields}
+    for key, msg in messages.items():
+        if key == "_schema":  # the container itself is wrong (not an object)
+            out.extend(Problem(path or "data", label or path, _tidy(m)) for m in _as_list(msg))
+            continue
+        f = by_key.get(str(key))
+        p = f"{path}.{key}" if path else str(key)
+        if f is None:
+            out.append(Problem(p, str(key), "Not a field of this form"))
+            continue
+        if not path and isinstance(msg, Mapping):  # a section: its title is not repeated
+            out.extend(_flatten(f.fields, msg, p, "" if "_schema" not in msg else f.label))
+            continue
+        out.extend(_flatten_field(f, msg, p, _join_label(label, f.label)))
+    return out
+
+
+def _flatten_field(f: Field, msg: Any, path: str, label: str) -> list[Problem]:
+    if isinstance(msg, list):
+        return [Problem(path, label, _tidy(m)) for m in msg if isinstance(m, str)] + [
+            q for m in msg if isinstance(m, Mapping) for q in _flatten(f.fields, m, path, label)
+        ]
+    if not isinstance(msg, Mapping):
+        return [Problem(path, label, _tidy(str(msg)))]
+    if f.type in (d.GROUP, d.SIGNATURE):
+        return _flatten(f.fields, msg, path, label)
+    out: list[Problem] = []
+    for idx, sub in msg.items():
+        if isinstance(idx, int):
+            row_path, row_label = f"{path}[{idx}]", f"{label}, row {idx + 1}"
+            if f.type == d.TABLE:
+                out.extend(_flatten_row(f, sub, row_path, row_label))
+            else:
+                out.extend(Problem(row_path, row_label, _tidy(m)) for m in _as_list(sub))
+        else:
+            out.extend(Problem(path, label, _tidy(m)) for m in _as_list(sub))
+    return out
+
+
+def _flatten_row(f: Field, sub: Any, path: str, label: str) -> list[Problem]:
+    if isinstance(sub, Mapping):
+        return _flatten(f.fields, sub, path, label)
+    return [Problem(path, label, _tidy(m)) for m in _as_list(sub)]
+
+
+def _as_list(m: Any) -> list[str]:
+    return [str(x) for x in m] if isinstance(m, list) else [str(m)]
+
+
+def _tidy(message: str) -> str:
+    return {
+        "Not a valid list.": "Must be a list",
+        "Invalid input type.": "Must be a set of fields (an object)",
+        "Unknown field.": "Not a field of this form",
+        "Not a valid string.": "Must be text",
+    }.get(message, message.rstrip("."))
+
+
+# --------------------------------------------------------------------------- canonical form
+
+
+def _canonical(fields: tuple[Field, ...], data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields:
+        value = data.get(f.key) if isinstance(data, Mapping) else None
+        if f.type in (d.GROUP, d.SIGNATURE):
+            out[f.key] = _canonical(f.fields, value if isinstance(value, Mapping) else {})
+        elif f.type == d.TABLE:
+            if isinstance(value, list):
+                rows = [_canonical(f.fields, r) for r in value if isinstance(r, Mapping)]
+                rows = [r for r in rows if _has_content(r)]
+                if rows:
+                    out[f.key] = rows
+        elif f.type == d.TICK:
+            out[f.key] = bool(value)
+        elif value is None or value == [] or value == "":
+            if f.default is not None:
+                out[f.key] = f.default
+        else:
+            out[f.key] = value
+    return out
+
+
+def _has_content(row: Mapping[str, Any]) -> bool:
+    for v in row.values():
+        if isinstance(v, Mapping):
+            if _has_content(v):
+                return True
+        elif v not in (None, False, [], ""):
+            return True
+    return False
+
+
+def canonical(definition: Definition, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical form of data that is already valid (ticks set, empties dropped)."""
+    return validate_data(definition, data, partial=True).data

@@ -1,0 +1,34 @@
+"""Shared helpers: tiny inline definitions and the example records."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from apforms import api
+from apforms.definitions import Definition, document_ids, parse_definition
+
+
+def make_definition(text: str, file: str = "inline.yaml") -> Definition:
+    """A definition from inline YAML, as if it were schemas/inline.yaml."""
+    return parse_definition(yaml.safe_load(text), file)
+
+
+def example_data(doc: str) -> dict[str, Any]:
+    return copy.deepcopy(api.example(doc)["data"])
+
+
+def record_text(doc: str, data: dict[str, Any]) -> str:
+    return json.dumps({"document": doc, "version": api.example(doc)["version"], "data": data})
+
+
+ALL_DOCS = document_ids()
+
+
+@pytest.fixture(params=ALL_DOCS)
+def doc(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from apforms import api
+from apforms.cli import main
+
+from .conftest import ALL_DOCS, example_data, record_text
+
+
+def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_documents_lists_all_five() -> None:
+    result = run("documents")
+    assert result.exit_code == 0
+    ids = [line.split()[0] for line in result.output.splitlines()]
+    assert ids == sorted(ALL_DOCS)
+
+
+def test_example_pipes_into_validate(doc: str) -> None:
+    example = run("example", doc)
+    assert example.exit_code == 0
+    assert json.loads(example.output)["document"] == doc
+    result = run("validate", "-", input=example.output)
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output
+
+
+def test_validate_lists_problems_by_label_and_exits_1() -> None:
+    data = example_data("sla")
+    del data["provider"]["name"]
+    data["provision"]["pupils"] = "several"
+    result = run("validate", "-", input=record_text("sla", data))
+    assert result.exit_code == 1
+    assert "Name of provider (provider.name): Missing data" in result.output
+    assert "Number of pupils (provision.pupils): Not a number: 'several'" in result.output
+
+
+def test_validate_json_output() -> None:
+    data = example_data("sla")
+    data["school"]["postcode"] = "nowhere"
+    result = run("validate", "--json", "-", input=record_text("sla", data))
+    assert result.exit_code == 1
+    out = json.loads(result.output)
+    assert out["valid"] is False
+    assert out["problems"] == [
+        {
+            "path": "school.postcode",
+            "label": "Postcode",
+            "message": "'nowhere' is not a UK postcode",
+        }
+    ]
+
+
+def test_validate_partial() -> None:
+    text = record_text("sla", {"provider": {"name": "Peak Boxing Academy"}})
+    assert run("validate", "-", input=text).exit_code == 1
+    result = run("validate", "--partial", "-", input=text)
+    assert result.exit_code == 0
+    assert "3 required fields still empty" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("validate", "-"), "{not json", "not JSON"),
+        (
+            ("validate", "-"),
+            '{"document": "passport", "version": "1", "data": {}}',
+            "unknown document",
+        ),
+        (("validate", "/no/such/file.json"), None, "cannot read /no/such/file.json"),
+        (("example", "passport"), None, "Invalid value"),
+    ],
+)
+def test_cannot_run_exits_2_with_one_line(args: tuple[str, ...], stdin: str | None, message: str) -> None:
+    result = run(*args, input=stdin)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_schema_prints_definition_and_json_schema() -> None:
+    assert "Number of hours per week" in run("schema", "sla").output
+    js = json.loads(run("schema", "sla", "--json-schema").output)
+    assert js["$schema"].endswith("2020-12/schema")
+
+
+def test_upn_check_letter_through_the_command() -> None:
+    data = example_data("referral")
+    data["pupil"]["upn"] = "P207000016049"
+    assert run("validate", "-", input=record_text("referral", data)).exit_code == 0
+    data["pupil"]["upn"] = "Q207000016049"
+    result = run("validate", "-", input=record_text("referral", data))
+    assert result.exit_code == 1
+    assert "UPN (pupil.upn)" in result.output
+
+
+def test_demo_writes_every_example(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = run("demo", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    for doc in ALL_DOCS:
+        written = json.loads((tmp_path / "examples" / f"{doc}.json").read_text(encoding="utf-8"))
+        assert written == api.example(doc)

@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from apforms import records
+from apforms.definitions import load_definition
+from apforms.errors import RecordError
+
+from .conftest import example_data, make_definition, record_text
+
+TINY = make_definition(
+    """
+id: tiny
+title: Tiny
+version: "1.0"
+sections:
+  - key: pupil
+    label: Pupil’s details
+    fields:
+      - {key: legal_name, label: Pupil’s legal name in full, type: text, required: true}
+      - {key: upn, label: UPN, type: upn}
+      - {key: dob, label: Date of birth, type: date}
+      - {key: sex, label: Gender, type: choice, codelist: sex}
+      - {key: fee, label: Fee, type: money}
+      - {key: attendance, label: Attendance, type: percentage}
+      - {key: postcode, label: Postcode, type: postcode}
+      - {key: phone, label: Contact number, type: phone}
+      - {key: lac, label: LAC, type: tick}
+      - {key: fsm, label: Free school meals, type: yesno}
+      - {key: needs, label: SEN type, type: multichoice, codelist: sen_type}
+      - key: agencies
+        label: Other agencies involved
+        type: table
+        max_rows: 2
+        columns:
+          - {key: name, label: Name of agency, required: true}
+          - {key: email, label: Email, type: email}
+"""
+)
+
+
+def check(data: dict, partial: bool = False) -> records.ValidationResult:
+    return records.validate(TINY, {"pupil": data}, partial=partial)
+
+
+def messages(result: records.ValidationResult) -> list[str]:
+    return [str(p) for p in result.problems]
+
+
+def test_example_records_are_valid_and_already_canonical(doc: str) -> None:
+    data = example_data(doc)
+    result = records.validate(load_definition(doc), data)
+    assert messages(result) == []
+    assert result.data == data
+
+
+def test_every_leaf_of_every_definition_is_filled_in_its_example(doc: str) -> None:
+    definition = load_definition(doc)
+    data = example_data(doc)
+
+    def has(fields, value, path=""):  # type: ignore[no-untyped-def]
+        for f in fields:
+            v = value.get(f.key) if isinstance(value, dict) else None
+            p = f"{path}.{f.key}" if path else f.key
+            if f.type == "table":
+                assert isinstance(v, list) and len(v) >= 2, f"{p}: fewer than 2 rows"
+                for row in v:
+                    has(f.fields, row, p + "[]")
+            elif f.fields:
+                has(f.fields, v, p)
+            else:
+                assert v not in (None, "", []), f"{p} is empty in the example"
+
+    has(definition.sections, data)
+
+
+def test_missing_required_field_is_named_by_label_and_path() -> None:
+    assert messages(check({})) == ["Pupil’s legal name in full (pupil.legal_name): Missing data"]
+
+
+def test_partial_allows_required_gaps_but_lists_them() -> None:
+    result = check({}, partial=True)
+    assert result.ok
+    assert [p.path for p in result.missing] == ["pupil.legal_name"]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    result = check(
+        {
+            "upn": "Q207000016049",
+            "dob": "31/02/2026",
+            "sex": "X",
+            "fee": "12.345",
+            "attendance": 120,
+            "postcode": "XX",
+            "phone": "12345",
+            "fsm": "perhaps",
+            "needs": ["ASD", "NOPE"],
+            "agencies": [{"email": "not-an-email"}, {"name": "EWS"}, {"name": "CAMHS"}],
+            "shoe_size": 5,
+        }
+    )
+    paths = [p.path for p in result.problems]
+    assert paths == [
+        "pupil.agencies",
+        "pupil.agencies[0].email",
+        "pupil.agencies[0].name",
+        "pupil.attendance",
+        "pupil.dob",
+        "pupil.fee",
+        "pupil.fsm",
+        "pupil.legal_name",
+        "pupil.needs[1]",
+        "pupil.phone",
+        "pupil.postcode",
+        "pupil.sex",
+        "pupil.shoe_size",
+        "pupil.upn",
+    ]
+    by_path = {p.path: str(p) for p in result.problems}
+    assert by_path["pupil.upn"].startswith("UPN (pupil.upn): 'Q207000016049' is not a valid UPN")
+    assert by_path["pupil.agencies[0].name"] == (
+        "Other agencies involved, row 1 › Name of agency (pupil.agencies[0].name): Missing data"
+    )
+    assert "At most 2 rows" in by_path["pupil.agencies"]
+
+
+@pytest.mark.parametrize("upn", ["P207000016049", "V831200024001", "U83120002401A", "b801200005001"])
+def test_valid_upns_are_accepted_and_upper_cased(upn: str) -> None:
+    result = check({"legal_name": "Zofia", "upn": upn})
+    assert result.ok, messages(result)
+    assert result.data["pupil"]["upn"] == upn.upper()
+
+
+def test_uk_dates_are_stored_iso_and_values_tidied() -> None:
+    result = check(
+        {
+            "legal_name": "  Ján Čonka ",
+            "dob": "07/03/2011",
+            "sex": "Female",
+            "fee": "£1,250.50",
+            "attendance": "87.5%",
+            "postcode": "de1  2aa",
+            "fsm": "Yes",
+            "needs": ["asd"],
+        }
+    )
+    assert result.ok, messages(result)
+    assert result.data == {
+        "pupil": {
+            "legal_name": "Ján Čonka",
+            "dob": "2011-03-07",
+            "sex": "F",
+            "fee": 1250.5,
+            "attendance": 87.5,
+            "postcode": "DE1 2AA",
+            "fsm": True,
+            "lac": False,
+            "needs": ["ASD"],
+        }
+    }
+
+
+def test_empty_values_are_dropped_and_defaults_applied() -> None:
+    sla = load_definition("sla")
+    data = records.validate(sla, {"provider": {"name": "", "email": None}}, partial=True).data
+    assert data["provider"] == {}
+    assert data["terms"]["school_obligations"][0] == "Provide a referral form for each pupil"
+
+
+def test_record_files_are_checked() -> None:
+    good = records.parse_record(record_text("sla", example_data("sla")))
+    assert good.definition.id == "sla"
+    for text, message in [
+        ("not json", "not JSON"),
+        ("[1, 2]", "not a record"),
+        (json.dumps({"document": "passport", "version": "1.0", "data": {}}), "unknown document"),
+        (json.dumps({"document": "sla", "version": "9.0", "data": {}}), "newer than this apforms"),
+        (json.dumps({"document": "sla", "version": "1.0", "data": []}), "must be an object"),
+    ]:
+        with pytest.raises(RecordError, match=message):
+            records.parse_record(text, "x.json")
