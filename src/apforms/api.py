@@ -10,7 +10,7 @@ from typing import Any
 
 from apforms import files, records
 from apforms.definitions import Definition, data_dir, document_ids, load_definition
-from apforms.errors import RecordError
+from apforms.errors import RecordError, RenderError
 from apforms.jsonschema import json_schema as _json_schema
 from apforms.records import Record, ValidationResult
 
@@ -44,6 +44,48 @@ def read_record(source: str | os.PathLike[str], text: str | bytes | None = None)
 def validate(record: Record, partial: bool = False) -> ValidationResult:
     """Every problem of a record at once, and its canonical data."""
     return records.validate(record.definition, record.data, partial=partial)
+
+
+FORMATS = ("docx", "pdf")
+
+
+@dataclass
+class RenderResult:
+    """A rendered document, or the problems that stopped it (then nothing was written)."""
+
+    path: Path | None
+    problems: list[records.Problem] = field(default_factory=list)
+    #: Required fields left empty: rendered blank for completion by hand.
+    missing: list[records.Problem] = field(default_factory=list)
+
+
+def render_bytes(definition: Definition, data: dict[str, Any], fmt: str, flatten: bool = False) -> bytes:
+    """The document in ``fmt`` for canonical ``data`` (already validated)."""
+    if fmt == "docx":
+        from apforms.render.docx import render_docx
+
+        return render_docx(definition, data)
+    if fmt == "pdf":
+        from apforms.render.pdf import render_pdf
+
+        return render_pdf(definition, data, flatten=flatten)
+    raise RenderError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def render(record: Record, fmt: str, out: str | os.PathLike[str], flatten: bool = False) -> RenderResult:
+    """Render a (possibly partial) record. Invalid values stop it; empty fields stay blank."""
+    result = records.validate(record.definition, record.data, partial=True)
+    if not result.ok:
+        return RenderResult(None, result.problems, result.missing)
+    content = render_bytes(record.definition, result.data, fmt, flatten)
+    return RenderResult(files.write_bytes(out, content), [], result.missing)
+
+
+def blank(doc_id: str, fmt: str, out: str | os.PathLike[str]) -> Path:
+    """The empty form: every label, empty tick boxes, blank rows in each table."""
+    definition = load_definition(doc_id)
+    data = records.validate(definition, {}, partial=True).data
+    return files.write_bytes(out, render_bytes(definition, data, fmt))
 
 
 @dataclass

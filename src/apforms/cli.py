@@ -108,6 +108,36 @@ def validate(record: str, partial: bool, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("record", metavar="RECORD|-")
+@click.option("-f", "--format", "fmt", type=click.Choice(api.FORMATS), default="docx", show_default=True)
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--flatten", is_flag=True, help="PDF only: a final copy whose fields cannot be edited.")
+def render(record: str, fmt: str, out: str, flatten: bool) -> None:
+    """Render a record as the council's form; empty fields are left blank to fill by hand."""
+    rec = _read_record(record)
+    result = api.render(rec, fmt, out, flatten=flatten)
+    if result.problems:
+        click.echo(f"{record}: not rendered, {len(result.problems)} problem(s):", err=True)
+        for p in result.problems:
+            click.echo(f"  {p}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    if result.missing:
+        click.echo(f"warning: {len(result.missing)} required field(s) left blank:", err=True)
+        for p in result.missing:
+            click.echo(f"  {p.label} ({p.path})", err=True)
+    click.echo(f"wrote {result.path}")
+
+
+@main.command()
+@click.argument("doc", type=_doc_choice())
+@click.option("-f", "--format", "fmt", type=click.Choice(api.FORMATS), default="docx", show_default=True)
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+def blank(doc: str, fmt: str, out: str) -> None:
+    """Write the empty DOC form, to fill in by hand."""
+    click.echo(f"wrote {api.blank(doc, fmt, out)}")
+
+
+@main.command()
 @click.option("-o", "--out", "out_dir", default="output", show_default=True, help="Folder to write to.")
 def demo(out_dir: str) -> None:
     """Write every example record and output into a folder (default output/)."""

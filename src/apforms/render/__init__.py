@@ -1,0 +1,1 @@
+"""Rendering records as documents: Word (docx.py) and fillable PDF (pdf.py)."""
