@@ -136,3 +136,12 @@ def test_types_are_all_supported_somewhere() -> None:
         d.TABLE,
         d.SIGNATURE,
     }
+
+
+def test_sensitive_and_addition_pass_from_groups_to_their_fields() -> None:
+    defn = make_definition(
+        GOOD.replace("    label: Pupil\n", "    label: Pupil\n    sensitive: true\n    addition: true\n")
+    )
+    assert defn.field_at("pupil.grades[].subject").sensitive
+    assert defn.field_at("pupil.name").addition
+    assert not load_definition("sla").field_at("provider.name").sensitive
