@@ -271,7 +271,15 @@ def _check_unique(fields: tuple[Field, ...], file: str, where: str) -> None:
         seen.add(f.key)
 
 
-def _parse_field(raw: Any, file: str, where: str, parent_path: str, default_type: str = TEXT) -> Field:
+def _parse_field(
+    raw: Any,
+    file: str,
+    where: str,
+    parent_path: str,
+    default_type: str = TEXT,
+    inherited: frozenset[str] = frozenset(),
+) -> Field:
+    """One field; ``inherited`` carries ``sensitive``/``addition`` down from its containers."""
     if not isinstance(raw, Mapping):
         raise DefinitionError(f"{file}: {where}: a field is a mapping with key, label and type")
     unknown = set(raw) - _FIELD_KEYS
@@ -289,6 +297,7 @@ def _parse_field(raw: Any, file: str, where: str, parent_path: str, default_type
         raise DefinitionError(f"{file}: {where}: a label is needed (as printed on the form)")
     path = f"{parent_path}.{key}" if parent_path else key
     child_path = f"{path}[]" if ftype == TABLE else path
+    flags = inherited | {k for k in ("sensitive", "addition") if raw.get(k)}
 
     children: tuple[Field, ...] = ()
     if ftype == SIGNATURE:
@@ -299,7 +308,8 @@ def _parse_field(raw: Any, file: str, where: str, parent_path: str, default_type
         if not isinstance(raw_children, list) or not raw_children:
             raise DefinitionError(f"{file}: {where}: a {ftype} needs a non-empty list of {name}")
         children = tuple(
-            _parse_field(c, file, f"{where}.{name}[{i}]", child_path) for i, c in enumerate(raw_children)
+            _parse_field(c, file, f"{where}.{name}[{i}]", child_path, inherited=flags)
+            for i, c in enumerate(raw_children)
         )
         _check_unique(children, file, f"{where}.{name}")
     elif "fields" in raw or "columns" in raw:
@@ -317,7 +327,7 @@ def _parse_field(raw: Any, file: str, where: str, parent_path: str, default_type
         required=bool(raw.get("required", False)),
         help=raw.get("help"),
         text=raw.get("text"),
-        sensitive=bool(raw.get("sensitive", False)),
+        sensitive="sensitive" in flags,
         options=options,
         codelist=codelist,
         fields=children,
@@ -328,7 +338,7 @@ def _parse_field(raw: Any, file: str, where: str, parent_path: str, default_type
         max=raw.get("max"),
         max_length=raw.get("max_length"),
         lines=int(raw.get("lines", 4 if ftype == LONGTEXT else 1)),
-        addition=bool(raw.get("addition", False)),
+        addition="addition" in flags,
     )
 
 
