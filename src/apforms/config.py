@@ -1,0 +1,75 @@
+"""Local expectations and legal thresholds, from ``schemas/config/derby.yaml`` or a user file.
+
+Never constants in code: councils differ, and the 2026 Act will change the registration test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from apforms.definitions import data_dir, read_yaml
+from apforms.errors import DefinitionError
+
+ENV_VAR = "APFORMS_CONFIG"
+
+
+@dataclass(frozen=True)
+class RegistrationThresholds:
+    full_time_hours_over: float = 18
+    pupils_at_least: int = 5
+    single_pupil_triggers: tuple[str, ...] = ("looked_after", "ehcp")
+
+
+@dataclass(frozen=True)
+class Config:
+    council: str
+    registration: RegistrationThresholds
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, *keys: str) -> Any:
+        """A value by its keys (``config.get("reviews", "max_weeks_between_reviews")``)."""
+        node: Any = self.raw
+        for k in keys:
+            if not isinstance(node, Mapping) or k not in node:
+                raise DefinitionError(f"configuration has no {'.'.join(keys)}")
+            node = node[k]
+        return node
+
+
+def default_config_path() -> Path:
+    return data_dir("schemas") / "config" / "derby.yaml"
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """The configuration at ``path``, else ``$APFORMS_CONFIG``, else Derby's defaults."""
+    chosen = path or os.environ.get(ENV_VAR) or default_config_path()
+    return _load(str(chosen))
+
+
+@cache
+def _load(path: str) -> Config:
+    raw = read_yaml(Path(path))
+    if not isinstance(raw, Mapping):
+        raise DefinitionError(f"{path}: configuration must be a mapping")
+    reg = raw.get("registration") or {}
+    triggers = reg.get("single_pupil_triggers", ["looked_after", "ehcp"])
+    unknown = set(triggers) - {"looked_after", "ehcp", "sen"}
+    if unknown:
+        raise DefinitionError(
+            f"{path}: registration.single_pupil_triggers: unknown {', '.join(sorted(unknown))} "
+            "(use looked_after, ehcp, sen)"
+        )
+    try:
+        thresholds = RegistrationThresholds(
+            full_time_hours_over=float(reg.get("full_time_hours_over", 18)),
+            pupils_at_least=int(reg.get("pupils_at_least", 5)),
+            single_pupil_triggers=tuple(triggers),
+        )
+    except (TypeError, ValueError) as exc:
+        raise DefinitionError(f"{path}: registration: {exc}") from None
+    return Config(str(raw.get("council", "")), thresholds, raw)
