@@ -71,6 +71,7 @@ def test_thresholds_come_from_configuration(tmp_path) -> None:  # type: ignore[n
     cfg = load_config(path)
     assert cfg.registration.pupils_at_least == 3
     assert registration_flags(pupils(3, 16), {}, cfg.registration)
-    path.write_text("registration: {single_pupil_triggers: [left_handed]}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("registration: {single_pupil_triggers: [left_handed]}\n")
     with pytest.raises(DefinitionError, match="left_handed"):
-        load_config(path)
+        load_config(bad)
