@@ -94,6 +94,8 @@ class DemoResult:
 
     out_dir: Path
     written: list[tuple[Path, str]] = field(default_factory=list)
+    #: Findings worth showing (a withheld SLA, check results), one line each.
+    notes: list[str] = field(default_factory=list)
 
 
 def demo(out_dir: str | os.PathLike[str] = "output") -> DemoResult:
@@ -104,4 +106,23 @@ def demo(out_dir: str | os.PathLike[str] = "output") -> DemoResult:
         path = result.out_dir / "examples" / f"{definition.id}.json"
         files.write_text(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         result.written.append((path, f"example {definition.id} record"))
+    _demo_bulk(result)
     return result
+
+
+def _demo_bulk(result: DemoResult) -> None:
+    """A small bulk SLA run on the built-in placements; one provider is flagged and withheld."""
+    from apforms import bulk
+    from apforms.config import load_config
+
+    inputs = bulk.example_inputs()
+    run = bulk.bulk_sla(
+        inputs["placements"], inputs["providers"], inputs["schools"],
+        result.out_dir / "bulk", load_config().registration, jobs=1,
+    )  # fmt: skip
+    for r in run.results:
+        for name, _ in r.files.values():
+            result.written.append((run.out_dir / name, f"bulk SLA, {r.pair.names[0]} – {r.pair.names[1]}"))
+        if r.error:
+            result.notes.append(f"bulk: {r.status} {r.pair.names[0]} – {r.pair.names[1]}: {r.error}")
+    result.written.append((run.manifest[0], "bulk SLA manifest"))

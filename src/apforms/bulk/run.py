@@ -1,0 +1,192 @@
+"""Writing a bulk SLA run: documents in parallel, atomically, deterministically; a manifest.
+
+Every file is rendered in memory and renamed into place whole, so the output folder never
+holds a half-written document. A file whose bytes would not change is left alone, so a
+rerun on the same input rewrites nothing and reports every pair "unchanged".
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apforms import files
+from apforms.bulk.inputs import RowProblem
+from apforms.bulk.sla import Pair, Plan
+from apforms.definitions import load_definition
+
+WRITTEN, UNCHANGED, WITHHELD, FAILED = "written", "unchanged", "withheld", "failed"
+
+
+@dataclass
+class PairResult:
+    """What became of one pair: its files (format → name, SHA-256) and status."""
+
+    pair: Pair
+    status: str
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass
+class BulkResult:
+    out_dir: Path
+    results: list[PairResult]
+    problems: list[RowProblem]
+    warnings: list[RowProblem]
+    manifest: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """False when a row was skipped, an SLA withheld or a document failed."""
+        return not self.problems and all(r.status in (WRITTEN, UNCHANGED) for r in self.results)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def run_slas(
+    plan: Plan,
+    out_dir: str | os.PathLike[str],
+    formats: tuple[str, ...] = ("docx", "pdf"),
+    jobs: int | None = None,
+    allow_unregistered: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> BulkResult:
+    """Render every pair of the plan into ``out_dir`` and write the manifest."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_parts(out)
+    todo, results = [], []
+    for pair in plan.pairs:
+        if pair.problems:
+            results.append(PairResult(pair, FAILED, error="; ".join(pair.problems)))
+        elif pair.flag and not allow_unregistered:
+            results.append(PairResult(pair, WITHHELD, error=pair.flag.summary()))
+        else:
+            todo.append(pair)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    tasks = [(str(out), p.stem, p.data, formats) for p in todo]
+    if jobs == 1 or len(tasks) < 2:
+        outcomes = map(_render_pair, tasks)
+        results += _collect(todo, outcomes, progress)
+    else:
+        chunk = max(1, len(tasks) // (jobs * 8))
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results += _collect(todo, pool.map(_render_pair, tasks, chunksize=chunk), progress)
+    results.sort(key=lambda r: r.pair.stem)
+    result = BulkResult(out, results, plan.problems, plan.warnings)
+    result.manifest = _write_manifest(out, result, plan)
+    return result
+
+
+def _collect(todo: list[Pair], outcomes: Any, progress: Callable[[int], None] | None) -> list[PairResult]:
+    out = []
+    for pair, (status, written, error) in zip(todo, outcomes, strict=True):
+        out.append(PairResult(pair, status, written, error))
+        if progress:
+            progress(1)
+    return out
+
+
+def _render_pair(task: tuple[str, str, dict[str, Any], tuple[str, ...]]) -> tuple[str, dict[str, Any], str]:
+    """Render one pair's documents (in a worker process); write only what changed."""
+    from apforms.api import render_bytes
+    from apforms.errors import ApformsError
+
+    out_dir, stem, data, formats = task
+    definition = load_definition("sla")
+    written: dict[str, tuple[str, str]] = {}
+    changed = False
+    try:
+        for fmt in formats:
+            content = render_bytes(definition, data, fmt)
+            digest = hashlib.sha256(content).hexdigest()
+            path = Path(out_dir) / f"{stem}.{fmt}"
+            if not _same_file(path, digest):
+                files.write_bytes(path, content)
+                changed = True
+            written[fmt] = (path.name, digest)
+    except ApformsError as exc:
+        return FAILED, written, str(exc)
+    return (WRITTEN if changed else UNCHANGED), written, ""
+
+
+def _same_file(path: Path, digest: str) -> bool:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    except OSError:
+        return False
+
+
+def _remove_stale_parts(out: Path) -> None:
+    """Temporary files left by a run that was killed (see files.atomic_writer)."""
+    for stale in out.glob(".*.part"):
+        stale.unlink(missing_ok=True)
+
+
+MANIFEST_COLUMNS = [
+    "school", "provider", "status", "pupils", "hours_per_week", "total_cost",
+    "docx", "docx_sha256", "pdf", "pdf_sha256", "flags",
+]  # fmt: skip
+
+
+def _manifest_rows(result: BulkResult) -> list[dict[str, Any]]:
+    rows = []
+    for r in result.results:
+        prov = r.pair.data.get("provision", {})
+        row: dict[str, Any] = {
+            "school": r.pair.names[0],
+            "provider": r.pair.names[1],
+            # The manifest describes the folder, not the run: written or unchanged, it is there.
+            "status": "produced" if r.status in (WRITTEN, UNCHANGED) else r.status,
+            "pupils": prov.get("pupils", len(r.pair.placements)),
+            "hours_per_week": prov.get("hours_per_week", ""),
+            "total_cost": prov.get("total_cost", ""),
+            "flags": r.pair.flag.reasons if r.pair.flag else [],
+        }
+        for fmt in ("docx", "pdf"):
+            name, digest = r.files.get(fmt, ("", ""))
+            row[fmt], row[f"{fmt}_sha256"] = name, digest
+        if r.error:
+            row["error"] = r.error
+        rows.append(row)
+    return rows
+
+
+def _write_manifest(out: Path, result: BulkResult, plan: Plan) -> list[Path]:
+    rows = _manifest_rows(result)
+    doc = {
+        "document": "sla",
+        "version": load_definition("sla").version,
+        "pairs": rows,
+        "registration_flags": {
+            name: {
+                "full_time_pupils": f.full_time_pupils,
+                "looked_after": f.looked_after,
+                "ehcp": f.ehcp,
+                "sen": f.sen,
+                "reasons": f.reasons,
+            }
+            for name, f in sorted(plan.flags.items())
+        },
+        "skipped_rows": [vars(p) for p in result.problems],
+        "warnings": [vars(w) for w in result.warnings],
+    }
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=MANIFEST_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "flags": "; ".join(row["flags"])})
+    return [
+        files.write_text(out / "manifest.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n"),
+        files.write_text(out / "manifest.csv", buf.getvalue()),
+    ]

@@ -1,0 +1,292 @@
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from apforms.bulk import example_inputs, plan_slas, safe_name
+from apforms.cli import main
+from apforms.config import load_config
+
+EX = example_inputs()
+HEADER = (EX["placements"].read_text(encoding="utf-8").splitlines()[0]).split(",")
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args))
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def example_rows(kind: str) -> list[list[str]]:
+    with EX[kind].open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def bulk(tmp_path: Path, placements: Path | None = None, *extra: str, fmt: str = "docx", **files: Path):  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    return run(
+        "bulk", "sla",
+        "--placements", str(placements or EX["placements"]),
+        "--providers", str(files.get("providers", EX["providers"])),
+        "--schools", str(files.get("schools", EX["schools"])),
+        "-o", str(out), "-f", fmt, "--jobs", "1", *extra,
+    ), out  # fmt: skip
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_grouping_arithmetic_on_the_example() -> None:
+    plan = plan_slas(EX["placements"], EX["providers"], EX["schools"], load_config().registration)
+    assert plan.problems == []
+    pairs = {p.stem: p.data["provision"] for p in plan.pairs}
+    assert sorted(pairs) == [
+        "normanton-park-school__derwent-vocational-centre",
+        "normanton-park-school__peak-boxing-academy",
+        "normanton-park-school__riverside-farm-learning-cic",
+        "sinfin-moor-academy__peak-boxing-academy",
+        "sinfin-moor-academy__riverside-farm-learning-cic",
+    ]
+    farm = pairs["sinfin-moor-academy__riverside-farm-learning-cic"]
+    # Two pupils, 10 h each, 28 sessions each at £45.50: 56 × 45.50 = £2,548.00.
+    assert farm["pupils"] == 2
+    assert farm["hours_per_week"] == 20
+    assert farm["dates"] == {"start": "2026-09-07", "end": "2026-12-18"}
+    assert farm["costings"] == [
+        {"item": "2 pupil(s) at £45.50 a session", "sessions": 56, "rate": 45.5, "amount": 2548}
+    ]
+    assert farm["total_cost"] == 2548
+    assert "Pupil 2: Thu am, Thu pm (10 h a week" in farm["days_sessions"]
+
+
+def test_sla_carries_counts_not_pupils() -> None:
+    plan = plan_slas(EX["placements"], EX["providers"], EX["schools"], load_config().registration)
+    text = json.dumps([p.data for p in plan.pairs])
+    for row in example_rows("placements")[1:]:
+        assert row[0] not in text  # no UPN reaches an SLA
+
+
+def test_mixed_rates_and_dates_are_totalled(tmp_path: Path) -> None:
+    rows = [HEADER] + [
+        ["V831200024001", "Sinfin Moor Academy", "Peak Boxing Academy", "01/09/2026", "30/10/2026",
+         "5", "Fri am", "8", "38.00", "No", "No", "No"],
+        ["L831200031002", "Sinfin Moor Academy", "Peak Boxing Academy", "2026-09-14", "2026-12-18",
+         "7.5", "Tue am, Wed pm", "26", "41.25", "No", "No", "No"],
+        ["A831200031003", "Sinfin Moor Academy", "Peak Boxing Academy", "07/09/2026", "2026-11-20",
+         "2.5", "Mon pm", "10", "38", "No", "No", "No"],
+    ]  # fmt: skip
+    plan = plan_slas(
+        write_csv(tmp_path / "p.csv", rows), EX["providers"], EX["schools"], load_config().registration
+    )
+    (pair,) = plan.pairs
+    prov = pair.data["provision"]
+    assert prov["dates"] == {"start": "2026-09-01", "end": "2026-12-18"}
+    assert prov["hours_per_week"] == 15
+    assert prov["costings"] == [
+        {"item": "2 pupil(s) at £38.00 a session", "sessions": 18, "rate": 38, "amount": 684},
+        {"item": "1 pupil(s) at £41.25 a session", "sessions": 26, "rate": 41.25, "amount": 1072.5},
+    ]
+    assert prov["total_cost"] == 1756.5
+
+
+def test_flagged_provider_is_withheld_unless_allowed(tmp_path: Path) -> None:
+    result, out = bulk(tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "withheld: Normanton Park School – Peak Boxing Academy" in result.output
+    assert "1 full-time pupil(s) looked after (more than 18 hours a week)" in result.output
+    m = manifest(out)
+    status = {(p["school"], p["provider"]): p["status"] for p in m["pairs"]}
+    assert status[("Normanton Park School", "Peak Boxing Academy")] == "withheld"
+    assert status[("Sinfin Moor Academy", "Peak Boxing Academy")] == "withheld"
+    assert m["registration_flags"]["Peak Boxing Academy"]["looked_after"] == 1
+    assert not (out / "normanton-park-school__peak-boxing-academy.docx").exists()
+    assert (out / "sinfin-moor-academy__riverside-farm-learning-cic.docx").is_file()
+
+    allowed, out2 = bulk(tmp_path / "b", None, "--allow-unregistered")
+    assert allowed.exit_code == 0, allowed.output
+    assert "flagged (produced with --allow-unregistered): Peak Boxing Academy" in allowed.output
+    assert (out2 / "normanton-park-school__peak-boxing-academy.docx").is_file()
+
+
+def test_five_full_time_pupils_across_two_schools_are_flagged(tmp_path: Path) -> None:
+    upns = ["V831200024001", "L831200031002", "A831200031003", "P831200031004", "D831200031005"]
+    rows = [HEADER] + [
+        [u, ["Sinfin Moor Academy", "Normanton Park School"][i % 2], "Riverside Farm Learning CIC",
+         "07/09/2026", "18/12/2026", "19", "Mon–Thu", "60", "40", "No", "No", "No"]
+        for i, u in enumerate(upns)
+    ]  # fmt: skip
+    plan = plan_slas(
+        write_csv(tmp_path / "p.csv", rows), EX["providers"], EX["schools"], load_config().registration
+    )
+    assert plan.flags["Riverside Farm Learning CIC"].full_time_pupils == 5
+    plan4 = plan_slas(
+        write_csv(tmp_path / "p4.csv", rows[:5]), EX["providers"], EX["schools"], load_config().registration
+    )
+    assert plan4.flags == {}
+
+
+BAD_ROWS = [
+    ("unknown provider", 2, "Nowhere Ltd", "Provider", "unknown provider 'Nowhere Ltd'"),
+    ("unknown school", 1, "Hogwarts", "School", "unknown school 'Hogwarts'"),
+    ("impossible date", 3, "31/02/2026", "Start date", "Not a date: '31/02/2026'"),
+    ("end before start", 4, "01/09/2026", "End date", "ends (01/09/2026) before it starts (07/09/2026)"),
+    ("negative hours", 5, "-3", "Hours per week", "Must be at least 0.5"),
+    ("absurd hours", 5, "168", "Hours per week", "Must be at most 32.5"),
+    ("bad UPN", 0, "Q207000016049", "UPN", "not a valid UPN"),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "col", "value", "column", "message"), BAD_ROWS, ids=[b[0] for b in BAD_ROWS]
+)
+def test_each_bad_row_is_reported_and_the_rest_produced(
+    tmp_path: Path, what: str, col: int, value: str, column: str, message: str
+) -> None:
+    rows = example_rows("placements")
+    rows[1][col] = value  # row 2 of the file: Sinfin Moor / Riverside Farm pupil 1
+    result, out = bulk(tmp_path, write_csv(tmp_path / "placements.csv", rows), "--allow-unregistered")
+    assert result.exit_code == 1
+    assert f"skipped: placements.csv, row 2, column {column!r}: " in result.output
+    assert message in result.output
+    m = manifest(out)
+    assert [(p["file"], p["row"], p["column"]) for p in m["skipped_rows"]] == [("placements.csv", 2, column)]
+    assert len([p for p in m["pairs"] if p["status"] == "produced"]) >= 4
+
+
+def test_duplicate_pupil_at_a_provider_reports_both_rows(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows.append(list(rows[1]))
+    result, out = bulk(tmp_path, write_csv(tmp_path / "placements.csv", rows), "--allow-unregistered")
+    assert result.exit_code == 1
+    skipped = [(p["row"], p["column"]) for p in manifest(out)["skipped_rows"]]
+    assert skipped == [(2, "UPN"), (8, "UPN")]
+    assert "the same pupil is placed at this provider again in row 8" in result.output
+
+
+def test_missing_required_column_skips_the_file_but_says_which(tmp_path: Path) -> None:
+    rows = [r[:5] + r[6:] for r in example_rows("placements")]  # no "Hours per week"
+    result, _ = bulk(tmp_path, write_csv(tmp_path / "placements.csv", rows))
+    assert result.exit_code == 1
+    assert "placements.csv, row 1, column 'Hours per week': missing required column" in result.output
+
+
+def test_missing_input_file_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    result, out = bulk(tmp_path, tmp_path / "nope.csv")
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("apforms: cannot read")
+    assert not out.exists()
+
+
+def test_headers_are_matched_loosely(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows[0] = ["upn", "SCHOOL", "provider:", "start_date", "End-Date", "hours per week", "days / sessions",
+               "number_of_sessions", "Rate per session (£)", "LOOKED AFTER", "ehcp", "sen"]  # fmt: skip
+    rows[0][8] = "rate_per_session"
+    plan = plan_slas(
+        write_csv(tmp_path / "p.csv", rows), EX["providers"], EX["schools"], load_config().registration
+    )
+    assert plan.problems == []
+    assert len(plan.pairs) == 5
+
+
+def test_xlsx_and_csv_give_the_same_output(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    xlsx = {}
+    for kind in ("placements", "providers", "schools"):
+        wb = Workbook()
+        ws = wb.active
+        for row in example_rows(kind):
+            ws.append(row)
+        xlsx[kind] = tmp_path / f"{kind}.xlsx"
+        wb.save(xlsx[kind])
+    a, out_a = bulk(tmp_path / "csv", None, "--allow-unregistered")
+    b, out_b = bulk(tmp_path / "xlsx", xlsx["placements"], "--allow-unregistered",
+                    providers=xlsx["providers"], schools=xlsx["schools"])  # fmt: skip
+    assert a.exit_code == b.exit_code == 0, b.output
+    assert manifest(out_a)["pairs"] == manifest(out_b)["pairs"]
+
+
+def test_reruns_are_byte_identical_and_skip_unchanged(tmp_path: Path) -> None:
+    first, out = bulk(tmp_path, None, "--allow-unregistered", fmt="docx,pdf")
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    second, _ = bulk(tmp_path, None, "--allow-unregistered", fmt="docx,pdf")
+    assert "0 written, 5 unchanged" in second.output
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert before == after
+    third = run(
+        "bulk", "sla", "--placements", str(EX["placements"]), "--providers", str(EX["providers"]),
+        "--schools", str(EX["schools"]), "-o", str(tmp_path / "other"), "--jobs", "2",
+        "--allow-unregistered",
+    )  # fmt: skip
+    assert third.exit_code == 0, third.output
+    assert {p.name: p.read_bytes() for p in (tmp_path / "other").iterdir()} == before
+
+
+def test_pdf_slas_have_signature_fields_for_both_parties(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    result, out = bulk(tmp_path, None, fmt="pdf")
+    assert result.exit_code == 1  # Peak Boxing withheld
+    reader = PdfReader(out / "sinfin-moor-academy__riverside-farm-learning-cic.pdf")
+    sig = {name for name, f in (reader.get_fields() or {}).items() if f.get("/FT") == "/Sig"}
+    assert sig == {"signatures.provider.digital", "signatures.school.digital"}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/x", "etc-x"),
+        ("CON", "x-con"),
+        ("lpt1.txt", "x-lpt1-txt"),
+        ("Ştefan's Café & Farm", "stefan-s-cafe-farm"),
+        ("/", "unnamed"),
+        ("..", "unnamed"),
+    ],
+)
+def test_safe_names(name: str, expected: str) -> None:
+    assert safe_name(name) == expected
+
+
+def test_hostile_provider_names_stay_inside_the_folder(tmp_path: Path) -> None:
+    provs = example_rows("providers")
+    provs[1][0] = "../../etc/x"
+    provs[2][0] = "CON"
+    places = example_rows("placements")
+    for row in places[1:]:
+        row[2] = {"Riverside Farm Learning CIC": "../../etc/x", "Peak Boxing Academy": "CON"}.get(
+            row[2], row[2]
+        )
+    result, out = bulk(
+        tmp_path, write_csv(tmp_path / "pl.csv", places), "--allow-unregistered",
+        providers=write_csv(tmp_path / "pr.csv", provs),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert "normanton-park-school__x-con.docx" in names
+    assert "sinfin-moor-academy__etc-x.docx" in names
+    assert all(p.parent == out for p in out.rglob("*"))
+    assert not (tmp_path / "etc").exists()
+
+
+def test_template_round_trips_as_a_valid_input(tmp_path: Path) -> None:
+    for fmt in ("csv", "xlsx"):
+        paths = {}
+        for kind in ("placements", "providers", "schools"):
+            paths[kind] = tmp_path / f"{kind}.{fmt}"
+            assert run("bulk", "template", kind, "-f", fmt, "-o", str(paths[kind])).exit_code == 0
+        plan = plan_slas(
+            paths["placements"], paths["providers"], paths["schools"], load_config().registration
+        )
+        assert plan.problems == []
+        assert len(plan.pairs) == 1
