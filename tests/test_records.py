@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apforms import records
 from apforms.definitions import load_definition
@@ -182,3 +184,29 @@ def test_record_files_are_checked() -> None:
     ]:
         with pytest.raises(RecordError, match=message):
             records.parse_record(text, "x.json")
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(section=st.sampled_from(["pupil", "status", "sen", "timetable", "grades"]), value=_json)
+def test_any_json_is_reported_never_raised(section: str, value: object) -> None:
+    definition = load_definition("referral")
+    data = example_data("referral")
+    data[section] = value
+    result = records.validate(definition, data)
+    assert all(p.path and p.message for p in result.problems)
+
+
+@settings(max_examples=100, deadline=None)
+@given(key=st.sampled_from(["legal_name", "date_of_birth", "upn", "year_group", "gender"]), value=_json)
+def test_any_json_in_a_leaf_is_reported_by_that_leaf(key: str, value: object) -> None:
+    data = example_data("referral")
+    data["pupil"][key] = value
+    result = records.validate(load_definition("referral"), data)
+    assert {p.path.split("[")[0] for p in result.problems} <= {f"pupil.{key}"}
