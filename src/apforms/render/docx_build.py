@@ -1,0 +1,611 @@
+"""Word templates laid out from definitions: one docxtpl template per document, by python-docx.
+
+``scripts/build_templates.py`` writes ``templates/<id>.docx`` with :func:`build_template`. The
+layout follows the definition tree, in order:
+
+- the title, then per section a heading, its fixed wording and help;
+- runs of fields as label/value tables (labels shaded, long answers and lists full width,
+  nested groups and signature blocks as headed rows, tick boxes as ``☐ label``);
+- tables as grids whose rows repeat with the data (``{%tr for %}``), or, when a row holds a
+  group or another table, as a numbered block per row (``{%p for %}``);
+- runs of fields on the same scale (Never / Occasionally / Frequently …) as one grid with a
+  box per option;
+- a footer with the document id, version and page numbers.
+
+The template variables are the record's key paths (see :mod:`apforms.render.view`), so a
+template can be checked against its definition (:mod:`apforms.render.docx_lint`). The output is
+byte-for-byte reproducible: fixed dates in the properties and in the zip, no unused parts.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_ROW_HEIGHT_RULE
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Length, Pt, RGBColor
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+from apforms import definitions as d
+from apforms.definitions import Definition, Field
+from apforms.errors import DefinitionError
+from apforms.render import view
+
+PAGE_WIDTH, PAGE_HEIGHT, MARGIN = Cm(21.0), Cm(29.7), Cm(2.0)  # A4
+TEXT_WIDTH = Cm(17.0)
+LABEL_WIDTH = Cm(6.2)
+LINE_HEIGHT = Cm(0.6)  # room for a line of handwriting
+SIGNATURE_HEIGHT = Cm(1.1)
+FONT = "Arial"
+#: Has ☐ and ☒ on Windows; other systems substitute a font that has them.
+BOX_FONT = "Segoe UI Symbol"
+LABEL_FILL, GROUP_FILL = "E8EEF7", "C9D7EC"
+INK = RGBColor(0x1F, 0x38, 0x64)
+GREY = RGBColor(0x59, 0x59, 0x59)
+BUILT = datetime(2026, 1, 1, tzinfo=UTC)  # fixed, so that builds are reproducible
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+# Paragraph styles the layout uses; restyle them in Word to restyle every form.
+LABEL, VALUE, HELP, TEXT, SPACER = "Form Label", "Form Value", "Form Help", "Form Text", "Form Spacer"
+TITLE, HEADING, CAPTION, BULLET, FOOTER = "Title", "Heading 1", "Heading 2", "List Bullet", "Footer"
+_KEEP_STYLES = (
+    "Normal",
+    "Default Paragraph Font",
+    "Normal Table",
+    "No List",
+    "Table Grid",
+    TITLE,
+    HEADING,
+    CAPTION,
+    BULLET,
+    FOOTER,
+    "Header",
+    LABEL,
+    VALUE,
+    HELP,
+    TEXT,
+    SPACER,
+)
+_DROP_RELS = ("stylesWithEffects", "customXml", "thumbnail", "webSettings")
+
+#: Names that cannot follow a dot in a Jinja expression (keywords, dict methods).
+_NOT_ATTRIBUTE = frozenset(
+    {"and", "or", "not", "in", "is", "if", "else", "for", "true", "false", "none", "loop", "recursive"}
+) | frozenset(a for a in dir(dict) if not a.startswith("_"))
+_SAFE_LITERAL = re.compile(r"[A-Za-z0-9 _\-./,()]")
+_TEMPLATE_SYNTAX = re.compile(r"\{[{%#]|[}%#]\}")
+
+SHORT_OPTIONS = 60  # inline boxes when all labels together are shorter than this
+MATRIX_OPTION = 20  # longest option label of a scale grid column
+STACK_LABEL = 70  # labels longer than this go above their answer, full width
+CARD_COLUMNS = 6  # tables with more columns than this print a block per row
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+def child_expr(parent: str, key: str) -> str:
+    """The Jinja expression of ``key`` inside ``parent`` (subscript where a dot cannot work)."""
+    return f"{parent}[{literal(key)}]" if key in _NOT_ATTRIBUTE else f"{parent}.{key}"
+
+
+def literal(value: str) -> str:
+    """A Jinja string literal that survives Word XML: only plain characters, the rest escaped.
+
+    docxtpl turns typographic quotes inside tags into plain ones and leaves ``&amp;`` as is,
+    so anything but letters, digits and simple punctuation is written as ``\\UXXXXXXXX``.
+    """
+    return '"' + "".join(c if _SAFE_LITERAL.match(c) else f"\\U{ord(c):08x}" for c in value) + '"'
+
+
+def var(expr: str) -> str:
+    return "{{ " + expr + " }}"
+
+
+def is_matrix_field(f: Field) -> bool:
+    """A choice printed as one row of a scale grid (a box under each option's heading)."""
+    return (
+        f.type in d.SINGLE_CHOICE_TYPES
+        and view.shows_boxes(f)
+        and not f.text
+        and all(len(o.label) <= MATRIX_OPTION for o in f.options)
+    )
+
+
+def matrix_runs(fields: tuple[Field, ...]) -> Iterator[tuple[Field, ...]]:
+    """Fields in order, consecutive fields on the same scale gathered (runs of one are alone)."""
+    i = 0
+    while i < len(fields):
+        j = i + 1
+        if is_matrix_field(fields[i]):
+            while j < len(fields) and is_matrix_field(fields[j]) and fields[j].options == fields[i].options:
+                j += 1
+        yield fields[i:j]
+        i = j
+
+
+def is_card_table(f: Field) -> bool:
+    """A table whose rows are too rich for a grid: a block of label/value rows per row."""
+    rich = (d.TABLE, d.GROUP, d.SIGNATURE, d.LIST)
+    return len(f.fields) > CARD_COLUMNS or any(c.type in rich for c in f.fields)
+
+
+def is_flat(f: Field) -> bool:
+    """A group that fits as rows of a label/value table (no tables or scale grids inside)."""
+    if f.type == d.SIGNATURE:
+        return True
+    if f.type != d.GROUP:
+        return f.type != d.TABLE
+    return all(len(run) == 1 and is_flat(run[0]) for run in matrix_runs(f.fields))
+
+
+def is_stacked(f: Field) -> bool:
+    """A field whose label goes above its answer, across the page."""
+    if f.type == d.LIST or (f.type == d.LONGTEXT and f.lines >= 3) or len(f.label) > STACK_LABEL:
+        return True
+    return view.shows_boxes(f) and sum(len(o.label) for o in view.options_of(f)) > SHORT_OPTIONS
+
+
+# --------------------------------------------------------------------------- the builder
+
+
+def build_template(definition: Definition) -> bytes:
+    """The docxtpl template of a definition, as reproducible .docx bytes."""
+    return _Builder(definition).build()
+
+
+class _Builder:
+    def __init__(self, definition: Definition) -> None:
+        self.definition = definition
+        self.doc: Any = Document()
+        self.names = {s.key for s in definition.sections} | {view.DOC}
+        for s in definition.sections:
+            if s.key in _NOT_ATTRIBUTE | {view.DOC}:
+                where = f"{definition.file}: section key {s.key!r}"
+                raise DefinitionError(f"{where} cannot be a template variable")
+
+    def build(self) -> bytes:
+        self._page()
+        self._styles()
+        self._footer()
+        self._static_p(self.doc, self.definition.title, TITLE)
+        for section in self.definition.sections:
+            self._section(section)
+        self._properties()
+        self._drop_unused_parts()
+        buf = io.BytesIO()
+        self.doc.save(buf)
+        return normalise_zip(buf.getvalue())
+
+    # ---------------------------------------------------------------- document set-up
+
+    def _page(self) -> None:
+        s = self.doc.sections[0]
+        s.page_width, s.page_height = PAGE_WIDTH, PAGE_HEIGHT
+        s.left_margin = s.right_margin = s.top_margin = s.bottom_margin = MARGIN
+        s.header_distance = s.footer_distance = Cm(1.0)
+
+    def _styles(self) -> None:
+        styles = self.doc.styles
+        rpr = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = OxmlElement("w:lang")
+            rpr.append(lang)
+        lang.set(qn("w:val"), "en-GB")
+        normal = styles["Normal"]
+        _set_font(normal, FONT, Pt(10))
+        normal.paragraph_format.space_after = Pt(2)
+        normal.paragraph_format.space_before = Pt(0)
+        for name, size, before, after in ((TITLE, 16, 0, 10), (HEADING, 12.5, 12, 4), (CAPTION, 10.5, 8, 3)):
+            st = styles[name]
+            _set_font(st, FONT, Pt(size), bold=True, color=INK)
+            st.paragraph_format.space_before, st.paragraph_format.space_after = Pt(before), Pt(after)
+            st.paragraph_format.keep_with_next = True
+        _drop_border(styles[TITLE])
+        _set_font(styles[FOOTER], FONT, Pt(8), color=GREY)
+        _drop_tabs(styles[FOOTER])
+        for name, size, italic, color, after in (
+            (LABEL, 10, False, None, 1),
+            (VALUE, 10, False, None, 1),
+            (HELP, 8, True, GREY, 1),
+            (TEXT, 10, False, None, 4),
+            (SPACER, 4, False, None, 0),
+        ):
+            st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            st.base_style = normal
+            st.quick_style = True
+            _set_font(st, FONT, Pt(size), italic=italic, color=color)
+            st.paragraph_format.space_after = Pt(after)
+        _prune_styles(styles.element, _KEEP_STYLES, styles)
+
+    def _footer(self) -> None:
+        p = self.doc.sections[0].footer.paragraphs[0]
+        p.style = FOOTER
+        stops = p.paragraph_format.tab_stops
+        stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
+        p.add_run(f"{var(view.DOC + '.id')} · version {var(view.DOC + '.version')}\tPage ")
+        _field(p, "PAGE")
+        p.add_run(" of ")
+        _field(p, "NUMPAGES")
+
+    def _properties(self) -> None:
+        cp = self.doc.core_properties
+        cp.title = self.definition.title
+        cp.subject = self.definition.source
+        cp.author = cp.last_modified_by = "apforms"
+        cp.comments = (
+            f"Template for apforms document {self.definition.id!r}, definition version "
+            f"{self.definition.version}, built by scripts/build_templates.py. Restyle freely; "
+            "keep the template tags."
+        )
+        cp.keywords = cp.category = ""
+        cp.created = cp.modified = cp.last_printed = BUILT
+        cp.revision = 1
+
+    def _drop_unused_parts(self) -> None:
+        for part in (self.doc.part, self.doc.part.package):
+            for rid, rel in list(part.rels.items()):
+                if any(rel.reltype.endswith(name) for name in _DROP_RELS):
+                    part.rels.pop(rid)
+
+    # ---------------------------------------------------------------- sections and blocks
+
+    def _section(self, section: Field) -> None:
+        if section.label != self.definition.title or section is not self.definition.sections[0]:
+            self._static_p(self.doc, section.label, HEADING)
+        self._intro(self.doc, section)
+        self._blocks(section.fields, section.key, heading=section.label)
+
+    def _intro(self, where: Any, f: Field) -> None:
+        """A field's fixed wording and help, as paragraphs."""
+        for line in (f.text or "").split("\n"):
+            if line.strip():
+                self._static_p(where, line.strip(), TEXT)
+        if f.help:
+            self._static_p(where, f.help.strip(), HELP)
+
+    def _blocks(self, fields: tuple[Field, ...], parent: str, heading: str = "") -> None:
+        """A container's fields: label/value tables, grids, repeating tables, in order."""
+        table: Table | None = None
+        for run in matrix_runs(fields):
+            f = run[0]
+            if len(run) > 1:
+                table = None
+                self._matrix(run, parent)
+            elif f.type == d.TABLE:
+                table = None
+                self._repeating(f, child_expr(parent, f.key), heading)
+            elif not is_flat(f):
+                table = None
+                self._static_p(self.doc, f.label, CAPTION)
+                self._intro(self.doc, f)
+                self._blocks(f.fields, child_expr(parent, f.key), heading=f.label)
+            else:
+                if table is None:
+                    table = self._table(2, [LABEL_WIDTH, Length(TEXT_WIDTH - LABEL_WIDTH)])
+                self._rows(table, f, child_expr(parent, f.key))
+            heading = ""
+
+    def _table(self, ncols: int, widths: list[Length]) -> Table:
+        t = self.doc.add_table(rows=0, cols=ncols)
+        t.style = self.doc.styles["Table Grid"]
+        t.autofit = False
+        for col, w in zip(t.columns, widths, strict=True):
+            col.width = w
+        self._static_p(self.doc, "", SPACER)
+        return t
+
+    def _add_row(self, t: Table, merged: bool = False) -> list[_Cell]:
+        row = t.add_row()
+        for cell, col in zip(row.cells, t.columns, strict=True):
+            cell.width = col.width
+        if merged:
+            return [row.cells[0].merge(row.cells[-1])]
+        return list(row.cells)
+
+    # ---------------------------------------------------------------- label/value rows
+
+    def _rows(self, t: Table, f: Field, expr: str) -> None:
+        if f.type in (d.GROUP, d.SIGNATURE):
+            (cell,) = self._add_row(t, merged=True)
+            _shade(cell, GROUP_FILL)
+            self._static_p(cell, f.label, LABEL, bold=True)
+            self._intro(cell, f)
+            _keep_with_next(cell)
+            for c in f.fields:
+                self._rows(t, c, child_expr(expr, c.key))
+            return
+        if f.text:
+            (cell,) = self._add_row(t, merged=True)
+            for line in f.text.split("\n"):
+                if line.strip():
+                    self._static_p(cell, line.strip(), TEXT)
+        if f.type == d.TICK:
+            (cell,) = self._add_row(t, merged=True)
+            p = _cell_p(cell, VALUE)
+            _box_run(p, var(expr))
+            self._run(p, " " + f.label)
+            if f.help:
+                self._static_p(cell, f.help.strip(), HELP)
+            return
+        stacked = is_stacked(f)
+        if stacked:
+            (label,) = self._add_row(t, merged=True)
+            (value,) = self._add_row(t, merged=True)
+        else:
+            label, value = self._add_row(t)
+        _shade(label, LABEL_FILL)
+        self._static_p(label, f.label, LABEL)
+        if f.help:
+            self._static_p(label, f.help.strip(), HELP)
+        if stacked:
+            _keep_with_next(label)
+        self._value(value, f, expr)
+        height: Length = LINE_HEIGHT
+        if f.key == "signature" and f.path.endswith(".signature"):
+            height = SIGNATURE_HEIGHT
+        if f.type == d.LONGTEXT:
+            height = Length(LINE_HEIGHT * f.lines)
+        _min_height(t, height, keep=f.type not in (d.LONGTEXT, d.LIST))
+
+    def _value(self, cell: _Cell, f: Field, expr: str, narrow: bool = False) -> None:
+        """What prints a leaf's answer into a cell."""
+        if f.type == d.LIST:
+            item = self._loop_name(f.key, "item")
+            self._static_p(cell, "{%p for " + item + " in " + expr + " %}", VALUE)
+            self._run(_cell_p(cell, BULLET), var(item))
+            self._static_p(cell, "{%p endfor %}", VALUE)
+            self.names.discard(item)
+        elif f.type == d.TICK:
+            p = _cell_p(cell, VALUE)
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _box_run(p, var(expr))
+        elif view.shows_boxes(f):
+            self._boxes(cell, f, expr, narrow)
+        elif f.type in d.SINGLE_CHOICE_TYPES or f.type == d.MULTICHOICE:
+            self._run(_cell_p(cell, VALUE), var(expr + ".text"))
+        else:
+            self._run(_cell_p(cell, VALUE), var(expr))
+
+    def _boxes(self, cell: _Cell, f: Field, expr: str, narrow: bool) -> None:
+        options = view.options_of(f)
+        inline = not narrow and sum(len(o.label) for o in options) <= SHORT_OPTIONS
+        p = _cell_p(cell, VALUE)
+        for i, o in enumerate(options):
+            if i and not inline:
+                p = cell.add_paragraph(style=VALUE)
+            _box_run(p, var(f"{expr}.box[{literal(o.value)}]"))
+            self._run(p, f" {o.label}" + ("    " if inline and i < len(options) - 1 else ""))
+
+    # ---------------------------------------------------------------- grids
+
+    def _matrix(self, run: tuple[Field, ...], parent: str) -> None:
+        """Fields on one scale: a row each, a column of boxes per option."""
+        options = run[0].options
+        col = Cm(2.7)
+        t = self._table(1 + len(options), [Length(TEXT_WIDTH - col * len(options))] + [col] * len(options))
+        header = self._add_row(t)
+        _repeat_header(t)
+        for cell, label in zip(header, [""] + [o.label for o in options], strict=True):
+            _shade(cell, LABEL_FILL)
+            p = self._static_p(cell, label, LABEL, bold=True)
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for f in run:
+            cells = self._add_row(t)
+            self._static_p(cells[0], f.label, LABEL)
+            if f.help:
+                self._static_p(cells[0], f.help.strip(), HELP)
+            for cell, o in zip(cells[1:], options, strict=True):
+                p = _cell_p(cell, VALUE)
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                _box_run(p, var(f"{child_expr(parent, f.key)}.box[{literal(o.value)}]"))
+            _min_height(t, LINE_HEIGHT, keep=True)
+
+    def _repeating(self, f: Field, expr: str, heading: str) -> None:
+        card = is_card_table(f)
+        if (f.label != heading and not card) or f.text or f.help:
+            self._static_p(self.doc, f.label, CAPTION)
+        self._intro(self.doc, f)
+        row = self._loop_name(f.key, "row")
+        if card:
+            self._static_p(self.doc, "{%p for " + row + " in " + expr + " %}", VALUE)
+            p = self._static_p(self.doc, f.label + " ", CAPTION)
+            self._run(p, var("loop.index"))
+            self._blocks(f.fields, row)
+            self._static_p(self.doc, "{%p endfor %}", VALUE)
+        else:
+            self._grid(f, expr, row)
+        self.names.discard(row)
+
+    def _grid(self, f: Field, expr: str, row: str) -> None:
+        """A table with a header and one row per item, repeated by docxtpl (``{%tr for %}``)."""
+        weights = [_weight(c) for c in f.fields]
+        widths = [Length(int(TEXT_WIDTH * w / sum(weights))) for w in weights]
+        t = self._table(len(f.fields), widths)
+        for cell, c in zip(self._add_row(t), f.fields, strict=True):
+            _shade(cell, LABEL_FILL)
+            self._static_p(cell, c.label, LABEL, bold=True)
+            if c.help:
+                self._static_p(cell, c.help.strip(), HELP)
+        _repeat_header(t)
+        self._static_p(self._add_row(t)[0], "{%tr for " + row + " in " + expr + " %}", VALUE)
+        for cell, c in zip(self._add_row(t), f.fields, strict=True):
+            self._value(cell, c, child_expr(row, c.key), narrow=True)
+        lines = max([c.lines for c in f.fields if c.type == d.LONGTEXT] or [1])
+        _min_height(t, Length(LINE_HEIGHT * lines), keep=lines <= 4)
+        self._static_p(self._add_row(t)[0], "{%tr endfor %}", VALUE)
+
+    # ---------------------------------------------------------------- text
+
+    def _loop_name(self, key: str, suffix: str) -> str:
+        name, n = f"{key}_{suffix}", 2
+        while name in self.names:
+            name, n = f"{key}_{suffix}{n}", n + 1
+        self.names.add(name)
+        return name
+
+    def _static_p(self, where: Any, text: str, style: str, bold: bool = False) -> Paragraph:
+        p = _cell_p(where, style) if isinstance(where, _Cell) else where.add_paragraph(style=style)
+        if text:
+            run = self._run(p, text)
+            if bold:
+                run.bold = True
+        return p
+
+    def _run(self, p: Paragraph, text: str) -> Any:
+        template_text = re.sub(r"\{\{ [^}]* \}\}|\{%p [^%]* %\}|\{%tr [^%]* %\}", "", text)
+        if _TEMPLATE_SYNTAX.search(template_text):
+            raise DefinitionError(
+                f"{self.definition.file}: {text[:60]!r}: '{{{{', '{{%' and '{{#' cannot be printed in "
+                "a Word template"
+            )
+        return p.add_run(text)
+
+
+# --------------------------------------------------------------------------- python-docx helpers
+
+
+def _cell_p(where: Any, style: str) -> Paragraph:
+    """The cell's first paragraph while it is still empty, else a new one."""
+    if isinstance(where, _Cell):
+        first = where.paragraphs[0]
+        if len(where.paragraphs) == 1 and not first.runs:
+            first.style = style
+            return first
+    return where.add_paragraph(style=style)
+
+
+def _box_run(p: Paragraph, text: str) -> None:
+    run = p.add_run(text)
+    rfonts = run._r.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        rfonts.set(qn(attr), BOX_FONT)
+
+
+def _keep_with_next(cell: _Cell) -> None:
+    for p in cell.paragraphs:
+        p.paragraph_format.keep_with_next = True
+
+
+def _min_height(t: Table, height: Length, keep: bool) -> None:
+    """The last row at least ``height`` tall; ``keep`` stops it breaking across pages."""
+    row = t.rows[-1]
+    row.height, row.height_rule = height, WD_ROW_HEIGHT_RULE.AT_LEAST
+    if keep:  # w:cantSplit comes before w:trHeight in the schema; Word checks the order
+        row._tr.get_or_add_trPr().find(qn("w:trHeight")).addprevious(OxmlElement("w:cantSplit"))
+
+
+def _weight(f: Field) -> float:
+    if f.type == d.LONGTEXT:
+        return 3.0
+    if f.type == d.TICK:
+        return 0.8
+    if view.shows_boxes(f):
+        return 1.4
+    if f.type in (d.DATE, d.INTEGER, d.DECIMAL, d.MONEY, d.PERCENTAGE, d.POSTCODE):
+        return 1.2
+    return 2.0
+
+
+def _set_font(
+    style: Any,
+    name: str,
+    size: Length,
+    bold: bool = False,
+    italic: bool = False,
+    color: RGBColor | None = None,
+) -> None:
+    font = style.font
+    font.size, font.bold, font.italic = size, bold or None, italic or None
+    if color is not None:
+        font.color.rgb = color
+    rfonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        rfonts.attrib.pop(qn(attr), None)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+        rfonts.set(qn(attr), name)
+
+
+def _drop_border(style: Any) -> None:
+    ppr = style.element.pPr
+    if ppr is not None:
+        for el in ppr.findall(qn("w:pBdr")):
+            ppr.remove(el)
+
+
+def _drop_tabs(style: Any) -> None:
+    ppr = style.element.pPr
+    if ppr is not None:
+        for el in ppr.findall(qn("w:tabs")):
+            ppr.remove(el)
+
+
+def _shade(cell: _Cell, fill: str) -> None:
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shd)
+
+
+def _repeat_header(t: Table) -> None:
+    tr_pr = t.rows[0]._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:tblHeader"))
+
+
+def _field(p: Paragraph, instruction: str) -> None:
+    """A simple Word field (PAGE, NUMPAGES) with a placeholder result."""
+    fld = OxmlElement("w:fldSimple")
+    fld.set(qn("w:instr"), f" {instruction} ")
+    run = OxmlElement("w:r")
+    t = OxmlElement("w:t")
+    t.text = "1"
+    run.append(t)
+    fld.append(run)
+    p._p.append(fld)
+
+
+def _prune_styles(root: Any, keep_names: tuple[str, ...], styles: Any) -> None:
+    """Remove styles the layout does not use (and the latent list) so the template is small."""
+    keep = {styles[n].style_id for n in keep_names}
+    by_id = {s.get(qn("w:styleId")): s for s in root.findall(qn("w:style"))}
+    todo = list(keep)
+    while todo:
+        s = by_id.get(todo.pop())
+        if s is None:
+            continue
+        for ref in ("w:basedOn", "w:link", "w:next"):
+            el = s.find(qn(ref))
+            if el is not None and el.get(qn("w:val")) not in keep:
+                keep.add(el.get(qn("w:val")))
+                todo.append(el.get(qn("w:val")))
+    for sid, s in by_id.items():
+        if sid not in keep:
+            root.remove(s)
+    latent = root.find(qn("w:latentStyles"))
+    if latent is not None:
+        root.remove(latent)
+
+
+def normalise_zip(data: bytes) -> bytes:
+    """The same zip with fixed dates and attributes, so equal content gives equal bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            info.external_attr = 0
+            zout.writestr(info, zin.read(item), compresslevel=6)
+    return out.getvalue()
