@@ -1,0 +1,205 @@
+"""Returned files → raw values → records.
+
+:func:`ingest_pdf` reads a returned PDF form: it identifies the document and its definition
+version, reads the values (from the form fields, or from the page when the form was flattened
+or printed to PDF), converts them through the definition and validates them. The result is a
+record file with provenance beside ``data``. Files that cannot be read as an apforms form are
+refused with an :class:`~apforms.errors.IngestError` whose message is one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import pikepdf
+
+from apforms import records
+from apforms.definitions import Definition, load_definition, version_tuple
+from apforms.errors import DefinitionError, IngestError
+from apforms.ingest.acroform import AcroFormRead, is_on, radio_state, read_acroform
+from apforms.ingest.flattened import iter_pages_text, read_flattened
+from apforms.ingest.pdffile import (
+    ID_PAGES,
+    FormId,
+    identify_bytes,
+    identify_metadata,
+    identify_text,
+    open_pdf,
+    repairs,
+)
+from apforms.records import ValidationResult
+from apforms.render.formvalues import FormValue, assemble
+from apforms.render.layout import CHECK, RADIO, SIGNATURE, full_layout
+
+METHOD_FIELDS = "fields"
+METHOD_FLATTENED = "flattened"
+
+
+@dataclass
+class IngestResult:
+    """A returned form read back: the record file, its validation and how it was read."""
+
+    definition: Definition
+    record: dict[str, Any]
+    validation: ValidationResult
+    method: str
+    warnings: list[str] = field(default_factory=list)
+    #: The definition version printed on the form (the record uses the current one).
+    form_version: str = ""
+    #: Digital signature fields by full name: whether each holds a signature.
+    signatures: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.validation.ok
+
+
+def identify_pdf(data: bytes) -> tuple[str, str] | None:
+    """(document id, definition version) of an apforms PDF; ``None`` for anything else."""
+    try:
+        with open_pdf(data) as pdf:
+            form_id = _identify(pdf, data) or (identify_bytes(data) if repairs(pdf) else None)
+    except IngestError:
+        return None
+    return (form_id.document, form_id.version) if form_id else None
+
+
+def ingest_pdf(data: bytes, source: str) -> IngestResult:
+    """Read a returned apforms PDF into a validated record; IngestError if refused."""
+    warnings: list[str] = []
+    with open_pdf(data) as pdf:
+        form_id = _identify(pdf, data)
+        repaired = repairs(pdf)
+        if form_id is None and repaired:
+            form_id = identify_bytes(data)
+            if form_id is None:
+                raise IngestError(f"damaged PDF, cannot be read ({repaired[0][:160]})")
+        if form_id is None:
+            raise IngestError("not an apforms form (no apforms metadata or footer line found)")
+        definition = _definition(form_id, warnings)
+        page_source = data
+        if repaired:
+            warnings.append(
+                "the file was damaged (incomplete or corrupted) and repaired; check nothing is missing"
+            )
+            page_source = _saved(pdf)  # PDFium reads the repaired copy
+        warnings += _active_content(pdf)
+        read = read_acroform(pdf)
+    warnings += read.warnings
+    if read.xfa:
+        warnings.append("the file has XFA form data; it was ignored and the form fields read instead")
+    values, signatures = _field_values(definition, read, warnings)
+    method = METHOD_FIELDS
+    if not values:
+        method = METHOD_FLATTENED
+        flat = read_flattened(page_source, definition, form_id.rows)
+        values = flat.values
+        warnings += flat.warnings
+    data_read = assemble(full_layout(definition), values)
+    validation = records.validate(definition, data_read)
+    # Canonical when every value is valid (required fields may still be empty); else as read,
+    # so that `apforms validate` shows the same problems and nothing typed is lost.
+    partial = validation if validation.ok else records.validate(definition, data_read, partial=True)
+    record = {
+        "document": definition.id,
+        "version": definition.version,
+        "data": partial.data if partial.ok else data_read,
+        "provenance": {
+            "source": source,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "read_from": method,
+            "form_version": form_id.version,
+            "identified_by": form_id.found_in,
+            "valid": validation.ok,
+            "warnings": warnings,
+            "digital_signatures": signatures,
+        },
+    }
+    return IngestResult(definition, record, validation, method, warnings, form_id.version, signatures)
+
+
+def _saved(pdf: pikepdf.Pdf) -> bytes:
+    buf = io.BytesIO()
+    try:
+        pdf.save(buf)
+    except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
+        raise IngestError(f"damaged PDF, cannot be read ({str(exc).splitlines()[0][:160]})") from None
+    return buf.getvalue()
+
+
+def _identify(pdf: pikepdf.Pdf, data: bytes) -> FormId | None:
+    found = identify_metadata(pdf)
+    if found is not None:
+        return found
+    for text in iter_pages_text(data, ID_PAGES):
+        found = identify_text(text)
+        if found is not None:
+            return found
+    return None
+
+
+def _definition(form_id: FormId, warnings: list[str]) -> Definition:
+    try:
+        definition = load_definition(form_id.document)
+    except DefinitionError:
+        raise IngestError(
+            f"an apforms form of a document this apforms does not know ({form_id.document!r})"
+        ) from None
+    theirs, ours = version_tuple(form_id.version), definition.version_tuple
+    if theirs > ours:
+        raise IngestError(
+            f"{definition.id} form version {form_id.version} is newer than this apforms knows "
+            f"({definition.version}); upgrade apforms"
+        )
+    if theirs < ours:
+        warnings.append(
+            f"the form is {definition.id} version {form_id.version}; "
+            f"it was read with version {definition.version}"
+        )
+    return definition
+
+
+def _active_content(pdf: pikepdf.Pdf) -> list[str]:
+    """Warnings for JavaScript and other actions in the file (never run, only noted)."""
+    try:
+        root = pdf.Root
+        names = root.get("/Names")
+        js = isinstance(names, pikepdf.Dictionary) and "/JavaScript" in names
+        action = root.get("/OpenAction")
+        js = js or (isinstance(action, pikepdf.Dictionary) and action.get("/S") == pikepdf.Name.JavaScript)
+        js = js or "/AA" in root
+    except (pikepdf.PdfError, RuntimeError, ValueError):
+        return []
+    return ["the file contains JavaScript; it was not run"] if js else []
+
+
+def _field_values(
+    definition: Definition, read: AcroFormRead, warnings: list[str]
+) -> tuple[dict[str, FormValue], dict[str, bool]]:
+    """Field values by full name for the fields of this form; others are counted and ignored."""
+    by_name = full_layout(definition).by_name
+    values: dict[str, FormValue] = {}
+    signatures: dict[str, bool] = {}
+    unknown: list[str] = []
+    for name, raw in read.fields.items():
+        f = by_name.get(name)
+        if f is None:
+            unknown.append(name)
+        elif f.kind == SIGNATURE:
+            signatures[name] = raw.signed
+        elif f.kind == CHECK:
+            values[name] = is_on(raw)
+        elif f.kind == RADIO:
+            values[name] = radio_state(raw)
+        else:
+            values[name] = raw.value
+    if unknown and values:
+        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        warnings.append(f"{len(unknown)} field(s) that are not on this form were ignored: {shown}")
+    return values, signatures
+
+
+__all__ = ["METHOD_FIELDS", "METHOD_FLATTENED", "IngestResult", "identify_pdf", "ingest_pdf"]

@@ -1,0 +1,479 @@
+"""Reading a returned form that has no fields any more: flattened, or printed to PDF.
+
+The layout of the document (rebuilt from the definition and the row counts in the footer)
+says where every field's box is; PDFium gives the text inside each box and the marks drawn
+in each tick box and radio button. Wrapped multi-line values are joined again by undoing the
+writer's line breaking: a new paragraph starts lower than a wrapped line does, and
+:func:`apforms.render.layout.soft_join` tells a break at a space from one inside a long word.
+Every result is checked by wrapping it again. Text that runs past its box (clipped when
+printed) is reported per field.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from apforms.definitions import Definition
+from apforms.errors import IngestError
+from apforms.ingest.pdffile import identify_text
+from apforms.render.formvalues import FormValue
+from apforms.render.layout import (
+    CHECK,
+    COMBO,
+    FOOTER_RE,
+    LEADING,
+    MULTILINE,
+    PAD,
+    PAGE_H,
+    PAGE_W,
+    PARA,
+    RADIO,
+    TEXT,
+    VALUE_SIZES,
+    FormField,
+    Layout,
+    Rect,
+    fit_lines,
+    layout,
+    soft_join,
+)
+
+#: Pages beyond the form's own that are searched for its pages (cover sheets, blank pages).
+EXTRA_PAGES = 4
+_MULTISPACE = re.compile(" {2,}")
+
+
+@dataclass
+class FlatRead:
+    values: dict[str, FormValue] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Line:
+    """A run of text on the page (one of PDFium's text rectangles); its text and baseline
+    are read only when a field needs them."""
+
+    index: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    _text: str | None = None
+    _baseline: float | None = None
+
+
+_BUCKET = 24.0  # points: runs are filed by height on the page for quick lookup
+
+
+class _Page:
+    """One page of the returned file, in the layout's coordinates."""
+
+    def __init__(self, page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> None:
+        self.page, self.textpage = page, textpage
+        self.tp = textpage.raw
+        w, h = page.get_size()
+        self.scale = 1.0
+        self.dx = self.dy = 0.0
+        if abs(w - PAGE_W) > 1 or abs(h - PAGE_H) > 1:  # printed on other paper: fitted and centred
+            self.scale = min(w / PAGE_W, h / PAGE_H)
+            self.dx, self.dy = (w - PAGE_W * self.scale) / 2, (h - PAGE_H * self.scale) / 2
+        self._buckets: dict[int, list[_Line]] | None = None
+        self._marks: list[tuple[Rect, bool]] | None = None
+        self._buf = (ctypes.c_ushort * 4096)()
+
+    def to_page(self, r: Rect) -> Rect:
+        s = self.scale
+        return (r[0] * s + self.dx, r[1] * s + self.dy, r[2] * s + self.dx, r[3] * s + self.dy)
+
+    def from_page(self, r: Rect) -> Rect:
+        s = self.scale
+        return ((r[0] - self.dx) / s, (r[1] - self.dy) / s, (r[2] - self.dx) / s, (r[3] - self.dy) / s)
+
+    def text_in(self, r: Rect) -> str:
+        """The text of the characters that touch ``r`` (PDFium joins lines with CR LF)."""
+        x0, y0, x1, y1 = self.to_page(r)
+        return self._bounded(x0, y0, x1, y1)
+
+    def _bounded(self, x0: float, y0: float, x1: float, y1: float) -> str:
+        n = pdfium_c.FPDFText_GetBoundedText(self.tp, x0, y1, x1, y0, None, 0)
+        if n <= 0:
+            return ""
+        buf = self._buf if n < len(self._buf) else (ctypes.c_ushort * (n + 1))()
+        n = pdfium_c.FPDFText_GetBoundedText(self.tp, x0, y1, x1, y0, buf, len(buf))
+        text = ctypes.string_at(buf, n * 2).decode("utf-16-le", errors="replace").rstrip("\x00")
+        return text.replace("\x02", "-")  # PDFium marks a hyphen that ends a line as U+0002
+
+    def lines_near(self, y0: float, y1: float) -> list[_Line]:
+        """Runs whose vertical extent meets ``y0``..``y1``."""
+        if self._buckets is None:
+            self._buckets = self._read_rects()
+        found: dict[int, _Line] = {}
+        for b in range(int(y0 // _BUCKET), int(y1 // _BUCKET) + 1):
+            for ln in self._buckets.get(b, ()):
+                if ln.y0 <= y1 and ln.y1 >= y0:
+                    found[ln.index] = ln
+        return [found[i] for i in sorted(found)]
+
+    def footer_text(self) -> str:
+        """The text of the bottom of the page, where the footer line is (all the page's text
+        if it is not there)."""
+        w, h = self.page.get_size()
+        text = self._bounded(0, 0, w, min(h, 80.0))
+        return text if "apforms:" in text else self.textpage.get_text_range()
+
+    def runs_touching(self, r: Rect) -> list[_Line]:
+        """Runs whose rectangle meets ``r`` (geometry only, no text read)."""
+        return [ln for ln in self.lines_near(r[1], r[3]) if ln.x0 <= r[2] and ln.x1 >= r[0]]
+
+    def _read_rects(self) -> dict[int, list[_Line]]:
+        buckets: dict[int, list[_Line]] = {}
+        left, top, right, bottom = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        for i in range(pdfium_c.FPDFText_CountRects(self.tp, 0, -1)):
+            if not pdfium_c.FPDFText_GetRect(self.tp, i, left, top, right, bottom):
+                continue
+            x0, y0, x1, y1 = self.from_page((left.value, bottom.value, right.value, top.value))
+            ln = _Line(i, x0, y0, x1, y1)
+            for b in range(int(y0 // _BUCKET), int(y1 // _BUCKET) + 1):
+                buckets.setdefault(b, []).append(ln)
+        return buckets
+
+    def text(self, ln: _Line) -> str:
+        if ln._text is None:
+            ln._text = self.text_in((ln.x0, ln.y0, ln.x1, ln.y1))
+        return ln._text
+
+    def baseline(self, ln: _Line) -> float:
+        """The baseline of a run of text: the origin of a character in it."""
+        if ln._baseline is None:
+            x0, y0, x1, y1 = self.to_page((ln.x0, ln.y0, ln.x1, ln.y1))
+            x, y = ctypes.c_double(), ctypes.c_double()
+            ln._baseline = ln.y0
+            tol = (y1 - y0) / 2 + 1.0  # a low glyph ('.', '_') is far from the run's middle
+            for cx in (x0 + min(0.5, (x1 - x0) / 2), (x0 + x1) / 2, x1 - min(0.5, (x1 - x0) / 2)):
+                index = pdfium_c.FPDFText_GetCharIndexAtPos(self.tp, cx, (y0 + y1) / 2, 1.0, tol)
+                if index >= 0 and pdfium_c.FPDFText_GetCharOrigin(self.tp, index, x, y):
+                    ln._baseline = (y.value - self.dy) / self.scale
+                    break
+        return ln._baseline
+
+    @property
+    def marks(self) -> list[tuple[Rect, bool]]:
+        """Bounding boxes of the paths drawn on the page (Form XObjects included), each with
+        whether it is filled."""
+        if self._marks is None:
+            self._marks = [(self.from_page(r), filled) for r, filled in _paths(self.page)]
+        return self._marks
+
+
+def _paths(page: pdfium.PdfPage) -> list[tuple[Rect, bool]]:
+    out: list[tuple[Rect, bool]] = []
+    identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    _collect(pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page.raw, identity, out, 0)
+    return out
+
+
+def _collect(
+    count: Any, get: Any, parent: Any, m: tuple[float, ...], out: list[tuple[Rect, bool]], depth: int
+) -> None:
+    if depth > 8:
+        return
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    for i in range(count(parent)):
+        obj = get(parent, i)
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            if pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+                pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke)
+                box = _transform(m, (left.value, bottom.value, right.value, top.value))
+                out.append((box, fill.value != 0))
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            fm = pdfium_c.FS_MATRIX()
+            pdfium_c.FPDFPageObj_GetMatrix(obj, fm)
+            inner = _compose((fm.a, fm.b, fm.c, fm.d, fm.e, fm.f), m)
+            _collect(
+                pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, obj, inner, out, depth + 1
+            )
+
+
+def _compose(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+    """``a`` then ``b`` (row-vector matrices as PDF writes them)."""
+    return (
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    )
+
+
+def _transform(m: tuple[float, ...], r: Rect) -> Rect:
+    xs, ys = [], []
+    for x, y in ((r[0], r[1]), (r[2], r[1]), (r[0], r[3]), (r[2], r[3])):
+        xs.append(m[0] * x + m[2] * y + m[4])
+        ys.append(m[1] * x + m[3] * y + m[5])
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_flattened(data: bytes, definition: Definition, rows: tuple[int, ...] | None) -> FlatRead:
+    """Values of every field of ``definition`` read from the page content of ``data``."""
+    out = FlatRead()
+    if rows is None:
+        out.warnings.append("the form's row counts are unknown; the blank form's layout was assumed")
+    lay = layout(definition, rows)
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise IngestError(f"damaged PDF, cannot be read ({exc})") from None
+    try:
+        pages = _map_pages(doc, lay, out)
+        for f in lay.fields:
+            page = pages.get(f.widgets[0].page)
+            if page is None:
+                continue
+            value = _read_field(page, f, out)
+            if value is not None:
+                out.values[f.name] = value
+    finally:
+        doc.close()
+    return out
+
+
+def _map_pages(doc: pdfium.PdfDocument, lay: Layout, out: FlatRead) -> dict[int, _Page]:
+    """The layout's pages found in the file, by the footer line on each page."""
+    found: dict[int, _Page] = {}
+    unmarked: list[_Page] = []
+    defn = lay.definition
+    for i in range(min(len(doc), len(lay.pages) + EXTRA_PAGES)):
+        page = doc[i]
+        wrapped = _Page(page, page.get_textpage())
+        text = wrapped.footer_text()
+        fid = identify_text(text)
+        if fid is None:
+            unmarked.append(wrapped)
+            continue
+        if fid.document != defn.id:
+            out.warnings.append(f"page {i + 1} belongs to another form ({fid.document}); skipped")
+            continue
+        number = _page_number(text)
+        if number is not None and 0 <= number - 1 < len(lay.pages) and number - 1 not in found:
+            found[number - 1] = wrapped
+    if not found:  # no footers at all: take the pages in order
+        found = dict(enumerate(unmarked[: len(lay.pages)]))
+        out.warnings.append("no page carries the apforms footer line; pages were read in order")
+    missing = [str(n + 1) for n in range(len(lay.pages)) if n not in found]
+    if missing:
+        out.warnings.append(
+            f"page(s) {', '.join(missing)} of the form are missing; their fields were not read"
+        )
+    if any(p.scale != 1.0 for p in found.values()):
+        out.warnings.append("the pages are not A4 (printed on other paper?); positions were scaled to fit")
+    return found
+
+
+def _page_number(text: str) -> int | None:
+    m = FOOTER_RE.search(text)
+    return int(m.group(3)) if m else None
+
+
+def _read_field(page: _Page, f: FormField, out: FlatRead) -> FormValue:
+    if f.kind in (TEXT, COMBO):
+        return _single_line(page, f, out)
+    if f.kind == MULTILINE:
+        return _multi_line(page, f, out)
+    if f.kind == CHECK:
+        return _marked(page, f.widgets[0].rect)
+    if f.kind == RADIO:
+        chosen = [w.state for w in f.widgets if _marked(page, w.rect)]
+        if len(chosen) > 1:
+            out.warnings.append(f"{_where(f)}: more than one option is marked; none was taken")
+            return None
+        return chosen[0] if chosen else None
+    return None
+
+
+def _where(f: FormField) -> str:
+    return f"{f.tooltip} ({f.name})"
+
+
+def _single_line(page: _Page, f: FormField, out: FlatRead) -> str | None:
+    r = f.widgets[0].rect
+    runs = page.runs_touching(r)
+    if not runs:
+        return None
+    text = page.text_in(r)
+    if not text.strip():
+        return None
+    # A value that fits ends at least PAD inside its box; a glyph at the edge was cut off.
+    edge = (r[2] - 1.0, r[1] + 1, r[2] - 0.3, r[3] - 1)
+    if any(ln.x1 > edge[0] for ln in runs) and page.text_in(edge).strip():
+        out.warnings.append(
+            f"{_where(f)}: the text runs past its box and was clipped; the value may be incomplete"
+        )
+    return _spaces(" ".join(part.strip() for part in text.replace("\r\n", "\n").split("\n")).strip())
+
+
+@dataclass(frozen=True)
+class _Run:
+    baseline: float
+    x0: float
+    x1: float
+    height: float
+    text: str
+
+
+def _runs_in(page: _Page, r: Rect) -> list[_Run]:
+    """The runs of text whose baseline lies in the box, cut to its width (a re-printed file
+    may run the text of neighbouring table cells together)."""
+    out = []
+    for ln in page.lines_near(r[1], r[3]):
+        if not (ln.x0 < r[2] and ln.x1 > r[0]):
+            continue
+        base = page.baseline(ln)
+        if not r[1] < base < r[3]:
+            continue
+        x0, x1 = ln.x0, ln.x1
+        if x0 < r[0] - 0.5 or x1 > r[2] + 0.5:
+            x0, x1 = max(x0, r[0] + 0.5), min(x1, r[2] - 0.5)
+            text = page.text_in((x0, ln.y0, x1, ln.y1))
+        else:
+            text = page.text(ln)
+        if text.strip():
+            out.append(_Run(base, x0, x1, ln.y1 - ln.y0, text.strip("\r\n")))
+    return out
+
+
+def _multi_line(page: _Page, f: FormField, out: FlatRead) -> str | None:
+    r = f.widgets[0].rect
+    runs = _runs_in(page, r)
+    if not runs:
+        return None
+    lines = _group_lines(runs)
+    text, size = _unwrap(lines, r)
+    if _overflows(page, r, lines, size):
+        out.warnings.append(
+            f"{_where(f)}: the text runs past its box and was clipped; the value may be incomplete"
+        )
+    if text is None:
+        out.warnings.append(
+            f"{_where(f)}: line breaks could not be recovered exactly; lines were joined with spaces"
+        )
+        return " ".join(t for _, t in lines)
+    return text
+
+
+def _overflows(page: _Page, r: Rect, lines: list[tuple[float, str]], size: float) -> bool:
+    """Whether the value goes on below its box: text on the next line of its grid (clipped
+    from view, but still in the text layer)."""
+    last = lines[-1][0]
+    for below in (last - size * LEADING, last - size * (LEADING + PARA)):
+        for ln in page.lines_near(below - 1, below + 1):
+            if ln.x0 < r[0] + 1.2 or ln.x1 > r[2] + 1 or abs(page.baseline(ln) - below) >= 0.2:
+                continue
+            if page.text(ln).strip():
+                return True
+    return False
+
+
+def _group_lines(runs: list[_Run]) -> list[tuple[float, str]]:
+    """Runs on the same baseline joined into lines, top first: (baseline, text). Runs that
+    touch are one word (a re-printed file splits text where it changes font)."""
+    groups: list[list[_Run]] = []
+    for run in sorted(runs, key=lambda run: (-round(run.baseline, 1), run.x0)):
+        if groups and abs(groups[-1][0].baseline - run.baseline) < 0.5:
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    out = []
+    for group in groups:
+        text = group[0].text
+        for prev, run in zip(group, group[1:], strict=False):
+            touching = run.x0 - prev.x1 < 0.25 * max(prev.height, run.height)
+            text += run.text if touching else " " + run.text
+        out.append((group[0].baseline, _spaces(text)))
+    return out
+
+
+def _spaces(text: str) -> str:
+    """Extraction doubles a space where a re-printed file switches fonts; one is meant."""
+    return _MULTISPACE.sub(" ", text)
+
+
+def _unwrap(lines: list[tuple[float, str]], r: Rect) -> tuple[str | None, float]:
+    """The value whose wrapping gives these lines (see :func:`fit_lines`), or ``None``; and
+    the font size it was set in.
+
+    The first baseline gives the font size; the gaps between baselines say where a
+    paragraph ended (a wider gap) and how many empty paragraphs were between.
+    """
+    w, h = r[2] - r[0] - 2 * PAD, r[3] - r[1] - 2 * PAD
+    first = lines[0][0]
+    sizes = sorted(VALUE_SIZES, key=lambda s: abs(r[3] - PAD - s * 0.93 - first))
+    for size in sizes[:2]:
+        text = _join(lines, w, size)
+        if text is None:
+            continue
+        fitted, paras = fit_lines(text, w, h)
+        got = [line.rstrip() for p in paras for line in p if line.strip()]
+        if fitted == size and got == [t.rstrip() for _, t in lines]:
+            return text, size
+    return None, sizes[0]
+
+
+def _join(lines: list[tuple[float, str]], w: float, size: float) -> str | None:
+    lead, para = size * LEADING, size * (LEADING + PARA)
+    tol = size * 0.15
+    text = lines[0][1]
+    for (y0, prev), (y1, nxt) in zip(lines, lines[1:], strict=False):
+        gap = y0 - y1
+        if abs(gap - lead) < tol:
+            text += soft_join(prev, nxt, w, size) + nxt
+            continue
+        breaks = round(gap / para)
+        if breaks < 1 or abs(gap - breaks * para) > tol * breaks:
+            return None
+        text += "\n" * breaks + nxt
+    return text
+
+
+def _marked(page: _Page, r: Rect) -> bool:
+    """A tick or dot inside the box: a filled shape, a line smaller than the box outline
+    (stroked outlines are the box itself), or a glyph such as ✓ or X."""
+    bw, bh = r[2] - r[0], r[3] - r[1]
+    for m, filled in page.marks:
+        mw, mh = m[2] - m[0], m[3] - m[1]
+        cx, cy = (m[0] + m[2]) / 2, (m[1] + m[3]) / 2
+        if not (r[0] < cx < r[2] and r[1] < cy < r[3]):
+            continue
+        if mw > bw * 1.15 or mh > bh * 1.15 or mw + mh < 1.0:
+            continue
+        if filled or not (mw >= bw * 0.9 and mh >= bh * 0.9):
+            return True
+    inner = (r[0] + 1, r[1] + 1, r[2] - 1, r[3] - 1)
+    return bool(page.runs_touching(inner)) and bool(page.text_in(inner).strip())
+
+
+def iter_pages_text(data: bytes, limit: int) -> Iterator[str]:
+    """The text of the first ``limit`` pages (for finding the footer line)."""
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return
+    try:
+        for i in range(min(limit, len(doc))):
+            page = doc[i]
+            yield page.get_textpage().get_text_range()
+    finally:
+        doc.close()

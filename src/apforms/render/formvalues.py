@@ -1,0 +1,195 @@
+"""Record values as form field values, and form field values back into record data.
+
+A text field holds what a person would type (UK dates ``07/09/2026``, amounts ``£2,548.00``);
+validation turns it back into the canonical value, so record → form → record is exact.
+A tick box is ``True``/``False``; a radio group holds the state of its chosen button
+(the option value, or ``Yes``/``No``); a dropdown holds the option value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from apforms import definitions as d
+from apforms.definitions import Field, Option
+from apforms.render.layout import CHECK, COMBO, RADIO, SIGNATURE, YES_NO, DataPath, FormField, Layout
+
+#: A value as a form holds it: text, a tick, a radio state, or nothing.
+FormValue = str | bool | None
+
+
+def display(leaf: Field, value: Any) -> str:
+    """The text a form shows for a canonical value."""
+    t = leaf.type
+    if value is None:
+        return ""
+    if t == d.DATE and isinstance(value, str):
+        try:
+            return date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    if t in (d.INTEGER, d.DECIMAL, d.MONEY, d.PERCENTAGE) and isinstance(value, int | float):
+        if isinstance(value, bool):
+            return str(value)
+        num = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if t == d.MONEY:
+            return f"£{num:,.2f}"
+        text = format(num, "f")
+        return f"{text}%" if t == d.PERCENTAGE else text
+    if t == d.MULTICHOICE and isinstance(value, list):
+        return "; ".join(leaf.option_label(str(v)) for v in value)
+    if t in d.SINGLE_CHOICE_TYPES:
+        return leaf.option_label(str(value))
+    if t in (d.YESNO, d.TICK):
+        return "Yes" if value else "No"
+    return str(value)
+
+
+def get_path(data: Any, path: DataPath) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(data, list) or part >= len(data):
+                return None
+        elif not isinstance(data, Mapping):
+            return None
+        data = data[part] if isinstance(part, int) else data.get(part)
+    return data
+
+
+def form_values(layout: Layout, data: Mapping[str, Any]) -> dict[str, FormValue]:
+    """The value of every form field for canonical ``data`` (``None`` when empty)."""
+    out: dict[str, FormValue] = {}
+    for f in layout.fields:
+        if f.kind == SIGNATURE or f.data_path is None:
+            continue
+        value = get_path(data, f.data_path)
+        out[f.name] = to_form(f, value)
+    return out
+
+
+def to_form(f: FormField, value: Any) -> FormValue:
+    if value is None or value == "" or value == []:
+        return None
+    leaf = f.leaf
+    if f.kind == CHECK:
+        if f.option is not None:
+            return isinstance(value, list) and f.option.value in value
+        return bool(value)
+    if f.kind == RADIO:
+        if leaf.type == d.YESNO:
+            return "Yes" if value else "No"
+        return str(value)
+    if f.kind == COMBO:
+        if leaf.type == d.YESNO:
+            return "yes" if value else "no"
+        return str(value)
+    return display(leaf, value)
+
+
+def combo_label(f: FormField, value: str) -> str:
+    """What a dropdown shows for its value."""
+    for o in f.options:
+        if o.value == value:
+            return o.label
+    return value
+
+
+# --------------------------------------------------------------------------- back into data
+
+
+def assemble(layout: Layout, values: Mapping[str, FormValue]) -> dict[str, Any]:
+    """Record data (not yet validated) from form field values keyed by full field name.
+
+    Unknown names are ignored; a value that matches no option is kept as text so that
+    validation reports it by its label.
+    """
+    data: dict[str, Any] = {}
+    for f in layout.fields:
+        if f.data_path is None or f.name not in values:
+            continue
+        raw = values[f.name]
+        if raw is None or raw == "" or raw is False:
+            continue
+        value = from_form(f, raw)
+        if value is None:
+            continue
+        if f.kind == CHECK and f.option is not None:
+            lst = _ensure(data, f.data_path, list)
+            lst.append(f.option.value)
+        else:
+            _set(data, f.data_path, value)
+    return _lists(data)
+
+
+def from_form(f: FormField, raw: str | bool) -> Any:
+    leaf = f.leaf
+    if f.kind == CHECK:
+        return bool(raw)
+    text = raw if isinstance(raw, str) else ("Yes" if raw else "No")
+    if f.kind == RADIO:
+        option = _match(text, f.options, f.states)
+    elif f.kind == COMBO:
+        option = _match(text, f.options, tuple(o.value for o in f.options))
+    else:
+        if leaf.type == d.MULTICHOICE:
+            parts = [p.strip() for p in text.replace("\n", ";").split(";") if p.strip()]
+            return [_option_value(p, leaf.options) for p in parts]
+        return text
+    if option is None:
+        return text.strip()
+    if leaf.type == d.YESNO:
+        return option.value == YES_NO[0].value
+    return option.value
+
+
+def _match(text: str, options: tuple[Option, ...], states: tuple[str, ...]) -> Option | None:
+    t = text.strip()
+    for o, s in zip(options, states, strict=True):
+        if t == s:
+            return o
+    folded = t.casefold()
+    for o, s in zip(options, states, strict=True):
+        if folded in (s.casefold(), o.value.casefold(), o.label.casefold()):
+            return o
+    if options == YES_NO and folded in ("true", "1", "y", "on", "x", "ja"):
+        return YES_NO[0]
+    if options == YES_NO and folded in ("false", "0", "n"):
+        return YES_NO[1]
+    return None
+
+
+def _option_value(text: str, options: tuple[Option, ...]) -> str:
+    folded = text.casefold()
+    for o in options:
+        if folded in (o.value.casefold(), o.label.casefold()):
+            return o.value
+    return text
+
+
+def _ensure(data: dict[str, Any], path: DataPath, kind: type) -> Any:
+    node: Any = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if part not in node:
+            node[part] = kind() if last else {}
+        node = node[part]
+    return node
+
+
+def _set(data: dict[str, Any], path: DataPath, value: Any) -> None:
+    node: Any = data
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value
+
+
+def _lists(node: Any) -> Any:
+    """Dicts keyed by row numbers (as built by ``_set``) become lists in row order."""
+    if isinstance(node, dict):
+        if node and all(isinstance(k, int) for k in node):
+            return [_lists(node[k]) for k in sorted(node)]
+        return {k: _lists(v) for k, v in node.items()}
+    return node

@@ -1,0 +1,721 @@
+"""Page layout of a fillable PDF, computed from a definition and the number of rows of each
+repeating table or list, and nothing else.
+
+The PDF writer draws from a :class:`Layout` and the reader of flattened returns crops every
+field's box from the same :class:`Layout`, so both see exactly the same positions. Row counts
+travel with the document (footer line and metadata), so a returned form can be laid out again
+without its values.
+
+Field names are the definition's key paths, table and list rows numbered from 1
+(``provision.costings.2.rate``, ``terms.school_obligations.3``); a multiple choice has a tick
+box per option (``transport.arrangements.taxi``); a signature block has ``.name``,
+``.position``, ``.signature``, ``.date`` and a digital signature field ``.digital``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from apforms import definitions as d
+from apforms.definitions import Definition, Field, Option
+from apforms.render.fonts import metrics, width
+
+# --------------------------------------------------------------------------- page geometry (points)
+PAGE_W, PAGE_H = 595.28, 841.89  # A4
+MARGIN_X = 42.0
+TOP = PAGE_H - 40.0
+BOTTOM = 46.0
+FOOTER_Y = 22.0
+CONTENT_W = PAGE_W - 2 * MARGIN_X
+LABEL_W = 178.0
+FIELD_X = MARGIN_X + LABEL_W + 8
+FIELD_W = PAGE_W - MARGIN_X - FIELD_X
+
+TITLE_SIZE, HEADING_SIZE, SUBHEADING_SIZE = 14.0, 10.5, 9.0
+LABEL_SIZE, HELP_SIZE, HEADER_SIZE, FOOTER_SIZE = 8.5, 7.0, 7.5, 6.5
+LEADING = 1.22  # line height as a multiple of the font size
+PARA = 0.3  # extra space before each new paragraph of a value (so line breaks can be read back)
+VALUE_SIZES = (9.0, 8.0, 7.0, 6.0, 5.0, 4.5)  # a value shrinks down this ladder to fit its box
+PAD = 2.0  # inside a box, between its edge and the value
+ROW_GAP = 5.0
+LINE_H = 16.0  # a one-line box
+BOX = 10.0  # tick box / radio button
+GRID_MAX_COLUMNS = 6
+
+# --------------------------------------------------------------------------- form field kinds
+TEXT = "text"
+MULTILINE = "multiline"
+CHECK = "check"
+RADIO = "radio"
+COMBO = "combo"
+SIGNATURE = "signature"
+
+YES_NO = (Option("yes", "Yes"), Option("no", "No"))
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 from the bottom left of the page
+DataPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Widget:
+    """Where a field (or one button of a radio group) sits; ``state`` is a button's on state."""
+
+    page: int
+    rect: Rect
+    state: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class FormField:
+    """One form field: its full name, kind, the definition leaf and where its value lives.
+
+    ``data_path`` is the value's place in a record (``("provision", "costings", 1, "rate")``;
+    rows counted from 0); ``None`` for the digital signature field. For a radio group or a
+    dropdown ``options`` are the choices (radio ``states`` run parallel to them); a tick box
+    of a multiple choice has its ``option``.
+    """
+
+    name: str
+    kind: str
+    leaf: Field
+    data_path: DataPath | None
+    tooltip: str
+    widgets: tuple[Widget, ...]
+    options: tuple[Option, ...] = ()
+    states: tuple[str, ...] = ()
+    option: Option | None = None
+    lines: int = 1
+
+
+@dataclass(frozen=True)
+class TextRun:
+    x: float
+    y: float  # baseline
+    size: float
+    text: str
+    gray: float = 0.0
+    bold: bool = False
+
+
+@dataclass
+class PageLayout:
+    """The fixed drawing of one page: text, box outlines, shaded bands and radio circles."""
+
+    texts: list[TextRun] = field(default_factory=list)
+    boxes: list[Rect] = field(default_factory=list)
+    bands: list[Rect] = field(default_factory=list)
+    circles: list[tuple[float, float, float]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Layout:
+    """Every page and every form field of a document laid out for given row counts."""
+
+    definition: Definition
+    rows: tuple[int, ...]
+    pages: list[PageLayout]
+    fields: list[FormField]
+
+    def __post_init__(self) -> None:
+        self.by_name = {f.name: f for f in self.fields}
+
+    def footer(self, page: int) -> str:
+        return footer_text(self.definition, page + 1, len(self.pages), self.rows)
+
+
+def footer_text(definition: Definition, page: int, pages: int, rows: tuple[int, ...]) -> str:
+    """The identification line printed on every page; it survives flattening and printing."""
+    line = f"apforms:{definition.id}:{definition.version} page {page} of {pages}"
+    return f"{line} rows {'.'.join(map(str, rows))}" if rows else line
+
+
+FOOTER_RE = re.compile(
+    r"apforms:([a-z][a-z0-9-]*):(\d+(?:\.\d+)*) page (\d+) of (\d+)(?: rows (\d+(?:\.\d+)*))?"
+)
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def wrap(text: str, w: float, size: float) -> list[str]:
+    """Greedy line breaking at spaces (a word wider than ``w`` is broken between characters).
+
+    :func:`soft_join` undoes it when a flattened form is read back.
+    """
+    lines: list[str] = []
+    space = width(" ", size)
+    for para in text.split("\n"):
+        line: str | None = None
+        used = 0.0
+        for word in para.split(" "):
+            ww = width(word, size)
+            if line is None and ww <= w:
+                line, used = word, ww
+                continue
+            if line is not None and used + space + ww <= w:
+                line, used = f"{line} {word}", used + space + ww
+                continue
+            if line is not None:
+                lines.append(line)
+            while len(word) > 1 and ww > w:
+                cut = _fitting_prefix(word, w, size)
+                lines.append(word[:cut])
+                word = word[cut:]
+                ww = width(word, size)
+            line, used = word, ww
+        lines.append(line or "")
+    return lines
+
+
+def _fitting_prefix(word: str, w: float, size: float) -> int:
+    adv, nd = metrics().advance, metrics().notdef_advance
+    total = 0.0
+    for i, c in enumerate(word):
+        total += adv.get(ord(c), nd) * size / 1000
+        if total > w:
+            return max(i, 1)
+    return len(word)
+
+
+def soft_join(prev: str, nxt: str, w: float, size: float) -> str:
+    """How two lines of one paragraph were split by :func:`wrap`: ``""`` inside a word too
+    long for the line, else ``" "``."""
+    if " " not in prev and nxt and width(prev + nxt[0], size) > w:
+        return ""
+    return " "
+
+
+def paragraphs_height(paragraphs: list[list[str]], size: float) -> float:
+    lines = sum(len(p) for p in paragraphs)
+    return lines * size * LEADING + (len(paragraphs) - 1) * size * PARA
+
+
+def fit_lines(text: str, w: float, h: float) -> tuple[float, list[list[str]]]:
+    """The largest value size at which ``text``, wrapped to ``w`` paragraph by paragraph,
+    fits height ``h``; with the lines of each paragraph."""
+    paras: list[list[str]] = []
+    for size in VALUE_SIZES:
+        paras = [wrap(p, w, size) for p in text.split("\n")]
+        if paragraphs_height(paras, size) <= h + 0.01:
+            return size, paras
+    return VALUE_SIZES[-1], paras
+
+
+def fit_line(text: str, w: float) -> float:
+    """The largest value size at which one line of ``text`` fits width ``w``."""
+    full = width(text, 1.0)
+    for size in VALUE_SIZES:
+        if full * size <= w:
+            return size
+    return VALUE_SIZES[-1]
+
+
+def box_height(lines: int) -> float:
+    """A box with room for ``lines`` one-line paragraphs at the full value size."""
+    if lines <= 1:
+        return LINE_H
+    return VALUE_SIZES[0] * (lines * LEADING + (lines - 1) * PARA) + 2 * PAD
+
+
+# --------------------------------------------------------------------------- row counts
+
+
+def rows_for(f: Field, value: Any) -> int:
+    """Rows a table or list gets: its values, at least ``blank_rows``, at most ``max_rows``."""
+    n = len(value) if isinstance(value, list) else 0
+    top = f.max_rows or 1
+    return max(1, min(top, max(n, min(f.blank_rows, top))))
+
+
+def row_counts(definition: Definition, data: Mapping[str, Any]) -> tuple[int, ...]:
+    """The row count of every table and list, in the order the layout meets them."""
+    return tuple(_counts(definition.sections, data))
+
+
+def _counts(fields: tuple[Field, ...], data: Any) -> Iterator[int]:
+    data = data if isinstance(data, Mapping) else {}
+    for f in fields:
+        value = data.get(f.key)
+        if f.type in (d.GROUP, d.SIGNATURE):
+            yield from _counts(f.fields, value)
+        elif f.type == d.LIST:
+            yield rows_for(f, value)
+        elif f.type == d.TABLE:
+            n = rows_for(f, value)
+            yield n
+            if not _is_grid(f):
+                rows = value if isinstance(value, list) else []
+                for i in range(n):
+                    yield from _counts(f.fields, rows[i] if i < len(rows) else {})
+
+
+def _is_grid(table: Field) -> bool:
+    """A table is drawn as a grid when its columns are all plain fields and few enough."""
+    return len(table.fields) <= GRID_MAX_COLUMNS and all(c.is_leaf for c in table.fields)
+
+
+# --------------------------------------------------------------------------- layout
+
+
+@dataclass
+class _Block:
+    """A piece of the page that is never split: it draws itself with its top at ``top``."""
+
+    height: float
+    draw: Callable[[_Canvas, float], None]
+    keep_with_next: bool = False
+    header: _Block | None = None
+
+
+class _Canvas:
+    def __init__(self) -> None:
+        self.pages: list[PageLayout] = []
+        self.fields: list[FormField] = []
+        self.page = -1
+
+    def new_page(self) -> None:
+        self.pages.append(PageLayout())
+        self.page += 1
+
+    @property
+    def current(self) -> PageLayout:
+        return self.pages[self.page]
+
+    def text(self, x: float, y: float, size: float, text: str, gray: float = 0.0, bold: bool = False) -> None:
+        if text:
+            self.current.texts.append(TextRun(x, y, size, text, gray, bold))
+
+    def lines(
+        self, x: float, top: float, size: float, lines: list[str], gray: float = 0.0, bold: bool = False
+    ) -> None:
+        """Lines of text whose first line's cap height touches ``top``."""
+        y = top - size * 0.93
+        for line in lines:
+            self.text(x, y, size, line, gray, bold)
+            y -= size * LEADING
+
+    def widget(self, rect: Rect, state: str | None = None, box: bool = True) -> Widget:
+        if box:
+            self.current.boxes.append(rect)
+        return Widget(self.page, rect, state)
+
+
+def _text_h(lines: list[str], size: float) -> float:
+    return len(lines) * size * LEADING if lines else 0.0
+
+
+class _Builder:
+    """Turns the definition tree into blocks; row counts come from ``rows`` in order."""
+
+    def __init__(self, definition: Definition, rows: tuple[int, ...], all_rows: bool = False) -> None:
+        self.definition = definition
+        self.rows = iter(rows)
+        self.all_rows = all_rows
+        self.used: list[int] = []
+        self.blocks: list[_Block] = []
+
+    def next_rows(self, f: Field) -> int:
+        n = f.max_rows if self.all_rows else next(self.rows, None)
+        n = rows_for(f, None) if n is None else max(1, min(n, f.max_rows or 1))
+        self.used.append(n)
+        return n
+
+    def add(self, block: _Block) -> None:
+        self.blocks.append(block)
+
+    # -- static pieces
+
+    def title(self) -> None:
+        defn = self.definition
+        title = wrap(defn.title, CONTENT_W, TITLE_SIZE)
+        source = wrap(defn.source, CONTENT_W, HELP_SIZE) if defn.source else []
+        h = _text_h(title, TITLE_SIZE) + _text_h(source, HELP_SIZE) + 8
+
+        def draw(c: _Canvas, top: float) -> None:
+            c.lines(MARGIN_X, top, TITLE_SIZE, title, bold=True)
+            c.lines(MARGIN_X, top - _text_h(title, TITLE_SIZE) - 1, HELP_SIZE, source, gray=0.4)
+
+        self.add(_Block(h, draw))
+
+    def heading(self, text: str) -> None:
+        lines = wrap(text, CONTENT_W - 8, HEADING_SIZE)
+        h = _text_h(lines, HEADING_SIZE) + 6
+
+        def draw(c: _Canvas, top: float) -> None:
+            c.current.bands.append((MARGIN_X, top - h + 2, MARGIN_X + CONTENT_W, top))
+            c.lines(MARGIN_X + 4, top - 3, HEADING_SIZE, lines, bold=True)
+
+        self.add(_Block(h + 4, draw, keep_with_next=True))
+
+    def subheading(self, text: str, x: float = MARGIN_X) -> None:
+        lines = wrap(text, CONTENT_W - (x - MARGIN_X), SUBHEADING_SIZE)
+        h = _text_h(lines, SUBHEADING_SIZE) + 3
+
+        def draw(c: _Canvas, top: float) -> None:
+            c.lines(x, top, SUBHEADING_SIZE, lines, bold=True)
+
+        self.add(_Block(h, draw, keep_with_next=True))
+
+    def paragraphs(self, text: str | None, size: float = LABEL_SIZE, gray: float = 0.0) -> None:
+        if not text:
+            return
+        for para in text.strip().split("\n"):
+            lines = wrap(para.strip(), CONTENT_W, size) if para.strip() else []
+            h = _text_h(lines, size) + (2 if lines else 3)
+
+            def draw(c: _Canvas, top: float, lines: list[str] = lines) -> None:
+                c.lines(MARGIN_X, top, size, lines, gray=gray)
+
+            self.add(_Block(h, draw))
+
+    # -- fields
+
+    def fields(self, fields: tuple[Field, ...], prefix: str, path: DataPath, tip: str = "") -> None:
+        for f in fields:
+            self.field(f, f"{prefix}{f.key}", (*path, f.key), tip)
+
+    def field(self, f: Field, name: str, path: DataPath, tip: str) -> None:
+        t = f.type
+        if t == d.GROUP:
+            self.subheading(f.label)
+            self.paragraphs(f.help, HELP_SIZE, 0.35)
+            self.paragraphs(f.text)
+            self.fields(f.fields, f"{name}.", path, f.label)
+        elif t == d.SIGNATURE:
+            self.signature(f, name, path)
+        elif t == d.TABLE:
+            self.table(f, name, path)
+        elif t == d.LIST:
+            self.list_field(f, name, path)
+        else:
+            self.paragraphs(f.text)
+            self.leaf(f, name, path, f.label)
+
+    def leaf(self, f: Field, name: str, path: DataPath, tooltip: str) -> None:
+        t = f.type
+        if t == d.LONGTEXT:
+            self.longtext(f, name, path, tooltip)
+        elif t == d.TICK:
+            self.row(f, BOX, lambda c, top: self._check(c, f, name, path, tooltip, FIELD_X, top))
+        elif t == d.MULTICHOICE:
+            self.options_row(f, name, path, tooltip, radio=False)
+        elif t == d.YESNO or (t in d.SINGLE_CHOICE_TYPES and len(f.options) <= 8):
+            self.options_row(f, name, path, tooltip, radio=True)
+        elif t in d.SINGLE_CHOICE_TYPES:
+            self.row(f, LINE_H, lambda c, top: self._line(c, f, name, path, tooltip, COMBO, top, FIELD_W))
+        else:
+            w = _field_width(t)
+            self.row(f, LINE_H, lambda c, top: self._line(c, f, name, path, tooltip, TEXT, top, w))
+
+    def row(self, f: Field, control_h: float, draw_control: Callable[[_Canvas, float], None]) -> None:
+        """Label (and help) in the left column, the control in the right one."""
+        label = wrap(f.label, LABEL_W, LABEL_SIZE)
+        helps = wrap(f.help, LABEL_W, HELP_SIZE) if f.help else []
+        left = _text_h(label, LABEL_SIZE) + _text_h(helps, HELP_SIZE) + 2
+        h = max(left, control_h) + ROW_GAP
+
+        def draw(c: _Canvas, top: float) -> None:
+            c.lines(MARGIN_X, top - 3, LABEL_SIZE, label)
+            c.lines(MARGIN_X, top - 3 - _text_h(label, LABEL_SIZE), HELP_SIZE, helps, gray=0.35)
+            draw_control(c, top)
+
+        self.add(_Block(h, draw))
+
+    def _line(
+        self, c: _Canvas, f: Field, name: str, path: DataPath, tip: str, kind: str, top: float, w: float
+    ) -> None:
+        wid = c.widget((FIELD_X, top - LINE_H, FIELD_X + w, top))
+        options = f.options if kind == COMBO else ()
+        c.fields.append(FormField(name, kind, f, path, tip, (wid,), options))
+
+    def _check(
+        self,
+        c: _Canvas,
+        f: Field,
+        name: str,
+        path: DataPath,
+        tip: str,
+        x: float,
+        top: float,
+        option: Option | None = None,
+    ) -> None:
+        wid = c.widget((x, top - BOX, x + BOX, top), state="Yes")
+        c.fields.append(FormField(name, CHECK, f, path, tip, (wid,), option=option))
+
+    def longtext(self, f: Field, name: str, path: DataPath, tooltip: str) -> None:
+        label = wrap(f.label, CONTENT_W, LABEL_SIZE)
+        helps = wrap(f.help, CONTENT_W, HELP_SIZE) if f.help else []
+        head = _text_h(label, LABEL_SIZE) + _text_h(helps, HELP_SIZE) + 3
+        bh = box_height(max(f.lines, 2))
+
+        def draw(c: _Canvas, top: float) -> None:
+            c.lines(MARGIN_X, top, LABEL_SIZE, label)
+            c.lines(MARGIN_X, top - _text_h(label, LABEL_SIZE), HELP_SIZE, helps, gray=0.35)
+            y = top - head
+            wid = c.widget((MARGIN_X, y - bh, MARGIN_X + CONTENT_W, y))
+            c.fields.append(FormField(name, MULTILINE, f, path, tooltip, (wid,), lines=max(f.lines, 2)))
+
+        self.add(_Block(head + bh + ROW_GAP, draw))
+
+    def options_row(self, f: Field, name: str, path: DataPath, tooltip: str, radio: bool) -> None:
+        """Radio buttons (one choice) or tick boxes (several), flowed in the right column."""
+        options = YES_NO if f.type == d.YESNO else f.options
+        states = ("Yes", "No") if f.type == d.YESNO else tuple(o.value for o in options)
+        items = []  # (x offset, y offset, label lines)
+        x = y = 0.0
+        line_h = 0.0
+        for o in options:
+            lines = wrap(o.label, FIELD_W - BOX - 4, LABEL_SIZE)
+            w = BOX + 4 + max(width(s, LABEL_SIZE) for s in lines) + 12
+            ih = max(BOX, _text_h(lines, LABEL_SIZE)) + 3
+            if x > 0 and x + w > FIELD_W:
+                x, y, line_h = 0.0, y + line_h, 0.0
+            items.append((x, y, lines))
+            x += w
+            line_h = max(line_h, ih)
+        control_h = y + line_h
+
+        def draw(c: _Canvas, top: float) -> None:
+            widgets = []
+            for (ox, oy, lines), o, state in zip(items, options, states, strict=True):
+                bx, by = FIELD_X + ox, top - oy
+                c.lines(bx + BOX + 4, by - 1, LABEL_SIZE, lines)
+                if radio:
+                    rect = (bx, by - BOX, bx + BOX, by)
+                    c.current.circles.append((bx + BOX / 2, by - BOX / 2, BOX / 2))
+                    widgets.append(c.widget(rect, state=state, box=False))
+                else:
+                    self._check(
+                        c, f, f"{name}.{_token(o, options)}", path, f"{tooltip}: {o.label}", bx, by, o
+                    )
+            if radio:
+                c.fields.append(FormField(name, RADIO, f, path, tooltip, tuple(widgets), options, states))
+
+        self.row(f, control_h, draw)
+
+    def list_field(self, f: Field, name: str, path: DataPath) -> None:
+        n = self.next_rows(f)
+        label = wrap(f.label, CONTENT_W, LABEL_SIZE)
+        helps = wrap(f.help, CONTENT_W, HELP_SIZE) if f.help else []
+        head = _text_h(label, LABEL_SIZE) + _text_h(helps, HELP_SIZE) + 2
+
+        def draw_label(c: _Canvas, top: float) -> None:
+            c.lines(MARGIN_X, top, LABEL_SIZE, label)
+            c.lines(MARGIN_X, top - _text_h(label, LABEL_SIZE), HELP_SIZE, helps, gray=0.35)
+
+        self.add(_Block(head, draw_label, keep_with_next=True))
+        lines = max(f.lines, 2)
+        bh = box_height(lines)
+        for i in range(n):
+
+            def draw(c: _Canvas, top: float, i: int = i) -> None:
+                c.text(MARGIN_X, top - 9, LABEL_SIZE, f"{i + 1}.")
+                wid = c.widget((MARGIN_X + 18, top - bh, MARGIN_X + CONTENT_W, top))
+                tip = f"{f.label}, row {i + 1}"
+                c.fields.append(
+                    FormField(f"{name}.{i + 1}", MULTILINE, f, (*path, i), tip, (wid,), lines=lines)
+                )
+
+            self.add(_Block(bh + 3, draw))
+        self.add(_Block(ROW_GAP, lambda c, top: None))
+
+    def table(self, f: Field, name: str, path: DataPath) -> None:
+        n = self.next_rows(f)
+        if not _is_grid(f):
+            self.subheading(f.label)
+            self.paragraphs(f.help, HELP_SIZE, 0.35)
+            self.paragraphs(f.text)
+            for i in range(n):
+                self.subheading(f"{f.label} {i + 1}", MARGIN_X + 8)
+                self.fields(f.fields, f"{name}.{i + 1}.", (*path, i), f"{f.label}, row {i + 1}")
+            return
+        self.grid(f, name, path, n)
+
+    def grid(self, f: Field, name: str, path: DataPath, n: int) -> None:
+        cols = f.fields
+        weights = [_weight(c) for c in cols]
+        avail = CONTENT_W - 18
+        widths = [avail * w / sum(weights) for w in weights]
+        xs = [MARGIN_X + 18 + sum(widths[:i]) for i in range(len(cols))]
+        heads = [wrap(c.label, w - 4, HEADER_SIZE) for c, w in zip(cols, widths, strict=True)]
+        header_h = max(_text_h(h, HEADER_SIZE) for h in heads) + 3
+        lines = min(max((c.lines if c.type == d.LONGTEXT else 1) for c in cols), 3)
+        if any(c.type in _WRAPPED_CELLS for c in cols):
+            lines = max(lines, 2)  # room to wrap a long value rather than clip it
+        rh = box_height(lines)
+        self.subheading(f.label)
+        self.paragraphs(f.help, HELP_SIZE, 0.35)
+        self.paragraphs(f.text)
+
+        def draw_header(c: _Canvas, top: float) -> None:
+            for x, h in zip(xs, heads, strict=True):
+                c.lines(x + 2, top, HEADER_SIZE, h, gray=0.2, bold=True)
+
+        header = _Block(header_h, draw_header, keep_with_next=True)
+        self.add(header)
+        for i in range(n):
+
+            def draw(c: _Canvas, top: float, i: int = i) -> None:
+                c.text(MARGIN_X, top - 9, LABEL_SIZE, f"{i + 1}")
+                for col, x, w in zip(cols, xs, widths, strict=True):
+                    self._cell(c, f, col, name, (*path, i, col.key), i, (x, top - rh, x + w, top), lines)
+
+            self.add(_Block(rh, draw, header=header))
+        self.add(_Block(ROW_GAP + 2, lambda c, top: None))
+
+    def _cell(
+        self, c: _Canvas, table: Field, col: Field, name: str, path: DataPath, i: int, r: Rect, lines: int
+    ) -> None:
+        cell_name = f"{name}.{i + 1}.{col.key}"
+        tip = f"{table.label}, row {i + 1}: {col.label}"
+        x0, y0, x1, y1 = r
+        if col.type == d.TICK:
+            c.current.boxes.append(r)
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            wid = c.widget((cx - BOX / 2, cy - BOX / 2, cx + BOX / 2, cy + BOX / 2), state="Yes")
+            c.fields.append(FormField(cell_name, CHECK, col, path, tip, (wid,)))
+            return
+        wid = c.widget(r)
+        if col.type == d.YESNO:
+            c.fields.append(FormField(cell_name, COMBO, col, path, tip, (wid,), YES_NO))
+        elif col.type in d.SINGLE_CHOICE_TYPES:
+            c.fields.append(FormField(cell_name, COMBO, col, path, tip, (wid,), col.options))
+        else:
+            kind = MULTILINE if lines > 1 and col.type in _WRAPPED_CELLS else TEXT
+            c.fields.append(
+                FormField(cell_name, kind, col, path, tip, (wid,), lines=lines if kind == MULTILINE else 1)
+            )
+
+    def signature(self, f: Field, name: str, path: DataPath) -> None:
+        self.subheading(f.label)
+        self.paragraphs(f.help, HELP_SIZE, 0.35)
+        for part in f.fields:
+            self._signature_part(f, part, name, path)
+
+    def _signature_part(self, block: Field, part: Field, name: str, path: DataPath) -> None:
+        tip = f"{block.label} {part.label}"
+        pname, ppath = f"{name}.{part.key}", (*path, part.key)
+        if part.key != "signature":
+            w = _field_width(part.type)
+
+            def line(c: _Canvas, top: float) -> None:
+                self._line(c, part, pname, ppath, tip, TEXT, top, w)
+
+            self.row(part, LINE_H, line)
+            return
+
+        def typed(c: _Canvas, top: float) -> None:
+            self._sig_text(c, part, pname, ppath, tip, top)
+
+        def digital(c: _Canvas, top: float) -> None:
+            self._sig_field(c, block, f"{name}.digital", tip, top)
+
+        self.row(part, 20, typed)
+        self.row(Field("digital", "Digital signature", d.TEXT, f"{block.path}.digital"), 28, digital)
+
+    def _sig_text(self, c: _Canvas, f: Field, name: str, path: DataPath, tip: str, top: float) -> None:
+        wid = c.widget((FIELD_X, top - 20, FIELD_X + FIELD_W, top))
+        c.fields.append(FormField(name, TEXT, f, path, tip, (wid,)))
+
+    def _sig_field(self, c: _Canvas, block: Field, name: str, tip: str, top: float) -> None:
+        wid = c.widget((FIELD_X, top - 28, FIELD_X + FIELD_W, top))
+        c.fields.append(FormField(name, SIGNATURE, block, None, f"{tip} (digital)", (wid,)))
+
+    # -- the whole document
+
+    def build(self) -> list[_Block]:
+        self.title()
+        for s in self.definition.sections:
+            self.heading(s.label)
+            self.paragraphs(s.help, HELP_SIZE, 0.35)
+            self.paragraphs(s.text)
+            self.fields(s.fields, f"{s.key}.", (s.key,), "")
+            self.add(_Block(6, lambda c, top: None))
+        return self.blocks
+
+
+_WRAPPED_CELLS = frozenset({d.TEXT, d.LONGTEXT, d.MULTICHOICE, d.EMAIL})
+
+
+def _token(o: Option, options: tuple[Option, ...]) -> str:
+    """The last part of a multiple-choice tick box's name: the option value when it is a
+    plain word, else ``o`` and its position."""
+    return o.value if _TOKEN.match(o.value) else f"o{options.index(o) + 1}"
+
+
+def _field_width(t: str) -> float:
+    return {
+        d.DATE: 90.0,
+        d.INTEGER: 90.0,
+        d.DECIMAL: 90.0,
+        d.PERCENTAGE: 90.0,
+        d.MONEY: 110.0,
+        d.POSTCODE: 90.0,
+        d.UPN: 130.0,
+        d.PHONE: 150.0,
+    }.get(t, FIELD_W)
+
+
+def _weight(c: Field) -> float:
+    return {
+        d.LONGTEXT: 4.0,
+        d.DATE: 1.7,
+        d.INTEGER: 1.2,
+        d.DECIMAL: 1.2,
+        d.PERCENTAGE: 1.2,
+        d.MONEY: 1.5,
+        d.POSTCODE: 1.5,
+        d.PHONE: 2.0,
+        d.UPN: 2.2,
+        d.YESNO: 1.2,
+        d.TICK: 0.8,
+        d.MULTICHOICE: 3.0,
+    }.get(c.type, 2.0 if c.type in d.SINGLE_CHOICE_TYPES else 3.0)
+
+
+def _paginate(blocks: list[_Block]) -> _Canvas:
+    canvas = _Canvas()
+    canvas.new_page()
+    y = TOP
+    for i, block in enumerate(blocks):
+        need = block.height
+        j = i
+        while blocks[j].keep_with_next and j + 1 < len(blocks):  # a heading stays with what follows
+            j += 1
+            need += blocks[j].height
+        if y - need < BOTTOM and y < TOP:
+            canvas.new_page()
+            y = TOP
+            if block.header is not None:  # a table continued on a new page repeats its header
+                block.header.draw(canvas, y)
+                y -= block.header.height
+        block.draw(canvas, y)
+        y -= block.height
+    return canvas
+
+
+@lru_cache(maxsize=64)
+def layout(definition: Definition, rows: tuple[int, ...] | None = None) -> Layout:
+    """The layout of ``definition`` with these row counts (``None``: a blank form's)."""
+    builder = _Builder(definition, rows or ())
+    blocks = builder.build()
+    canvas = _paginate(blocks)
+    return Layout(definition, tuple(builder.used), canvas.pages, canvas.fields)
+
+
+@lru_cache(maxsize=16)
+def full_layout(definition: Definition) -> Layout:
+    """A layout with every row a table or list may have: it names every possible field."""
+    builder = _Builder(definition, (), all_rows=True)
+    canvas = _paginate(builder.build())
+    return Layout(definition, tuple(builder.used), canvas.pages, canvas.fields)
+
+
+def layout_for(definition: Definition, data: Mapping[str, Any]) -> Layout:
+    """The layout a record's data needs (enough rows for every table and list)."""
+    return layout(definition, row_counts(definition, data))

@@ -1,0 +1,419 @@
+"""Fillable PDF forms (AcroForm), written directly from the layout.
+
+The file is written by hand rather than through a PDF library: the layout is simple (text,
+boxes, widgets), and writing the objects ourselves makes pre-filling fast, the output
+byte-for-byte deterministic (no dates, no random ids) and every value visible in every
+viewer, because each filled field carries its own appearance stream in the embedded
+DejaVu Sans (Identity-H with a ToUnicode map, so non-Latin text is shown and extracted).
+
+The page drawing of a layout is built once and cached; per document only the fields, their
+appearance streams and the cross-reference table are written. ``flatten=True`` draws the
+values into the pages instead and leaves no form fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import metadata
+from typing import Any
+
+from apforms.definitions import Definition
+from apforms.render import fonts
+from apforms.render import pdfsyntax as ps
+from apforms.render.formvalues import FormValue, combo_label, form_values
+from apforms.render.layout import (
+    BOX,
+    CHECK,
+    COMBO,
+    FOOTER_SIZE,
+    FOOTER_Y,
+    LEADING,
+    MARGIN_X,
+    MULTILINE,
+    PAD,
+    PAGE_H,
+    PAGE_W,
+    PARA,
+    RADIO,
+    SIGNATURE,
+    TEXT,
+    FormField,
+    Layout,
+    PageLayout,
+    Rect,
+    fit_line,
+    fit_lines,
+    layout_for,
+)
+
+FONT = "DejaVu"  # resource name of the embedded font
+DA_TEXT = f"/{FONT} 0 Tf 0 g"  # size 0: viewers that regenerate a value fit it to the box
+DA_BUTTON = "/ZaDb 0 Tf 0 g"
+
+# Fixed object numbers; pages, fields and appearance streams follow.
+CATALOG, PAGES, INFO = 1, 2, 3
+FONT_OBJS = (4, 5, 6, 7, 8)  # Type0, CIDFont, descriptor, font file, ToUnicode
+ZADB, ACROFORM = 9, 10
+AP_CHECK_ON, AP_OFF, AP_RADIO_ON, AP_EMPTY = 11, 12, 13, 14
+FIRST_PAGE_OBJ = 15
+
+_K = 0.5523  # Bézier circle constant
+
+
+# --------------------------------------------------------------------------- public
+
+
+def render_pdf(definition: Definition, data: dict[str, Any], flatten: bool = False) -> bytes:
+    """The form for canonical ``data``: fillable, or flattened into a final copy."""
+    lay = layout_for(definition, data)
+    values = form_values(lay, data)
+    texts = [v for v in values.values() if isinstance(v, str) and not v.isascii()]
+    texts += [
+        combo_label(f, v) for f in lay.fields if f.kind == COMBO and isinstance(v := values.get(f.name), str)
+    ]
+    extra = fonts.extra_codepoints(texts) | _static(lay).extra
+    program = fonts.font_program(frozenset(extra))
+    return _Writer(lay, values, program, flatten).write()
+
+
+# --------------------------------------------------------------------------- drawing helpers
+
+
+def _tj(x: float, y: float, size: float, text: str) -> str:
+    return f"1 0 0 1 {ps.num(x)} {ps.num(y)} Tm /{FONT} {ps.num(size)} Tf <{fonts.encode(text)}> Tj"
+
+
+def _circle(cx: float, cy: float, r: float) -> str:
+    k = r * _K
+    n = ps.num
+    return (
+        f"{n(cx + r)} {n(cy)} m "
+        f"{n(cx + r)} {n(cy + k)} {n(cx + k)} {n(cy + r)} {n(cx)} {n(cy + r)} c "
+        f"{n(cx - k)} {n(cy + r)} {n(cx - r)} {n(cy + k)} {n(cx - r)} {n(cy)} c "
+        f"{n(cx - r)} {n(cy - k)} {n(cx - k)} {n(cy - r)} {n(cx)} {n(cy - r)} c "
+        f"{n(cx + k)} {n(cy - r)} {n(cx + r)} {n(cy - k)} {n(cx + r)} {n(cy)} c h"
+    )
+
+
+def _page_content(page: PageLayout, footer: str) -> bytes:
+    out: list[str] = []
+    if page.bands:
+        out.append("0.88 g " + " ".join(f"{_re(r)} re" for r in page.bands) + " f")
+    if page.boxes or page.circles:
+        shapes = [f"{_re(r)} re" for r in page.boxes] + [_circle(*c) for c in page.circles]
+        out.append("0.35 G 0.6 w " + " ".join(shapes) + " S")
+    out.append("BT")
+    gray, bold = -1.0, False
+    for t in page.texts:
+        if t.gray != gray:
+            out.append(f"{ps.num(t.gray)} g {ps.num(t.gray)} G")
+            gray = t.gray
+        if t.bold != bold:
+            out.append("2 Tr 0.25 w" if t.bold else "0 Tr")
+            bold = t.bold
+        out.append(_tj(t.x, t.y, t.size, t.text))
+    if bold:
+        out.append("0 Tr")
+    out.append(f"0.45 g {_tj(MARGIN_X, FOOTER_Y, FOOTER_SIZE, footer)}")
+    out.append("ET")
+    return "\n".join(out).encode()
+
+
+def _re(r: Rect) -> str:
+    x0, y0, x1, y1 = r
+    return f"{ps.num(x0)} {ps.num(y0)} {ps.num(x1 - x0)} {ps.num(y1 - y0)}"
+
+
+#: A tick as a filled outline in a 10-point box (filled, so readers get its exact bounds).
+_TICK = ((1.4, 4.9), (4.2, 1.7), (8.9, 7.5), (7.8, 8.4), (4.2, 3.6), (2.4, 5.9))
+
+
+def _check_mark(w: float, h: float) -> str:
+    """A tick drawn as a path (a mark the flattened reader can find in the drawing layer)."""
+    s = min(w, h) / BOX
+    ox, oy = (w - BOX * s) / 2, (h - BOX * s) / 2
+    p = [f"{ps.num(ox + x * s)} {ps.num(oy + y * s)}" for x, y in _TICK]
+    return f"q 0 g {p[0]} m " + " ".join(f"{q} l" for q in p[1:]) + " h f Q"
+
+
+def _radio_dot(w: float, h: float) -> str:
+    return f"q 0 g {_circle(w / 2, h / 2, min(w, h) * 0.27)} f Q"
+
+
+def _text_ap(f: FormField, value: str, w: float, h: float) -> str:
+    """The appearance of a text value: clipped to the box, shrunk to fit, wrapped if multi-line."""
+    if f.kind == MULTILINE:
+        size, paras = fit_lines(value, w - 2 * PAD, h - 2 * PAD)
+        lead, gap = ps.num(-size * LEADING), ps.num(-size * (LEADING + PARA))
+        y = h - PAD - size * 0.93
+        body = [f"BT /{FONT} {ps.num(size)} Tf 0 g {ps.num(PAD)} {ps.num(y)} Td"]
+        for p, lines in enumerate(paras):
+            for i, line in enumerate(lines):
+                move = "" if p == i == 0 else f"0 {gap if i == 0 else lead} Td "
+                body.append(f"{move}<{fonts.encode(line)}> Tj")
+        body.append("ET")
+    else:
+        line = " ".join(value.split("\n"))
+        size = fit_line(line, w - 2 * PAD)
+        y = (h - size * 1.164) / 2 + size * 0.236
+        body = [f"BT /{FONT} {ps.num(size)} Tf 0 g {ps.num(PAD)} {ps.num(y)} Td <{fonts.encode(line)}> Tj ET"]
+    clip = f"{ps.num(PAD / 2)} {ps.num(PAD / 2)} {ps.num(w - PAD)} {ps.num(h - PAD)} re W n"
+    return f"q {clip} " + " ".join(body) + " Q"
+
+
+def _size(r: Rect) -> tuple[float, float]:
+    return r[2] - r[0], r[3] - r[1]
+
+
+# --------------------------------------------------------------------------- cached per layout
+
+
+@dataclass(frozen=True)
+class _Static:
+    contents: tuple[bytes, ...]  # compressed page content streams (object bodies)
+    extra: frozenset[int]  # code points the labels need beyond the base font subset
+
+
+@lru_cache(maxsize=64)
+def _static(lay: Layout) -> _Static:
+    contents = tuple(
+        ps.stream("", _page_content(p, lay.footer(i)), compress=True) for i, p in enumerate(lay.pages)
+    )
+    labels = [t.text for p in lay.pages for t in p.texts]
+    labels += [o.label for f in lay.fields for o in f.options]
+    return _Static(contents, fonts.extra_codepoints(labels))
+
+
+@cache
+def _producer() -> str:
+    try:
+        return f"apforms {metadata.version('apforms')}"
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "apforms"
+
+
+def _form_xobject(w: float, h: float, content: str, font: bool = True) -> bytes:
+    res = f" /Resources << /Font << /{FONT} {FONT_OBJS[0]} 0 R >> >>" if font else ""
+    header = f"/Type /XObject /Subtype /Form /BBox [0 0 {ps.num(w)} {ps.num(h)}]{res}"
+    return ps.stream(header, content.encode())
+
+
+# --------------------------------------------------------------------------- the writer
+
+
+class _Writer:
+    """Numbers and serialises the objects of one document."""
+
+    def __init__(
+        self, lay: Layout, values: dict[str, FormValue], program: fonts.FontProgram, flatten: bool
+    ) -> None:
+        self.lay, self.values, self.program, self.flatten = lay, values, program, flatten
+        self.objs: dict[int, bytes] = {}
+        self.next = FIRST_PAGE_OBJ + 2 * len(lay.pages)
+        self.annots: list[list[int]] = [[] for _ in lay.pages]
+
+    def alloc(self) -> int:
+        n = self.next
+        self.next += 1
+        return n
+
+    def page_obj(self, i: int) -> int:
+        return FIRST_PAGE_OBJ + 2 * i
+
+    def write(self) -> bytes:
+        lay = self.lay
+        self.objs.update(self.program.objects(*FONT_OBJS))
+        self.objs[ZADB] = b"<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >>"
+        self.objs[AP_CHECK_ON] = _form_xobject(BOX, BOX, _check_mark(BOX, BOX), font=False)
+        self.objs[AP_RADIO_ON] = _form_xobject(BOX, BOX, _radio_dot(BOX, BOX), font=False)
+        self.objs[AP_OFF] = _form_xobject(BOX, BOX, "", font=False)
+        self.objs[AP_EMPTY] = _form_xobject(1, 1, f"/{ps.TX_TAG} BMC EMC", font=False)
+        extra_content: list[list[str]] = [[] for _ in lay.pages]
+        if self.flatten:
+            for f in lay.fields:
+                for page, ops in self.flat_ops(f):
+                    extra_content[page].append(ops)
+            catalog_form = ""
+        else:
+            top = self.fields()
+            refs = " ".join(f"{n} 0 R" for n in top)
+            self.objs[ACROFORM] = (
+                f"<< /Fields [{refs}] /DA {ps.text(DA_TEXT)} /DR << /Font << /{FONT} {FONT_OBJS[0]} 0 R "
+                f"/ZaDb {ZADB} 0 R >> >> >>"
+            ).encode()
+            catalog_form = f" /AcroForm {ACROFORM} 0 R"
+        self.pages(extra_content)
+        d = lay.definition
+        self.objs[CATALOG] = (
+            f"<< /Type /Catalog /Pages {PAGES} 0 R{catalog_form} /Lang (en-GB) "
+            "/ViewerPreferences << /DisplayDocTitle true >> >>"
+        ).encode()
+        rows = ".".join(map(str, lay.rows))
+        self.objs[INFO] = (
+            f"<< /Title {ps.text(d.title)} /Subject {ps.text(f'apforms:{d.id}:{d.version}')} "
+            f"/Creator (apforms) /Producer {ps.text(_producer())} "
+            f"/{ps.INFO_DOCUMENT} {ps.text(d.id)} /{ps.INFO_VERSION} {ps.text(d.version)} "
+            f"/{ps.INFO_ROWS} {ps.text(rows)} >>"
+        ).encode()
+        return self.serialise()
+
+    def pages(self, extra_content: list[list[str]]) -> None:
+        static = _static(self.lay)
+        kids = []
+        res = f"/Resources << /Font << /{FONT} {FONT_OBJS[0]} 0 R >> /ProcSet [/PDF /Text] >>"
+        for i in range(len(self.lay.pages)):
+            pobj, cobj = self.page_obj(i), self.page_obj(i) + 1
+            kids.append(f"{pobj} 0 R")
+            self.objs[cobj] = static.contents[i]
+            contents = f"{cobj} 0 R"
+            if extra_content[i]:
+                vobj = self.alloc()
+                self.objs[vobj] = ps.stream("", "\n".join(extra_content[i]).encode())
+                contents = f"[{cobj} 0 R {vobj} 0 R]"
+            annots = f" /Annots [{' '.join(f'{a} 0 R' for a in self.annots[i])}]" if self.annots[i] else ""
+            self.objs[pobj] = (
+                f"<< /Type /Page /Parent {PAGES} 0 R /MediaBox [0 0 {ps.num(PAGE_W)} {ps.num(PAGE_H)}] "
+                f"{res} /Contents {contents}{annots} >>"
+            ).encode()
+        self.objs[PAGES] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
+
+    # -- form fields
+
+    def fields(self) -> list[int]:
+        """Every field, under non-terminal fields named by the key path; top-level refs."""
+        nodes: dict[str, int] = {}
+        kids: dict[str, list[int]] = {}
+        top: list[int] = []
+        for f in self.lay.fields:
+            parts = f.name.split(".")
+            parent = ""
+            for depth in range(len(parts) - 1):
+                path = ".".join(parts[: depth + 1])
+                if path not in nodes:
+                    nodes[path] = self.alloc()
+                    kids[path] = []
+                    (kids[parent] if parent else top).append(nodes[path])
+                parent = path
+            obj = self.field(f, nodes[parent] if parent else None)
+            (kids[parent] if parent else top).append(obj)
+        for path, obj in nodes.items():
+            parent_path = path.rpartition(".")[0]
+            parent = f" /Parent {nodes[parent_path]} 0 R" if parent_path else ""
+            refs = " ".join(f"{k} 0 R" for k in kids[path])
+            self.objs[obj] = f"<< /T {ps.text(path.rpartition('.')[2])}{parent} /Kids [{refs}] >>".encode()
+        return top
+
+    def field(self, f: FormField, parent: int | None) -> int:
+        obj = self.alloc()
+        common = f"/T {ps.text(f.name.rpartition('.')[2])} /TU {ps.text(f.tooltip)}"
+        if parent is not None:
+            common += f" /Parent {parent} 0 R"
+        value = self.values.get(f.name)
+        if f.kind == RADIO:
+            kid_refs = []
+            for wid in f.widgets:
+                kid = self.alloc()
+                kid_refs.append(kid)
+                on = isinstance(value, str) and wid.state == value
+                state = ps.name(wid.state or ps.YES)
+                self.objs[kid] = (
+                    f"<< {self.widget_head(wid.page, wid.rect, kid)} /Parent {obj} 0 R "
+                    f"/AS {state if on else '/Off'} /MK << /CA (l) >> /DA {ps.text(DA_BUTTON)} "
+                    f"/AP << /N << {state} {AP_RADIO_ON} 0 R /Off {AP_OFF} 0 R >> >> >>"
+                ).encode()
+            v = f" /V {ps.name(value)}" if isinstance(value, str) else ""
+            self.objs[obj] = (
+                f"<< /FT /{ps.FT_BUTTON} {common} /Ff {ps.FF_RADIO | ps.FF_NO_TOGGLE_TO_OFF}{v} "
+                f"/Kids [{' '.join(f'{k} 0 R' for k in kid_refs)}] >>"
+            ).encode()
+            return obj
+        wid = f.widgets[0]
+        head = self.widget_head(wid.page, wid.rect, obj)
+        if f.kind == CHECK:
+            state = "/Yes" if value is True else "/Off"
+            body = (
+                f"/FT /{ps.FT_BUTTON} /V {state} /AS {state} /MK << /CA (4) >> /DA {ps.text(DA_BUTTON)} "
+                f"/AP << /N << /Yes {AP_CHECK_ON} 0 R /Off {AP_OFF} 0 R >> >>"
+            )
+        elif f.kind == SIGNATURE:
+            body = f"/FT /{ps.FT_SIGNATURE} /AP << /N {AP_EMPTY} 0 R >>"
+        else:
+            body = self.text_field(f, value, wid.rect)
+        self.objs[obj] = f"<< {head} {common} {body} >>".encode()
+        return obj
+
+    def widget_head(self, page: int, rect: Rect, obj: int) -> str:
+        self.annots[page].append(obj)
+        return (
+            f"/Type /Annot /Subtype /Widget /F {ps.ANNOT_PRINT} /Rect {ps.rect(rect)} "
+            f"/P {self.page_obj(page)} 0 R"
+        )
+
+    def text_field(self, f: FormField, value: FormValue, rect: Rect) -> str:
+        shown = value if isinstance(value, str) else ""
+        if f.kind == COMBO:
+            opts = " ".join(f"[{ps.text(o.value)} {ps.text(o.label)}]" for o in f.options)
+            body = f"/FT /{ps.FT_CHOICE} /Ff {ps.FF_COMBO} /Opt [{opts}]"
+            shown = combo_label(f, shown) if shown else ""
+        else:
+            flags = ps.FF_DO_NOT_SPELL_CHECK | (ps.FF_MULTILINE if f.kind == MULTILINE else 0)
+            body = f"/FT /{ps.FT_TEXT} /Ff {flags}"
+        body += f" /DA {ps.text(DA_TEXT)}"
+        if not shown:
+            return f"{body} /AP << /N {AP_EMPTY} 0 R >>"
+        ap = self.alloc()
+        w, h = _size(rect)
+        self.objs[ap] = _form_xobject(w, h, f"/{ps.TX_TAG} BMC {_text_ap(f, shown, w, h)} EMC")
+        return f"{body} /V {ps.text(value if isinstance(value, str) else shown)} /AP << /N {ap} 0 R >>"
+
+    # -- flattened values
+
+    def flat_ops(self, f: FormField) -> Iterable[tuple[int, str]]:
+        value = self.values.get(f.name)
+        if value is None or value is False or f.kind == SIGNATURE:
+            return
+        for wid in f.widgets:
+            w, h = _size(wid.rect)
+            if f.kind == CHECK:
+                ops = _check_mark(w, h)
+            elif f.kind == RADIO:
+                if wid.state != value:
+                    continue
+                ops = _radio_dot(w, h)
+            elif f.kind in (TEXT, MULTILINE, COMBO) and isinstance(value, str):
+                shown = combo_label(f, value) if f.kind == COMBO else value
+                ops = _text_ap(f, shown, w, h)
+            else:
+                continue
+            yield wid.page, f"q 1 0 0 1 {ps.num(wid.rect[0])} {ps.num(wid.rect[1])} cm {ops} Q"
+
+    # -- the file
+
+    def serialise(self) -> bytes:
+        count = self.next
+        out = [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"]
+        offsets = [0] * count
+        pos = len(out[0])
+        digest = hashlib.md5(usedforsecurity=False)
+        for n in range(1, count):
+            body = self.objs.get(n, b"null")
+            chunk = b"%d 0 obj\n%s\nendobj\n" % (n, body)
+            offsets[n] = pos
+            pos += len(chunk)
+            out.append(chunk)
+            digest.update(body)
+        xref = [b"xref\n0 %d\n0000000000 65535 f \n" % count]
+        xref += [b"%010d 00000 n \n" % off for off in offsets[1:]]
+        out += xref
+        file_id = digest.hexdigest().upper()
+        out.append(
+            (
+                f"trailer\n<< /Size {count} /Root {CATALOG} 0 R /Info {INFO} 0 R "
+                f"/ID [<{file_id}> <{file_id}>] >>\n"
+                f"startxref\n{pos}\n%%EOF\n"
+            ).encode()
+        )
+        return b"".join(out)

@@ -1,0 +1,103 @@
+"""PDF vocabulary and the few pieces of PDF syntax apforms writes.
+
+Named constants for the PDF keys, flags and names of ISO 32000 that the writer and the
+readers share, and small serialisers (names, text strings, numbers, streams).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+# --------------------------------------------------------------------------- field types (/FT)
+FT_TEXT = "Tx"
+FT_BUTTON = "Btn"
+FT_CHOICE = "Ch"
+FT_SIGNATURE = "Sig"
+
+# --------------------------------------------------------------------------- field flags (/Ff)
+FF_READ_ONLY = 1 << 0
+FF_MULTILINE = 1 << 12
+FF_NO_TOGGLE_TO_OFF = 1 << 14
+FF_RADIO = 1 << 15
+FF_PUSHBUTTON = 1 << 16
+FF_COMBO = 1 << 17
+FF_DO_NOT_SPELL_CHECK = 1 << 22
+
+# --------------------------------------------------------------------------- annotation flags (/F)
+ANNOT_PRINT = 1 << 2
+
+# --------------------------------------------------------------------------- names
+OFF = "Off"  # the off appearance state of check boxes and radio buttons
+YES = "Yes"  # the on state apforms gives check boxes
+NO = "No"
+
+#: /Info keys apforms adds so that the document and its definition version travel with it.
+INFO_DOCUMENT = "ApformsDocument"
+INFO_VERSION = "ApformsVersion"
+INFO_ROWS = "ApformsRows"
+
+#: Marked-content tag of a variable-text appearance (ISO 32000-1 12.7.3.3).
+TX_TAG = "Tx"
+
+_NAME_REGULAR = frozenset(range(0x21, 0x7F)) - frozenset(b"#()<>[]{}/%")
+
+
+def name(value: str) -> str:
+    """``/Value`` with bytes outside the regular characters written as ``#xx``."""
+    out = []
+    for b in value.encode("utf-8"):
+        out.append(chr(b) if b in _NAME_REGULAR else f"#{b:02X}")
+    return "/" + "".join(out)
+
+
+def decode_name(raw: str) -> str:
+    """The text of a PDF name written ``/A#20B`` (leading slash optional)."""
+    s = raw[1:] if raw.startswith("/") else raw
+    if "#" not in s:
+        return s
+    out = bytearray()
+    i = 0
+    while i < len(s):
+        if s[i] == "#" and _is_hex(s[i + 1 : i + 3]):
+            out.append(int(s[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            out += s[i].encode("utf-8")
+            i += 1
+    return out.decode("utf-8", errors="replace")
+
+
+def _is_hex(s: str) -> bool:
+    return len(s) == 2 and all(c in "0123456789abcdefABCDEF" for c in s)
+
+
+_LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)", "\r": "\\r", "\n": "\\n"})
+
+
+def text(value: str) -> str:
+    """A PDF text string: a literal for printable ASCII, else UTF-16BE with a byte-order mark."""
+    if all(32 <= ord(c) < 127 or c in "\r\n" for c in value):
+        return "(" + value.translate(_LITERAL_ESCAPES) + ")"
+    return "<FEFF" + value.encode("utf-16-be").hex().upper() + ">"
+
+
+def num(x: float) -> str:
+    """A number as short as it can be written (at most 3 decimals)."""
+    if x == int(x):
+        return str(int(x))
+    s = f"{x:.3f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def rect(r: tuple[float, float, float, float]) -> str:
+    return "[" + " ".join(num(v) for v in r) + "]"
+
+
+def stream(header: str, data: bytes, compress: bool | None = None) -> bytes:
+    """A stream object's body; compressed with Flate when that is worth it (or when asked)."""
+    if compress is None:
+        compress = len(data) > 400
+    if compress:
+        data = zlib.compress(data, 6)
+        header = f"{header} /Filter /FlateDecode"
+    return f"<< {header} /Length {len(data)} >>\nstream\n".encode() + data + b"\nendstream"
