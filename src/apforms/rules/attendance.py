@@ -1,0 +1,349 @@
+"""Full-time education, register codes and placement length, from the referral's timetable.
+
+The referral's weekly timetable and placement details (apforms additions to the council's
+form) say where the pupil is each session and who arranged the placement; the checks follow
+Derby guidance sections 6 and 11 as updated by the School Attendance (Pupil Registration)
+(England) Regulations 2024, and the 2025 government response on time limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from apforms.codelists import load_codelist
+from apforms.rules import ERROR, INFO, WARNING, Checked, Context, rule, same_name
+
+FULL_TIME = "Derby AP guidance s6 (definition of full-time provision)"
+CODES = (
+    "School Attendance (Pupil Registration) (England) Regulations 2024, SI 2024/208, reg 10; "
+    "domain-facts.md (attendance register codes); Derby AP guidance s11"
+)
+PART_TIME = "Derby AP guidance s11(c) (code C2, part-time timetables); SI 2024/208"
+LENGTH = (
+    "Government response (August 2025) to the May 2024 consultation on unregistered AP: "
+    "national standards and time limits (domain-facts.md)"
+)
+
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+HALVES = {"am": "morning", "pm": "afternoon"}
+# Timetable places (the options of timetable.<day>.<half>.place in schemas/referral.yaml).
+HOME_SCHOOL, THIS_PROVIDER, OTHER_PROVISION, NO_EDUCATION = (
+    "home_school",
+    "this_provider",
+    "other_provision",
+    "none",
+)
+EDUCATION = (HOME_SCHOOL, THIS_PROVIDER, OTHER_PROVISION)
+PLACE_WORDS = {HOME_SCHOOL: "school", THIS_PROVIDER: "this provider", OTHER_PROVISION: "other provision"}
+#: The codes that record attendance at alternative provision (SI 2024/208 reg 10).
+AP_CODES = ("K", "B", "D")
+#: National curriculum key stages by year group (Education Act 2002 ss76, 82); Reception and
+#: post-16 years have no full-time requirement here.
+KEY_STAGES = {1: "KS1", 2: "KS1", 3: "KS2", 4: "KS2", 5: "KS2", 6: "KS2", 7: "KS3", 8: "KS3", 9: "KS3"}
+KEY_STAGES |= {10: "KS4", 11: "KS4"}
+
+
+@dataclass(frozen=True)
+class Session:
+    """One morning or afternoon of the weekly timetable."""
+
+    day: str
+    half: str
+    place: str
+    hours: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.day.title()} {HALVES[self.half]}"
+
+
+def sessions(rec: Checked) -> list[Session]:
+    """The timetable's sessions that have a place or hours, Monday morning first."""
+    out = []
+    for day in DAYS:
+        for half in HALVES:
+            place, hours = rec.get(f"timetable.{day}.{half}.place"), rec.get(f"timetable.{day}.{half}.hours")
+            if place is not None or hours is not None:
+                out.append(Session(day, half, place or "", float(hours or 0)))
+    return out
+
+
+def provider_sessions(rec: Checked) -> list[Session]:
+    return [s for s in sessions(rec) if s.place == THIS_PROVIDER]
+
+
+def provider_hours(rec: Checked) -> float:
+    return sum(s.hours for s in provider_sessions(rec))
+
+
+def full_days_at_provider(rec: Checked) -> list[str]:
+    """Days on which both sessions are at this provider (a full-day placement)."""
+    at = {(s.day, s.half) for s in provider_sessions(rec)}
+    return [day for day in DAYS if all((day, half) in at for half in HALVES)]
+
+
+def provider_name(rec: Checked) -> str:
+    return rec.text("placement.provider") or "the provider"
+
+
+def hours(value: float) -> str:
+    return f"{value:g}"
+
+
+def is_part_time(rec: Checked) -> bool:
+    return rec.get("timetable.part_time") is True
+
+
+# --------------------------------------------------------------------------- full-time education
+
+
+@rule(
+    "ATT-001",
+    ERROR,
+    "School and AP hours in the weekly timetable reach full time, unless a part-time timetable is recorded",
+    source=FULL_TIME + "; DfE: 25 hours a week in Key Stage 4 (configurable per key stage)",
+    fields={"referral": ("timetable", "timetable.part_time", "pupil.year_group")},
+)
+def full_time(rec: Checked, ctx: Context) -> Iterator[str]:
+    ks = KEY_STAGES.get(rec.get("pupil.year_group"), "")
+    needed_by_ks = ctx.setting("full_time", "hours_per_week_by_key_stage")
+    slots = sessions(rec)
+    if is_part_time(rec) or ks not in needed_by_ks or not any(s.hours for s in slots):
+        return
+    needed = float(needed_by_ks[ks])
+    total = sum(s.hours for s in slots if s.place in EDUCATION)
+    if total < needed:
+        parts = ", ".join(
+            f"{PLACE_WORDS[p]} {hours(sum(s.hours for s in slots if s.place == p))}"
+            for p in EDUCATION
+            if any(s.place == p for s in slots)
+        )
+        yield (
+            f"The weekly timetable adds up to {hours(total)} hours ({parts}); full-time education "
+            f"in Key Stage {ks[2:]} is {hours(needed)} hours a week. Add sessions, or, if a temporary "
+            "part-time timetable has been agreed, record it with the parent's agreement and a "
+            "review date."
+        )
+
+
+@rule(
+    "ATT-002",
+    ERROR,
+    "A part-time timetable has the parent's agreement and an end or review date",
+    source=PART_TIME,
+    fields={
+        "referral": (
+            "timetable.part_time",
+            "timetable.part_time_parent_agreement",
+            "timetable.part_time_review_date",
+        )
+    },
+)
+def part_time_agreed(rec: Checked, ctx: Context) -> Iterator[str]:
+    if not is_part_time(rec):
+        return
+    if rec.get("timetable.part_time_parent_agreement") is not True:
+        yield (
+            "A part-time timetable is recorded without the written agreement of a parent the "
+            "pupil lives with: get and record it before the timetable starts."
+        )
+    if rec.date("timetable.part_time_review_date") is None:
+        yield ("A part-time timetable must be temporary: record the date it ends or will be reviewed.")
+
+
+@rule(
+    "ATT-003",
+    WARNING,
+    "The part-time timetable's end or review date has not passed",
+    source=PART_TIME,
+    fields={"referral": ("timetable.part_time_review_date",)},
+)
+def part_time_review_due(rec: Checked, ctx: Context) -> Iterator[str]:
+    review = rec.date("timetable.part_time_review_date")
+    if is_part_time(rec) and review is not None and review < ctx.today:
+        yield (
+            f"The part-time timetable's end or review date ({review:%d/%m/%Y}) has passed: "
+            "review it with the parent and record the new date, or return to full time."
+        )
+
+
+@rule(
+    "ATT-007",
+    INFO,
+    "Sessions with no education on a part-time timetable are recorded with code C2",
+    source=PART_TIME,
+    fields={"referral": ("timetable", "timetable.part_time")},
+)
+def c2_advice(rec: Checked, ctx: Context) -> Iterator[str]:
+    empty = [s.name for s in sessions(rec) if s.place == NO_EDUCATION]
+    if is_part_time(rec) and empty:
+        yield (
+            f"On the part-time timetable, record the sessions with no education ({', '.join(empty)}) "
+            "with code C2, not as absence; never use C2 for sessions at a provider."
+        )
+
+
+# --------------------------------------------------------------------------- register codes
+
+
+def expected_ap_code(placement: Any) -> tuple[str | None, str]:
+    """The register code for sessions at the provider, and why (SI 2024/208 reg 10)."""
+    if not isinstance(placement, dict) or placement.get("supervised") is False:
+        return None, "unsupervised or remote learning is not attendance"
+    if placement.get("dual_registered") is True:
+        return "D", "the pupil is dual-registered at the provider, another school"
+    if placement.get("arranged_by") == "local_authority":
+        return "K", "the local authority arranged the placement"
+    if placement.get("arranged_by") == "school":
+        return "B", "the school arranged and approved the placement and it is supervised"
+    return None, ""
+
+
+def code_label(code: str) -> str:
+    return load_codelist("attendance_code").labels().get(code, code)
+
+
+def code_category(code: str) -> str:
+    meta = {c.code: c.meta or {} for c in load_codelist("attendance_code").codes}
+    return str(meta.get(code, {}).get("category", ""))
+
+
+def provider_not_a_school(rec: Checked, ctx: Context) -> bool:
+    """A service level agreement given for this provider says it is not a registered school."""
+    return any(
+        same_name(sla.get("provider.name"), rec.get("placement.provider"))
+        and sla.get("provider.registered_school") is False
+        for sla in ctx.of("sla")
+    )
+
+
+@rule(
+    "ATT-004",
+    ERROR,
+    "The register code for AP sessions matches who arranged the placement (K, B or D)",
+    source=CODES,
+    fields={
+        "referral": (
+            "timetable.ap_register_code",
+            "placement.arranged_by",
+            "placement.dual_registered",
+        )
+    },
+)
+def ap_code(rec: Checked, ctx: Context) -> Iterator[str]:
+    code = rec.get("timetable.ap_register_code")
+    if not code or rec.get("placement.supervised") is False:
+        return  # no code: ATT-006; unsupervised: ATT-005
+    expected, why = expected_ap_code(rec.get("placement"))
+    where = provider_name(rec)
+    if code == "D" and provider_not_a_school(rec, ctx):
+        yield (
+            f"D is only for another school where the pupil is also registered, and {where} is "
+            "not a registered school (its service level agreement says so): use K if the local "
+            "authority arranged the placement, B if the school did."
+        )
+    elif code == "C2":
+        yield (
+            f"C2 is recorded for sessions at {where}, but C2 is only for sessions with no "
+            f"education on a part-time timetable; time at a provider is attendance: use "
+            f"{expected or 'K, B or D'}."
+        )
+    elif expected and code != expected:
+        yield (
+            f"Sessions at {where} are recorded as {code}, but {why}: use {expected} ({code_label(expected)})."
+        )
+    elif not expected and code_category(code) != "attending_elsewhere":
+        yield (
+            f"Sessions at {where} are recorded as {code} ({code_label(code)}): time at a "
+            "provider is attendance elsewhere, K if the local authority arranged it, B if the "
+            "school did, D only at another school where the pupil is dual-registered."
+        )
+
+
+@rule(
+    "ATT-005",
+    ERROR,
+    "Unsupervised or remote learning is never recorded as B, D or K",
+    source=CODES,
+    fields={"referral": ("timetable.ap_register_code", "placement.supervised")},
+)
+def unsupervised(rec: Checked, ctx: Context) -> Iterator[str]:
+    code = rec.get("timetable.ap_register_code")
+    if rec.get("placement.supervised") is False and code in AP_CODES:
+        yield (
+            f"Sessions at {provider_name(rec)} are not supervised (or are remote learning), so "
+            f"they cannot be recorded as {code}: B, D and K certify supervised education. Arrange "
+            "supervised provision, or treat the sessions as part of an agreed part-time "
+            "timetable (C2)."
+        )
+
+
+@rule(
+    "ATT-006",
+    WARNING,
+    "A register code is recorded for the sessions at the provider",
+    source=CODES,
+    fields={"referral": ("timetable.ap_register_code", "placement.arranged_by", "placement.supervised")},
+)
+def code_recorded(rec: Checked, ctx: Context) -> Iterator[str]:
+    if rec.get("timetable.ap_register_code") or not (
+        rec.text("placement.provider") or provider_sessions(rec)
+    ):
+        return
+    expected, why = expected_ap_code(rec.get("placement"))
+    where = provider_name(rec)
+    if expected:
+        yield f"Record the register code for sessions at {where}: {expected}, because {why}."
+    elif rec.get("placement.supervised") is False:
+        yield (
+            f"Sessions at {where} are not supervised: they are not attendance and must never be "
+            "recorded as B, D or K. Record how they will be coded (C2 if on an agreed part-time "
+            "timetable)."
+        )
+    else:
+        yield (
+            f"Record who arranged the placement at {where} and its register code: K if the local "
+            "authority arranged it, B if the school did (approved and supervised), D only at "
+            "another school where the pupil is dual-registered."
+        )
+
+
+# --------------------------------------------------------------------------- placement length
+
+
+@rule(
+    "ATT-008",
+    WARNING,
+    "Placements of more than 2 days a week last at most 12 weeks",
+    source=LENGTH,
+    fields={"referral": ("placement.start_date", "placement.end_date", "timetable")},
+)
+def placement_length(rec: Checked, ctx: Context) -> Iterator[str]:
+    most_days = float(ctx.setting("placement_length", "part_time_days_per_week_at_most"))
+    most_weeks = float(ctx.setting("placement_length", "full_time_weeks_at_most"))
+    days = len(provider_sessions(rec)) / 2
+    start, end = rec.date("placement.start_date"), rec.date("placement.end_date")
+    if days <= most_days or start is None:
+        return
+    pattern = "full-time" if days >= len(DAYS) else f"{hours(days)} days a week"
+    limits = (
+        f"the national standards (government response, 2025) plan at most {hours(most_weeks)} "
+        f"weeks full-time, or longer-term placements of up to {hours(most_days)} days a week "
+        "alongside school"
+    )
+    if end is None:
+        yield f"The placement at {provider_name(rec)} is {pattern} with no end date: {limits}. Set one."
+    elif _weeks(start, end) > most_weeks:
+        yield (
+            f"The placement at {provider_name(rec)} is {pattern} for {_weeks(start, end):.0f} "
+            f"weeks: {limits}. Shorten it, reduce it to {hours(most_days)} days a week, or record "
+            "why a longer placement is needed."
+        )
+
+
+def _weeks(start: date, end: date) -> float:
+    """Calendar weeks from the first to the last day, both included (holidays not removed)."""
+    return ((end - start).days + 1) / 7

@@ -1,0 +1,207 @@
+"""Checks of the commissioning agreement (Derby AP guidance section 16): targets with support
+from both sides, reviews at least half-termly, a next visit always set, a visit each term."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from apforms.rules import (
+    WARNING,
+    Checked,
+    Context,
+    Issue,
+    as_date,
+    normal_name,
+    rule,
+    same_name,
+    snippet,
+)
+
+FORM = "Derby AP guidance s16 (commissioning agreement)"
+TARGETS = f"{FORM}; s13 (all targets agreed by the pupil, the provider and the school)"
+REVIEWS = "DfE Arranging alternative provision (February 2025): reviews at least half-termly; " + FORM
+VISITS = "Derby AP guidance s12 (a minimum of one visit per term); " + FORM
+
+
+SUPPORT = {"support_school": "the school", "support_provider": "the provider"}
+
+
+def placement_start(rec: Checked) -> date | None:
+    """The first day at the provider: the placement start, else the date on roll."""
+    return rec.date("pupil.placement_start") or rec.date("pupil.date_on_roll")
+
+
+def review_dates(rec: Checked) -> list[date]:
+    return sorted(d for r in rec.rows("reviews.reviews") if (d := as_date(r.get("date"))))
+
+
+def _when(d: date) -> str:
+    return f"{d:%d/%m/%Y}"
+
+
+@rule(
+    "COM-001",
+    WARNING,
+    "Every target has support from both the school and the provider",
+    source=TARGETS,
+    fields={
+        "commissioning": (
+            "target_setting.targets",
+            "target_setting.targets[].support_school",
+            "target_setting.targets[].support_provider",
+        )
+    },
+)
+def target_support(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    tables = [("target_setting.targets", "Target setting", rec.rows("target_setting.targets"))]
+    for i in range(len(rec.rows("reviews.reviews"))):
+        path = f"reviews.reviews[{i}].target_review"
+        tables.append((path, f"Review {i + 1}", rec.rows(path.replace(f"[{i}]", f".{i}"))))
+    if not tables[0][2]:
+        yield Issue(
+            "No targets are set: agree the targets, and the support from the school and the "
+            "provider for each, with the provider before the placement begins.",
+            ("target_setting.targets",),
+        )
+    for path, where, rows in tables:
+        for n, row in enumerate(rows):
+            empty = [k for k in ("support_school", "support_provider") if not row.get(k)]
+            if empty:
+                who = " and ".join(SUPPORT[k] for k in empty)
+                target = snippet(row.get("target") or "(no wording)", 50)
+                yield Issue(
+                    f"{where}, target {n + 1} (“{target}”): record the support from {who}.",
+                    tuple(f"{path}[{n}].{k}" for k in empty),
+                )
+
+
+@rule(
+    "COM-002",
+    WARNING,
+    "A review at least every half term (a gap of more than 7 weeks; configurable)",
+    source=REVIEWS,
+    fields={"commissioning": ("reviews.reviews[].date", "pupil.placement_start")},
+)
+def review_gaps(rec: Checked, ctx: Context) -> Iterator[str]:
+    weeks = float(ctx.setting("reviews", "max_weeks_between_reviews"))
+    start = placement_start(rec)
+    dates = review_dates(rec)
+    points = ([start] if start else []) + [d for d in dates if not start or d >= start]
+    for a, b in zip(points, points[1:], strict=False):
+        if (b - a).days > weeks * 7:
+            what = "the placement start" if a == start and a not in dates else "the review"
+            yield (
+                f"{(b - a).days / 7:.0f} weeks between {what} on {_when(a)} and the review on "
+                f"{_when(b)}: review placements at least every half term ({weeks:g} weeks)."
+            )
+    if start and not dates and (ctx.today - start).days > weeks * 7:
+        yield (
+            f"No review recorded since the placement started on {_when(start)} "
+            f"({(ctx.today - start).days / 7:.0f} weeks ago): hold and record a review with the "
+            "provider, the pupil and the parents."
+        )
+
+
+@rule(
+    "COM-003",
+    WARNING,
+    "A date of next visit is set",
+    source=FORM,
+    fields={"commissioning": ("setup_meeting.next_visit", "reviews.reviews[].next_visit")},
+)
+def next_visit(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    reviews = rec.rows("reviews.reviews")
+    if reviews:
+        last = max(range(len(reviews)), key=lambda i: str(reviews[i].get("date") or ""))
+        if not reviews[last].get("next_visit"):
+            yield Issue(
+                f"The latest review ({reviews[last].get('date') or f'review {last + 1}'}) sets no date "
+                "of next visit: agree and record one.",
+                (f"reviews.reviews[{last}].next_visit",),
+            )
+    elif not rec.get("setup_meeting.next_visit"):
+        yield Issue(
+            "No date of next visit after the set-up meeting: agree and record one.",
+            ("setup_meeting.next_visit",),
+        )
+
+
+def term_of(day: date, starts: dict[str, str]) -> tuple[int, int, str]:
+    """(academic order key, term index, name) of a date; term starts are "MM-DD" strings."""
+    ordered = sorted((tuple(int(x) for x in md.split("-")), name) for name, md in starts.items())
+    index = max((i for i, (md, _) in enumerate(ordered) if (day.month, day.day) >= md), default=-1)
+    year = day.year if index >= 0 else day.year - 1
+    index = index % len(ordered)
+    return year, index, f"{ordered[index][1]} term {year}"
+
+
+@rule(
+    "COM-004",
+    WARNING,
+    "At least one visit a term (Derby; configurable)",
+    source=VISITS,
+    fields={"commissioning": ("pupil.setup_visit_date", "reviews.reviews[].date")},
+)
+def visit_each_term(rec: Checked, ctx: Context) -> Iterator[str]:
+    starts = ctx.setting("reviews", "term_starts")
+    least = int(ctx.setting("reviews", "visits_per_term_at_least"))
+    start = placement_start(rec) or rec.date("pupil.setup_visit_date")
+    visits = [d for d in [rec.date("pupil.setup_visit_date"), *review_dates(rec)] if d]
+    if not start or not visits:
+        return
+    count: dict[tuple[int, int], int] = {}
+    for d in visits:
+        year, index, _ = term_of(d, starts)
+        count[(year, index)] = count.get((year, index), 0) + 1
+    year, index, name = term_of(start, starts)
+    last = term_of(max(visits), starts)[:2]
+    while (year, index) <= last:
+        if count.get((year, index), 0) < least:
+            yield f"No visit recorded in the {name}: visit the provider at least {least} time(s) a term."
+        index += 1
+        if index == len(starts):
+            year, index = year + 1, 0
+        name = term_of(_term_day(year, index, starts), starts)[2]
+
+
+def _term_day(year: int, index: int, starts: dict[str, str]) -> date:
+    month, day = sorted(tuple(int(x) for x in md.split("-")) for md in starts.values())[index]
+    return date(year, month, day)
+
+
+@rule(
+    "COM-005",
+    WARNING,
+    "The set-up visit is before the placement begins",
+    source=FORM,
+    fields={"commissioning": ("pupil.setup_visit_date", "pupil.placement_start")},
+)
+def setup_before_start(rec: Checked, ctx: Context) -> Iterator[str]:
+    setup, start = rec.date("pupil.setup_visit_date"), placement_start(rec)
+    if setup and start and setup > start:
+        yield (
+            f"The set-up visit ({_when(setup)}) is after the placement began ({_when(start)}): the "
+            "aims and targets are to be agreed with the provider before the placement begins."
+        )
+
+
+@rule(
+    "COM-006",
+    WARNING,
+    "The placement start agrees with the referral for the same pupil and provider",
+    source=f"{FORM}; Derby AP guidance s15 (referral form)",
+    fields={"commissioning": ("pupil.placement_start",)},
+)
+def start_matches_referral(rec: Checked, ctx: Context) -> Iterator[str]:
+    start = rec.date("pupil.placement_start")
+    provider = rec.get("pupil.provider") or rec.get("pupil.new_school")
+    for ref in ctx.of("referral"):
+        other = ref.date("placement.start_date")
+        same_pupil = normal_name(ref.get("pupil.legal_name")) == normal_name(rec.get("pupil.name"))
+        same_place = same_name(ref.get("placement.provider"), provider)
+        if start and other and other != start and same_pupil and same_place:
+            yield (
+                f"The placement starts on {_when(start)} here but on {_when(other)} in the referral "
+                f"({ref.source}): correct whichever is wrong."
+            )

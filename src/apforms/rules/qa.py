@@ -1,0 +1,234 @@
+"""The QA framework (Derby AP guidance section 18): the outcome its ratings support, the
+improvement plan they call for, and the checks of both.
+
+The standards (1a … 5d) are read from ``schemas/qa.yaml``: every group with a ``rating``
+field is one standard, its label the number and its text the wording.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from apforms.definitions import GROUP, RATING, load_definition
+from apforms.errors import RecordError
+from apforms.records import Record, record_from_obj, validate_data
+from apforms.rules import ERROR, WARNING, Checked, Context, Issue, dig, rule, same_name, snippet
+
+FORM = "Derby AP guidance s18 (QA framework: outcome and improvement plan)"
+
+FULLY, PARTIALLY, LIMITED, NOT_AT_ALL = "fully", "partially", "limited", "not_at_all"
+APPROVED, APPROVED_WITH_PLAN = "approved", "approved_subject_to_plan"
+NOT_MET = ("not_met_reapply", "not_met_withdrawn")
+#: RAG of an improvement-plan row drafted from a rating below Fully.
+RAG_BY_RATING = {NOT_AT_ALL: "red", LIMITED: "red", PARTIALLY: "amber"}
+RATING_WORDS = {FULLY: "Fully", PARTIALLY: "Partially", LIMITED: "Limited evidence", NOT_AT_ALL: "Not at all"}
+_STANDARD_ID = re.compile(r"\b(\d[a-z])\b")
+
+
+@dataclass(frozen=True)
+class Standard:
+    """One standard of the QA framework: its number ("1a"), key path and wording."""
+
+    id: str
+    path: str
+    text: str
+
+
+@cache
+def standards() -> tuple[Standard, ...]:
+    return tuple(
+        Standard(f.label, f.path, (f.text or "").strip())
+        for f in load_definition("qa").walk()
+        if f.type == GROUP and any(c.key == "rating" and c.type == RATING for c in f.fields)
+    )
+
+
+def ratings(data: Mapping[str, Any]) -> dict[str, str | None]:
+    """Each standard's rating (None when not rated), by standard number."""
+    return {s.id: dig(data, f"{s.path}.rating") for s in standards()}
+
+
+def below_fully(data: Mapping[str, Any]) -> list[str]:
+    return [sid for sid, r in ratings(data).items() if r in RAG_BY_RATING]
+
+
+def outcome_label(value: str) -> str:
+    return load_definition("qa").field_at("outcome.outcome").option_label(value)
+
+
+def qa_outcome(data: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """The outcome the ratings support and why: every standard Fully → approved; most Fully
+    or Partially with none Not at all → approved subject to an improvement plan; otherwise
+    not met (``not_met_reapply``; ``not_met_withdrawn`` agrees as well)."""
+    rated = ratings(data)
+    total = len(rated)
+    count = {r: sum(1 for v in rated.values() if v == r) for r in RATING_WORDS}
+    unrated = [sid for sid, r in rated.items() if r is None]
+    summary = ", ".join(f"{count[r]} {w}" for r, w in RATING_WORDS.items())
+    reasons = [f"{total} standards: {summary}" + (f", {len(unrated)} not rated" if unrated else "") + "."]
+    if unrated:
+        reasons.append(f"Not rated: {', '.join(unrated)}; they count as not met until they are rated.")
+    if count[FULLY] == total:
+        return APPROVED, [*reasons, "Every standard is met Fully: the provider goes on the approved list."]
+    met, not_at_all = count[FULLY] + count[PARTIALLY], [s for s, r in rated.items() if r == NOT_AT_ALL]
+    below = ", ".join(below_fully(data) + unrated)
+    if not not_at_all and met * 2 > total:
+        return APPROVED_WITH_PLAN, [
+            *reasons,
+            f"Most standards ({met} of {total}) are met Fully or Partially and none Not at all: "
+            f"approved subject to an improvement plan for {below}.",
+        ]
+    why = (
+        f"{', '.join(not_at_all)} rated Not at all"
+        if not_at_all
+        else f"only {met} of {total} met Fully or Partially"
+    )
+    return NOT_MET[0], [
+        *reasons,
+        f"Standards not met ({why}): not approved; the provider may reapply when it has made "
+        "the improvements, or record that it does not wish to progress.",
+    ]
+
+
+# --------------------------------------------------------------------------- improvement plan
+
+
+def improvement_plan_from_qa(qa: Record | Mapping[str, Any]) -> dict[str, Any]:
+    """An improvement-plan record file with a row per standard rated below Fully: the area is
+    the standard's number and wording, RAG from the rating; actions, by when and who by are
+    left for the provider."""
+    record = qa if isinstance(qa, Record) else record_from_obj(qa, "QA record")
+    if record.definition.id != "qa":
+        raise RecordError(f"a qa record is needed, not {record.definition.id}")
+    data = validate_data(record.definition, record.data, partial=True).data
+    visits = sorted(
+        (v for v in dig(data, "provider.visits") or [] if v.get("date")), key=lambda v: str(v["date"])
+    )
+    last = visits[-1] if visits else {}
+    rated = ratings(data)
+    rows = [
+        {"area": f"{s.id} – {s.text}", "rag": RAG_BY_RATING[str(rated[s.id])]}
+        for s in standards()
+        if rated[s.id] in RAG_BY_RATING
+    ]
+    plan_definition = load_definition("improvement-plan")
+    raw = {
+        "provider": {
+            "name": dig(data, "provider.name"),
+            "qa_visit_date": last.get("date"),
+            "la_representative": last.get("la_representative"),
+        },
+        "improvement_plan": {"plan": rows},
+    }
+    return {
+        "document": plan_definition.id,
+        "version": plan_definition.version,
+        "data": validate_data(plan_definition, raw, partial=True).data,
+    }
+
+
+def _last_visit(rec: Checked) -> str | None:
+    dates = sorted(str(v.get("date")) for v in rec.rows("provider.visits") if v.get("date"))
+    return dates[-1] if dates else None
+
+
+def plan_rows(rec: Checked, ctx: Context) -> list[Mapping[str, Any]]:
+    """The QA record's improvement plan rows and those of improvement-plan records given for
+    the same provider and QA visit."""
+    rows = rec.rows("improvement_plan.plan")
+    visit = _last_visit(rec)
+    for plan in ctx.of("improvement-plan"):
+        plan_visit = plan.get("provider.qa_visit_date")
+        if same_name(plan.get("provider.name"), rec.get("provider.name")) and (
+            not visit or not plan_visit or plan_visit == visit
+        ):
+            rows = rows + plan.rows("improvement_plan.plan")
+    return rows
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@rule(
+    "QA-001",
+    ERROR,
+    "The recorded outcome agrees with the ratings",
+    source=FORM,
+    fields={"qa": ("outcome.outcome",)},
+)
+def outcome_agrees(rec: Checked, ctx: Context) -> Iterator[str]:
+    rated = ratings(rec.data)
+    if all(r is None for r in rated.values()):
+        return
+    supported, reasons = qa_outcome(rec.data)
+    recorded = rec.get("outcome.outcome")
+    if recorded is None:
+        if None not in rated.values():
+            yield f"No outcome recorded: {reasons[-1]} Record “{outcome_label(supported)}”."
+    elif recorded != supported and not (recorded in NOT_MET and supported in NOT_MET):
+        yield (
+            f"The outcome recorded (“{outcome_label(recorded)}”) does not follow from the ratings: "
+            f"{reasons[-1]} Correct the outcome or the ratings."
+        )
+
+
+@rule(
+    "QA-002",
+    ERROR,
+    "Every standard rated below Fully has a row in the improvement plan",
+    source=FORM,
+    fields={"qa": ("improvement_plan.plan",)},
+)
+def plan_covers(rec: Checked, ctx: Context) -> Iterator[str]:
+    covered = {
+        m for row in plan_rows(rec, ctx) for m in _STANDARD_ID.findall(str(row.get("area", "")).casefold())
+    }
+    missing = [sid for sid in below_fully(rec.data) if sid.casefold() not in covered]
+    if missing:
+        rated = ratings(rec.data)
+        listed = ", ".join(f"{sid} ({RATING_WORDS[str(rated[sid])]})" for sid in missing)
+        yield (
+            f"No improvement plan row for {listed}: add a row for each, its area starting with the "
+            "standard's number (`apforms improvement-plan from-qa` drafts them)."
+        )
+
+
+@rule(
+    "QA-003",
+    WARNING,
+    "Every standard is rated",
+    source=FORM,
+    fields={"qa": tuple(f"{s.path}.rating" for s in standards())},
+)
+def all_rated(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    unrated = [s for s in standards() if rec.get(f"{s.path}.rating") is None]
+    if unrated:
+        yield Issue(
+            f"{len(unrated)} standard(s) not rated ({', '.join(s.id for s in unrated)}): rate each "
+            "Fully, Partially, Limited evidence or Not at all, with the evidence seen.",
+            tuple(f"{s.path}.rating" for s in unrated),
+        )
+
+
+@rule(
+    "QA-004",
+    WARNING,
+    "Every improvement plan row has actions, RAG, by when and who by",
+    source=FORM,
+    fields={doc: ("improvement_plan.plan",) for doc in ("qa", "improvement-plan")},
+)
+def plan_rows_complete(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    words = {"actions": "actions", "rag": "RAG", "by_when": "by when", "who_by": "who by"}
+    for i, row in enumerate(rec.rows("improvement_plan.plan")):
+        empty = [k for k in words if not row.get(k)]
+        if empty:
+            area = snippet(row.get("area"), 50)
+            yield Issue(
+                f"Improvement plan row {i + 1} (“{area}”): agree and record "
+                f"{', '.join(words[k] for k in empty)} with the provider.",
+                tuple(f"improvement_plan.plan[{i}].{k}" for k in empty),
+            )

@@ -1,0 +1,549 @@
+"""Every rule passes on an example record (adjusted where needed) and fails on a mutation of it.
+
+``CASES`` is the table: one row per rule id, and a test checks that it covers the registry
+exactly, so a new rule cannot land without its two tests.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+
+from apforms import api
+from apforms.config import load_config
+from apforms.records import record_from_obj
+from apforms.rules import (
+    ERROR,
+    SEVERITIES,
+    Finding,
+    all_rules,
+    run_checks,
+    same_name,
+    snippet,
+)
+from apforms.rules.qa import improvement_plan_from_qa, qa_outcome, standards
+from apforms.rules.sla import pupil_hours
+
+from .conftest import example_data
+
+TODAY = date(2026, 10, 15)
+Data = dict[str, Any]
+
+
+def records_of(*given: tuple[str, Data]) -> list[tuple[str, Any]]:
+    version = {doc: api.example(doc)["version"] for doc, _ in given}
+    return [
+        (f"{i}-{doc}.json", record_from_obj({"document": doc, "version": version[doc], "data": data}))
+        for i, (doc, data) in enumerate(given)
+    ]
+
+
+def check(*given: tuple[str, Data], today: date = TODAY, config: Any = None) -> list[Finding]:
+    return run_checks(records_of(*given), config or load_config(), today)
+
+
+def ids_in_first(findings: list[Finding]) -> set[str]:
+    """Rule ids found in the first file given (the record under test)."""
+    return {f.rule for f in findings if f.file.startswith("0-")}
+
+
+# --------------------------------------------------------------------------- helpers for cases
+
+
+def set_path(data: Data, path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    node: Any = data
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+    if value is DELETE:
+        del node[int(last) if isinstance(node, list) else last]
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
+DELETE = object()
+
+
+def edit(**changes: Any) -> Callable[[Data], None]:
+    """A mutation setting (or, with DELETE, removing) values by dotted path (``__`` for ``.``)."""
+
+    def apply(data: Data) -> None:
+        for key, value in changes.items():
+            set_path(data, key.replace("__", "."), value)
+
+    return apply
+
+
+def full_time_at_provider(data: Data) -> None:
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday"):
+        data["timetable"][day] = {
+            "am": {"place": "this_provider", "hours": 3},
+            "pm": {"place": "this_provider", "hours": 2.5},
+        }
+
+
+def sla_for_referral(registered: bool | None = False) -> Callable[[Data], list[tuple[str, Data]]]:
+    """An SLA between the referral's school and provider."""
+
+    def make(ref: Data) -> list[tuple[str, Data]]:
+        sla = example_data("sla")
+        sla["provider"]["name"] = ref["placement"]["provider"]
+        sla["school"]["name"] = ref["pupil"]["current_school"]
+        sla["provision"]["pupils"] = 1
+        if registered is None:
+            del sla["provider"]["registered_school"]
+        else:
+            sla["provider"]["registered_school"] = registered
+        return [("sla", sla)]
+
+    return make
+
+
+def referrals_for_sla(names: tuple[str, ...]) -> Callable[[Data], list[tuple[str, Data]]]:
+    """Referrals from the SLA's school to its provider (8.5 hours a week there)."""
+
+    def make(sla: Data) -> list[tuple[str, Data]]:
+        out = []
+        for n, name in enumerate(names):
+            ref = example_data("referral")
+            ref["pupil"]["legal_name"] = name
+            ref["pupil"]["upn"] = ("B801200005001", "H801200001001")[n % 2]
+            ref["pupil"]["current_school"] = sla["school"]["name"]
+            ref["placement"]["provider"] = sla["provider"]["name"]
+            ref["placement"]["start_date"] = sla["provision"]["dates"]["start"]
+            ref["placement"]["end_date"] = sla["provision"]["dates"]["end"]
+            out.append(("referral", ref))
+        return out
+
+    return make
+
+
+def referral_for_commissioning(com: Data) -> list[tuple[str, Data]]:
+    ref = example_data("referral")
+    ref["pupil"]["legal_name"] = com["pupil"]["name"]
+    ref["placement"]["provider"] = com["pupil"]["provider"]
+    ref["placement"]["start_date"] = com["pupil"]["placement_start"]
+    return [("referral", ref)]
+
+
+def drop_obligation(word: str) -> Callable[[Data], None]:
+    def apply(data: Data) -> None:
+        data["terms"]["provider_obligations"] = [
+            o for o in data["terms"]["provider_obligations"] if word not in o
+        ]
+
+    return apply
+
+
+def drop_plan_row(index: int) -> Callable[[Data], None]:
+    def apply(data: Data) -> None:
+        del data["improvement_plan"]["plan"][index]
+
+    return apply
+
+
+# --------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    doc: str
+    fail: Callable[[Data], None]
+    setup: Callable[[Data], None] | None = None
+    others: Callable[[Data], list[tuple[str, Data]]] | None = None
+
+    def run(self, failing: bool) -> set[str]:
+        data = example_data(self.doc)
+        if self.setup:
+            self.setup(data)
+        others = self.others(data) if self.others else []
+        if failing:
+            self.fail(data)
+        return ids_in_first(check((self.doc, data), *others))
+
+
+CASES = [
+    Case("VAL-000", "referral", edit(pupil__upn="Q207000016049")),
+    Case("VAL-001", "sla", edit(provider__name=DELETE)),
+    # referral
+    Case("REF-001", "referral", edit(safeguarding__eha=DELETE, risk_indicators__weapon=DELETE)),
+    Case("REF-002", "referral", edit(pupil__upn=DELETE)),
+    Case("REF-003", "referral", edit(pupil__upn="G80120000101A")),
+    Case("REF-004", "referral", edit(other_info__parents_views=DELETE)),
+    Case("REF-005", "referral", edit(other_info__pupil_views="No, not yet.")),
+    Case("REF-006", "referral", edit(safeguarding__risk_assessment=False)),
+    Case("REF-007", "referral", edit(status__order_la=DELETE)),
+    Case("REF-008", "referral", edit(status__fsm=DELETE)),
+    Case("REF-009", "referral", edit(safeguarding__violence_details=DELETE)),
+    Case("REF-010", "referral", full_time_at_provider),
+    # full-time education, register codes, placement length
+    Case(
+        "ATT-001",
+        "referral",
+        edit(timetable__friday__am={"place": "none", "hours": 0}),
+        setup=edit(timetable__part_time=False),
+    ),
+    Case("ATT-002", "referral", edit(timetable__part_time_parent_agreement=DELETE)),
+    Case("ATT-003", "referral", edit(timetable__part_time_review_date="2026-10-01")),
+    Case("ATT-004", "referral", edit(placement__arranged_by="local_authority")),
+    Case("ATT-005", "referral", edit(placement__supervised=False)),
+    Case("ATT-006", "referral", edit(timetable__ap_register_code=DELETE)),
+    Case(
+        "ATT-007",
+        "referral",
+        edit(timetable__part_time=True),
+        setup=edit(timetable__part_time=False),
+    ),
+    Case(
+        "ATT-008",
+        "referral",
+        lambda d: (full_time_at_provider(d), edit(placement__end_date="2027-03-26")(d)),
+    ),
+    # registration (the test shared with bulk SLAs)
+    Case("REG-001", "referral", full_time_at_provider, others=sla_for_referral(registered=False)),
+    Case("REG-002", "referral", full_time_at_provider),
+    # commissioning agreement
+    Case("COM-001", "commissioning", edit(target_setting__targets__0__support_provider=DELETE)),
+    Case("COM-002", "commissioning", edit(reviews__reviews__1__date="2026-05-30")),
+    Case("COM-003", "commissioning", edit(reviews__reviews__1__next_visit=DELETE)),
+    Case(
+        "COM-004",
+        "commissioning",
+        edit(reviews__reviews__0__date="2026-09-10", reviews__reviews__1__date="2026-09-24"),
+    ),
+    Case("COM-005", "commissioning", edit(pupil__setup_visit_date="2026-01-26")),
+    Case(
+        "COM-006",
+        "commissioning",
+        edit(pupil__placement_start="2026-01-26"),
+        others=referral_for_commissioning,
+    ),
+    # service level agreement
+    Case(
+        "SLA-001",
+        "sla",
+        edit(
+            terms__provider_obligations__1="Monitor attendance daily and report to the school "
+            "within 45 minutes if a pupil has not arrived."
+        ),
+    ),
+    Case("SLA-002", "sla", drop_obligation("emergency review")),
+    Case("SLA-003", "sla", edit(signatures__school__signature=DELETE)),
+    Case("SLA-004", "sla", edit(signatures__provider__date="2026-09-10")),
+    Case("SLA-005", "sla", edit(provision__dates__end="2026-09-01")),
+    Case(
+        "SLA-006",
+        "sla",
+        edit(provision__hours_per_week=5),
+        others=referrals_for_sla(("Ivana Kováčová",)),
+    ),
+    Case(
+        "SLA-007",
+        "sla",
+        edit(provision__pupils=1),
+        others=referrals_for_sla(("Ivana Kováčová", "Amira Khalil")),
+    ),
+    # QA framework and improvement plans
+    Case("QA-001", "qa", edit(outcome__outcome="approved")),
+    Case("QA-002", "qa", drop_plan_row(1)),
+    Case("QA-003", "qa", edit(safeguarding__s1a__rating=DELETE)),
+    Case("QA-004", "qa", edit(improvement_plan__plan__0__who_by=DELETE)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
+def test_rule_passes_on_the_example(case: Case) -> None:
+    assert case.rule not in case.run(failing=False)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
+def test_rule_fails_on_the_mutation(case: Case) -> None:
+    assert case.rule in case.run(failing=True)
+
+
+def test_every_rule_has_a_source_and_a_case() -> None:
+    rules = all_rules()
+    assert [c.rule for c in CASES] == sorted({c.rule for c in CASES}, key=[r.id for r in rules].index)
+    assert {c.rule for c in CASES} == {r.id for r in rules}
+    for r in rules:
+        assert r.source.strip() and r.title.strip(), r.id
+        assert r.severity in SEVERITIES
+        assert r.documents
+
+
+# --------------------------------------------------------------------------- examples and robustness
+
+
+def test_the_examples_pass_together_apart_from_advice() -> None:
+    docs = ("referral", "commissioning", "sla", "qa", "improvement-plan")
+    findings = check(*[(doc, example_data(doc)) for doc in docs])
+    assert [(f.rule, f.severity) for f in findings] == [("ATT-007", "info")]
+
+
+@pytest.mark.parametrize("doc", ["referral", "commissioning", "sla", "qa", "improvement-plan"])
+def test_partial_and_empty_records_never_crash(doc: str) -> None:
+    empty = {f.rule for f in check((doc, {}))}
+    assert "VAL-001" in empty and "VAL-000" not in empty
+    for section in example_data(doc):
+        data = example_data(doc)
+        del data[section]
+        check((doc, data))
+    rubbish = example_data(doc)
+    first = next(iter(rubbish))
+    rubbish[first] = "not a group"
+    assert "VAL-000" in {f.rule for f in check((doc, rubbish))}
+
+
+def test_invalid_values_are_reported_and_the_rest_still_checked() -> None:
+    data = example_data("referral")
+    data["placement"]["end_date"] = "31/02/2027"
+    data["other_info"]["parents_views"] = ""
+    findings = check(("referral", data))
+    val = [f for f in findings if f.rule == "VAL-000"]
+    assert len(val) == 1 and val[0].paths == ("placement.end_date",) and val[0].fields == ("End date",)
+    assert "REF-004" in {f.rule for f in findings}
+
+
+def test_findings_grouped_by_file_errors_first() -> None:
+    ref = example_data("referral")
+    del ref["status"]["fsm"]  # error
+    ref["other_info"]["pupil_views"] = ""  # warning
+    sla = example_data("sla")
+    sla["provision"]["dates"]["end"] = "2026-01-01"
+    findings = check(("sla", sla), ("referral", ref))
+    assert [f.file for f in findings] == sorted((f.file for f in findings), key=lambda n: n[0])
+    ref_findings = [f for f in findings if f.document == "referral"]
+    ranks = [SEVERITIES.index(f.severity) for f in ref_findings]
+    assert ranks == sorted(ranks) and ref_findings[0].severity == ERROR
+
+
+def test_findings_name_fields_by_printed_label() -> None:
+    data = example_data("referral")
+    del data["status"]["order_la"]
+    (finding,) = [f for f in check(("referral", data)) if f.rule == "REF-007"]
+    assert finding.fields == ("If LAC or CP which local authority holds the order:",)
+    assert finding.as_dict()["fields"] == [
+        {"label": "If LAC or CP which local authority holds the order:", "path": "status.order_la"}
+    ]
+    assert finding.line().startswith("error   REF-007  The pupil is looked after")
+    assert finding.line().endswith("[If LAC or CP which local authority holds the order]")
+
+
+# --------------------------------------------------------------------------- rules in more detail
+
+
+def test_ref_001_names_each_unanswered_question() -> None:
+    data = example_data("referral")
+    del data["safeguarding"]["eha"], data["academic"]["mainstream"]
+    data["sen"] = {"agencies": data["sen"]["agencies"]}
+    found = [f for f in check(("referral", data)) if f.rule == "REF-001"]
+    assert [f.fields for f in found] == [
+        ("EHCP or undergoing assessment (please state)", "SEN support", "N/A"),
+        ("Has a recent EHA been completed for this pupil?",),
+        ("Is the pupil currently attending mainstream lessons?",),
+    ]
+
+
+def test_ref_004_parents_not_aware() -> None:
+    data = example_data("referral")
+    data["other_info"]["parents_views"] = "Not yet: mum is away until October."
+    (found,) = [f for f in check(("referral", data)) if f.rule == "REF-004"]
+    assert "do not know" in found.message
+
+
+def test_ref_010_names_the_configured_contact(tmp_path: Any) -> None:
+    data = example_data("referral")
+    full_time_at_provider(data)
+    (default,) = [f for f in check(("referral", data)) if f.rule == "REF-010"]
+    assert "Local authority alternative provision lead" in default.message
+    assert "@" not in default.message  # no address unless a council configures one
+    cfg = tmp_path / "council.yaml"
+    cfg.write_text("la_contact: {role: AP team, email: ap.team@example.gov.uk}\n", encoding="utf-8")
+    (mine,) = [f for f in check(("referral", data), config=load_config(cfg)) if f.rule == "REF-010"]
+    assert "AP team (ap.team@example.gov.uk)" in mine.message
+
+
+@pytest.mark.parametrize(
+    ("placement", "code", "expected"),
+    [
+        ({"arranged_by": "local_authority", "supervised": True}, "K", None),
+        ({"arranged_by": "school", "supervised": True}, "K", "use B"),
+        ({"arranged_by": "school", "supervised": True, "dual_registered": True}, "B", "use D"),
+        ({"arranged_by": "school", "supervised": True}, "C2", "C2 is only for sessions"),
+        ({"supervised": True}, "N", "attendance elsewhere"),
+    ],
+)
+def test_att_004_register_code_advice(placement: Data, code: str, expected: str | None) -> None:
+    data = example_data("referral")
+    data["placement"] = {"provider": "Peak Pathways Training CIC", **placement}
+    data["timetable"]["ap_register_code"] = code
+    found = [f.message for f in check(("referral", data)) if f.rule == "ATT-004"]
+    assert (found == []) if expected is None else (len(found) == 1 and expected in found[0])
+
+
+def test_att_004_d_at_a_provider_that_is_not_a_school() -> None:
+    data = example_data("referral")
+    data["placement"]["dual_registered"] = True
+    data["timetable"]["ap_register_code"] = "D"
+    assert "ATT-004" not in ids_in_first(check(("referral", data)))
+    with_sla = check(("referral", data), *sla_for_referral(registered=False)(data))
+    assert "ATT-004" in ids_in_first(with_sla)
+
+
+def test_att_008_open_ended_placement_of_three_days() -> None:
+    data = example_data("referral")
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday"):
+        place = "this_provider" if day in ("monday", "tuesday", "wednesday") else "home_school"
+        data["timetable"][day] = {"am": {"place": place, "hours": 3}, "pm": {"place": place}}
+    del data["placement"]["end_date"]
+    (found,) = [f for f in check(("referral", data)) if f.rule == "ATT-008"]
+    assert "no end date" in found.message and "3 days a week" in found.message
+
+
+def test_full_time_hours_come_from_configuration(tmp_path: Any) -> None:
+    data = example_data("referral")
+    data["timetable"]["part_time"] = False
+    assert "ATT-001" not in ids_in_first(check(("referral", data)))
+    cfg = tmp_path / "long-days.yaml"
+    cfg.write_text("full_time: {hours_per_week_by_key_stage: {KS4: 27.5}}\n", encoding="utf-8")
+    (found,) = [f for f in check(("referral", data), config=load_config(cfg)) if f.rule == "ATT-001"]
+    assert "adds up to 25 hours (school 14, this provider 8.5, other provision 2.5)" in found.message
+    assert "Key Stage 4 is 27.5 hours" in found.message
+
+
+def test_registration_counts_pupils_across_referrals_and_slas() -> None:
+    """Four SLA pupils and one referred pupil, all over 18 hours, at an unregistered provider."""
+    ref = example_data("referral")
+    full_time_at_provider(ref)
+    ref["status"]["lac"] = {"voluntary": False, "statutory": False}
+    sla = sla_for_referral(registered=False)(ref)[0][1]
+    # "Number of hours per week" is the total for all pupils, shared equally when no
+    # per-pupil lines are given.
+    del sla["provision"]["days_sessions"]
+    sla["provision"].update(pupils=5, hours_per_week=5 * 27.5)
+    found = check(("sla", sla), ("referral", ref))
+    assert {(f.rule, f.document) for f in found if f.rule.startswith("REG")} == {
+        ("REG-001", "sla"),
+        ("REG-001", "referral"),
+    }
+    sla["provision"].update(pupils=4, hours_per_week=4 * 27.5)
+    assert not [f for f in check(("sla", sla), ("referral", ref)) if f.rule.startswith("REG")]
+
+
+def test_registration_reads_each_pupils_hours_from_a_bulk_sla() -> None:
+    sla = example_data("sla")
+    sla["provision"]["days_sessions"] = (
+        "Pupil 1: Mon–Fri (25 h a week, 07/09/2026 to 18/12/2026)\n"
+        "Pupil 2: Thu (5.5 h a week, 07/09/2026 to 18/12/2026)\n"
+        "In total: 30.5 hours a week for 2 pupil(s)."
+    )
+    sla["provision"]["hours_per_week"] = 30.5
+    rec = run_checks(records_of(("sla", sla)), load_config(), TODAY)
+    assert rec == []
+    from apforms.rules import checked
+
+    assert pupil_hours(checked("x", records_of(("sla", sla))[0][1])) == [5.5, 25.0]
+
+
+def test_qa_002_accepts_rows_from_an_improvement_plan_given() -> None:
+    qa = example_data("qa")
+    qa["improvement_plan"] = {}
+    assert "QA-002" in ids_in_first(check(("qa", qa)))
+    plan = improvement_plan_from_qa(record_from_obj(api.example("qa")))["data"]
+    assert "QA-002" not in ids_in_first(check(("qa", qa), ("improvement-plan", plan)))
+    plan["provider"]["qa_visit_date"] = "2025-01-01"  # another visit's plan
+    assert "QA-002" in ids_in_first(check(("qa", qa), ("improvement-plan", plan)))
+
+
+def test_same_name_matches_accents_case_and_a_town_suffix() -> None:
+    nfd = unicodedata.normalize("NFD", "Zuzana Horváthová")
+    assert same_name("Zuzana Horváthová", nfd)
+    assert same_name("Derwent Meadows Academy, Derby", "derwent meadows academy")
+    assert not same_name("Derwent Meadows Academy", "Derwent Valley Academy")
+    assert snippet("one two three four", 12) == "one two…"
+
+
+# --------------------------------------------------------------------------- QA outcome and plan
+
+
+def qa_with(ratings: dict[str, str]) -> Data:
+    data = example_data("qa")
+    for s in standards():
+        section, key = s.path.split(".")
+        data[section][key]["rating"] = ratings.get(s.id, "fully")
+    return data
+
+
+def test_qa_outcome_all_fully_is_approved() -> None:
+    outcome, reasons = qa_outcome(qa_with({}))
+    assert outcome == "approved"
+    assert reasons[0].startswith("32 standards: 32 Fully")
+
+
+def test_qa_outcome_of_the_example() -> None:
+    outcome, reasons = qa_outcome(example_data("qa"))
+    assert outcome == "approved_subject_to_plan"
+    assert "1c, 1f, 2d, 3d, 4b, 5c" in reasons[-1]
+
+
+def test_qa_outcome_not_at_all_is_not_met() -> None:
+    outcome, reasons = qa_outcome(qa_with({"2a": "not_at_all"}))
+    assert outcome == "not_met_reapply"
+    assert "2a rated Not at all" in reasons[-1]
+
+
+def test_qa_outcome_needs_most_fully_or_partially() -> None:
+    mostly_limited = {s.id: "limited" for s in standards()[:16]}
+    assert qa_outcome(qa_with(mostly_limited))[0] == "not_met_reapply"  # 16 of 32 is not most
+    del mostly_limited[standards()[0].id]
+    assert qa_outcome(qa_with(mostly_limited))[0] == "approved_subject_to_plan"
+
+
+def test_qa_outcome_counts_unrated_standards_as_not_met() -> None:
+    data = qa_with({})
+    del data["outcomes"]["s5d"]["rating"]
+    outcome, reasons = qa_outcome(data)
+    assert outcome == "approved_subject_to_plan"
+    assert "Not rated: 5d" in reasons[1]
+
+
+def test_qa_001_either_not_met_outcome_agrees() -> None:
+    data = qa_with({"2a": "not_at_all"})
+    data["improvement_plan"]["plan"].append({"area": "2a – fire safety", "actions": "x", "rag": "red"})
+    for recorded in ("not_met_reapply", "not_met_withdrawn"):
+        data["outcome"]["outcome"] = recorded
+        assert "QA-001" not in ids_in_first(check(("qa", data)))
+
+
+def test_improvement_plan_from_qa_rows_and_rag() -> None:
+    qa = record_from_obj({"document": "qa", "data": qa_with({"1a": "not_at_all"})})
+    record = improvement_plan_from_qa(qa)
+    assert record["document"] == "improvement-plan"
+    data = record["data"]
+    assert data["provider"] == {
+        "name": "Riverside Farm Learning CIC",
+        "qa_visit_date": "2026-02-24",
+        "la_representative": "Ștefan Ionescu",
+    }
+    (row,) = data["improvement_plan"]["plan"]
+    assert row["rag"] == "red"
+    assert row["area"].startswith("1a – All staff and proprietors have appropriate recruitment checks")
+    assert set(row) == {"area", "rag"}  # actions, by when and who by are the provider's to agree
+    example = improvement_plan_from_qa(record_from_obj(api.example("qa")))["data"]["improvement_plan"]["plan"]
+    assert [(r["area"][:2], r["rag"]) for r in example] == [
+        ("1c", "amber"),
+        ("1f", "red"),
+        ("2d", "amber"),
+        ("3d", "amber"),
+        ("4b", "red"),
+        ("5c", "amber"),
+    ]
+    assert api.validate(record_from_obj(record), partial=True).ok
