@@ -37,4 +37,8 @@ class IngestError(ApformsError):
 
 
 class ArchiveError(ApformsError):
-    """Raised when the archive cannot store, find or verify a file."""
+    """Raised when the archive cannot store, find or verify a file, or a PDF cannot be signed.
+
+    A file refused by ``archive add`` (not a PDF, encrypted, empty, too large) is reported
+    per file with a one-line reason; nothing is stored for it.
+    """

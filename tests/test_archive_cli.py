@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from apforms.cli import main
+
+from .archive_support import (
+    Signer,
+    encrypted_pdf,
+    foreign_pdf,
+    form_pdf,
+    make_signer,
+    unsigned_sla,
+)
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("pdfs")
+    made = {
+        "sla": form_pdf("sla"),
+        "blank": form_pdf("sla", unsigned_sla()),
+        "referral": form_pdf("referral"),
+        "scan": foreign_pdf("Signed SLA, scanned"),
+        "encrypted": encrypted_pdf(),
+        "empty": b"",
+        "word": b"PK\x03\x04not a pdf",
+    }
+    out = {}
+    for name, data in made.items():
+        out[name] = folder / f"{name}.pdf"
+        out[name].write_bytes(data)
+    return out
+
+
+@pytest.fixture(scope="module")
+def signer(tmp_path_factory: pytest.TempPathFactory) -> Signer:
+    return make_signer(tmp_path_factory.mktemp("keys"), "Ján Čonka")
+
+
+class Cli:
+    def __init__(self, store: Path) -> None:
+        self.store = store
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        return CliRunner().invoke(main, ["archive", "--store", str(self.store), *args], env=env)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path / "store")
+
+
+def added_id(result: Result) -> str:
+    return result.stdout.split()[1]
+
+
+def test_add_list_show_get(cli: Cli, pdfs: dict[str, Path], tmp_path: Path) -> None:
+    r = cli("add", str(pdfs["sla"]))
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("added ") and "sla 1.0  fully signed" in r.stdout
+    short = added_id(r)
+    again = cli("add", str(pdfs["sla"]))
+    assert again.exit_code == 0 and again.stdout.startswith(f"already in the archive: {short}")
+
+    listed = cli("list")
+    assert listed.exit_code == 0
+    header, row = listed.stdout.splitlines()
+    assert header.split()[:3] == ["ID", "ADDED", "DOCUMENT"]
+    assert short in row and "Riverside Farm Learning CIC" in row and "2032-12-18" in row
+    as_json = json.loads(cli("list", "--json", "--provider", "RIVERSIDE").stdout)
+    assert [e["sha256"][:12] for e in as_json] == [short]
+    assert cli("list", "--doc", "qa").stdout == "no entries\n"
+
+    shown = cli("show", short)
+    assert shown.exit_code == 0
+    assert "keep until:  2032-12-18" in shown.stdout
+    assert (
+        "signed by hand (typed “Ş. Ionescu”, dated 2026-08-28), not cryptographically verifiable"
+        in shown.stdout
+    )
+    record = json.loads(cli("show", short, "--json").stdout)["record"]
+    assert record["data"]["school"]["name"] == "Sinfin Moor Academy"
+
+    got = cli("get", short, "-o", str(tmp_path / "copy.pdf"))
+    assert got.exit_code == 0
+    assert (tmp_path / "copy.pdf").read_bytes() == pdfs["sla"].read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("word", "not a PDF"),
+        ("empty", "empty file"),
+        ("encrypted", "password-protected"),
+        ("scan", "not an apforms form: say which document it is with --doc"),
+    ],
+)
+def test_bad_input_is_refused_with_one_line_and_exit_2(
+    cli: Cli, pdfs: dict[str, Path], name: str, reason: str
+) -> None:
+    r = cli("add", str(pdfs[name]))
+    assert r.exit_code == 2
+    (line,) = r.stderr.splitlines()
+    assert line.startswith(f"apforms: refused {pdfs[name]}: ") and reason in line
+    assert cli("list").stdout == "no entries\n"
+
+
+def test_size_limit(cli: Cli, pdfs: dict[str, Path]) -> None:
+    r = cli("add", "--max-size", "0.001", str(pdfs["sla"]))
+    assert r.exit_code == 2 and "too large" in r.stderr
+
+
+def test_add_several_reports_each_and_fails_if_one_is_refused(cli: Cli, pdfs: dict[str, Path]) -> None:
+    r = cli("add", str(pdfs["sla"]), str(pdfs["word"]), str(pdfs["referral"]))
+    assert r.exit_code == 2
+    assert r.stdout.count("added ") == 2 and "refused" in r.stderr
+
+
+def test_add_foreign_pdf_with_doc_and_refs(cli: Cli, pdfs: dict[str, Path]) -> None:
+    r = cli(
+        "add", str(pdfs["scan"]), "--doc", "sla", "--ref", "end=2026-07-17", "--ref", "provider=Łąka Skills"
+    )
+    assert r.exit_code == 0 and "sla 1.0  unknown" in r.stdout
+    assert "Łąka Skills" in cli("list").stdout
+    assert cli("add", str(pdfs["scan"]), "--doc", "sla", "--ref", "nonsense").exit_code == 2
+
+
+def test_export(cli: Cli, pdfs: dict[str, Path], tmp_path: Path) -> None:
+    cli("add", str(pdfs["sla"]), str(pdfs["referral"]))
+    r = cli("export", "--provider", "Riverside", "-o", str(tmp_path / "bundle.zip"))
+    assert r.exit_code == 0 and "1 file(s)" in r.stdout
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as zf:
+        assert len([n for n in zf.namelist() if n.startswith("files/")]) == 1
+    nothing = cli("export", "--provider", "nobody", "-o", str(tmp_path / "none.zip"))
+    assert nothing.exit_code == 2 and "nothing to export" in nothing.stderr
+
+
+def test_verify_exit_codes(cli: Cli, pdfs: dict[str, Path]) -> None:
+    cli("add", str(pdfs["sla"]))
+    ok = cli("verify")
+    assert ok.exit_code == 0 and "verified 1 file(s): all intact" in ok.stdout
+    (stored,) = (cli.store / "files").glob("*/*.pdf")
+    stored.unlink()
+    bad = cli("verify", "--json")
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout)["missing"] == [stored.stem]
+    assert "MISSING" in cli("verify").stdout
+
+
+def test_due_and_dispose_with_a_fixed_today(cli: Cli, pdfs: dict[str, Path]) -> None:
+    short = added_id(cli("add", str(pdfs["sla"])))
+    assert "nothing has passed" in cli("due", "--today", "2030-01-01").stdout
+    r = cli("dispose", short, "--reason", "test", env={"APFORMS_TODAY": "2030-01-01"})
+    assert r.exit_code == 2 and "kept until 2032-12-18" in r.stderr
+    due = cli("due", env={"APFORMS_TODAY": "2033-01-01"})
+    assert short in due.stdout and "dispose" in due.stdout
+    r = cli("dispose", short, "--reason", "Retention passed", "--today", "2033-01-01")
+    assert r.exit_code == 0 and "tombstone kept" in r.stdout
+    assert "DISPOSED" in cli("show", short).stdout
+    assert cli("list").stdout == "no entries\n"
+    assert "disposed" in cli("list", "--all").stdout
+
+
+def test_log_lists_every_action(cli: Cli, pdfs: dict[str, Path], tmp_path: Path) -> None:
+    short = added_id(cli("add", str(pdfs["sla"])))
+    cli("get", short, "-o", str(tmp_path / "x.pdf"))
+    cli("verify")
+    actions = [e["action"] for e in json.loads(cli("log", "--json").stdout)]
+    assert actions == ["add", "get", "verify"]
+    assert "verify" in cli("log").stdout
+
+
+def test_unknown_id_and_bad_dates(cli: Cli) -> None:
+    assert cli("show", "abcdef").exit_code == 2
+    assert cli("list", "--since", "yesterday").exit_code == 2
+    assert cli("due", "--today", "someday").exit_code == 2
+
+
+def test_sign_then_archive(pdfs: dict[str, Path], signer: Signer, tmp_path: Path, cli: Cli) -> None:
+    out = tmp_path / "signed.pdf"
+    args = ["sign", str(pdfs["blank"]), "--key", str(signer.key), "--cert", str(signer.cert)]
+    r = CliRunner().invoke(main, [*args, "--field", "signatures.provider", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    again = CliRunner().invoke(main, [*args[:1], str(out), *args[2:], "--field", "signatures.provider"])
+    assert again.exit_code == 2 and "already signed" in again.stderr
+    added = cli("add", str(out), "--trust", str(signer.cert))
+    assert "partly signed" in added.stdout
+    shown = cli("show", added_id(added))
+    assert "digitally signed by Ján Čonka" in shown.stdout and "trusted" in shown.stdout
+    assert cli("verify", "--signatures", "--trust", str(signer.cert)).exit_code == 0
+
+
+def test_sign_default_output_name(pdfs: dict[str, Path], signer: Signer, tmp_path: Path) -> None:
+    src = tmp_path / "agreement.pdf"
+    src.write_bytes(pdfs["blank"].read_bytes())
+    r = CliRunner().invoke(
+        main,
+        [
+            "sign",
+            str(src),
+            "--key",
+            str(signer.key),
+            "--cert",
+            str(signer.cert),
+            "--field",
+            "signatures.school",
+        ],
+    )
+    assert r.exit_code == 0 and (tmp_path / "agreement-signed.pdf").exists()
