@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from typing import Any
 
 import click
@@ -138,6 +139,25 @@ def blank(doc: str, fmt: str, out: str) -> None:
 
 
 @main.command()
+@click.argument("pdf", metavar="FILE.pdf", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Record file [default: FILE.json].")
+def ingest(pdf: str, out: str | None) -> None:
+    """Read a returned PDF form into a record file. Exit 1 if its values have problems
+    (the record is still written); 2 if the file is refused (nothing is written)."""
+    read = api.ingest(pdf, out)
+    result = read.result
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    how = "form fields" if result.method == "fields" else "flattened page"
+    click.echo(f"wrote {read.path} ({result.definition.id} {result.form_version}, read from the {how})")
+    if not result.ok:
+        click.echo(f"{pdf}: {len(result.validation.problems)} problem(s):")
+        for p in result.validation.problems:
+            click.echo(f"  {p}")
+    sys.exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+
+
+@main.command()
 @click.option("-o", "--out", "out_dir", default="output", show_default=True, help="Folder to write to.")
 def demo(out_dir: str) -> None:
     """Write every example record and output into a folder (default output/)."""
@@ -147,6 +167,103 @@ def demo(out_dir: str) -> None:
     for note in result.notes:
         click.echo(f"  {note}")
     click.echo(f"apforms demo: {len(result.written)} files written to {result.out_dir}/")
+
+
+# --------------------------------------------------------------------------- checks and QA
+
+
+@main.command()
+@click.argument("records", nargs=-1, required=True, metavar="FILE...")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable findings.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="Local expectations and thresholds (default: $APFORMS_CONFIG, else Derby's).",
+)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), hidden=True, help="Check as on this date.")
+def check(records: tuple[str, ...], as_json: bool, config: str | None, today: Any) -> None:
+    """Check records against the guidance and the law; exit 1 if any error.
+
+    One line per finding, grouped by file, errors first. Checks that need several documents
+    (a referral and its SLA, a QA record and its improvement plan) use every file given.
+    """
+    given = [(source, _read_record(source)) for source in records]
+    result = api.check(given, today.date() if today else date.today(), config)
+    counts = {s: result.count(s) for s in ("error", "warning", "info")}
+    if as_json:
+        files = [
+            {"file": name, "document": doc, "findings": [f.as_dict() for f in found]}
+            for name, doc, found in result.by_file()
+        ]
+        click.echo(_dump({"ok": result.ok, "counts": counts, "files": files}))
+    else:
+        for name, doc, found in result.by_file():
+            click.echo(f"{name} ({doc}): " + (f"{len(found)} finding(s)" if found else "no findings"))
+            for f in found:
+                click.echo(f"  {f.line()}")
+        words = {"error": "errors", "warning": "warnings", "info": "info"}
+        click.echo(
+            ", ".join(f"{n} {s if n == 1 else words[s]}" for s, n in counts.items())
+            + f" in {len(given)} file(s)"
+        )
+    sys.exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+
+
+@main.command("rules")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
+def rules_cmd(as_json: bool) -> None:
+    """List every check: id, severity, what it checks and its source."""
+    found = api.rules()
+    if as_json:
+        click.echo(_dump([r.as_dict() for r in found]))
+        return
+    for r in found:
+        click.echo(f"{r.id:<8} {r.severity:<7} {r.title}  [{r.source}]")
+
+
+@main.group()
+def qa() -> None:
+    """The QA framework: the outcome its ratings support."""
+
+
+@qa.command("outcome")
+@click.argument("record", metavar="QA.json|-")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
+def qa_outcome(record: str, as_json: bool) -> None:
+    """Print the outcome the ratings of a QA record support, and why."""
+    result = api.qa_outcome(_read_record(record))
+    if as_json:
+        click.echo(_dump({**vars(result), "agrees": result.agrees}))
+        return
+    click.echo(f"The ratings support: {result.supported_label} ({result.supported})")
+    for reason in result.reasons:
+        click.echo(f"  - {reason}")
+    if result.recorded is None:
+        click.echo("Recorded outcome: none yet")
+    else:
+        click.echo(f"Recorded outcome: {result.recorded} ({'agrees' if result.agrees else 'DIFFERS'})")
+
+
+@main.group("improvement-plan")
+def improvement_plan() -> None:
+    """Improvement plans after a QA visit."""
+
+
+@improvement_plan.command("from-qa")
+@click.argument("record", metavar="QA.json|-")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+def improvement_plan_from_qa(record: str, out: str) -> None:
+    """Draft an improvement plan from a QA record: a row per standard rated below Fully.
+
+    Area and RAG come from the ratings (Not at all and Limited evidence: Red; Partially:
+    Amber); actions, by when and who by are left for the provider. Render it with
+    ``apforms render``.
+    """
+    path, plan, problems = api.improvement_plan_from_qa(_read_record(record), out)
+    for p in problems:
+        click.echo(f"warning: {p}", err=True)
+    rows = len(plan["data"]["improvement_plan"].get("plan", []))
+    click.echo(f"wrote {path} ({rows} row(s); actions, by when and who by to agree with the provider)")
 
 
 # --------------------------------------------------------------------------- bulk
@@ -236,3 +353,11 @@ def bulk_template(kind: str, fmt: str, out: str | None) -> None:
     from apforms import bulk as bulk_lib
 
     click.echo(f"wrote {bulk_lib.write_template(kind, out or f'{kind}.{fmt}', fmt)}")
+
+
+# The archive of signed copies and digital signing (their options and tables: cli_archive.py).
+from apforms.cli_archive import archive as _archive_group  # noqa: E402
+from apforms.cli_archive import sign as _sign_command  # noqa: E402
+
+main.add_command(_archive_group)
+main.add_command(_sign_command)
