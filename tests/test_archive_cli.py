@@ -212,4 +212,9 @@ def test_sign_default_output_name(pdfs: dict[str, Path], signer: Signer, tmp_pat
             "signatures.school",
         ],
     )
-    assert r.exit_code == 0 and (tmp_path / "agreement-signed.pdf").exists()
+    assert r.exit_code == 0
+    from apforms.archive.signatures import signature_fields
+
+    signed = dict(signature_fields((tmp_path / "agreement-signed.pdf").read_bytes()))
+    assert signed["signatures.school.digital"] is True
+    assert signed["signatures.provider.digital"] is False

@@ -169,3 +169,13 @@ def test_signing_errors(blank_sla: bytes, signer: Signer, tmp_path: Path) -> Non
         s.sign_pdf(blank_sla, bad, signer.cert, "signatures.provider")
     with pytest.raises(ArchiveError, match="not a readable PDF"):
         s.sign_pdf(b"%PDF-1.7 junk", signer.key, signer.cert, "x")
+
+
+def test_an_unreadable_signature_is_broken_not_missing(blank_sla: bytes, signer: Signer) -> None:
+    """A damaged signature blob must not let the block fall back to "signed by hand"."""
+    signed = bytearray(sign(blank_sla, signer, "signatures.provider"))
+    at = signed.index(b"/Contents <") + len(b"/Contents <")
+    signed[at : at + 2] = b"00"
+    r = report(bytes(signed), unsigned_sla())
+    assert r.status == s.INVALID
+    assert r.blocks[0].digital is not None and not r.blocks[0].digital.ok

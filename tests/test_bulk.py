@@ -290,3 +290,54 @@ def test_template_round_trips_as_a_valid_input(tmp_path: Path) -> None:
         )
         assert plan.problems == []
         assert len(plan.pairs) == 1
+
+
+def test_an_sla_withheld_now_is_removed_from_an_earlier_run(tmp_path: Path) -> None:
+    allowed, out = bulk(tmp_path, None, "--allow-unregistered")
+    assert (out / "normanton-park-school__peak-boxing-academy.docx").is_file()
+    again, _ = bulk(tmp_path, None)
+    assert again.exit_code == 1
+    assert "removed from an earlier run: normanton-park-school__peak-boxing-academy.docx" in again.output
+    assert not (out / "normanton-park-school__peak-boxing-academy.docx").exists()
+    assert (out / "sinfin-moor-academy__riverside-farm-learning-cic.docx").is_file()
+
+
+def test_output_folder_that_is_a_file_exits_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "out"
+    blocker.write_text("not a folder")
+    result, _ = bulk(tmp_path)
+    assert result.exit_code == 2
+    assert "cannot create the output folder" in result.output
+
+
+def test_utf16_tab_separated_csv_from_excel_is_read(tmp_path: Path) -> None:
+    text = "\n".join("\t".join(row) for row in example_rows("placements")) + "\n"
+    path = tmp_path / "placements.txt"
+    path.write_bytes(text.encode("utf-16"))
+    plan = plan_slas(path, EX["providers"], EX["schools"], load_config().registration)
+    assert plan.problems == []
+    assert len(plan.pairs) == 5
+
+
+def test_damaged_xlsx_exits_2(tmp_path: Path) -> None:
+    import zipfile
+
+    good = tmp_path / "good.xlsx"
+    assert run("bulk", "template", "placements", "-f", "xlsx", "-o", str(good)).exit_code == 0
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            zout.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data)
+    result, _ = bulk(tmp_path, bad)
+    assert result.exit_code == 2
+    assert result.output.startswith("apforms: cannot read")
+
+
+def test_the_manifest_does_not_keep_a_bad_upn(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows[1][0] = "Q207000016049"
+    _, out = bulk(tmp_path, write_csv(tmp_path / "placements.csv", rows))
+    text = (out / "manifest.json").read_text(encoding="utf-8")
+    assert "not a valid UPN" in text
+    assert "Q207000016049" not in text

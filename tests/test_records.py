@@ -210,3 +210,23 @@ def test_any_json_in_a_leaf_is_reported_by_that_leaf(key: str, value: object) ->
     data["pupil"][key] = value
     result = records.validate(load_definition("referral"), data)
     assert {p.path.split("[")[0] for p in result.problems} <= {f"pupil.{key}"}
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "message"),
+    [
+        ({"7": 1}, "7", "Not a field of this form"),
+        ({"provision": {"hours_per_week": "1e99999999"}}, "provision.hours_per_week", "Too large"),
+        ({"provision": {"total_cost": 1e27}}, "provision.total_cost", "Too large"),
+        ({"provider": {"name": "Peak \ud800"}}, "provider.name", "broken character"),
+    ],
+)
+def test_odd_values_are_problems_not_crashes(data: dict, path: str, message: str) -> None:
+    result = records.validate(load_definition("sla"), data)
+    found = {p.path: p.message for p in result.problems}
+    assert message in found[path]
+
+
+def test_deeply_nested_json_is_not_json() -> None:
+    with pytest.raises(RecordError, match="not JSON"):
+        records.parse_record("[" * 100_000 + "]" * 100_000)

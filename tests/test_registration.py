@@ -75,3 +75,18 @@ def test_thresholds_come_from_configuration(tmp_path) -> None:  # type: ignore[n
     bad.write_text("registration: {single_pupil_triggers: [left_handed]}\n")
     with pytest.raises(DefinitionError, match="left_handed"):
         load_config(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("registration: yes\n", "registration: must be a mapping"),
+        ("reviews: {max_weeks_between_reviews: seven}\n", "reviews.max_weeks_between_reviews: 'seven'"),
+        ("full_time: {hours_per_week_by_key_stage: {KS4: lots}}\n", "hours_per_week_by_key_stage: 'lots'"),
+    ],
+)
+def test_malformed_configuration_is_named(tmp_path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(DefinitionError, match=message):
+        load_config(path)

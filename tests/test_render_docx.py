@@ -541,6 +541,9 @@ def test_demo_writes_a_document_of_every_example_and_blank(tmp_path: Path) -> No
     result = api.DemoResult(tmp_path)
     api._demo_docx(result)
     for doc in ALL_DOCS:
-        assert (tmp_path / "docx" / f"{doc}.docx").is_file()
-        assert (tmp_path / "docx" / f"{doc}-blank.docx").is_file()
+        title = load_definition(doc).title
+        filled = full_text((tmp_path / "docx" / f"{doc}.docx").read_bytes())
+        blank = full_text((tmp_path / "docx" / f"{doc}-blank.docx").read_bytes())
+        assert title in filled and title in blank
+        assert TICKED in filled and TICKED not in blank
     assert len(result.written) == 2 * len(ALL_DOCS)

@@ -547,3 +547,10 @@ def test_improvement_plan_from_qa_rows_and_rag() -> None:
         ("5c", "amber"),
     ]
     assert api.validate(record_from_obj(record), partial=True).ok
+
+
+def test_a_mistyped_far_future_date_does_not_break_the_term_count() -> None:
+    data = example_data("commissioning")
+    data["reviews"]["reviews"][-1]["date"] = "9999-12-31"
+    found = [f for f in check(("commissioning", data)) if f.rule == "COM-004"]
+    assert 0 < len(found) <= 60

@@ -181,8 +181,10 @@ def ingest(source: str | os.PathLike[str], out: str | os.PathLike[str] | None = 
         data = src.read_bytes()
     except OSError as exc:
         raise IngestError(f"cannot read {src}: {exc.strerror or exc}") from None
-    result = ingest_pdf(data, src.name)
     target = Path(out) if out is not None else src.with_suffix(".json")
+    if target.resolve() == src.resolve():
+        raise IngestError(f"the record would overwrite the PDF it is read from ({src}); give -o")
+    result = ingest_pdf(data, src.name)
     files.write_text(target, json.dumps(result.record, indent=2, ensure_ascii=False) + "\n")
     return IngestFileResult(target, result)
 

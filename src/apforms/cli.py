@@ -29,6 +29,15 @@ class _Group(click.Group):
         except ApformsError as exc:
             click.echo(f"apforms: {exc}", err=True)
             ctx.exit(EXIT_CANNOT_RUN)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except OSError as exc:  # a file or folder the library did not expect to fail
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"apforms: {exc.strerror or exc}{where}", err=True)
+            ctx.exit(EXIT_CANNOT_RUN)
+        except Exception as exc:  # last resort: one line, never a traceback
+            click.echo(f"apforms: internal error ({type(exc).__name__}): {exc}; please report it", err=True)
+            ctx.exit(EXIT_CANNOT_RUN)
 
 
 def _doc_choice() -> click.Choice:
@@ -334,6 +343,8 @@ def _bulk_summary(result: Any) -> None:
     for r in result.results:
         if r.status in (WITHHELD, FAILED):
             click.echo(f"{r.status}: {r.pair.names[0]} – {r.pair.names[1]}: {r.error}")
+        if r.removed:
+            click.echo(f"removed from an earlier run: {', '.join(r.removed)}")
     flagged = [r for r in result.results if r.pair.flag and r.status != WITHHELD]
     for r in flagged:
         click.echo(f"flagged (produced with --allow-unregistered): {r.pair.flag.summary()}")

@@ -56,6 +56,7 @@ def _load(path: str) -> Config:
     raw = read_yaml(Path(path))
     if not isinstance(raw, Mapping):
         raise DefinitionError(f"{path}: configuration must be a mapping")
+    _check_shape(raw, path)
     reg = raw.get("registration") or {}
     triggers = reg.get("single_pupil_triggers", ["looked_after", "ehcp"])
     unknown = set(triggers) - {"looked_after", "ehcp", "sen"}
@@ -73,3 +74,27 @@ def _load(path: str) -> Config:
     except (TypeError, ValueError) as exc:
         raise DefinitionError(f"{path}: registration: {exc}") from None
     return Config(str(raw.get("council", "")), thresholds, raw)
+
+
+#: Sections whose values (or, one level down, whose mappings' values) must be numbers.
+_NUMERIC = {
+    "registration": ("full_time_hours_over", "pupils_at_least"),
+    "full_time": ("hours_per_week_by_key_stage",),
+    "placement_length": ("full_time_weeks_at_most", "part_time_days_per_week_at_most"),
+    "reviews": ("max_weeks_between_reviews", "visits_per_term_at_least"),
+    "provider_expectations": ("absence_report_minutes", "emergency_review_after_incidents"),
+}
+
+
+def _check_shape(raw: Mapping[str, Any], path: str) -> None:
+    """Sections are mappings and numbers are numbers, so a typo fails here, named, not later."""
+    for section in (*_NUMERIC, "la_contact"):
+        if section in raw and not isinstance(raw[section], Mapping):
+            raise DefinitionError(f"{path}: {section}: must be a mapping of settings")
+    for section, keys in _NUMERIC.items():
+        for key in keys:
+            value = (raw.get(section) or {}).get(key)
+            values = value.values() if isinstance(value, Mapping) else [value]
+            for v in values:
+                if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                    raise DefinitionError(f"{path}: {section}.{key}: {v!r} is not a number")

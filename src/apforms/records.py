@@ -84,7 +84,7 @@ def parse_record(text: str | bytes, source: str = "record") -> Record:
     """Read a record file's JSON; a :class:`RecordError` if it is not a record we know."""
     try:
         raw = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise RecordError(f"{source}: not JSON ({exc})") from None
     return record_from_obj(raw, source)
 
@@ -122,6 +122,10 @@ class _Text(mf.String):
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         s = super()._deserialize(value, attr, data, **kw)
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
+            raise ValidationError("Must be text (it holds a broken character)") from None
         return s.strip() if "\n" not in s else s.strip("\n ")
 
 
@@ -166,6 +170,8 @@ class _Number(mf.Field):
             raise ValidationError(f"Not a number: {value!r}") from None
         if not num.is_finite():
             raise ValidationError("Not a number")
+        if num.adjusted() > 9:  # no form holds a number of ten or more digits; 1e99999999 would hang
+            raise ValidationError(f"Too large: {text[:20]!r}")
         if self.kind == d.INTEGER and num != num.to_integral_value():
             raise ValidationError("Not a whole number")
         if self.kind == d.MONEY and num != num.quantize(Decimal("0.01")):
@@ -321,7 +327,8 @@ def _merge(problems: list[Problem], missing: list[Problem]) -> list[Problem]:
 
 
 def _path_order(path: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", path) if p)
+    # (0, n, "") for a row number, (1, 0, key) for a key: a key made of digits still sorts.
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\[\]]+", path) if p)
 
 
 def _prune(value: Any) -> Any:

@@ -8,6 +8,7 @@ one-line reason; nothing is stored for them. An apforms form is recognised and r
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,8 @@ def check_pdf(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
         raise Refused("not a PDF")
     from pypdf import PdfReader
 
+    logging.getLogger("pypdf").addHandler(logging.NullHandler())  # refusals are one line of ours
+    logging.getLogger("pypdf").propagate = False
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted

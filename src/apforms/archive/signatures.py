@@ -323,12 +323,26 @@ def validate_digital(data: bytes, trust_roots: Sequence[bytes] = ()) -> list[Dig
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # problems are reported as data
     try:
         embedded = list(PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures)
-    except Exception:  # no or unreadable signature dictionary: nothing to validate
-        return []
+    except Exception as exc:  # a signature is there (/ByteRange) but cannot be read: broken
+        return _unreadable(data, _line(exc))
     if not embedded:
         return []
     roots = _certificates(trust_roots)
     return [_validate_one(sig, roots, bool(trust_roots)) for sig in embedded]
+
+
+def _unreadable(data: bytes, why: str) -> list[DigitalSignature]:
+    """A signed field whose signature pyHanko cannot parse counts as a broken signature,
+    never as missing (which would let a typed name make the block look signed)."""
+    try:
+        names = [name for name, signed in signature_fields(data) if signed]
+    except Exception:
+        names = []
+    return [
+        DigitalSignature(name, "unknown", None, "", False, False, None, False, "other",
+                         problem=f"the signature cannot be read: {why}")
+        for name in names or ["(unknown field)"]
+    ]  # fmt: skip
 
 
 def _certificates(blobs: Sequence[bytes]) -> list[Any]:

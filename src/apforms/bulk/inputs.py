@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from apforms import records
 from apforms.definitions import Definition, Field, data_dir, parse_definition, read_yaml
@@ -83,18 +84,29 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, list[Any]]]:
         raw = p.read_bytes()
     except OSError as exc:
         raise BulkInputError(f"cannot read {p}: {exc.strerror or exc}") from None
-    if p.suffix.lower() in (".xlsx", ".xlsm") or raw[:4] == b"PK\x03\x04":
-        yield from _xlsx_rows(p, raw)
-        return
     try:
-        text = raw.decode("utf-8-sig")
+        if p.suffix.lower() in (".xlsx", ".xlsm") or raw[:4] == b"PK\x03\x04":
+            yield from _xlsx_rows(p, raw)
+            return
+        yield from enumerate(csv.reader(io.StringIO(_decode(raw)), _dialect(_decode(raw))), start=1)
+    except (csv.Error, ElementTree.ParseError, KeyError, ValueError, EOFError) as exc:
+        raise BulkInputError(f"cannot read {p}: {exc}") from None
+
+
+def _decode(raw: bytes) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text"
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+        return raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+
+
+def _dialect(text: str) -> Any:
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel
-    yield from enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+        return csv.excel
 
 
 def _xlsx_rows(p: Path, raw: bytes) -> Iterator[tuple[int, list[Any]]]:
@@ -180,7 +192,14 @@ def _validate_row(
     bad = result.problems + missing
     for p in bad:
         key = p.path.split(".", 1)[1].split("[")[0].split(".")[0]
-        column = group.child(key).label if any(f.key == key for f in group.fields) else key
-        table.problems.append(RowProblem(table.file, row_no, column, p.message))
+        known = any(f.key == key for f in group.fields)
+        column = group.child(key).label if known else key
+        # A sensitive value (a UPN) is not repeated in the report, which is kept beside the SLAs.
+        message = (
+            re.sub(r"'[^']*' ", "the value ", p.message)
+            if known and group.child(key).sensitive
+            else p.message
+        )
+        table.problems.append(RowProblem(table.file, row_no, column, message))
     if not bad:
         table.rows.append((row_no, result.data[group.key]))

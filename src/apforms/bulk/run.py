@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from apforms import files
-from apforms.bulk.inputs import RowProblem
+from apforms.bulk.inputs import BulkInputError, RowProblem
 from apforms.bulk.sla import Pair, Plan
 from apforms.definitions import load_definition
 
 WRITTEN, UNCHANGED, WITHHELD, FAILED = "written", "unchanged", "withheld", "failed"
+FORMATS = ("docx", "pdf")
 
 
 @dataclass
@@ -34,6 +35,8 @@ class PairResult:
     status: str
     files: dict[str, tuple[str, str]] = field(default_factory=dict)
     error: str = ""
+    #: Files of this pair left by an earlier run and removed (withheld now, or a format dropped).
+    removed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -63,7 +66,10 @@ def run_slas(
 ) -> BulkResult:
     """Render every pair of the plan into ``out_dir`` and write the manifest."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BulkInputError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
     _remove_stale_parts(out)
     todo, results = [], []
     for pair in plan.pairs:
@@ -73,6 +79,12 @@ def run_slas(
             results.append(PairResult(pair, WITHHELD, error=pair.flag.summary()))
         else:
             todo.append(pair)
+    # An SLA from an earlier run must not wait, ready to sign, beside a report that withholds
+    # it; nor a format this run no longer makes. Removals are reported.
+    for r in results:
+        r.removed = _remove_outputs(out, r.pair.stem, FORMATS)
+    dropped = tuple(f for f in FORMATS if f not in formats)
+    removed = {pair.stem: _remove_outputs(out, pair.stem, dropped) for pair in todo}
     jobs = max(1, jobs or os.cpu_count() or 1)
     tasks = [(str(out), p.stem, p.data, formats) for p in todo]
     if jobs == 1 or len(tasks) < 2:
@@ -82,6 +94,8 @@ def run_slas(
         chunk = max(1, len(tasks) // (jobs * 8))
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             results += _collect(todo, pool.map(_render_pair, tasks, chunksize=chunk), progress)
+    for r in results:
+        r.removed = r.removed or removed.get(r.pair.stem, [])
     results.sort(key=lambda r: r.pair.stem)
     result = BulkResult(out, results, plan.problems, plan.warnings)
     result.manifest = _write_manifest(out, result, plan)
@@ -127,6 +141,16 @@ def _same_file(path: Path, digest: str) -> bool:
         return False
 
 
+def _remove_outputs(out: Path, stem: str, formats: tuple[str, ...]) -> list[str]:
+    removed = []
+    for fmt in formats:
+        path = out / f"{stem}.{fmt}"
+        if path.is_file():
+            path.unlink()
+            removed.append(path.name)
+    return removed
+
+
 def _remove_stale_parts(out: Path) -> None:
     """Temporary files left by a run that was killed (see files.atomic_writer)."""
     for stale in out.glob(".*.part"):
@@ -158,6 +182,8 @@ def _manifest_rows(result: BulkResult) -> list[dict[str, Any]]:
             row[fmt], row[f"{fmt}_sha256"] = name, digest
         if r.error:
             row["error"] = r.error
+        if r.removed:
+            row["removed"] = r.removed
         rows.append(row)
     return rows
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +125,9 @@ def ingest_pdf(data: bytes, source: str) -> IngestResult:
 def _saved(pdf: pikepdf.Pdf) -> bytes:
     buf = io.BytesIO()
     try:
-        pdf.save(buf)
+        with warnings.catch_warnings():  # qpdf's notes on repaired files become our warnings
+            warnings.simplefilter("ignore")
+            pdf.save(buf)
     except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
         raise IngestError(f"damaged PDF, cannot be read ({str(exc).splitlines()[0][:160]})") from None
     return buf.getvalue()

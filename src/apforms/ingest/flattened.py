@@ -257,8 +257,12 @@ def _map_pages(doc: pdfium.PdfDocument, lay: Layout, out: FlatRead) -> dict[int,
     unmarked: list[_Page] = []
     defn = lay.definition
     for i in range(min(len(doc), len(lay.pages) + EXTRA_PAGES)):
-        page = doc[i]
-        wrapped = _Page(page, page.get_textpage())
+        try:
+            page = doc[i]
+            wrapped = _Page(page, page.get_textpage())
+        except pdfium.PdfiumError:
+            out.warnings.append(f"page {i + 1} is damaged and cannot be read; skipped")
+            continue
         text = wrapped.footer_text()
         fid = identify_text(text)
         if fid is None:
@@ -473,7 +477,11 @@ def iter_pages_text(data: bytes, limit: int) -> Iterator[str]:
         return
     try:
         for i in range(min(limit, len(doc))):
-            page = doc[i]
-            yield page.get_textpage().get_text_range()
+            try:
+                page = doc[i]
+                text = page.get_textpage().get_text_range()
+            except pdfium.PdfiumError:
+                continue  # a damaged page has no footer to find
+            yield text
     finally:
         doc.close()

@@ -156,7 +156,10 @@ def visit_each_term(rec: Checked, ctx: Context) -> Iterator[str]:
         count[(year, index)] = count.get((year, index), 0) + 1
     year, index, name = term_of(start, starts)
     last = term_of(max(visits), starts)[:2]
-    while (year, index) <= last:
+    terms_checked = 0
+    # Bounded: a mistyped year (9999) must not list thousands of terms or overflow the calendar.
+    while (year, index) <= last and year < date.max.year and terms_checked < 60:
+        terms_checked += 1
         if count.get((year, index), 0) < least:
             yield f"No visit recorded in the {name}: visit the provider at least {least} time(s) a term."
         index += 1
