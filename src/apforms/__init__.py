@@ -3,7 +3,18 @@
 The public facade. Everything here is derived from the document definitions in ``schemas/``.
 """
 
-from apforms.api import demo, documents, example, json_schema, read_record, validate
+from apforms.api import (
+    blank,
+    check,
+    demo,
+    documents,
+    example,
+    ingest,
+    json_schema,
+    read_record,
+    render,
+    validate,
+)
 from apforms.definitions import Definition, Field, load_definition
 from apforms.errors import (
     ApformsError,
@@ -27,11 +38,15 @@ __all__ = [
     "RecordError",
     "RenderError",
     "ValidationResult",
+    "blank",
+    "check",
     "demo",
     "documents",
     "example",
+    "ingest",
     "json_schema",
     "load_definition",
     "read_record",
+    "render",
     "validate",
 ]

@@ -105,7 +105,7 @@ class DemoResult:
 
 
 def demo(out_dir: str | os.PathLike[str] = "output") -> DemoResult:
-    """Write every example record (and, as stages land, every output) under ``out_dir``."""
+    """Write every example record and every output (Word, PDF, bulk, checks, archive) under ``out_dir``."""
     result = DemoResult(Path(out_dir))
     for definition in documents():
         record = example(definition.id)
