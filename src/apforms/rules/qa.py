@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from apforms.codelists import load_codelist
 from apforms.definitions import GROUP, RATING, load_definition
 from apforms.errors import RecordError
 from apforms.records import Record, record_from_obj, validate_data
@@ -25,7 +26,8 @@ APPROVED, APPROVED_WITH_PLAN = "approved", "approved_subject_to_plan"
 NOT_MET = ("not_met_reapply", "not_met_withdrawn")
 #: RAG of an improvement-plan row drafted from a rating below Fully.
 RAG_BY_RATING = {NOT_AT_ALL: "red", LIMITED: "red", PARTIALLY: "amber"}
-RATING_WORDS = {FULLY: "Fully", PARTIALLY: "Partially", LIMITED: "Limited evidence", NOT_AT_ALL: "Not at all"}
+#: The printed words of each rating, from the qa_rating code list (the form's own wording).
+RATING_WORDS = load_codelist("qa_rating").labels()
 _STANDARD_ID = re.compile(r"\b(\d[a-z])\b")
 
 
