@@ -68,14 +68,6 @@ class Record:
     data: dict[str, Any]
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    def as_file(self) -> dict[str, Any]:
-        return {
-            "document": self.definition.id,
-            "version": self.definition.version,
-            "data": self.data,
-            **self.extra,
-        }
-
 
 # --------------------------------------------------------------------------- record files
 
@@ -501,8 +493,3 @@ def _has_content(row: Mapping[str, Any]) -> bool:
         elif v not in (None, False, [], ""):
             return True
     return False
-
-
-def canonical(definition: Definition, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The canonical form of data that is already valid (ticks set, empties dropped)."""
-    return validate_data(definition, data, partial=True).data

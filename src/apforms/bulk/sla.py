@@ -10,7 +10,7 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -238,6 +238,3 @@ def _assign_stems(pairs: Iterable[Pair]) -> None:
             else:
                 digest = hashlib.sha256("\0".join(pair.names).encode()).hexdigest()[:8]
                 pair.stem = f"{stem}-{digest}"
-
-
-ProgressFn = Callable[[int], None]
