@@ -26,12 +26,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from apforms import api, records
+from apforms import api
 from apforms.archive import Archive, SQLiteStore
-from apforms.archive.demo import demo_certificate
 from apforms.archive.signatures import sign_pdf
 from apforms.archive.store import AuditEvent, sha256
-from apforms.definitions import load_definition
+from apforms.demo import demo_certificate
+from apforms.model import records
+from apforms.model.definitions import load_definition
 
 
 def peak_rss_mb() -> float:

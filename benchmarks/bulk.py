@@ -23,7 +23,7 @@ from pathlib import Path
 from stdnum.gb import upn as stdnum_upn
 
 from apforms.bulk import bulk_sla, example_inputs
-from apforms.config import load_config
+from apforms.model.config import load_config
 
 CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
@@ -96,8 +96,8 @@ def usual_route(pairs: int) -> str:
     from docxtpl import DocxTemplate
 
     from apforms.bulk import plan_slas
-    from apforms.definitions import data_dir, load_definition
-    from apforms.render.view import context
+    from apforms.formats.docx.context import context
+    from apforms.model.definitions import data_dir, load_definition
 
     template = data_dir("templates") / "sla.docx"
     sla = load_definition("sla")

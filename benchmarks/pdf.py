@@ -53,8 +53,8 @@ BUDGET = 60.0  # seconds per tool and job: slow peers stop early and are rated o
 def records(count: int) -> list[dict[str, Any]]:
     """Canonical referral data, each with a different pupil name and details."""
     from apforms import api
-    from apforms import records as rec
-    from apforms.definitions import load_definition
+    from apforms.model import records as rec
+    from apforms.model.definitions import load_definition
 
     definition = load_definition("referral")
     base = api.example("referral")["data"]
@@ -70,9 +70,9 @@ def records(count: int) -> list[dict[str, Any]]:
 
 def prepare(folder: Path) -> None:
     """The blank form, and filled and flattened referrals to read back."""
-    from apforms import records as rec
-    from apforms.definitions import load_definition
-    from apforms.render.pdf import render_pdf
+    from apforms.formats.pdf.writer import render_pdf
+    from apforms.model import records as rec
+    from apforms.model.definitions import load_definition
 
     definition = load_definition("referral")
     (folder / "blank.pdf").write_bytes(
@@ -86,9 +86,9 @@ def prepare(folder: Path) -> None:
 
 def form_values(data: dict[str, Any]) -> dict[str, Any]:
     """The form field values of a record, by full field name, as a peer fills them."""
-    from apforms.definitions import load_definition
-    from apforms.render.formvalues import form_values as values
-    from apforms.render.layout import layout_for
+    from apforms.formats.pdf.layout import layout_for
+    from apforms.formats.pdf.values import form_values as values
+    from apforms.model.definitions import load_definition
 
     layout = layout_for(load_definition("referral"), data)
     return {k: v for k, v in values(layout, data).items() if v not in (None, False)}
@@ -120,9 +120,9 @@ def names_shown(pdf: bytes, expected: str) -> bool:
 
 
 def fill_apforms(folder: Path, data: dict[str, Any]) -> bytes:
-    from apforms import records as rec
-    from apforms.definitions import load_definition
-    from apforms.render.pdf import render_pdf
+    from apforms.formats.pdf.writer import render_pdf
+    from apforms.model import records as rec
+    from apforms.model.definitions import load_definition
 
     definition = load_definition("referral")
     return render_pdf(definition, rec.validate(definition, data, partial=True).data)
@@ -179,7 +179,7 @@ def fill_pdftk(folder: Path, data: dict[str, Any]) -> bytes:
 
 
 def read_apforms(data: bytes) -> Any:
-    from apforms.ingest import ingest_pdf
+    from apforms.formats.pdf.read import ingest_pdf
 
     return ingest_pdf(data, "returned.pdf").record["data"]
 
@@ -212,9 +212,9 @@ def read_pdfplumber(data: bytes) -> Any:
     """pdfplumber by position: words and drawn marks matched to each field's box."""
     import pdfplumber
 
-    from apforms.definitions import load_definition
-    from apforms.ingest.pdffile import identify_text
-    from apforms.render.layout import CHECK, PAGE_H, RADIO, layout
+    from apforms.formats.pdf.layout import CHECK, PAGE_H, RADIO, layout
+    from apforms.formats.pdf.open import identify_text
+    from apforms.model.definitions import load_definition
 
     values: dict[str, Any] = {}
     with pdfplumber.open(io.BytesIO(data)) as pdf:
@@ -390,8 +390,8 @@ def main() -> None:
 
 
 def _form_size(folder: Path) -> str:
-    from apforms.definitions import load_definition
-    from apforms.render.layout import full_layout, layout_for
+    from apforms.formats.pdf.layout import full_layout, layout_for
+    from apforms.model.definitions import load_definition
 
     data = json.loads((folder / "records.json").read_text(encoding="utf-8"))[0]
     lay = layout_for(load_definition("referral"), data)

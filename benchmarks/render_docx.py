@@ -30,8 +30,9 @@ NAME = {"referral": ("pupil", "legal_name"), "sla": ("provider", "name")}
 
 
 def records(doc: str, n: int) -> Iterator[dict[str, Any]]:
-    from apforms import api, records
-    from apforms.definitions import load_definition
+    from apforms import api
+    from apforms.model import records
+    from apforms.model.definitions import load_definition
 
     data = records.validate(load_definition(doc), api.example(doc)["data"], partial=True).data
     section, key = NAME[doc]
@@ -42,8 +43,8 @@ def records(doc: str, n: int) -> Iterator[dict[str, Any]]:
 
 
 def renderer(way: str, doc: str) -> Callable[[dict[str, Any]], bytes]:
-    from apforms.definitions import load_definition
-    from apforms.render.docx import render_docx, template_path
+    from apforms.formats.docx.compile import render_docx, template_path
+    from apforms.model.definitions import load_definition
 
     definition = load_definition(doc)
     if way == "apforms":
@@ -52,7 +53,7 @@ def renderer(way: str, doc: str) -> Callable[[dict[str, Any]], bytes]:
     import jinja2
     from docxtpl import DocxTemplate
 
-    from apforms.render.view import context
+    from apforms.formats.docx.context import context
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     path = str(template_path(doc))

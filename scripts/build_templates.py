@@ -5,7 +5,7 @@
     python scripts/build_templates.py sla qa     # some of them
     python scripts/build_templates.py --check    # exit 1 if a committed template is out of date
 
-The layout is in ``src/apforms/render/docx_build.py``; the output is reproducible (the same
+The layout is in ``src/apforms/formats/docx/build.py``; the output is reproducible (the same
 definition gives the same bytes), so a change to a form shows as a change to its definition
 and a rebuilt template. A template restyled in Word keeps working as long as its tags stay;
 rebuilding replaces it.
@@ -19,9 +19,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from apforms.definitions import document_ids, load_definition
 from apforms.files import write_bytes
-from apforms.render.docx_build import build_template
+from apforms.formats.docx.build import build_template
+from apforms.model.definitions import document_ids, load_definition
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from apforms import api, records
+from apforms import api
 from apforms.archive.signatures import sign_pdf
-from apforms.definitions import load_definition
+from apforms.model import records
+from apforms.model.definitions import load_definition
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from apforms import api
-from apforms.definitions import Definition, document_ids, parse_definition
+from apforms.model.definitions import Definition, document_ids, parse_definition
 
 
 def make_definition(text: str, file: str = "inline.yaml") -> Definition:

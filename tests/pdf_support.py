@@ -15,9 +15,9 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
 
-from apforms import records
-from apforms.definitions import load_definition
-from apforms.render.pdf import render_pdf
+from apforms.formats.pdf.writer import render_pdf
+from apforms.model import records
+from apforms.model.definitions import load_definition
 
 from .conftest import example_data
 

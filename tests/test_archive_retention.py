@@ -6,7 +6,7 @@ import pytest
 
 from apforms.archive import retention
 from apforms.archive.retention import REVIEW, add_years, parties, retention_for
-from apforms.definitions import load_definition
+from apforms.model.definitions import load_definition
 
 from .archive_support import example
 
@@ -86,7 +86,7 @@ def test_parties_from_the_record_and_refs() -> None:
 
 def test_every_document_has_rules_and_every_path_exists_in_its_definition() -> None:
     cfg = retention.load_config()
-    from apforms.definitions import document_ids
+    from apforms.model.definitions import document_ids
 
     assert set(cfg.documents) == set(document_ids())
     for doc_id, spec in cfg.documents.items():

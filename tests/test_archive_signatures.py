@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from apforms.archive import signatures as s
-from apforms.definitions import load_definition
 from apforms.errors import ArchiveError
+from apforms.model.definitions import load_definition
 
 from .archive_support import (
     Signer,

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from apforms.bulk import example_inputs, plan_slas, safe_name
 from apforms.cli import main
-from apforms.config import load_config
+from apforms.model.config import load_config
 
 EX = example_inputs()
 HEADER = (EX["placements"].read_text(encoding="utf-8").splitlines()[0]).split(",")

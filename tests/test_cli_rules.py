@@ -8,8 +8,8 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from apforms import api
 from apforms.cli import main
+from apforms.demo import demo
 from apforms.rules import all_rules
 
 from .conftest import example_data, record_text
@@ -129,7 +129,7 @@ def test_improvement_plan_from_qa(tmp_path: Path) -> None:
 
 
 def test_demo_shows_checks_and_writes_the_drafted_plan(tmp_path: Path) -> None:
-    result = api.demo(tmp_path)
+    result = demo(tmp_path)
     summary = (tmp_path / "checks.txt").read_text(encoding="utf-8").splitlines()[-1]
     assert summary.startswith("check: 0 error(s)")
     plan = json.loads((tmp_path / "examples" / "improvement-plan-from-qa.json").read_text(encoding="utf-8"))

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from apforms import definitions as d
-from apforms.definitions import load_definition
 from apforms.errors import DefinitionError
+from apforms.model import definitions as d
+from apforms.model.definitions import load_definition
 
 from .conftest import ALL_DOCS, make_definition
 
@@ -82,7 +82,7 @@ def test_unknown_document_is_a_definition_error() -> None:
 
 
 def test_every_code_list_has_source_and_date() -> None:
-    from apforms import codelists
+    from apforms.model import codelists
 
     ids = codelists.codelist_ids()
     for needed in (

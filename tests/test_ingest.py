@@ -17,12 +17,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from apforms import records
 from apforms.cli import main
-from apforms.definitions import Field, load_definition
 from apforms.errors import IngestError
-from apforms.ingest import identify_pdf, ingest_pdf
-from apforms.render.pdf import render_pdf
+from apforms.formats.pdf.read import identify_pdf, ingest_pdf
+from apforms.formats.pdf.writer import render_pdf
+from apforms.model import records
+from apforms.model.definitions import Field, load_definition
 
 from .pdf_support import (
     UNICODE_NAMES,

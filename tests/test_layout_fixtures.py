@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from apforms.definitions import document_ids, load_definition
-from apforms.ingest import ingest_pdf
+from apforms.formats.pdf.read import ingest_pdf
+from apforms.model.definitions import document_ids, load_definition
 
 FIXTURES = Path(__file__).parent / "fixtures" / "forms"
 VERSIONS = sorted(p.name for p in FIXTURES.glob("layout-*"))

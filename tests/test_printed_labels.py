@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from apforms.definitions import load_definition
+from apforms.model.definitions import load_definition
 
 FIXTURES = Path(__file__).parent / "fixtures" / "printed_labels"
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apforms import records
-from apforms.definitions import load_definition
 from apforms.errors import RecordError
+from apforms.model import records
+from apforms.model.definitions import load_definition
 
 from .conftest import example_data, make_definition, record_text
 

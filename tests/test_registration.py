@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from apforms.config import RegistrationThresholds, load_config
 from apforms.errors import DefinitionError
+from apforms.model.config import RegistrationThresholds, load_config
 from apforms.rules.registration import Attendance, registration_flags
 
 T = RegistrationThresholds()

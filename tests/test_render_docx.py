@@ -31,15 +31,16 @@ from docx.table import Table
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from apforms import api, records
-from apforms import definitions as d
+from apforms import demo
 from apforms.cli import main
-from apforms.definitions import Field, load_definition
 from apforms.errors import RenderError
-from apforms.render import view
-from apforms.render.docx import ENV, render_docx, template_path
-from apforms.render.docx_build import build_template, is_card_table
-from apforms.render.docx_lint import lint_template
+from apforms.formats.docx import context as view
+from apforms.formats.docx.build import build_template, is_card_table
+from apforms.formats.docx.compile import ENV, render_docx, template_path
+from apforms.formats.docx.lint import lint_template
+from apforms.model import definitions as d
+from apforms.model import records
+from apforms.model.definitions import Field, load_definition
 
 from .conftest import ALL_DOCS, example_data, make_definition, record_text
 
@@ -538,8 +539,8 @@ def test_blank_command(tmp_path: Path) -> None:
 
 
 def test_demo_writes_a_document_of_every_example_and_blank(tmp_path: Path) -> None:
-    result = api.DemoResult(tmp_path)
-    api._demo_docx(result)
+    result = demo.DemoResult(tmp_path)
+    demo._demo_docx(result)
     for doc in ALL_DOCS:
         title = load_definition(doc).title
         filled = full_text((tmp_path / "docx" / f"{doc}.docx").read_bytes())

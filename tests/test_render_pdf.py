@@ -11,13 +11,13 @@ import pikepdf
 import pytest
 from click.testing import CliRunner
 
-from apforms import records
 from apforms.cli import main
-from apforms.definitions import load_definition
-from apforms.render import layout as lay
-from apforms.render.formvalues import combo_label, display, form_values
-from apforms.render.layout import layout_for
-from apforms.render.pdf import render_pdf
+from apforms.formats.pdf import layout as lay
+from apforms.formats.pdf.layout import layout_for
+from apforms.formats.pdf.values import combo_label, display, form_values
+from apforms.formats.pdf.writer import render_pdf
+from apforms.model import records
+from apforms.model.definitions import load_definition
 
 from .conftest import example_data, make_definition, record_text
 from .pdf_support import (

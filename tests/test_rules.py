@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from apforms import api
-from apforms.config import load_config
-from apforms.records import record_from_obj
+from apforms.model.config import load_config
+from apforms.model.records import record_from_obj
 from apforms.rules import (
     ERROR,
     SEVERITIES,

@@ -3,10 +3,14 @@
 The public facade. Everything here is derived from the document definitions in ``schemas/``.
 """
 
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
 from apforms.api import (
     blank,
     check,
-    demo,
     documents,
     example,
     ingest,
@@ -15,7 +19,6 @@ from apforms.api import (
     render,
     validate,
 )
-from apforms.definitions import Definition, Field, load_definition
 from apforms.errors import (
     ApformsError,
     ArchiveError,
@@ -24,7 +27,19 @@ from apforms.errors import (
     RecordError,
     RenderError,
 )
-from apforms.records import Problem, Record, ValidationResult
+from apforms.model.definitions import Definition, Field, load_definition
+from apforms.model.records import Problem, Record, ValidationResult
+
+if TYPE_CHECKING:
+    from apforms.demo import DemoResult
+
+
+def demo(out_dir: str | os.PathLike[str] = "output") -> DemoResult:
+    """Write every example record and every output under ``out_dir`` (see :mod:`apforms.demo`)."""
+    from apforms.demo import demo as _demo
+
+    return _demo(out_dir)
+
 
 __all__ = [
     "ApformsError",

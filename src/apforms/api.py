@@ -10,14 +10,16 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from apforms import files, records
-from apforms.definitions import Definition, data_dir, document_ids, load_definition
+from apforms import files
+from apforms import formats as _formats
 from apforms.errors import IngestError, RecordError, RenderError
-from apforms.jsonschema import json_schema as _json_schema
-from apforms.records import Record, ValidationResult
+from apforms.formats.result import IngestResult
+from apforms.model import records
+from apforms.model.definitions import Definition, data_dir, document_ids, load_definition
+from apforms.model.json_schema import json_schema as _json_schema
+from apforms.model.records import Record, ValidationResult
 
 if TYPE_CHECKING:
-    from apforms.ingest import IngestResult
     from apforms.rules import Finding, Rule
 
 
@@ -52,7 +54,7 @@ def validate(record: Record, partial: bool = False) -> ValidationResult:
     return records.validate(record.definition, record.data, partial=partial)
 
 
-FORMATS = ("docx", "pdf")
+FORMATS = tuple(_formats.FORMATS)
 
 
 @dataclass
@@ -63,101 +65,55 @@ class RenderResult:
     problems: list[records.Problem] = field(default_factory=list)
     #: Required fields left empty: rendered blank for completion by hand.
     missing: list[records.Problem] = field(default_factory=list)
+    content: bytes | None = None
+
+
+def output_format(fmt: str | None, out: str | os.PathLike[str] | None) -> str:
+    """The format to write: ``fmt`` if given, else the one the output file's extension names
+    (Word when neither says); a contradiction between the two is refused."""
+    named = _formats.format_for_path(out) if out is not None and str(out) != "-" else None
+    if fmt is None:
+        return named.name if named is not None else "docx"
+    _formats.get_format(fmt)
+    if named is not None and named.name != fmt:
+        raise RenderError(f"-f {fmt} contradicts the output file's extension ({Path(str(out)).name})")
+    return fmt
 
 
 def render_bytes(definition: Definition, data: dict[str, Any], fmt: str, flatten: bool = False) -> bytes:
     """The document in ``fmt`` for canonical ``data`` (already validated)."""
-    if fmt == "docx":
-        from apforms.render.docx import render_docx
-
-        return render_docx(definition, data)
-    if fmt == "pdf":
-        from apforms.render.pdf import render_pdf
-
-        return render_pdf(definition, data, flatten=flatten)
-    raise RenderError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return _formats.render_bytes(definition, data, fmt, flatten=flatten)
 
 
-def render(record: Record, fmt: str, out: str | os.PathLike[str], flatten: bool = False) -> RenderResult:
-    """Render a (possibly partial) record. Invalid values stop it; empty fields stay blank."""
+def render_record(record: Record, fmt: str, flatten: bool = False) -> RenderResult:
+    """Render a (possibly partial) record to bytes (``content``). Invalid values stop it
+    (``content`` is then ``None``); empty fields stay blank and are listed in ``missing``."""
     result = records.validate(record.definition, record.data, partial=True)
     if not result.ok:
         return RenderResult(None, result.problems, result.missing)
     content = render_bytes(record.definition, result.data, fmt, flatten)
-    return RenderResult(files.write_bytes(out, content), [], result.missing)
+    return RenderResult(None, [], result.missing, content)
 
 
-def blank(doc_id: str, fmt: str, out: str | os.PathLike[str]) -> Path:
-    """The empty form: every label, empty tick boxes, blank rows in each table."""
-    definition = load_definition(doc_id)
-    data = records.validate(definition, {}, partial=True).data
-    return files.write_bytes(out, render_bytes(definition, data, fmt))
-
-
-@dataclass
-class DemoResult:
-    """What ``apforms demo`` wrote, as (path, what it is) pairs."""
-
-    out_dir: Path
-    written: list[tuple[Path, str]] = field(default_factory=list)
-    #: Findings worth showing (a withheld SLA, check results), one line each.
-    notes: list[str] = field(default_factory=list)
-
-
-def demo(out_dir: str | os.PathLike[str] = "output") -> DemoResult:
-    """Write every example record and every output (Word, PDF, bulk, checks, archive) under ``out_dir``."""
-    result = DemoResult(Path(out_dir))
-    for definition in documents():
-        record = example(definition.id)
-        path = result.out_dir / "examples" / f"{definition.id}.json"
-        files.write_text(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-        result.written.append((path, f"example {definition.id} record"))
-    _demo_docx(result)
-    _demo_pdf(result)
-    _demo_bulk(result)
-    _demo_checks(result)
-    _demo_archive(result)
+def render(record: Record, fmt: str, out: str | os.PathLike[str], flatten: bool = False) -> RenderResult:
+    """Render a (possibly partial) record into the file ``out``; nothing is written if a value
+    is invalid."""
+    result = render_record(record, fmt, flatten)
+    if result.content is None:
+        return result
+    result.path = files.write_bytes(out, result.content)
     return result
 
 
-def _demo_archive(result: DemoResult) -> None:
-    """The example SLA signed (provider: throwaway demo key) and kept in a demo archive."""
-    from apforms.archive.demo import demo_archive
-
-    signed, entries = demo_archive(result.out_dir)
-    result.written.append((signed, "example SLA, provider signed digitally with a demo key"))
-    for e in entries:
-        result.notes.append(
-            f"archive {result.out_dir / 'archive'}: {e.short_id} {e.document} {e.version}, "
-            f"{e.signature_status.replace('_', ' ')}, {e.parties.get('provider', '')}"
-        )
+def blank_bytes(doc_id: str, fmt: str) -> bytes:
+    """The empty form: every label, empty tick boxes, blank rows in each table."""
+    definition = load_definition(doc_id)
+    return render_bytes(definition, records.canonical(definition, {}), fmt)
 
 
-def _demo_docx(result: DemoResult) -> None:
-    """The Word document of every example record and every blank form, in ``docx/``."""
-    for definition in documents():
-        data = records.validate(definition, example(definition.id)["data"], partial=True).data
-        out = result.out_dir / "docx" / f"{definition.id}.docx"
-        path = files.write_bytes(out, render_bytes(definition, data, "docx"))
-        result.written.append((path, f"{definition.id} example, Word"))
-        path = blank(definition.id, "docx", result.out_dir / "docx" / f"{definition.id}-blank.docx")
-        result.written.append((path, f"blank {definition.id} form, Word"))
-
-
-def _demo_pdf(result: DemoResult) -> None:
-    """Fillable PDFs of every example (filled, blank, flattened) in ``pdf/``, and one read back."""
-    folder = result.out_dir / "pdf"
-    for definition in documents():
-        data = records.validate(definition, example(definition.id)["data"], partial=True).data
-        path = files.write_bytes(folder / f"{definition.id}.pdf", render_bytes(definition, data, "pdf"))
-        result.written.append((path, f"{definition.id} example, fillable PDF"))
-        flat = render_bytes(definition, data, "pdf", flatten=True)
-        path = files.write_bytes(folder / f"{definition.id}-flat.pdf", flat)
-        result.written.append((path, f"{definition.id}, flattened PDF"))
-        path = blank(definition.id, "pdf", folder / f"{definition.id}-blank.pdf")
-        result.written.append((path, f"blank {definition.id} form, fillable PDF"))
-    read = ingest(folder / "referral-flat.pdf", folder / "referral-flat.json")
-    result.written.append((read.path, f"referral read back from its flattened PDF ({read.result.method})"))
+def blank(doc_id: str, fmt: str, out: str | os.PathLike[str]) -> Path:
+    """The empty form written to ``out``."""
+    return files.write_bytes(out, blank_bytes(doc_id, fmt))
 
 
 @dataclass
@@ -168,14 +124,20 @@ class IngestFileResult:
     result: IngestResult
 
 
+def ingest_bytes(data: bytes, source: str) -> IngestResult:
+    """Read the bytes of a returned PDF form into a record (``result.record``); a refused
+    file raises IngestError."""
+    from apforms.formats.pdf.read import ingest_pdf
+
+    return ingest_pdf(data, source)
+
+
 def ingest(source: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> IngestFileResult:
     """Read a returned PDF form into a record file (written even when its values are invalid).
 
     ``out`` defaults to the PDF's name with ``.json``. A refused file raises IngestError and
     nothing is written.
     """
-    from apforms.ingest import ingest_pdf
-
     src = Path(source)
     try:
         data = src.read_bytes()
@@ -184,27 +146,9 @@ def ingest(source: str | os.PathLike[str], out: str | os.PathLike[str] | None = 
     target = Path(out) if out is not None else src.with_suffix(".json")
     if target.resolve() == src.resolve():
         raise IngestError(f"the record would overwrite the PDF it is read from ({src}); give -o")
-    result = ingest_pdf(data, src.name)
+    result = ingest_bytes(data, src.name)
     files.write_text(target, json.dumps(result.record, indent=2, ensure_ascii=False) + "\n")
     return IngestFileResult(target, result)
-
-
-def _demo_bulk(result: DemoResult) -> None:
-    """A small bulk SLA run on the built-in placements; one provider is flagged and withheld."""
-    from apforms import bulk
-    from apforms.config import load_config
-
-    inputs = bulk.example_inputs()
-    run = bulk.bulk_sla(
-        inputs["placements"], inputs["providers"], inputs["schools"],
-        result.out_dir / "bulk", load_config().registration, jobs=1,
-    )  # fmt: skip
-    for r in run.results:
-        for name, _ in r.files.values():
-            result.written.append((run.out_dir / name, f"bulk SLA, {r.pair.names[0]} – {r.pair.names[1]}"))
-        if r.error:
-            result.notes.append(f"bulk: {r.status} {r.pair.names[0]} – {r.pair.names[1]}: {r.error}")
-    result.written.append((run.manifest[0], "bulk SLA manifest"))
 
 
 # --------------------------------------------------------------------------- checks and QA
@@ -233,7 +177,7 @@ def check(
     given: Sequence[tuple[str, Record]], today: date, config: str | os.PathLike[str] | None = None
 ) -> CheckResult:
     """Run every applicable rule over ``(file name, record)`` pairs; ``today`` for dated rules."""
-    from apforms.config import load_config
+    from apforms.model.config import load_config
     from apforms.rules import run_checks
 
     findings = run_checks(given, load_config(config), today)
@@ -269,7 +213,7 @@ def qa_outcome(record: Record) -> QaOutcome:
     from apforms.rules.qa import qa_outcome as _qa_outcome
 
     _require(record, "qa")
-    data = records.validate(record.definition, record.data, partial=True).data
+    data = records.canonical(record.definition, record.data)
     supported, reasons = _qa_outcome(data)
     recorded = data.get("outcome", {}).get("outcome")
     return QaOutcome(supported, outcome_label(supported), reasons, recorded)
@@ -292,22 +236,3 @@ def improvement_plan_from_qa(
 def _require(record: Record, doc_id: str) -> None:
     if record.definition.id != doc_id:
         raise RecordError(f"a {doc_id} record is needed, not {record.definition.id}")
-
-
-def _demo_checks(result: DemoResult) -> None:
-    """``check`` over the example records (findings in checks.txt and the notes) and an
-    improvement plan drafted from the example QA record."""
-    paths = [p for p, what in result.written if what.startswith("example ")]
-    given = [(str(p), read_record(p)) for p in paths]
-    checked = check(given, date.today())
-    lines = [f"{f.file}: {f.line()}" for f in checked.findings]
-    summary = (
-        f"check: {checked.count('error')} error(s), {checked.count('warning')} warning(s), "
-        f"{checked.count('info')} info over {len(given)} example records"
-    )
-    text = "\n".join([*lines, summary]) + "\n"
-    result.written.append((files.write_text(result.out_dir / "checks.txt", text), "check findings"))
-    result.notes += [*lines, summary]
-    qa = next(rec for _, rec in given if rec.definition.id == "qa")
-    path, _, _ = improvement_plan_from_qa(qa, result.out_dir / "examples" / "improvement-plan-from-qa.json")
-    result.written.append((path, "improvement plan drafted from the example QA record"))

@@ -2,7 +2,7 @@
 
 The CLI catches :class:`ApformsError` once and turns it into a one-line message and exit
 code 2 ("the command cannot run"). Problems *inside* a record are not exceptions: they are
-returned as :class:`apforms.records.Problem` lists, and the CLI exits 1 for them.
+returned as :class:`apforms.model.records.Problem` lists, and the CLI exits 1 for them.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Refusals (not a PDF, encrypted, empty, too large, damaged) are :class:`Refused` with a
 one-line reason; nothing is stored for them. An apforms form is recognised and read by
-``apforms.ingest``; any other PDF needs its document named (``--doc``).
+``apforms.formats.pdf.read``; any other PDF needs its document named (``--doc``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from apforms.definitions import Definition, document_ids, load_definition
 from apforms.errors import ApformsError, ArchiveError
+from apforms.model.definitions import Definition, document_ids, load_definition
 
 DEFAULT_MAX_SIZE = 50 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
@@ -83,7 +83,7 @@ def examine(data: bytes, source: str, doc: str | None = None) -> Examined:
         raise Refused(f"this is an apforms {doc_id} form, not {doc}")
     definition = load_definition(doc_id)
     result = Examined(definition, detected=True, version=version)
-    from apforms.ingest import ingest_pdf
+    from apforms.formats.pdf.read import ingest_pdf
 
     try:
         ingested = ingest_pdf(data, source)
@@ -105,7 +105,7 @@ def examine(data: bytes, source: str, doc: str | None = None) -> Examined:
 
 def _identify(data: bytes) -> tuple[str, str] | None:
     try:
-        from apforms.ingest import identify_pdf
+        from apforms.formats.pdf.read import identify_pdf
     except ImportError:  # ingest not installed in this build: every PDF needs --doc
         return None
     try:

@@ -16,8 +16,8 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from apforms.definitions import data_dir, read_yaml
 from apforms.errors import DefinitionError
+from apforms.model.definitions import data_dir, read_yaml
 
 CONFIG_FILE = "archive/retention.yaml"
 DISPOSE, REVIEW = "dispose", "review"

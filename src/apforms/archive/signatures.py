@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from apforms import definitions as d
-from apforms.definitions import Definition
 from apforms.errors import ArchiveError
+from apforms.model import definitions as d
+from apforms.model.definitions import Definition
 
 # Block statuses.
 UNSIGNED, HAND, DIGITAL = "unsigned", "hand", "digital"
@@ -37,7 +37,7 @@ INVALID = "invalid"  # a digital signature is broken, or the document was change
 STATUSES = (FULLY_SIGNED, PARTLY_SIGNED, NOT_SIGNED, SIGNED, UNKNOWN, NO_BLOCKS, INVALID)
 
 HAND_NOTE = "not cryptographically verifiable"
-#: The key of the PDF signature field of a block (render/pdf.py names it ``P.digital``).
+#: The key of the PDF signature field of a block (formats/pdf/writer.py names it ``P.digital``).
 DIGITAL_KEY = "digital"
 TYPED_KEY = "signature"
 

@@ -12,8 +12,8 @@ from apforms import files
 from apforms.bulk.inputs import KINDS, BulkInputError, RowProblem, input_definition, read_rows
 from apforms.bulk.run import BulkResult, PairResult, run_slas
 from apforms.bulk.sla import Plan, plan_slas, safe_name
-from apforms.config import RegistrationThresholds
-from apforms.definitions import data_dir
+from apforms.model.config import RegistrationThresholds
+from apforms.model.definitions import data_dir
 
 __all__ = [
     "KINDS",

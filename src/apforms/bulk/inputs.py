@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from apforms import records
-from apforms.definitions import Definition, Field, data_dir, parse_definition, read_yaml
 from apforms.errors import ApformsError
+from apforms.model import records
+from apforms.model.definitions import Definition, Field, data_dir, parse_definition, read_yaml
 
 #: What each input file holds: the definition and the group of fields one row fills.
 KINDS = {
@@ -71,7 +71,7 @@ def input_definition(kind: str) -> tuple[Definition, Field]:
         path = data_dir("schemas") / "inputs" / "placements.yaml"
         definition = parse_definition(read_yaml(path), "schemas/inputs/placements.yaml")
     else:
-        from apforms.definitions import load_definition
+        from apforms.model.definitions import load_definition
 
         definition = load_definition(doc)
     return definition, definition.field_at(group)

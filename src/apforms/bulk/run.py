@@ -21,7 +21,7 @@ from typing import Any
 from apforms import files
 from apforms.bulk.inputs import BulkInputError, RowProblem
 from apforms.bulk.sla import Pair, Plan
-from apforms.definitions import load_definition
+from apforms.model.definitions import load_definition
 
 WRITTEN, UNCHANGED, WITHHELD, FAILED = "written", "unchanged", "withheld", "failed"
 FORMATS = ("docx", "pdf")
@@ -113,8 +113,8 @@ def _collect(todo: list[Pair], outcomes: Any, progress: Callable[[int], None] | 
 
 def _render_pair(task: tuple[str, str, dict[str, Any], tuple[str, ...]]) -> tuple[str, dict[str, Any], str]:
     """Render one pair's documents (in a worker process); write only what changed."""
-    from apforms.api import render_bytes
     from apforms.errors import ApformsError
+    from apforms.formats import render_bytes
 
     out_dir, stem, data, formats = task
     definition = load_definition("sla")

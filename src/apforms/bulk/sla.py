@@ -17,10 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from apforms import records
 from apforms.bulk.inputs import RowProblem, Table, read_table
-from apforms.config import RegistrationThresholds
-from apforms.definitions import load_definition
+from apforms.model import records
+from apforms.model.config import RegistrationThresholds
+from apforms.model.definitions import load_definition
 from apforms.rules.registration import Attendance, RegistrationFlag, registration_flags
 
 # Names Windows refuses as file names, whatever the extension.

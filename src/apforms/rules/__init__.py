@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from apforms.config import Config, default_config_path, load_config
-from apforms.definitions import Definition, load_definition
 from apforms.errors import DefinitionError
-from apforms.records import Problem, Record, validate_data
+from apforms.model.config import Config, default_config_path, load_config
+from apforms.model.definitions import Definition, load_definition
+from apforms.model.records import Problem, Record, validate_data
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)

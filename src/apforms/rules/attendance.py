@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from apforms.codelists import load_codelist
+from apforms.model.codelists import load_codelist
 from apforms.rules import ERROR, INFO, WARNING, Checked, Context, rule, same_name
 
 FULL_TIME = "Derby AP guidance s6 (definition of full-time provision)"

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from apforms.codelists import load_codelist
-from apforms.definitions import GROUP, RATING, load_definition
 from apforms.errors import RecordError
-from apforms.records import Record, record_from_obj, validate_data
+from apforms.model.codelists import load_codelist
+from apforms.model.definitions import GROUP, RATING, load_definition
+from apforms.model.records import Record, record_from_obj, validate_data
 from apforms.rules import ERROR, WARNING, Checked, Context, Issue, dig, rule, same_name, snippet
 
 FORM = "Derby AP guidance s18 (QA framework: outcome and improvement plan)"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from apforms import codelists
-from apforms.definitions import load_definition
+from apforms.model import codelists
+from apforms.model.definitions import load_definition
 from apforms.rules import ERROR, WARNING, Checked, Context, Issue, rule
 from apforms.rules.attendance import full_days_at_provider, hours, provider_hours, provider_name
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from apforms.config import RegistrationThresholds
+from apforms.model.config import RegistrationThresholds
 
 SOURCE = "Education Act 1996 s463; DfE Registration of independent schools (2019); domain-facts.md"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from apforms.definitions import document_ids
+from apforms.model.definitions import document_ids
 from apforms.rules import ERROR, WARNING, Checked, Context, Issue, rule
 
 SOURCE = "the document's definition in schemas/ (docs/definitions.md)"

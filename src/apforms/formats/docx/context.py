@@ -24,8 +24,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from apforms import definitions as d
-from apforms.definitions import Definition, Field
+from apforms.model import definitions as d
+from apforms.model.definitions import Definition, Field
 
 BOX_EMPTY = "☐"
 BOX_TICKED = "☒"

@@ -4,7 +4,7 @@ The layout of the document (rebuilt from the definition and the row counts in th
 says where every field's box is; PDFium gives the text inside each box and the marks drawn
 in each tick box and radio button. Wrapped multi-line values are joined again by undoing the
 writer's line breaking: a new paragraph starts lower than a wrapped line does, and
-:func:`apforms.render.layout.soft_join` tells a break at a space from one inside a long word.
+:func:`apforms.formats.pdf.layout.soft_join` tells a break at a space from one inside a long word.
 Every result is checked by wrapping it again. Text that runs past its box (clipped when
 printed) is reported per field.
 """
@@ -20,11 +20,8 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from apforms.definitions import Definition
 from apforms.errors import IngestError
-from apforms.ingest.pdffile import identify_text
-from apforms.render.formvalues import FormValue
-from apforms.render.layout import (
+from apforms.formats.pdf.layout import (
     CHECK,
     COMBO,
     FOOTER_RE,
@@ -44,6 +41,9 @@ from apforms.render.layout import (
     layout,
     soft_join,
 )
+from apforms.formats.pdf.open import identify_text
+from apforms.formats.pdf.values import FormValue
+from apforms.model.definitions import Definition
 
 #: Pages beyond the form's own that are searched for its pages (cover sheets, blank pages).
 EXTRA_PAGES = 4

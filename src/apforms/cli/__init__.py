@@ -14,8 +14,8 @@ from typing import Any
 import click
 
 from apforms import api
-from apforms.definitions import document_ids
 from apforms.errors import ApformsError
+from apforms.model.definitions import document_ids
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -82,7 +82,7 @@ def schema(doc: str, as_json_schema: bool) -> None:
     if as_json_schema:
         click.echo(_dump(api.json_schema(doc)))
     else:
-        from apforms.definitions import schemas_dir
+        from apforms.model.definitions import schemas_dir
 
         click.echo((schemas_dir() / f"{doc}.yaml").read_text(encoding="utf-8"), nl=False)
 
@@ -119,13 +119,16 @@ def validate(record: str, partial: bool, as_json: bool) -> None:
 
 @main.command()
 @click.argument("record", metavar="RECORD|-")
-@click.option("-f", "--format", "fmt", type=click.Choice(api.FORMATS), default="docx", show_default=True)
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(api.FORMATS), default=None,
+    help="docx or pdf [default: from the output file's extension, else docx].",
+)  # fmt: skip
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--flatten", is_flag=True, help="PDF only: a final copy whose fields cannot be edited.")
-def render(record: str, fmt: str, out: str, flatten: bool) -> None:
+def render(record: str, fmt: str | None, out: str, flatten: bool) -> None:
     """Render a record as the council's form; empty fields are left blank to fill by hand."""
     rec = _read_record(record)
-    result = api.render(rec, fmt, out, flatten=flatten)
+    result = api.render(rec, api.output_format(fmt, out), out, flatten=flatten)
     if result.problems:
         click.echo(f"{record}: not rendered, {len(result.problems)} problem(s):", err=True)
         for p in result.problems:
@@ -140,11 +143,14 @@ def render(record: str, fmt: str, out: str, flatten: bool) -> None:
 
 @main.command()
 @click.argument("doc", type=_doc_choice())
-@click.option("-f", "--format", "fmt", type=click.Choice(api.FORMATS), default="docx", show_default=True)
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(api.FORMATS), default=None,
+    help="docx or pdf [default: from the output file's extension, else docx].",
+)  # fmt: skip
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
-def blank(doc: str, fmt: str, out: str) -> None:
+def blank(doc: str, fmt: str | None, out: str) -> None:
     """Write the empty DOC form, to fill in by hand."""
-    click.echo(f"wrote {api.blank(doc, fmt, out)}")
+    click.echo(f"wrote {api.blank(doc, api.output_format(fmt, out), out)}")
 
 
 @main.command()
@@ -170,7 +176,9 @@ def ingest(pdf: str, out: str | None) -> None:
 @click.option("-o", "--out", "out_dir", default="output", show_default=True, help="Folder to write to.")
 def demo(out_dir: str) -> None:
     """Write every example record and output into a folder (default output/)."""
-    result = api.demo(out_dir)
+    from apforms.demo import demo as run_demo
+
+    result = run_demo(out_dir)
     for path, what in result.written:
         click.echo(f"  {path}  ({what})")
     for note in result.notes:
@@ -304,7 +312,7 @@ def bulk_sla_cmd(
 ) -> None:
     """Write a ready-to-sign SLA for every school–provider pair. Exit 1 if anything was skipped."""
     from apforms import bulk as bulk_lib
-    from apforms.config import load_config
+    from apforms.model.config import load_config
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     if not formats or set(formats) - set(api.FORMATS):
@@ -367,8 +375,8 @@ def bulk_template(kind: str, fmt: str, out: str | None) -> None:
 
 
 # The archive of signed copies and digital signing (their options and tables: cli_archive.py).
-from apforms.cli_archive import archive as _archive_group  # noqa: E402
-from apforms.cli_archive import sign as _sign_command  # noqa: E402
+from apforms.cli.archive import archive as _archive_group  # noqa: E402
+from apforms.cli.archive import sign as _sign_command  # noqa: E402
 
 main.add_command(_archive_group)
 main.add_command(_sign_command)

@@ -13,9 +13,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from apforms import definitions as d
-from apforms.definitions import Field, Option
-from apforms.render.layout import CHECK, COMBO, RADIO, SIGNATURE, YES_NO, DataPath, FormField, Layout
+from apforms.formats.pdf.layout import CHECK, COMBO, RADIO, SIGNATURE, YES_NO, DataPath, FormField, Layout
+from apforms.model import definitions as d
+from apforms.model.definitions import Field, Option
 
 #: A value as a form holds it: text, a tick, a radio state, or nothing.
 FormValue = str | bool | None

@@ -21,8 +21,8 @@ from typing import Any
 import pikepdf
 
 from apforms.errors import IngestError
-from apforms.render import pdfsyntax as ps
-from apforms.render.layout import FOOTER_RE
+from apforms.formats.pdf import syntax as ps
+from apforms.formats.pdf.layout import FOOTER_RE
 
 # qpdf's notes about damaged files go to the pikepdf logger; ingest reports them as warnings.
 logging.getLogger("pikepdf").addHandler(logging.NullHandler())

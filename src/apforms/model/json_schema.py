@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from apforms import definitions as d
-from apforms.definitions import Definition, Field
+from apforms.model import definitions as d
+from apforms.model.definitions import Definition, Field
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pikepdf
 
-from apforms.ingest.pdffile import text_value
-from apforms.render import pdfsyntax as ps
+from apforms.formats.pdf import syntax as ps
+from apforms.formats.pdf.open import text_value
 
 MAX_FIELDS = 20_000
 

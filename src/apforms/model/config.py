@@ -12,8 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from apforms.definitions import data_dir, read_yaml
 from apforms.errors import DefinitionError
+from apforms.model.definitions import data_dir, read_yaml
 
 ENV_VAR = "APFORMS_CONFIG"
 

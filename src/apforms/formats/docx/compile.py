@@ -1,4 +1,4 @@
-"""Word output: a record's view (:mod:`apforms.render.view`) rendered into ``templates/<id>.docx``.
+"""Word output: a record's view (:mod:`apforms.formats.docx.context`) rendered into ``templates/<id>.docx``.
 
 The templates are ordinary docxtpl templates, rendered strictly: Jinja ``StrictUndefined`` (a
 tag that names a missing key is an error, not a blank) and ``autoescape`` (``&`` and ``<`` in
@@ -31,9 +31,9 @@ import jinja2
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from apforms.definitions import Definition, data_dir
 from apforms.errors import RenderError
-from apforms.render.view import context
+from apforms.formats.docx.context import context
+from apforms.model.definitions import Definition, data_dir
 
 _CT = "application/vnd.openxmlformats-officedocument.wordprocessingml."
 #: Parts docxtpl renders as templates (by content type).

@@ -14,12 +14,12 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any
 
-from apforms.render import pdfsyntax as ps
+from apforms.formats.pdf import syntax as ps
+from apforms.resources import font_file
 
-FONT_FILE = Path(__file__).resolve().parents[1] / "fonts" / "DejaVuSans.ttf"
+FONT_FILE = font_file("DejaVuSans.ttf")
 FONT_NAME = "DejaVuSans"
 
 #: Unicode blocks always embedded: Latin (with Vietnamese), Greek, Cyrillic, punctuation,

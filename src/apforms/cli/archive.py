@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from apforms.definitions import document_ids
+from apforms.model.definitions import document_ids
 
 if TYPE_CHECKING:
     from apforms.archive import AddResult, Archive, Entry, Filters

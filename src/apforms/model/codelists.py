@@ -17,6 +17,7 @@ import yaml
 from stdnum.gb import upn as stdnum_upn
 
 from apforms.errors import DefinitionError
+from apforms.resources import data_dir
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,6 @@ class Codelist:
 
 
 def codelists_dir() -> Path:
-    from apforms.definitions import data_dir
-
     return data_dir("schemas") / "codelists"
 
 

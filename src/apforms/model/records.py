@@ -21,10 +21,10 @@ from marshmallow import RAISE, Schema, ValidationError
 from marshmallow import fields as mf
 from marshmallow import validate as mv
 
-from apforms import codelists
-from apforms import definitions as d
-from apforms.definitions import Definition, Field, version_tuple
 from apforms.errors import RecordError
+from apforms.model import codelists
+from apforms.model import definitions as d
+from apforms.model.definitions import Definition, Field, version_tuple
 
 MISSING = "Missing data"
 
@@ -62,11 +62,26 @@ class ValidationResult:
 
 @dataclass(frozen=True)
 class Record:
-    """A record file: the document's definition and its data."""
+    """A record file: the document's definition and its data (``extra``: e.g. provenance)."""
 
     definition: Definition
     data: dict[str, Any]
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_file(self) -> dict[str, Any]:
+        """The record file's JSON object: ``{"document", "version", "data", …extra}``."""
+        return record_file(self.definition, self.data, **self.extra)
+
+
+def record_file(definition: Definition, data: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """The JSON object of a record file (the one shape every command reads and writes)."""
+    return {"document": definition.id, "version": definition.version, "data": dict(data), **extra}
+
+
+def canonical(definition: Definition, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical form of possibly partial ``data`` (see ``docs/definitions.md``): empty
+    values dropped, tick boxes true/false, defaults filled; invalid values are left out."""
+    return validate_data(definition, data, partial=True).data
 
 
 # --------------------------------------------------------------------------- record files

@@ -12,17 +12,12 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass, field
-from typing import Any
 
 import pikepdf
 
-from apforms import records
-from apforms.definitions import Definition, load_definition, version_tuple
 from apforms.errors import DefinitionError, IngestError
-from apforms.ingest.acroform import AcroFormRead, is_on, radio_state, read_acroform
-from apforms.ingest.flattened import iter_pages_text, read_flattened
-from apforms.ingest.pdffile import (
+from apforms.formats.pdf.layout import CHECK, RADIO, SIGNATURE, full_layout
+from apforms.formats.pdf.open import (
     ID_PAGES,
     FormId,
     identify_bytes,
@@ -31,31 +26,12 @@ from apforms.ingest.pdffile import (
     open_pdf,
     repairs,
 )
-from apforms.records import ValidationResult
-from apforms.render.formvalues import FormValue, assemble
-from apforms.render.layout import CHECK, RADIO, SIGNATURE, full_layout
-
-METHOD_FIELDS = "fields"
-METHOD_FLATTENED = "flattened"
-
-
-@dataclass
-class IngestResult:
-    """A returned form read back: the record file, its validation and how it was read."""
-
-    definition: Definition
-    record: dict[str, Any]
-    validation: ValidationResult
-    method: str
-    warnings: list[str] = field(default_factory=list)
-    #: The definition version printed on the form (the record uses the current one).
-    form_version: str = ""
-    #: Digital signature fields by full name: whether each holds a signature.
-    signatures: dict[str, bool] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.validation.ok
+from apforms.formats.pdf.read_fields import AcroFormRead, is_on, radio_state, read_acroform
+from apforms.formats.pdf.read_flat import iter_pages_text, read_flattened
+from apforms.formats.pdf.values import FormValue, assemble
+from apforms.formats.result import METHOD_FIELDS, METHOD_FLATTENED, IngestResult
+from apforms.model import records
+from apforms.model.definitions import Definition, load_definition, version_tuple
 
 
 def identify_pdf(data: bytes) -> tuple[str, str] | None:

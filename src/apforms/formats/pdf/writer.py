@@ -20,11 +20,9 @@ from functools import cache, lru_cache
 from importlib import metadata
 from typing import Any
 
-from apforms.definitions import Definition
-from apforms.render import fonts
-from apforms.render import pdfsyntax as ps
-from apforms.render.formvalues import FormValue, combo_label, form_values
-from apforms.render.layout import (
+from apforms.formats.pdf import fonts
+from apforms.formats.pdf import syntax as ps
+from apforms.formats.pdf.layout import (
     BOX,
     CHECK,
     COMBO,
@@ -48,6 +46,8 @@ from apforms.render.layout import (
     fit_lines,
     layout_for,
 )
+from apforms.formats.pdf.values import FormValue, combo_label, form_values
+from apforms.model.definitions import Definition
 
 FONT = "DejaVu"  # resource name of the embedded font
 DA_TEXT = f"/{FONT} 0 Tf 0 g"  # size 0: viewers that regenerate a value fit it to the box

@@ -13,13 +13,11 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from apforms import codelists
 from apforms.errors import DefinitionError
+from apforms.model import codelists
+from apforms.resources import data_dir, read_yaml, schemas_dir
 
 # Field types (outside vocabulary of the definition files).
 TEXT = "text"
@@ -188,18 +186,6 @@ def version_tuple(version: str) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- locating files
 
 
-def data_dir(name: str) -> Path:
-    """The folder ``schemas`` or ``templates``: inside the wheel, or at the repository root."""
-    packaged = Path(__file__).parent / "_data" / name
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / name
-
-
-def schemas_dir() -> Path:
-    return data_dir("schemas")
-
-
 def document_ids() -> list[str]:
     """Ids of every definition in ``schemas/``, sorted."""
     return sorted(p.stem for p in schemas_dir().glob("*.yaml"))
@@ -214,14 +200,6 @@ def load_definition(doc_id: str) -> Definition:
     if not path.is_file():
         raise DefinitionError(f"unknown document {doc_id!r}; known: {', '.join(document_ids())}")
     return parse_definition(read_yaml(path), f"schemas/{path.name}")
-
-
-def read_yaml(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError) as exc:
-        raise DefinitionError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc
 
 
 # --------------------------------------------------------------------------- parsing
@@ -389,6 +367,8 @@ __all__ = [
     "Field",
     "Option",
     "data_dir",
+    "read_yaml",
+    "schemas_dir",
     "document_ids",
     "load_definition",
     "parse_definition",

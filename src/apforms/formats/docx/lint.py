@@ -1,7 +1,7 @@
 """Checks a Word template against its definition, so the two cannot drift apart.
 
 Every name a template prints must be a field of the definition (or ``doc.id``, ``doc.version``,
-``doc.title``, or a loop's own ``loop``), read the way :mod:`apforms.render.view` offers it:
+``doc.title``, or a loop's own ``loop``), read the way :mod:`apforms.formats.docx.context` offers it:
 a choice as ``.text`` or ``.box['<option value>']``, a table or list through a ``for`` loop.
 Every field of the definition must be printed somewhere, and a choice printed as boxes must
 have a box for every option. Problems are one line each, naming the key path.
@@ -14,10 +14,10 @@ from pathlib import Path
 
 from jinja2 import TemplateSyntaxError, nodes
 
-from apforms import definitions as d
-from apforms.definitions import Definition, Field
-from apforms.render import view
-from apforms.render.docx import ENV, template_path, template_sources
+from apforms.formats.docx import context as view
+from apforms.formats.docx.compile import ENV, template_path, template_sources
+from apforms.model import definitions as d
+from apforms.model.definitions import Definition, Field
 
 _CHOICE_TYPES = d.SINGLE_CHOICE_TYPES | {d.YESNO, d.MULTICHOICE}
 _LOOP = "loop"

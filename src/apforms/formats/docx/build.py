@@ -12,8 +12,8 @@ layout follows the definition tree, in order:
   box per option;
 - a footer with the document id, version and page numbers.
 
-The template variables are the record's key paths (see :mod:`apforms.render.view`), so a
-template can be checked against its definition (:mod:`apforms.render.docx_lint`). The output is
+The template variables are the record's key paths (see :mod:`apforms.formats.docx.context`), so a
+template can be checked against its definition (:mod:`apforms.formats.docx.lint`). The output is
 byte-for-byte reproducible: fixed dates in the properties and in the zip, no unused parts.
 """
 
@@ -36,10 +36,10 @@ from docx.shared import Cm, Length, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from apforms import definitions as d
-from apforms.definitions import Definition, Field
 from apforms.errors import DefinitionError
-from apforms.render import view
+from apforms.formats.docx import context as view
+from apforms.model import definitions as d
+from apforms.model.definitions import Definition, Field
 
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = Cm(21.0), Cm(29.7), Cm(2.0)  # A4
 TEXT_WIDTH = Cm(17.0)

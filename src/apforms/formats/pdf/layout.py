@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from apforms import definitions as d
-from apforms.definitions import Definition, Field, Option
-from apforms.render.fonts import metrics, width
+from apforms.formats.pdf.fonts import metrics, width
+from apforms.model import definitions as d
+from apforms.model.definitions import Definition, Field, Option
 
 # --------------------------------------------------------------------------- page geometry (points)
 PAGE_W, PAGE_H = 595.28, 841.89  # A4

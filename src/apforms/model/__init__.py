@@ -1,0 +1,4 @@
+"""The model: definitions, field types, code lists, identifiers, records and their JSON Schema.
+
+The bottom layer: it imports nothing else of apforms but ``errors`` and ``resources``.
+"""

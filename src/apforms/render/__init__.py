@@ -1,1 +1,0 @@
-"""Rendering records as documents: Word (docx.py) and fillable PDF (pdf.py)."""
