@@ -1,5 +1,17 @@
 """One root error for apforms, with a subclass per stage.
 
+The tree::
+
+    ApformsError
+     ├── DefinitionError    a definition or code list in schemas/ is malformed
+     ├── ConfigError        a configuration file is missing, unreadable or malformed
+     ├── RecordError        a record file cannot be read as a record
+     ├── RenderError        a document cannot be written
+     ├── IngestError        a returned file is refused
+     ├── BulkInputError     a bulk input file is missing, unreadable or not a table
+     └── ArchiveError       the archive cannot store, find or verify; a PDF cannot be signed
+          └── Refused       a file offered to the archive is not accepted
+
 The CLI catches :class:`ApformsError` once and turns it into a one-line message and exit
 code 2 ("the command cannot run"). Problems *inside* a record are not exceptions: they are
 returned as :class:`apforms.model.records.Problem` lists, and the CLI exits 1 for them.
@@ -20,6 +32,11 @@ class DefinitionError(ApformsError):
     """
 
 
+class ConfigError(ApformsError):
+    """Raised when a configuration file (schemas/config/*.yaml or --config) is missing, unreadable
+    or malformed, or lacks a setting asked for; the message names the file and the setting."""
+
+
 class RecordError(ApformsError):
     """Raised when a record file cannot be read as a record at all.
 
@@ -36,9 +53,17 @@ class IngestError(ApformsError):
     """Raised when a returned file is refused: not a PDF, encrypted, not an apforms form, damaged."""
 
 
+class BulkInputError(ApformsError):
+    """Raised when a bulk input file is missing, unreadable or not a table."""
+
+
 class ArchiveError(ApformsError):
     """Raised when the archive cannot store, find or verify a file, or a PDF cannot be signed.
 
     A file refused by ``archive add`` (not a PDF, encrypted, empty, too large) is reported
     per file with a one-line reason; nothing is stored for it.
     """
+
+
+class Refused(ArchiveError):
+    """Raised when a file is not accepted into the archive; nothing was stored."""

@@ -12,17 +12,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from apforms.errors import ApformsError, ArchiveError
+from apforms.errors import ApformsError, Refused
 from apforms.model.definitions import Definition, document_ids, load_definition
 
 DEFAULT_MAX_SIZE = 50 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
 #: PDF readers accept the header anywhere in the first 1024 bytes (ISO 32000-2, 7.5.2 note).
 HEADER_WINDOW = 1024
-
-
-class Refused(ArchiveError):
-    """Raised when a file is not accepted into the archive; nothing was stored."""
 
 
 @dataclass

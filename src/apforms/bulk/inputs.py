@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from apforms.errors import ApformsError
+from apforms.errors import BulkInputError
 from apforms.model import records
 from apforms.model.definitions import Definition, Field, data_dir, parse_definition, read_yaml
 
@@ -28,10 +28,6 @@ KINDS = {
     "providers": ("sla", "provider"),
     "schools": ("sla", "school"),
 }
-
-
-class BulkInputError(ApformsError):
-    """Raised when a bulk input file is missing, unreadable or not a table."""
 
 
 @dataclass(frozen=True)
