@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from apforms.errors import DefinitionError
+from apforms.errors import ConfigError
 from apforms.model.config import RegistrationThresholds, load_config
 from apforms.rules.registration import Attendance, registration_flags
 
@@ -73,7 +73,7 @@ def test_thresholds_come_from_configuration(tmp_path) -> None:  # type: ignore[n
     assert registration_flags(pupils(3, 16), {}, cfg.registration)
     bad = tmp_path / "bad.yaml"
     bad.write_text("registration: {single_pupil_triggers: [left_handed]}\n")
-    with pytest.raises(DefinitionError, match="left_handed"):
+    with pytest.raises(ConfigError, match="left_handed"):
         load_config(bad)
 
 
@@ -88,5 +88,14 @@ def test_thresholds_come_from_configuration(tmp_path) -> None:  # type: ignore[n
 def test_malformed_configuration_is_named(tmp_path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "c.yaml"
     path.write_text(text)
-    with pytest.raises(DefinitionError, match=message):
+    with pytest.raises(ConfigError, match=message):
         load_config(path)
+
+
+def test_missing_or_unreadable_configuration_is_a_config_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match="missing.yaml: cannot read"):
+        load_config(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("registration: [unclosed\n")
+    with pytest.raises(ConfigError, match="broken.yaml: cannot read"):
+        load_config(broken)

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from apforms.errors import DefinitionError
+from apforms.errors import ConfigError, DefinitionError
 from apforms.model.definitions import data_dir, read_yaml
 
 ENV_VAR = "APFORMS_CONFIG"
@@ -36,7 +36,7 @@ class Config:
         node: Any = self.raw
         for k in keys:
             if not isinstance(node, Mapping) or k not in node:
-                raise DefinitionError(f"configuration has no {'.'.join(keys)}")
+                raise ConfigError(f"configuration has no {'.'.join(keys)}")
             node = node[k]
         return node
 
@@ -53,15 +53,18 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 @cache
 def _load(path: str) -> Config:
-    raw = read_yaml(Path(path))
+    try:
+        raw = read_yaml(Path(path))
+    except DefinitionError as exc:  # read_yaml's error for any YAML file; here it is configuration
+        raise ConfigError(str(exc)) from exc.__cause__
     if not isinstance(raw, Mapping):
-        raise DefinitionError(f"{path}: configuration must be a mapping")
+        raise ConfigError(f"{path}: configuration must be a mapping")
     _check_shape(raw, path)
     reg = raw.get("registration") or {}
     triggers = reg.get("single_pupil_triggers", ["looked_after", "ehcp"])
     unknown = set(triggers) - {"looked_after", "ehcp", "sen"}
     if unknown:
-        raise DefinitionError(
+        raise ConfigError(
             f"{path}: registration.single_pupil_triggers: unknown {', '.join(sorted(unknown))} "
             "(use looked_after, ehcp, sen)"
         )
@@ -72,7 +75,7 @@ def _load(path: str) -> Config:
             single_pupil_triggers=tuple(triggers),
         )
     except (TypeError, ValueError) as exc:
-        raise DefinitionError(f"{path}: registration: {exc}") from None
+        raise ConfigError(f"{path}: registration: {exc}") from None
     return Config(str(raw.get("council", "")), thresholds, raw)
 
 
@@ -90,11 +93,11 @@ def _check_shape(raw: Mapping[str, Any], path: str) -> None:
     """Sections are mappings and numbers are numbers, so a typo fails here, named, not later."""
     for section in (*_NUMERIC, "la_contact"):
         if section in raw and not isinstance(raw[section], Mapping):
-            raise DefinitionError(f"{path}: {section}: must be a mapping of settings")
+            raise ConfigError(f"{path}: {section}: must be a mapping of settings")
     for section, keys in _NUMERIC.items():
         for key in keys:
             value = (raw.get(section) or {}).get(key)
             values = value.values() if isinstance(value, Mapping) else [value]
             for v in values:
                 if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
-                    raise DefinitionError(f"{path}: {section}.{key}: {v!r} is not a number")
+                    raise ConfigError(f"{path}: {section}.{key}: {v!r} is not a number")

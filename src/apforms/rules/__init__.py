@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from apforms.errors import DefinitionError
+from apforms.errors import ConfigError
 from apforms.model.config import Config, default_config_path, load_config
 from apforms.model.definitions import Definition, load_definition
 from apforms.model.records import Problem, Record, validate_data
@@ -105,7 +105,7 @@ class Context:
         """A configuration value; Derby's default when the configuration given lacks it."""
         try:
             return self.config.get(*keys)
-        except DefinitionError:
+        except ConfigError:
             return load_config(default_config_path()).get(*keys)
 
     def of(self, document: str) -> list[Checked]:
