@@ -1,10 +1,16 @@
-"""One function per user verb. Returns results; never prints, never exits."""
+"""One function per user verb. Returns results; never prints, never exits.
+
+The CLI calls this module, never the packages below it. Bulk runs, the archive and signing
+(openpyxl, SQLite, pyHanko) are imported inside their verbs, and their constants on first
+use (``__getattr__`` below), so that ``import apforms.cli`` stays light.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,20 +18,75 @@ from typing import TYPE_CHECKING, Any
 
 from apforms import files
 from apforms import formats as _formats
-from apforms.errors import IngestError, RecordError, RenderError
+from apforms.errors import ArchiveError, DefinitionError, IngestError, RecordError, RenderError
 from apforms.formats.result import IngestResult
 from apforms.model import records
-from apforms.model.definitions import Definition, data_dir, document_ids, load_definition
+from apforms.model.definitions import Definition, data_dir, load_definition
+from apforms.model.definitions import document_ids as _document_ids
 from apforms.model.json_schema import json_schema as _json_schema
 from apforms.model.records import Record, ValidationResult
+from apforms.resources import schemas_dir
 
 if TYPE_CHECKING:
+    # Types for callers' annotations (so the CLI need not import bulk or the archive), and
+    # the constants that __getattr__ serves at run time.
+    from apforms.archive import AddResult as AddResult
+    from apforms.archive import Archive, Filters
+    from apforms.archive.examine import DEFAULT_MAX_SIZE as ARCHIVE_MAX_SIZE  # noqa: F401
+    from apforms.archive.signatures import STATUSES as SIGNATURE_STATUSES  # noqa: F401
+    from apforms.archive.store import Entry as Entry
+    from apforms.bulk import BulkResult
+    from apforms.bulk.run import FAILED as BULK_FAILED  # noqa: F401
+    from apforms.bulk.run import UNCHANGED as BULK_UNCHANGED  # noqa: F401
+    from apforms.bulk.run import WITHHELD as BULK_WITHHELD  # noqa: F401
+    from apforms.bulk.run import WRITTEN as BULK_WRITTEN  # noqa: F401
     from apforms.rules import Finding, Rule
+
+
+#: Constants of bulk runs and the archive, re-exported here but imported from their modules
+#: only when first used (PEP 562), so that importing the API does not import them.
+_LAZY = {
+    "ARCHIVE_MAX_SIZE": ("apforms.archive.examine", "DEFAULT_MAX_SIZE"),
+    "SIGNATURE_STATUSES": ("apforms.archive.signatures", "STATUSES"),
+    "BULK_FAILED": ("apforms.bulk.run", "FAILED"),
+    "BULK_UNCHANGED": ("apforms.bulk.run", "UNCHANGED"),
+    "BULK_WITHHELD": ("apforms.bulk.run", "WITHHELD"),
+    "BULK_WRITTEN": ("apforms.bulk.run", "WRITTEN"),
+}
+
+if not TYPE_CHECKING:  # mypy sees the imports above instead, and still reports unknown names
+
+    def __getattr__(name: str) -> Any:
+        try:
+            module, attr = _LAZY[name]
+        except KeyError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        value = globals()[name] = getattr(importlib.import_module(module), attr)
+        return value
+
+
+# --------------------------------------------------------------------------- definitions and records
+
+
+def document_ids() -> list[str]:
+    """The id of every document apforms knows, sorted."""
+    return _document_ids()
 
 
 def documents() -> list[Definition]:
     """Every document apforms knows, in id order."""
     return [load_definition(i) for i in document_ids()]
+
+
+def definition_text(doc_id: str) -> str:
+    """A document's definition as written: its YAML file in ``schemas/``."""
+    if doc_id not in document_ids():
+        load_definition(doc_id)  # raises the usual DefinitionError for an unknown document
+    path = schemas_dir() / f"{doc_id}.yaml"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DefinitionError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def example(doc_id: str) -> dict[str, Any]:
@@ -236,3 +297,121 @@ def improvement_plan_from_qa(
 def _require(record: Record, doc_id: str) -> None:
     if record.definition.id != doc_id:
         raise RecordError(f"a {doc_id} record is needed, not {record.definition.id}")
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+def bulk_sla(
+    placements: str | os.PathLike[str],
+    providers: str | os.PathLike[str],
+    schools: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    formats: Sequence[str] = ("docx", "pdf"),
+    jobs: int | None = None,
+    allow_unregistered: bool = False,
+    config: str | os.PathLike[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> BulkResult:
+    """A ready-to-sign SLA for every school–provider pair in the inputs (CSV or XLSX), and a
+    manifest. The registration thresholds come from ``config`` (as for :func:`check`);
+    ``on_total`` hears how many pairs there are before the first is written, ``progress`` how
+    many more are done."""
+    from apforms import bulk
+    from apforms.model.config import load_config
+
+    thresholds = load_config(config).registration
+
+    def on_plan(plan: bulk.Plan) -> None:
+        if on_total is not None:
+            on_total(len(plan.pairs))
+
+    return bulk.bulk_sla(
+        placements, providers, schools, out_dir, thresholds, tuple(formats), jobs,
+        allow_unregistered, progress=progress, on_plan=on_plan,
+    )  # fmt: skip
+
+
+def bulk_template(kind: str, out: str | os.PathLike[str], fmt: str = "csv") -> Path:
+    """An empty bulk input file of ``kind`` (placements, providers, schools) in ``fmt`` (csv or
+    xlsx): the expected headers and one example row."""
+    from apforms import bulk
+
+    return bulk.write_template(kind, out, fmt)
+
+
+# --------------------------------------------------------------------------- archive and signing
+
+
+def load_trust_roots(paths: Sequence[str | os.PathLike[str]]) -> list[bytes]:
+    """The certificates (PEM or DER files) whose signers are trusted; ArchiveError if unreadable."""
+    from apforms.archive.signatures import load_trust_roots as _load
+
+    return _load([Path(p) for p in paths])
+
+
+def open_archive(
+    location: str | os.PathLike[str] | None = None,
+    *,
+    max_size: int | None = None,
+    trust_roots: Sequence[bytes] = (),
+) -> Archive:
+    """The archive of signed copies at ``location`` (default: ``$APFORMS_ARCHIVE``, else the
+    user's data folder); files over ``max_size`` bytes (default ``ARCHIVE_MAX_SIZE``) are
+    refused. Close it when done."""
+    from apforms.archive import open_archive as _open
+    from apforms.archive.examine import DEFAULT_MAX_SIZE
+
+    return _open(location, max_size=max_size or DEFAULT_MAX_SIZE, trust_roots=trust_roots)
+
+
+def archive_filters(
+    document: str | None = None,
+    provider: str | None = None,
+    school: str | None = None,
+    upn: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    signature_status: str | None = None,
+    include_disposed: bool = False,
+) -> Filters:
+    """What ``Archive.entries`` and ``Archive.export`` select; every criterion given must hold
+    (names contain the text in any case; dates YYYY-MM-DD, on or after ``since``, on or before
+    ``until``)."""
+    from apforms.archive import Filters
+
+    return Filters(document, provider, school, upn, since, until, signature_status, include_disposed)
+
+
+def sign_pdf_bytes(
+    data: bytes,
+    key: str | os.PathLike[str],
+    cert: str | os.PathLike[str],
+    field_name: str,
+    passphrase: str | None = None,
+) -> bytes:
+    """The PDF ``data`` signed digitally (PAdES) in the signature field ``field_name``."""
+    from apforms.archive.signatures import sign_pdf as _sign
+
+    return _sign(data, Path(key), Path(cert), field_name, passphrase)
+
+
+def sign_pdf(
+    source: str | os.PathLike[str],
+    key: str | os.PathLike[str],
+    cert: str | os.PathLike[str],
+    field_name: str,
+    passphrase: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Sign the PDF file ``source`` in ``field_name``; written to ``out``, by default
+    ``<name>-signed.pdf`` beside it. ArchiveError if it cannot be read or signed."""
+    try:
+        data = Path(source).read_bytes()
+    except OSError as exc:
+        raise ArchiveError(f"cannot read {source}: {exc.strerror or exc}") from None
+    signed = sign_pdf_bytes(data, key, cert, field_name, passphrase)
+    src = Path(source)
+    target = out if out is not None else src.with_name(f"{src.stem}-signed.pdf")
+    return files.write_bytes(target, signed)
