@@ -1,27 +1,23 @@
-"""``apforms archive …`` and ``apforms sign``: a thin click layer over :mod:`apforms.archive`.
+"""``apforms archive …`` and ``apforms sign``: signed copies kept for years, and signing.
 
-Kept beside ``cli.py`` (which registers these commands) so the archive's options and its
-table formatting do not crowd the main command file. Exit codes as everywhere: 0 ok; 1
-problems found (verify); 2 the command cannot run or a file was refused.
+A thin click layer over the archive verbs of :mod:`apforms.api`. Exit codes as everywhere:
+0 ok; 1 problems found (verify); 2 the command cannot run or a file was refused.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from apforms.model.definitions import document_ids
+from apforms import api
+from apforms.cli import EXIT_CANNOT_RUN, EXIT_PROBLEMS, dump
 
-if TYPE_CHECKING:
-    from apforms.archive import AddResult, Archive, Entry, Filters
-
-EXIT_PROBLEMS, EXIT_CANNOT_RUN = 1, 2  # as in apforms.cli
-_SIGNATURE_STATUSES = (
+#: ``api.SIGNATURE_STATUSES``, spelled out so that the ``--signed`` choices do not import the
+#: archive when the command line is read (tests/test_architecture.py checks they agree).
+SIGNATURE_STATUSES = (
     "fully_signed",
     "partly_signed",
     "unsigned",
@@ -32,17 +28,9 @@ _SIGNATURE_STATUSES = (
 )
 
 
-def _dump(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False)
-
-
-def _open(ctx: click.Context, trust: tuple[str, ...] = (), max_size_mb: float | None = None) -> Archive:
-    from apforms.archive import open_archive
-    from apforms.archive.examine import DEFAULT_MAX_SIZE
-    from apforms.archive.signatures import load_trust_roots
-
-    max_size = int(max_size_mb * 1024 * 1024) if max_size_mb else DEFAULT_MAX_SIZE
-    archive = open_archive(ctx.obj["store"], max_size=max_size, trust_roots=load_trust_roots(trust))
+def _open(ctx: click.Context, trust: tuple[str, ...] = (), max_size_mb: float | None = None) -> api.Archive:
+    max_size = int(max_size_mb * 1024 * 1024) if max_size_mb else api.ARCHIVE_MAX_SIZE
+    archive = api.open_archive(ctx.obj["store"], max_size=max_size, trust_roots=api.load_trust_roots(trust))
     ctx.call_on_close(archive.close)
     return archive
 
@@ -59,14 +47,14 @@ def _today(value: str | None) -> date:
 def _filter_options(f: Any) -> Any:
     """The selection options shared by ``list`` and ``export``."""
     options = [
-        click.option("--doc", "document", type=click.Choice(document_ids()), help="Only this document."),
+        click.option("--doc", "document", type=click.Choice(api.document_ids()), help="Only this document."),
         click.option("--provider", help="Provider name contains this (any case)."),
         click.option("--school", help="School name contains this (any case)."),
         click.option("--upn", help="This pupil's UPN."),
         click.option("--since", metavar="YYYY-MM-DD", help="Added on or after this date."),
         click.option("--until", metavar="YYYY-MM-DD", help="Added on or before this date."),
         click.option(
-            "--signed", "signature_status", type=click.Choice(_SIGNATURE_STATUSES), help="Signature status."
+            "--signed", "signature_status", type=click.Choice(SIGNATURE_STATUSES), help="Signature status."
         ),
     ]
     for option in reversed(options):
@@ -74,9 +62,7 @@ def _filter_options(f: Any) -> Any:
     return f
 
 
-def _filters(**kw: Any) -> Filters:
-    from apforms.archive import Filters
-
+def _filters(**kw: Any) -> api.Filters:
     for key in ("since", "until"):
         if kw.get(key):
             try:
@@ -85,7 +71,7 @@ def _filters(**kw: Any) -> Filters:
                 raise click.BadParameter(
                     f"{kw[key]!r} is not a date (YYYY-MM-DD)", param_hint=f"--{key}"
                 ) from None
-    return Filters(**kw)
+    return api.archive_filters(**kw)
 
 
 trust_option = click.option(
@@ -115,7 +101,7 @@ def archive(ctx: click.Context, store: str | None) -> None:
 @archive.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
-    "--doc", type=click.Choice(document_ids()), help="The document, for PDFs that are not apforms forms."
+    "--doc", type=click.Choice(api.document_ids()), help="The document, for PDFs that are not apforms forms."
 )
 @click.option(
     "--ref", "refs", multiple=True, metavar="KEY=VALUE", help="A party or date, e.g. upn=… end=2027-07-16."
@@ -148,12 +134,12 @@ def add(
         if not as_json:
             _report_add(r)
     if as_json:
-        click.echo(_dump([_add_json(r) for r in results]))
+        click.echo(dump([_add_json(r) for r in results]))
     if any(r.entry is None for r in results):
         sys.exit(EXIT_CANNOT_RUN)
 
 
-def _report_add(r: AddResult) -> None:
+def _report_add(r: api.AddResult) -> None:
     if r.entry is None:
         click.echo(f"apforms: refused {r.source}: {r.reason}", err=True)
         return
@@ -164,7 +150,7 @@ def _report_add(r: AddResult) -> None:
         click.echo(f"  warning: {w}", err=True)
 
 
-def _add_json(r: AddResult) -> dict[str, Any]:
+def _add_json(r: api.AddResult) -> dict[str, Any]:
     return {
         "file": r.source,
         "outcome": r.outcome,
@@ -188,7 +174,7 @@ def list_(ctx: click.Context, as_json: bool, **kw: Any) -> None:
     arch = _open(ctx)
     entries = arch.entries(_filters(**kw))
     if as_json:
-        click.echo(_dump([{"id": e.id, **arch.describe(e)} for e in entries]))
+        click.echo(dump([{"id": e.id, **arch.describe(e)} for e in entries]))
         return
     if not entries:
         click.echo("no entries")
@@ -200,7 +186,7 @@ def list_(ctx: click.Context, as_json: bool, **kw: Any) -> None:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
-def _row(arch: Archive, e: Entry) -> tuple[str, ...]:
+def _row(arch: api.Archive, e: api.Entry) -> tuple[str, ...]:
     kept = arch.retention(e)
     status = "disposed" if e.state == "disposed" else _status(e.signature_status)
     return (
@@ -229,7 +215,7 @@ def show(ctx: click.Context, entry_id: str, as_json: bool) -> None:
     e = arch.find(entry_id)
     info = arch.describe(e)
     if as_json:
-        click.echo(_dump({**info, "record": e.record}))
+        click.echo(dump({**info, "record": e.record}))
         return
     click.echo(f"{e.id}")
     click.echo(
@@ -283,7 +269,7 @@ def verify(ctx: click.Context, check_signatures: bool, trust: tuple[str, ...], a
     """Re-hash every stored file; report missing, altered and unreadable ones. Exit 1 if any."""
     report = _open(ctx, trust).verify(check_signatures)
     if as_json:
-        click.echo(_dump(report.as_dict()))
+        click.echo(dump(report.as_dict()))
     else:
         for label, ids in (
             ("MISSING", report.missing),
@@ -320,7 +306,7 @@ def due(ctx: click.Context, today: str | None, as_json: bool) -> None:
     report = arch.due(_today(today))
     if as_json:
         click.echo(
-            _dump(
+            dump(
                 {
                     "today": report.today.isoformat(),
                     "due": [{"id": i.entry.id, **arch.describe(i.entry)} for i in report.due],
@@ -359,7 +345,7 @@ def log(ctx: click.Context, as_json: bool) -> None:
     """Print the audit log: every add, get, export, verify and dispose."""
     events = _open(ctx).audit_log()
     if as_json:
-        click.echo(_dump([{k: v for k, v in vars(e).items() if k not in ("prev",)} for e in events]))
+        click.echo(dump([{k: v for k, v in vars(e).items() if k not in ("prev",)} for e in events]))
         return
     for e in events:
         target = e.entry_id[:12] if e.entry_id else "-"
@@ -380,14 +366,7 @@ def log(ctx: click.Context, as_json: bool) -> None:
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="File to write (default FILE-signed.pdf).")
 def sign(file: str, key: str, cert: str, field_name: str, passphrase: str | None, out: str | None) -> None:
     """Sign FILE digitally (PAdES) in a signature field, for those who sign digitally."""
-    from apforms.archive.signatures import sign_pdf
-    from apforms.errors import ArchiveError
-    from apforms.files import write_bytes
+    click.echo(f"signed {field_name}: wrote {api.sign_pdf(file, key, cert, field_name, passphrase, out)}")
 
-    try:
-        data = Path(file).read_bytes()
-    except OSError as exc:
-        raise ArchiveError(f"cannot read {file}: {exc.strerror or exc}") from None
-    signed = sign_pdf(data, key, cert, field_name, passphrase)
-    target = out or str(Path(file).with_name(f"{Path(file).stem}-signed.pdf"))
-    click.echo(f"signed {field_name}: wrote {write_bytes(target, signed)}")
+
+COMMANDS = (archive, sign)

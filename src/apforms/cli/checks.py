@@ -1,0 +1,109 @@
+"""``apforms check``, ``rules``, ``qa`` and ``improvement-plan``: the guidance and the law."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Any
+
+import click
+
+from apforms import api
+from apforms.cli import EXIT_OK, EXIT_PROBLEMS, dump, read_record
+
+
+@click.command()
+@click.argument("records", nargs=-1, required=True, metavar="FILE...")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable findings.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="Local expectations and thresholds (default: $APFORMS_CONFIG, else Derby's).",
+)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), hidden=True, help="Check as on this date.")
+def check(records: tuple[str, ...], as_json: bool, config: str | None, today: Any) -> None:
+    """Check records against the guidance and the law; exit 1 if any error.
+
+    One line per finding, grouped by file, errors first. Checks that need several documents
+    (a referral and its SLA, a QA record and its improvement plan) use every file given.
+    """
+    given = [(source, read_record(source)) for source in records]
+    result = api.check(given, today.date() if today else date.today(), config)
+    counts = {s: result.count(s) for s in ("error", "warning", "info")}
+    if as_json:
+        files = [
+            {"file": name, "document": doc, "findings": [f.as_dict() for f in found]}
+            for name, doc, found in result.by_file()
+        ]
+        click.echo(dump({"ok": result.ok, "counts": counts, "files": files}))
+    else:
+        for name, doc, found in result.by_file():
+            click.echo(f"{name} ({doc}): " + (f"{len(found)} finding(s)" if found else "no findings"))
+            for f in found:
+                click.echo(f"  {f.line()}")
+        words = {"error": "errors", "warning": "warnings", "info": "info"}
+        click.echo(
+            ", ".join(f"{n} {s if n == 1 else words[s]}" for s, n in counts.items())
+            + f" in {len(given)} file(s)"
+        )
+    sys.exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+
+
+@click.command("rules")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
+def rules_cmd(as_json: bool) -> None:
+    """List every check: id, severity, what it checks and its source."""
+    found = api.rules()
+    if as_json:
+        click.echo(dump([r.as_dict() for r in found]))
+        return
+    for r in found:
+        click.echo(f"{r.id:<8} {r.severity:<7} {r.title}  [{r.source}]")
+
+
+@click.group()
+def qa() -> None:
+    """The QA framework: the outcome its ratings support."""
+
+
+@qa.command("outcome")
+@click.argument("record", metavar="QA.json|-")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
+def qa_outcome(record: str, as_json: bool) -> None:
+    """Print the outcome the ratings of a QA record support, and why."""
+    result = api.qa_outcome(read_record(record))
+    if as_json:
+        click.echo(dump({**vars(result), "agrees": result.agrees}))
+        return
+    click.echo(f"The ratings support: {result.supported_label} ({result.supported})")
+    for reason in result.reasons:
+        click.echo(f"  - {reason}")
+    if result.recorded is None:
+        click.echo("Recorded outcome: none yet")
+    else:
+        click.echo(f"Recorded outcome: {result.recorded} ({'agrees' if result.agrees else 'DIFFERS'})")
+
+
+@click.group("improvement-plan")
+def improvement_plan() -> None:
+    """Improvement plans after a QA visit."""
+
+
+@improvement_plan.command("from-qa")
+@click.argument("record", metavar="QA.json|-")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+def improvement_plan_from_qa(record: str, out: str) -> None:
+    """Draft an improvement plan from a QA record: a row per standard rated below Fully.
+
+    Area and RAG come from the ratings (Not at all and Limited evidence: Red; Partially:
+    Amber); actions, by when and who by are left for the provider. Render it with
+    ``apforms render``.
+    """
+    path, plan, problems = api.improvement_plan_from_qa(read_record(record), out)
+    for p in problems:
+        click.echo(f"warning: {p}", err=True)
+    rows = len(plan["data"]["improvement_plan"].get("plan", []))
+    click.echo(f"wrote {path} ({rows} row(s); actions, by when and who by to agree with the provider)")
+
+
+COMMANDS = (check, rules_cmd, qa, improvement_plan)

@@ -1,0 +1,80 @@
+"""``apforms render``, ``blank``, ``ingest`` and ``demo``: documents written and read back."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from apforms import api
+from apforms.cli import EXIT_OK, EXIT_PROBLEMS, doc_choice, read_record
+
+_FORMAT_HELP = "docx or pdf [default: from the output file's extension, else docx]."
+
+
+@click.command()
+@click.argument("record", metavar="RECORD|-")
+@click.option("-f", "--format", "fmt", type=click.Choice(api.FORMATS), default=None, help=_FORMAT_HELP)
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--flatten", is_flag=True, help="PDF only: a final copy whose fields cannot be edited.")
+def render(record: str, fmt: str | None, out: str, flatten: bool) -> None:
+    """Render a record as the council's form; empty fields are left blank to fill by hand."""
+    rec = read_record(record)
+    result = api.render(rec, api.output_format(fmt, out), out, flatten=flatten)
+    if result.problems:
+        click.echo(f"{record}: not rendered, {len(result.problems)} problem(s):", err=True)
+        for p in result.problems:
+            click.echo(f"  {p}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    if result.missing:
+        click.echo(f"warning: {len(result.missing)} required field(s) left blank:", err=True)
+        for p in result.missing:
+            click.echo(f"  {p.label} ({p.path})", err=True)
+    click.echo(f"wrote {result.path}")
+
+
+@click.command()
+@click.argument("doc", type=doc_choice())
+@click.option("-f", "--format", "fmt", type=click.Choice(api.FORMATS), default=None, help=_FORMAT_HELP)
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+def blank(doc: str, fmt: str | None, out: str) -> None:
+    """Write the empty DOC form, to fill in by hand."""
+    click.echo(f"wrote {api.blank(doc, api.output_format(fmt, out), out)}")
+
+
+@click.command()
+@click.argument("pdf", metavar="FILE.pdf", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Record file [default: FILE.json].")
+def ingest(pdf: str, out: str | None) -> None:
+    """Read a returned PDF form into a record file. Exit 1 if its values have problems
+    (the record is still written); 2 if the file is refused (nothing is written)."""
+    read = api.ingest(pdf, out)
+    result = read.result
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    how = "form fields" if result.method == "fields" else "flattened page"
+    click.echo(f"wrote {read.path} ({result.definition.id} {result.form_version}, read from the {how})")
+    if not result.ok:
+        click.echo(f"{pdf}: {len(result.validation.problems)} problem(s):")
+        for p in result.validation.problems:
+            click.echo(f"  {p}")
+    sys.exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+
+
+@click.command()
+@click.option("-o", "--out", "out_dir", default="output", show_default=True, help="Folder to write to.")
+def demo(out_dir: str) -> None:
+    """Write every example record and output into a folder (default output/)."""
+    # The demo program is the one thing here that is not the API: it sits between the CLI
+    # and the API (see the layers in pyproject.toml). Imported only when it runs.
+    from apforms.demo import demo as run_demo
+
+    result = run_demo(out_dir)
+    for path, what in result.written:
+        click.echo(f"  {path}  ({what})")
+    for note in result.notes:
+        click.echo(f"  {note}")
+    click.echo(f"apforms demo: {len(result.written)} files written to {result.out_dir}/")
+
+
+COMMANDS = (render, blank, ingest, demo)
