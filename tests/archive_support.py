@@ -147,6 +147,52 @@ def with_ink_over(pdf: bytes, field_name: str, subtype: str = "/Ink") -> bytes:
     raise AssertionError(f"no widget {field_name}")
 
 
+def with_image_over(pdf: bytes, field_name: str) -> bytes:
+    """Paste an image (a scanned signature) over the widget of ``field_name``, drawn through a
+    form XObject with its own /Matrix as some PDF editors do: the image's box must be placed on
+    the page through both the form's matrix and the page's, not read in the form's own space."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name, Stream
+
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for page in doc.pages:
+            for annot in page.obj.get("/Annots") or []:
+                parts, node = [], annot
+                while node is not None:
+                    if "/T" in node:
+                        parts.append(str(node["/T"]))
+                    node = node.get("/Parent")
+                if ".".join(reversed(parts)) != field_name:
+                    continue
+                x0, y0, x1, y1 = (float(v) for v in annot["/Rect"])
+                image = Stream(
+                    doc,
+                    b"\x00\xff\x00\xff",
+                    Type=Name.XObject,
+                    Subtype=Name.Image,
+                    Width=2,
+                    Height=2,
+                    ColorSpace=Name.DeviceGray,
+                    BitsPerComponent=8,
+                )
+                form = Stream(
+                    doc,
+                    f"q {x1 - x0:.2f} 0 0 {y1 - y0:.2f} 0 0 cm /Scan Do Q".encode(),
+                    Type=Name.XObject,
+                    Subtype=Name.Form,
+                    BBox=Array([0, 0, x1 - x0, y1 - y0]),
+                    Matrix=Array([1, 0, 0, 1, 5, 5]),
+                    Resources=Dictionary(XObject=Dictionary(Scan=doc.make_indirect(image))),
+                )
+                name = page.add_resource(doc.make_indirect(form), Name.XObject, prefix="ScanForm")
+                cm = f"q 1 0 0 1 {x0 - 5:.2f} {y0 - 5:.2f} cm {name} Do Q".encode()
+                page.contents_add(doc.make_stream(cm))
+                buf = io.BytesIO()
+                doc.save(buf)
+                return buf.getvalue()
+    raise AssertionError(f"no widget {field_name}")
+
+
 def _names(annot: Any) -> list[str]:
     parts: list[str] = []
     node = annot

@@ -17,6 +17,7 @@ from .archive_support import (
     make_signer,
     sign,
     unsigned_sla,
+    with_image_over,
     with_ink_over,
 )
 
@@ -79,6 +80,13 @@ def test_a_drawn_mark_over_the_signature_box_is_a_hand_signature(blank_sla: byte
     assert (r.blocks[0].status, r.blocks[0].hand) == (s.HAND, "drawn")
     assert r.blocks[1].status == s.UNSIGNED
     assert "drawn or scanned mark" in r.blocks[0].describe()
+
+
+def test_a_pasted_scan_over_the_signature_box_is_a_hand_signature(blank_sla: bytes) -> None:
+    scanned = with_image_over(blank_sla, "signatures.school.signature")
+    r = report(scanned, unsigned_sla())
+    assert [(b.status, b.hand) for b in r.blocks] == [(s.UNSIGNED, None), (s.HAND, "drawn")]
+    assert r.status == s.PARTLY_SIGNED
 
 
 def test_digital_signatures_name_the_signer_and_time(

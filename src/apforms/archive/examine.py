@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,17 +50,19 @@ def check_pdf(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
     check_size(len(data), max_size)
     if PDF_MAGIC not in data[:HEADER_WINDOW]:
         raise Refused("not a PDF")
-    from pypdf import PdfReader
+    import pikepdf
 
-    logging.getLogger("pypdf").addHandler(logging.NullHandler())  # refusals are one line of ours
-    logging.getLogger("pypdf").propagate = False
+    logging.getLogger("pikepdf").addHandler(logging.NullHandler())  # refusals are one line of ours
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        encrypted = reader.is_encrypted
-        if not encrypted:
-            len(reader.pages)
-    except Exception as exc:
-        raise Refused(f"damaged PDF: {_line(exc)}") from None
+        with pikepdf.open(io.BytesIO(data), suppress_warnings=True) as pdf:
+            encrypted = pdf.is_encrypted
+            if not encrypted:
+                len(pdf.pages)
+    except pikepdf.PasswordError:
+        encrypted = True
+    except Exception as exc:  # qpdf names the in-memory file "stream <...>": not for the reason
+        why = re.sub(r"^stream <[^>]*>:?\s*", "", _line(exc)) or type(exc).__name__
+        raise Refused(f"damaged PDF: {why}") from None
     if encrypted:
         raise Refused("password-protected (encrypted) PDF: archive an unprotected copy")
 

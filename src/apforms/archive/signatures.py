@@ -210,19 +210,21 @@ def _block_values(
     return out
 
 
-def _reader(data: bytes) -> Any:
-    from pypdf import PdfReader
+def _open(data: bytes) -> Any:
+    """The PDF opened with qpdf (pikepdf), which repairs what it can; its notes stay quiet."""
+    import pikepdf
 
-    return PdfReader(io.BytesIO(data), strict=False)
+    logging.getLogger("pikepdf").addHandler(logging.NullHandler())
+    return pikepdf.open(io.BytesIO(data), suppress_warnings=True)
 
 
 def _form_fields(data: bytes) -> dict[str, str]:
     """Text values of the PDF's form fields by fully qualified name ({} if it has no form)."""
     try:
-        fields = _reader(data).get_fields() or {}
+        with _open(data) as pdf:
+            return {str(f.fully_qualified_name): str(f.value_as_string or "") for f in pdf.acroform.fields}
     except Exception:  # a damaged form: judged by its digital signatures alone
         return {}
-    return {name: str(f.get("/V", "") or "") for name, f in fields.items()}
 
 
 def drawn_marks(data: bytes) -> set[str]:
@@ -233,14 +235,14 @@ def drawn_marks(data: bytes) -> set[str]:
     """
     found: set[str] = set()
     try:
-        reader = _reader(data)
-        for number, page in enumerate(reader.pages):
-            widgets, marks = _page_annotations(page)
-            if not widgets:
-                continue
-            if not marks and _has_images(page):
-                marks = _image_boxes(data, number)
-            found.update(name for name, box in widgets.items() if any(_overlap(box, m) for m in marks))
+        with _open(data) as pdf:
+            for number, page in enumerate(pdf.pages):
+                widgets, marks = _page_annotations(page.obj)
+                if not widgets:
+                    continue
+                if not marks and _has_images(page.obj):
+                    marks = _image_boxes(data, number)
+                found.update(name for name, box in widgets.items() if any(_overlap(box, m) for m in marks))
     except Exception:  # a page we cannot read has no marks we can vouch for
         return found
     return found
@@ -249,8 +251,10 @@ def drawn_marks(data: bytes) -> set[str]:
 def _page_annotations(page: Any) -> tuple[dict[str, tuple[float, ...]], list[tuple[float, ...]]]:
     widgets: dict[str, tuple[float, ...]] = {}
     marks: list[tuple[float, ...]] = []
-    for ref in page.get("/Annots") or []:
-        annot = ref.get_object()
+    annots = page.get("/Annots")
+    for annot in annots if _is_array(annots) else ():
+        if not _is_dict(annot):
+            continue
         kind = annot.get("/Subtype")
         rect = _rect(annot.get("/Rect"))
         if rect is None:
@@ -262,29 +266,133 @@ def _page_annotations(page: Any) -> tuple[dict[str, tuple[float, ...]], list[tup
     return widgets, marks
 
 
-def _has_images(page: Any, depth: int = 0) -> bool:
+def _has_images(obj: Any, depth: int = 0) -> bool:
     """Whether the page (or a form it draws, two levels deep) uses an image."""
-    resources = page.get("/Resources")
-    xobjects = resources.get_object().get("/XObject") if resources is not None else None
-    for ref in (xobjects.get_object() if xobjects is not None else {}).values():
-        xobj = ref.get_object()
-        if xobj.get("/Subtype") == "/Image":
+    import pikepdf
+
+    resources = obj.get("/Resources")
+    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+    if not isinstance(xobjects, pikepdf.Dictionary):
+        return False
+    for _, xobj in xobjects.items():
+        if not _is_dict(xobj):
+            continue
+        subtype = xobj.get("/Subtype")
+        if subtype == "/Image":
             return True
-        if xobj.get("/Subtype") == "/Form" and depth < 2 and _has_images(xobj, depth + 1):
+        if subtype == "/Form" and depth < 2 and _has_images(xobj, depth + 1):
             return True
     return False
 
 
-def _image_boxes(data: bytes, page_number: int) -> list[tuple[float, ...]]:
-    import pdfplumber
+def _is_dict(obj: Any) -> bool:
+    """A PDF dictionary or a stream (whose dictionary is read the same way)."""
+    import pikepdf
 
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        page = pdf.pages[page_number]
-        height = float(page.height)
-        return [
-            (float(i["x0"]), height - float(i["bottom"]), float(i["x1"]), height - float(i["top"]))
-            for i in page.images
-        ]
+    return isinstance(obj, pikepdf.Dictionary | pikepdf.Stream)
+
+
+def _is_array(obj: Any) -> bool:
+    import pikepdf
+
+    return isinstance(obj, pikepdf.Array)
+
+
+#: How many forms deep image placements are looked for (a form drawing itself must not hang us).
+_MAX_FORM_DEPTH = 16
+_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _image_boxes(data: bytes, page_number: int) -> list[tuple[float, ...]]:
+    """Where the page's images are drawn, in PDF points on the page (the space of /Rect)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(data)
+    try:
+        page = doc[page_number]
+        try:
+            boxes: list[tuple[float, ...]] = []
+            _collect_images(page, None, _IDENTITY, boxes, 0)
+            return boxes
+        finally:
+            page.close()
+    finally:
+        doc.close()
+
+
+def _collect_images(
+    page: Any, form: Any, matrix: tuple[float, ...], out: list[tuple[float, ...]], depth: int
+) -> None:
+    """Image boxes of the page's objects (or a form's), into page space through ``matrix``.
+
+    PDFium gives an object's bounds in the space of the form that holds it, so the matrices of
+    the forms around it are applied here (as a reader places it on the page).
+    """
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    if form is None:
+        count, get, parent = pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page.raw
+    else:
+        count, get, parent = pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, form
+    for i in range(max(count(parent), 0)):
+        obj = get(parent, i)
+        if not obj:
+            continue
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            corners = _corners(obj)
+            if corners:
+                out.append(_transform(matrix, corners))
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth + 1 < _MAX_FORM_DEPTH:
+            fm = pdfium_c.FS_MATRIX()
+            if pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(fm)):
+                inner = _compose((fm.a, fm.b, fm.c, fm.d, fm.e, fm.f), matrix)
+                _collect_images(page, obj, inner, out, depth + 1)
+
+
+def _corners(obj: Any) -> list[tuple[float, float]]:
+    """The corners of an image object (exact for a rotated one), in its form's space."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    rotated = getattr(pdfium_c, "FPDFPageObj_GetRotatedBounds", None)  # PDFium 5921 and later
+    quad = pdfium_c.FS_QUADPOINTSF()
+    if rotated is not None and rotated(obj, ctypes.byref(quad)):
+        return [(quad.x1, quad.y1), (quad.x2, quad.y2), (quad.x3, quad.y3), (quad.x4, quad.y4)]
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    if pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+        return [(left.value, bottom.value), (right.value, top.value)]
+    return []
+
+
+def _compose(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+    """``a`` then ``b`` (row-vector matrices as PDF writes them)."""
+    return (
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    )
+
+
+def _transform(m: tuple[float, ...], points: list[tuple[float, float]]) -> tuple[float, ...]:
+    """The box around ``points`` (a box's corners) moved through ``m``."""
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    if len(points) == 2:  # two opposite corners: the other two as well
+        xs, ys = xs + xs, ys + ys[::-1]
+    moved = [(m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]) for x, y in zip(xs, ys, strict=True)]
+    return (
+        min(x for x, _ in moved),
+        min(y for _, y in moved),
+        max(x for x, _ in moved),
+        max(y for _, y in moved),
+    )
 
 
 def _rect(raw: Any) -> tuple[float, ...] | None:
@@ -302,11 +410,10 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 def _qualified_name(annot: Any) -> str:
     parts: list[str] = []
     node, seen = annot, 0
-    while node is not None and seen < 32:  # a cycle in /Parent must not hang us
+    while _is_dict(node) and seen < 32:  # a cycle in /Parent must not hang us
         if "/T" in node:
             parts.append(str(node["/T"]))
         node = node.get("/Parent")
-        node = node.get_object() if node is not None else None
         seen += 1
     return ".".join(reversed(parts))
 
