@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import docx
 import pytest
 from click.testing import CliRunner
 
@@ -9,6 +11,7 @@ from apforms import api
 from apforms.cli import main
 
 from .conftest import ALL_DOCS, example_data, record_text
+from .pdf_support import pdfium_text, squash
 
 
 def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
@@ -108,3 +111,70 @@ def test_demo_writes_every_example(tmp_path) -> None:  # type: ignore[no-untyped
     for doc in ALL_DOCS:
         written = json.loads((tmp_path / "examples" / f"{doc}.json").read_text(encoding="utf-8"))
         assert written == api.example(doc)
+
+
+# --------------------------------------------------------------------------- format from -o
+
+
+def _title(doc: str) -> str:
+    return next(d.title for d in api.documents() if d.id == doc)
+
+
+def _pdf_has_title(path: Path, doc: str) -> bool:
+    data = path.read_bytes()
+    return data.startswith(b"%PDF") and squash(_title(doc)) in squash(pdfium_text(data))
+
+
+def _docx_text(path: Path) -> str:
+    document = docx.Document(str(path))
+    cells = (c.text for t in document.tables for row in t.rows for c in row.cells)
+    return "\n".join([*(p.text for p in document.paragraphs), *cells])
+
+
+@pytest.fixture
+def sla_record(tmp_path: Path) -> Path:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(api.example("sla"), ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_render_writes_a_pdf_when_the_output_ends_in_pdf(sla_record: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.pdf"
+    result = run("render", str(sla_record), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    assert _pdf_has_title(out, "sla")
+
+
+@pytest.mark.parametrize("name", ["out.docx", "out"])  # Word when neither -f nor the extension says
+def test_render_writes_word_for_docx_or_no_extension(sla_record: Path, tmp_path: Path, name: str) -> None:
+    out = tmp_path / name
+    result = run("render", str(sla_record), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"PK")  # a zip, as every .docx is
+    assert _title("sla") in _docx_text(out)
+
+
+def test_blank_writes_a_pdf_when_the_output_ends_in_pdf(tmp_path: Path) -> None:
+    out = tmp_path / "qa.pdf"
+    result = run("blank", "qa", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert _pdf_has_title(out, "qa")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("render", "{record}", "-f", "docx", "-o", "{out}"),
+        ("blank", "sla", "-f", "docx", "-o", "{out}"),
+    ],
+)
+def test_format_contradicting_the_extension_is_refused(
+    sla_record: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    out = tmp_path / "out.pdf"
+    result = run(*(a.format(record=sla_record, out=out) for a in args))
+    assert result.exit_code == 2
+    assert result.output == "apforms: -f docx contradicts the output file's extension (out.pdf)\n"
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [sla_record]
