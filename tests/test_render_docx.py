@@ -31,8 +31,8 @@ from docx.table import Table
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from apforms import demo
 from apforms.cli import main
+from apforms.demo import DemoResult, _demo_docx
 from apforms.errors import RenderError
 from apforms.formats.docx import context as view
 from apforms.formats.docx.build import build_template, is_card_table
@@ -539,8 +539,8 @@ def test_blank_command(tmp_path: Path) -> None:
 
 
 def test_demo_writes_a_document_of_every_example_and_blank(tmp_path: Path) -> None:
-    result = demo.DemoResult(tmp_path)
-    demo._demo_docx(result)
+    result = DemoResult(tmp_path)
+    _demo_docx(result)
     for doc in ALL_DOCS:
         title = load_definition(doc).title
         filled = full_text((tmp_path / "docx" / f"{doc}.docx").read_bytes())

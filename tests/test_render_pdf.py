@@ -4,7 +4,6 @@ poppler without NeedAppearances, non-Latin text, identification that survives fl
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 
 import pikepdf
@@ -13,6 +12,8 @@ from click.testing import CliRunner
 
 from apforms.cli import main
 from apforms.formats.pdf import layout as lay
+from apforms.formats.pdf import protocol
+from apforms.formats.pdf import text as pdf_text
 from apforms.formats.pdf.layout import layout_for
 from apforms.formats.pdf.values import combo_label, display, form_values
 from apforms.formats.pdf.writer import render_pdf
@@ -46,7 +47,7 @@ def _shown_values(doc: str) -> list[str]:
             out.append(v)
         elif isinstance(v, str) and f.kind == lay.MULTILINE:
             x0, y0, x1, y1 = f.widgets[0].rect
-            _, paras = lay.fit_lines(v, x1 - x0 - 2 * lay.PAD, y1 - y0 - 2 * lay.PAD)
+            _, paras = pdf_text.fit_lines(v, x1 - x0 - 2 * pdf_text.PAD, y1 - y0 - 2 * pdf_text.PAD)
             out += [line for p in paras for line in p if line]
         elif isinstance(v, str) and f.kind == lay.COMBO:
             out.append(combo_label(f, v))
@@ -175,10 +176,11 @@ def test_footer_identifies_every_page_even_when_flattened(doc: str, tmp_path: Pa
     definition = load_definition(doc)
     for data in (example_pdf(doc), example_pdf(doc, flatten=True)):
         pages = poppler_text(data, tmp_path).split("\f")
-        footers = [re.search(lay.FOOTER_RE, p) for p in pages if p.strip()]
+        footers = [protocol.FOOTER_RE.search(p) for p in pages if p.strip()]
         assert footers and all(footers)
-        assert {(m.group(1), m.group(2)) for m in footers if m} == {(definition.id, definition.version)}
-        assert [int(m.group(3)) for m in footers if m] == list(range(1, len(footers) + 1))
+        said = {(m["document"], m["version"], m["layout"]) for m in footers if m}
+        assert said == {(definition.id, definition.version, str(protocol.LAYOUT_VERSION))}
+        assert [int(m["page"]) for m in footers if m] == list(range(1, len(footers) + 1))
 
 
 def test_flattened_copy_has_no_fields_and_shows_values(tmp_path: Path) -> None:

@@ -17,43 +17,89 @@ from typing import Any
 
 from apforms.errors import DefinitionError
 from apforms.model import codelists
+
+# The field types (the outside vocabulary of the definition files) live in model/types.py,
+# one registry entry each; their names are re-exported here for the code that reads definitions.
+from apforms.model.types import (
+    CHOICE as CHOICE,
+)
+from apforms.model.types import (
+    DATE as DATE,
+)
+from apforms.model.types import (
+    DECIMAL as DECIMAL,
+)
+from apforms.model.types import (
+    EMAIL as EMAIL,
+)
+from apforms.model.types import (
+    FREQUENCY as FREQUENCY,
+)
+from apforms.model.types import (
+    GROUP as GROUP,
+)
+from apforms.model.types import (
+    INTEGER as INTEGER,
+)
+from apforms.model.types import (
+    LIST as LIST,
+)
+from apforms.model.types import (
+    LONGTEXT as LONGTEXT,
+)
+from apforms.model.types import (
+    MONEY as MONEY,
+)
+from apforms.model.types import (
+    MULTICHOICE as MULTICHOICE,
+)
+from apforms.model.types import (
+    PERCENTAGE as PERCENTAGE,
+)
+from apforms.model.types import (
+    PHONE as PHONE,
+)
+from apforms.model.types import (
+    POSTCODE as POSTCODE,
+)
+from apforms.model.types import (
+    RAG as RAG,
+)
+from apforms.model.types import (
+    RATING as RATING,
+)
+from apforms.model.types import (
+    SIGNATURE as SIGNATURE,
+)
+from apforms.model.types import (
+    TABLE as TABLE,
+)
+from apforms.model.types import (
+    TEXT as TEXT,
+)
+from apforms.model.types import (
+    TICK as TICK,
+)
+from apforms.model.types import (
+    TYPES,
+    Choice,
+    type_of,
+)
+from apforms.model.types import (
+    UPN as UPN,
+)
+from apforms.model.types import (
+    YESNO as YESNO,
+)
 from apforms.resources import data_dir, read_yaml, schemas_dir
 
-# Field types (outside vocabulary of the definition files).
-TEXT = "text"
-LONGTEXT = "longtext"
-DATE = "date"
-INTEGER = "integer"
-DECIMAL = "decimal"
-MONEY = "money"
-PERCENTAGE = "percentage"
-EMAIL = "email"
-PHONE = "phone"
-POSTCODE = "postcode"
-UPN = "upn"
-YESNO = "yesno"
-TICK = "tick"
-CHOICE = "choice"
-MULTICHOICE = "multichoice"
-RATING = "rating"
-RAG = "rag"
-FREQUENCY = "frequency"
-LIST = "list"
-GROUP = "group"
-TABLE = "table"
-SIGNATURE = "signature"
-
-#: Leaf types that hold a single string or number value.
-SCALAR_TYPES = frozenset(
-    {TEXT, LONGTEXT, DATE, INTEGER, DECIMAL, MONEY, PERCENTAGE, EMAIL, PHONE, POSTCODE, UPN}
-)
+ALL_TYPES = frozenset(TYPES)
 #: Types whose value is one option of a fixed list.
-SINGLE_CHOICE_TYPES = frozenset({CHOICE, RATING, RAG, FREQUENCY})
+SINGLE_CHOICE_TYPES = frozenset(n for n, t in TYPES.items() if isinstance(t, Choice))
 #: Types that contain other fields.
-CONTAINER_TYPES = frozenset({GROUP, TABLE, SIGNATURE})
-ALL_TYPES = SCALAR_TYPES | SINGLE_CHOICE_TYPES | CONTAINER_TYPES | frozenset({YESNO, TICK, MULTICHOICE, LIST})
+CONTAINER_TYPES = frozenset(n for n, t in TYPES.items() if t.container)
 #: The scale each fixed-scale type takes its options from (a code list in schemas/codelists).
-SCALE_CODELISTS = {RATING: "qa_rating", RAG: "rag", FREQUENCY: "frequency"}
+SCALE_CODELISTS = {n: t.scale for n, t in TYPES.items() if isinstance(t, Choice) and t.scale}
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _FIELD_KEYS = frozenset(
@@ -122,7 +168,7 @@ class Field:
 
     @property
     def is_leaf(self) -> bool:
-        return self.type not in CONTAINER_TYPES
+        return not type_of(self).container
 
     def child(self, key: str) -> Field:
         for f in self.fields:
@@ -325,7 +371,7 @@ def _parse_options(
 ) -> tuple[tuple[Option, ...], str | None]:
     codelist = raw.get("codelist") or SCALE_CODELISTS.get(ftype)
     inline = raw.get("options")
-    if ftype not in SINGLE_CHOICE_TYPES | {MULTICHOICE}:
+    if not TYPES[ftype].has_options:
         if inline is not None or raw.get("codelist"):
             raise DefinitionError(f"{file}: {where}: only choice fields take options or codelist")
         return (), None

@@ -12,21 +12,15 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError
-from marshmallow import fields as mf
-from marshmallow import validate as mv
 
 from apforms.errors import RecordError
-from apforms.model import codelists
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field, version_tuple
-
-MISSING = "Missing data"
+from apforms.model.types import MISSING, marshmallow_field
 
 # --------------------------------------------------------------------------- results
 
@@ -119,168 +113,12 @@ def record_from_obj(raw: Any, source: str = "record") -> Record:
     return Record(definition, dict(raw["data"]), extra)
 
 
-# --------------------------------------------------------------------------- custom fields
-
-
-class _Text(mf.String):
-    """A string; surrounding white space is trimmed."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        s = super()._deserialize(value, attr, data, **kw)
-        try:
-            s.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
-            raise ValidationError("Must be text (it holds a broken character)") from None
-        return s.strip() if "\n" not in s else s.strip("\n ")
-
-
-class _Date(mf.Field):
-    """ISO ``YYYY-MM-DD`` or UK ``DD/MM/YYYY`` in; ISO string out."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        if isinstance(value, date):
-            return value.isoformat()
-        if not isinstance(value, str):
-            raise ValidationError("Not a date (use YYYY-MM-DD or DD/MM/YYYY)")
-        v = value.strip()
-        for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-            try:
-                return datetime.strptime(v, fmt).date().isoformat()
-            except ValueError:
-                continue
-        raise ValidationError(f"Not a date: {value!r} (use YYYY-MM-DD or DD/MM/YYYY)")
-
-
-class _Number(mf.Field):
-    """A number, also from text such as '12', '£1,250.50' or '95%'; JSON number out."""
-
-    def __init__(self, kind: str, lo: float | None, hi: float | None, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.kind, self.lo, self.hi = kind, lo, hi
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValidationError("Not a number")
-        if isinstance(value, str):
-            text = value.strip().replace(",", "")
-            if self.kind == d.MONEY:
-                text = text.removeprefix("£").strip()
-            if self.kind == d.PERCENTAGE:
-                text = text.removesuffix("%").strip()
-        else:
-            text = str(value)
-        try:
-            num = Decimal(text)
-        except InvalidOperation:
-            raise ValidationError(f"Not a number: {value!r}") from None
-        if not num.is_finite():
-            raise ValidationError("Not a number")
-        if num.adjusted() > 9:  # no form holds a number of ten or more digits; 1e99999999 would hang
-            raise ValidationError(f"Too large: {text[:20]!r}")
-        if self.kind == d.INTEGER and num != num.to_integral_value():
-            raise ValidationError("Not a whole number")
-        if self.kind == d.MONEY and num != num.quantize(Decimal("0.01")):
-            raise ValidationError("An amount in pounds has at most 2 decimal places")
-        lo = 0 if self.kind in (d.PERCENTAGE, d.MONEY) and self.lo is None else self.lo
-        hi = 100 if self.kind == d.PERCENTAGE and self.hi is None else self.hi
-        if lo is not None and num < Decimal(str(lo)):
-            raise ValidationError(f"Must be at least {lo}")
-        if hi is not None and num > Decimal(str(hi)):
-            raise ValidationError(f"Must be at most {hi}")
-        if num == num.to_integral_value():
-            return int(num)
-        return float(num)
-
-
-class _Checked(_Text):
-    """A string checked and tidied by a function that returns None when it is invalid."""
-
-    def __init__(self, kind: str, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.kind = kind
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
-        s = super()._deserialize(value, attr, data, **kw)
-        if self.kind == d.UPN:
-            problem = codelists.upn_problem(s)
-            if problem:
-                raise ValidationError(f"{s!r} is {problem}")
-            return s.upper()
-        if self.kind == d.POSTCODE:
-            pc = codelists.normalise_postcode(s)
-            if pc is None:
-                raise ValidationError(f"{s!r} is not a UK postcode")
-            return pc
-        phone = codelists.normalise_phone(s)
-        if phone is None:
-            raise ValidationError(f"{s!r} is not a UK telephone number")
-        return phone
-
-
-class _Choice(mf.Field):
-    """One option; its value or (case-insensitively) its printed label is accepted."""
-
-    def __init__(self, options: tuple[d.Option, ...], **kw: Any) -> None:
-        super().__init__(**kw)
-        self.by_key = {o.value.casefold(): o.value for o in options}
-        self.by_key.update({o.label.casefold(): o.value for o in options})
-        self.values = [o.value for o in options]
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        if isinstance(value, str) and value.strip().casefold() in self.by_key:
-            return self.by_key[value.strip().casefold()]
-        shown = ", ".join(self.values[:12]) + (" …" if len(self.values) > 12 else "")
-        raise ValidationError(f"{value!r} is not one of the options ({shown})")
-
-
-class _Bool(mf.Boolean):
-    truthy = mf.Boolean.truthy | {"Ja", "ticked", "x", "X", "☒", "✓", "✔"}
-    falsy = mf.Boolean.falsy | {"Off", "off", "☐"}
-
-    default_error_messages = {"invalid": "Not yes/no: {input!r}"}
-
-
 # --------------------------------------------------------------------------- schema building
-
-
-def _marshmallow_field(f: Field) -> mf.Field:
-    kw: dict[str, Any] = {
-        "required": f.required,
-        "allow_none": False,
-        "error_messages": {"required": MISSING, "null": MISSING},
-    }
-    t = f.type
-    if t in (d.TEXT, d.LONGTEXT):
-        v = mv.Length(max=f.max_length) if f.max_length else None
-        return _Text(validate=v, **kw)
-    if t == d.EMAIL:
-        return mf.Email(error_messages={**kw.pop("error_messages"), "invalid": "Not an email address"}, **kw)
-    if t in (d.UPN, d.POSTCODE, d.PHONE):
-        return _Checked(t, **kw)
-    if t == d.DATE:
-        return _Date(**kw)
-    if t in (d.INTEGER, d.DECIMAL, d.MONEY, d.PERCENTAGE):
-        return _Number(t, f.min, f.max, **kw)
-    if t in (d.YESNO, d.TICK):
-        return _Bool(**kw)
-    if t in d.SINGLE_CHOICE_TYPES:
-        return _Choice(f.options, **kw)
-    if t == d.MULTICHOICE:
-        return mf.List(_Choice(f.options), **kw)
-    if t == d.LIST:
-        return mf.List(_Text(), **kw)
-    if t in (d.GROUP, d.SIGNATURE):
-        return mf.Nested(_schema_for(f), **kw)
-    if t == d.TABLE:
-        return mf.List(mf.Nested(_schema_for(f)), **kw)
-    raise AssertionError(f"no marshmallow field for type {t}")  # definitions checked types
 
 
 @cache
 def _schema_for(container: Field) -> type[Schema]:
-    fields = {c.key: _marshmallow_field(c) for c in container.fields}
+    fields = {c.key: marshmallow_field(c, _schema_for) for c in container.fields}
     cls = Schema.from_dict(fields, name=f"S_{container.path.replace('.', '_')}")
     cls.Meta.unknown = RAISE
     return cls
@@ -289,7 +127,7 @@ def _schema_for(container: Field) -> type[Schema]:
 @cache
 def schema_for(definition: Definition) -> Schema:
     """The marshmallow schema of a definition's ``data`` (built once per definition)."""
-    fields = {s.key: _marshmallow_field(s) for s in definition.sections}
+    fields = {s.key: marshmallow_field(s, _schema_for) for s in definition.sections}
     cls = Schema.from_dict(fields, name=f"Record_{definition.id.replace('-', '_')}")
     return cls(unknown=RAISE)
 

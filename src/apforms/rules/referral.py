@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from apforms.model import codelists
+from apforms.model import identifiers
 from apforms.model.definitions import load_definition
 from apforms.rules import ERROR, WARNING, Checked, Context, Issue, rule
 from apforms.rules.attendance import full_days_at_provider, hours, provider_hours, provider_name
@@ -141,7 +141,7 @@ def upn_given(rec: Checked, ctx: Context) -> Iterator[str]:
 )
 def temporary_upn(rec: Checked, ctx: Context) -> Iterator[str]:
     upn = rec.text("pupil.upn")
-    if upn and codelists.is_temporary_upn(upn):
+    if upn and identifiers.is_temporary_upn(upn):
         yield (
             f"{upn} is a temporary UPN (it ends in a letter): replace it with the permanent UPN "
             "as soon as it is known, and tell the provider."

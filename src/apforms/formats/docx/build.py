@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +35,7 @@ from docx.shared import Cm, Length, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from apforms import present
 from apforms.errors import DefinitionError
 from apforms.formats.docx import context as view
 from apforms.model import definitions as d
@@ -85,11 +85,6 @@ _NOT_ATTRIBUTE = frozenset(
 _SAFE_LITERAL = re.compile(r"[A-Za-z0-9 _\-./,()]")
 _TEMPLATE_SYNTAX = re.compile(r"\{[{%#]|[}%#]\}")
 
-SHORT_OPTIONS = 60  # inline boxes when all labels together are shorter than this
-MATRIX_OPTION = 20  # longest option label of a scale grid column
-STACK_LABEL = 70  # labels longer than this go above their answer, full width
-CARD_COLUMNS = 6  # tables with more columns than this print a block per row
-
 
 # --------------------------------------------------------------------------- expressions
 
@@ -112,48 +107,9 @@ def var(expr: str) -> str:
     return "{{ " + expr + " }}"
 
 
-def is_matrix_field(f: Field) -> bool:
-    """A choice printed as one row of a scale grid (a box under each option's heading)."""
-    return (
-        f.type in d.SINGLE_CHOICE_TYPES
-        and view.shows_boxes(f)
-        and not f.text
-        and all(len(o.label) <= MATRIX_OPTION for o in f.options)
-    )
-
-
-def matrix_runs(fields: tuple[Field, ...]) -> Iterator[tuple[Field, ...]]:
-    """Fields in order, consecutive fields on the same scale gathered (runs of one are alone)."""
-    i = 0
-    while i < len(fields):
-        j = i + 1
-        if is_matrix_field(fields[i]):
-            while j < len(fields) and is_matrix_field(fields[j]) and fields[j].options == fields[i].options:
-                j += 1
-        yield fields[i:j]
-        i = j
-
-
 def is_card_table(f: Field) -> bool:
     """A table whose rows are too rich for a grid: a block of label/value rows per row."""
-    rich = (d.TABLE, d.GROUP, d.SIGNATURE, d.LIST)
-    return len(f.fields) > CARD_COLUMNS or any(c.type in rich for c in f.fields)
-
-
-def is_flat(f: Field) -> bool:
-    """A group that fits as rows of a label/value table (no tables or scale grids inside)."""
-    if f.type == d.SIGNATURE:
-        return True
-    if f.type != d.GROUP:
-        return f.type != d.TABLE
-    return all(len(run) == 1 and is_flat(run[0]) for run in matrix_runs(f.fields))
-
-
-def is_stacked(f: Field) -> bool:
-    """A field whose label goes above its answer, across the page."""
-    if f.type == d.LIST or (f.type == d.LONGTEXT and f.lines >= 3) or len(f.label) > STACK_LABEL:
-        return True
-    return view.shows_boxes(f) and sum(len(o.label) for o in view.options_of(f)) > SHORT_OPTIONS
+    return not present.is_grid(f)
 
 
 # --------------------------------------------------------------------------- the builder
@@ -179,7 +135,7 @@ class _Builder:
         self._styles()
         self._footer()
         self._static_p(self.doc, self.definition.title, TITLE)
-        for section in self.definition.sections:
+        for section in present.present(self.definition).sections:
             self._section(section)
         self._properties()
         self._drop_unused_parts()
@@ -261,11 +217,12 @@ class _Builder:
 
     # ---------------------------------------------------------------- sections and blocks
 
-    def _section(self, section: Field) -> None:
-        if section.label != self.definition.title or section is not self.definition.sections[0]:
-            self._static_p(self.doc, section.label, HEADING)
-        self._intro(self.doc, section)
-        self._blocks(section.fields, section.key, heading=section.label)
+    def _section(self, section: present.Section) -> None:
+        f = section.field
+        if f.label != self.definition.title or f is not self.definition.sections[0]:
+            self._static_p(self.doc, f.label, HEADING)
+        self._intro(self.doc, f)
+        self._blocks(section.children, f.key, heading=f.label)
 
     def _intro(self, where: Any, f: Field) -> None:
         """A field's fixed wording and help, as paragraphs."""
@@ -275,22 +232,22 @@ class _Builder:
         if f.help:
             self._static_p(where, f.help.strip(), HELP)
 
-    def _blocks(self, fields: tuple[Field, ...], parent: str, heading: str = "") -> None:
-        """A container's fields: label/value tables, grids, repeating tables, in order."""
+    def _blocks(self, blocks: tuple[present.Block, ...], parent: str, heading: str = "") -> None:
+        """A container's blocks: label/value tables, grids, repeating tables, in order."""
         table: Table | None = None
-        for run in matrix_runs(fields):
-            f = run[0]
-            if len(run) > 1:
+        for b in blocks:
+            f = b.field
+            if isinstance(b, present.ScaleGrid):
                 table = None
-                self._matrix(run, parent)
-            elif f.type == d.TABLE:
+                self._matrix(b, parent)
+            elif isinstance(b, present.Grid | present.Cards):
                 table = None
-                self._repeating(f, child_expr(parent, f.key), heading)
-            elif not is_flat(f):
+                self._repeating(b, child_expr(parent, f.key), heading)
+            elif isinstance(b, present.Group) and not b.flat:
                 table = None
                 self._static_p(self.doc, f.label, CAPTION)
                 self._intro(self.doc, f)
-                self._blocks(f.fields, child_expr(parent, f.key), heading=f.label)
+                self._blocks(b.children, child_expr(parent, f.key), heading=f.label)
             else:
                 if table is None:
                     table = self._table(2, [LABEL_WIDTH, Length(TEXT_WIDTH - LABEL_WIDTH)])
@@ -339,7 +296,8 @@ class _Builder:
             if f.help:
                 self._static_p(cell, f.help.strip(), HELP)
             return
-        stacked = is_stacked(f)
+        block = present.block(f)
+        stacked = isinstance(block, present.Answer) and block.stacked
         if stacked:
             (label,) = self._add_row(t, merged=True)
             (value,) = self._add_row(t, merged=True)
@@ -380,7 +338,7 @@ class _Builder:
 
     def _boxes(self, cell: _Cell, f: Field, expr: str, narrow: bool) -> None:
         options = view.options_of(f)
-        inline = not narrow and sum(len(o.label) for o in options) <= SHORT_OPTIONS
+        inline = not narrow and sum(len(o.label) for o in options) <= present.SHORT_OPTIONS
         p = _cell_p(cell, VALUE)
         for i, o in enumerate(options):
             if i and not inline:
@@ -390,9 +348,9 @@ class _Builder:
 
     # ---------------------------------------------------------------- grids
 
-    def _matrix(self, run: tuple[Field, ...], parent: str) -> None:
+    def _matrix(self, grid: present.ScaleGrid, parent: str) -> None:
         """Fields on one scale: a row each, a column of boxes per option."""
-        options = run[0].options
+        run, options = grid.fields, grid.options
         col = Cm(2.7)
         t = self._table(1 + len(options), [Length(TEXT_WIDTH - col * len(options))] + [col] * len(options))
         header = self._add_row(t)
@@ -412,8 +370,9 @@ class _Builder:
                 _box_run(p, var(f"{child_expr(parent, f.key)}.box[{literal(o.value)}]"))
             _min_height(t, LINE_HEIGHT, keep=True)
 
-    def _repeating(self, f: Field, expr: str, heading: str) -> None:
-        card = is_card_table(f)
+    def _repeating(self, b: present.Grid | present.Cards, expr: str, heading: str) -> None:
+        f = b.field
+        card = isinstance(b, present.Cards)
         if (f.label != heading and not card) or f.text or f.help:
             self._static_p(self.doc, f.label, CAPTION)
         self._intro(self.doc, f)
@@ -422,15 +381,16 @@ class _Builder:
             self._static_p(self.doc, "{%p for " + row + " in " + expr + " %}", VALUE)
             p = self._static_p(self.doc, f.label + " ", CAPTION)
             self._run(p, var("loop.index"))
-            self._blocks(f.fields, row)
+            self._blocks(b.children, row)
             self._static_p(self.doc, "{%p endfor %}", VALUE)
         else:
-            self._grid(f, expr, row)
+            self._grid(b, expr, row)
         self.names.discard(row)
 
-    def _grid(self, f: Field, expr: str, row: str) -> None:
+    def _grid(self, grid: present.Grid, expr: str, row: str) -> None:
         """A table with a header and one row per item, repeated by docxtpl (``{%tr for %}``)."""
-        weights = [_weight(c) for c in f.fields]
+        f = grid.field
+        weights = [c.weight for c in grid.columns]
         widths = [Length(int(TEXT_WIDTH * w / sum(weights))) for w in weights]
         t = self._table(len(f.fields), widths)
         for cell, c in zip(self._add_row(t), f.fields, strict=True):
@@ -504,18 +464,6 @@ def _min_height(t: Table, height: Length, keep: bool) -> None:
     row.height, row.height_rule = height, WD_ROW_HEIGHT_RULE.AT_LEAST
     if keep:  # w:cantSplit comes before w:trHeight in the schema; Word checks the order
         row._tr.get_or_add_trPr().find(qn("w:trHeight")).addprevious(OxmlElement("w:cantSplit"))
-
-
-def _weight(f: Field) -> float:
-    if f.type == d.LONGTEXT:
-        return 3.0
-    if f.type == d.TICK:
-        return 0.8
-    if view.shows_boxes(f):
-        return 1.4
-    if f.type in (d.DATE, d.INTEGER, d.DECIMAL, d.MONEY, d.PERCENTAGE, d.POSTCODE):
-        return 1.2
-    return 2.0
 
 
 def _set_font(

@@ -20,9 +20,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from apforms.formats.pdf.fonts import metrics, width
+from apforms import present
+from apforms.formats.pdf.fonts import width
+from apforms.formats.pdf.protocol import LAYOUT_VERSION, footer_text
+from apforms.formats.pdf.text import (
+    LEADING,
+    LINE_H,
+    box_height,
+    wrap,
+)
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field, Option
+from apforms.model.types import Control, type_of
 
 # --------------------------------------------------------------------------- page geometry (points)
 PAGE_W, PAGE_H = 595.28, 841.89  # A4
@@ -37,14 +46,8 @@ FIELD_W = PAGE_W - MARGIN_X - FIELD_X
 
 TITLE_SIZE, HEADING_SIZE, SUBHEADING_SIZE = 14.0, 10.5, 9.0
 LABEL_SIZE, HELP_SIZE, HEADER_SIZE, FOOTER_SIZE = 8.5, 7.0, 7.5, 6.5
-LEADING = 1.22  # line height as a multiple of the font size
-PARA = 0.3  # extra space before each new paragraph of a value (so line breaks can be read back)
-VALUE_SIZES = (9.0, 8.0, 7.0, 6.0, 5.0, 4.5)  # a value shrinks down this ladder to fit its box
-PAD = 2.0  # inside a box, between its edge and the value
 ROW_GAP = 5.0
-LINE_H = 16.0  # a one-line box
 BOX = 10.0  # tick box / radio button
-GRID_MAX_COLUMNS = 6
 
 # --------------------------------------------------------------------------- form field kinds
 TEXT = "text"
@@ -54,7 +57,7 @@ RADIO = "radio"
 COMBO = "combo"
 SIGNATURE = "signature"
 
-YES_NO = (Option("yes", "Yes"), Option("no", "No"))
+YES_NO = present.YES_NO
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 from the bottom left of the page
@@ -125,101 +128,8 @@ class Layout:
         self.by_name = {f.name: f for f in self.fields}
 
     def footer(self, page: int) -> str:
-        return footer_text(self.definition, page + 1, len(self.pages), self.rows)
-
-
-def footer_text(definition: Definition, page: int, pages: int, rows: tuple[int, ...]) -> str:
-    """The identification line printed on every page; it survives flattening and printing."""
-    line = f"apforms:{definition.id}:{definition.version} page {page} of {pages}"
-    return f"{line} rows {'.'.join(map(str, rows))}" if rows else line
-
-
-FOOTER_RE = re.compile(
-    r"apforms:([a-z][a-z0-9-]*):(\d+(?:\.\d+)*) page (\d+) of (\d+)(?: rows (\d+(?:\.\d+)*))?"
-)
-
-
-# --------------------------------------------------------------------------- text helpers
-
-
-def wrap(text: str, w: float, size: float) -> list[str]:
-    """Greedy line breaking at spaces (a word wider than ``w`` is broken between characters).
-
-    :func:`soft_join` undoes it when a flattened form is read back.
-    """
-    lines: list[str] = []
-    space = width(" ", size)
-    for para in text.split("\n"):
-        line: str | None = None
-        used = 0.0
-        for word in para.split(" "):
-            ww = width(word, size)
-            if line is None and ww <= w:
-                line, used = word, ww
-                continue
-            if line is not None and used + space + ww <= w:
-                line, used = f"{line} {word}", used + space + ww
-                continue
-            if line is not None:
-                lines.append(line)
-            while len(word) > 1 and ww > w:
-                cut = _fitting_prefix(word, w, size)
-                lines.append(word[:cut])
-                word = word[cut:]
-                ww = width(word, size)
-            line, used = word, ww
-        lines.append(line or "")
-    return lines
-
-
-def _fitting_prefix(word: str, w: float, size: float) -> int:
-    adv, nd = metrics().advance, metrics().notdef_advance
-    total = 0.0
-    for i, c in enumerate(word):
-        total += adv.get(ord(c), nd) * size / 1000
-        if total > w:
-            return max(i, 1)
-    return len(word)
-
-
-def soft_join(prev: str, nxt: str, w: float, size: float) -> str:
-    """How two lines of one paragraph were split by :func:`wrap`: ``""`` inside a word too
-    long for the line, else ``" "``."""
-    if " " not in prev and nxt and width(prev + nxt[0], size) > w:
-        return ""
-    return " "
-
-
-def paragraphs_height(paragraphs: list[list[str]], size: float) -> float:
-    lines = sum(len(p) for p in paragraphs)
-    return lines * size * LEADING + (len(paragraphs) - 1) * size * PARA
-
-
-def fit_lines(text: str, w: float, h: float) -> tuple[float, list[list[str]]]:
-    """The largest value size at which ``text``, wrapped to ``w`` paragraph by paragraph,
-    fits height ``h``; with the lines of each paragraph."""
-    paras: list[list[str]] = []
-    for size in VALUE_SIZES:
-        paras = [wrap(p, w, size) for p in text.split("\n")]
-        if paragraphs_height(paras, size) <= h + 0.01:
-            return size, paras
-    return VALUE_SIZES[-1], paras
-
-
-def fit_line(text: str, w: float) -> float:
-    """The largest value size at which one line of ``text`` fits width ``w``."""
-    full = width(text, 1.0)
-    for size in VALUE_SIZES:
-        if full * size <= w:
-            return size
-    return VALUE_SIZES[-1]
-
-
-def box_height(lines: int) -> float:
-    """A box with room for ``lines`` one-line paragraphs at the full value size."""
-    if lines <= 1:
-        return LINE_H
-    return VALUE_SIZES[0] * (lines * LEADING + (lines - 1) * PARA) + 2 * PAD
+        """The footer line of ``page`` (from 0), with this module's layout version."""
+        return footer_text(self.definition, page + 1, len(self.pages), self.rows, LAYOUT_VERSION)
 
 
 # --------------------------------------------------------------------------- row counts
@@ -248,15 +158,10 @@ def _counts(fields: tuple[Field, ...], data: Any) -> Iterator[int]:
         elif f.type == d.TABLE:
             n = rows_for(f, value)
             yield n
-            if not _is_grid(f):
+            if not present.is_grid(f):
                 rows = value if isinstance(value, list) else []
                 for i in range(n):
                     yield from _counts(f.fields, rows[i] if i < len(rows) else {})
-
-
-def _is_grid(table: Field) -> bool:
-    """A table is drawn as a grid when its columns are all plain fields and few enough."""
-    return len(table.fields) <= GRID_MAX_COLUMNS and all(c.is_leaf for c in table.fields)
 
 
 # --------------------------------------------------------------------------- layout
@@ -373,43 +278,48 @@ class _Builder:
 
             self.add(_Block(h, draw))
 
-    # -- fields
+    # -- blocks of the presentation
 
-    def fields(self, fields: tuple[Field, ...], prefix: str, path: DataPath, tip: str = "") -> None:
-        for f in fields:
-            self.field(f, f"{prefix}{f.key}", (*path, f.key), tip)
+    def lay_out(self, blocks: tuple[present.Block, ...], prefix: str, path: DataPath, tip: str = "") -> None:
+        for b in blocks:
+            if isinstance(b, present.ScaleGrid):  # on the PDF a question per row, radio buttons
+                for f in b.fields:
+                    self.lay_out_one(present.block(f), prefix, path, tip)
+            else:
+                self.lay_out_one(b, prefix, path, tip)
 
-    def field(self, f: Field, name: str, path: DataPath, tip: str) -> None:
-        t = f.type
-        if t == d.GROUP:
+    def lay_out_one(self, b: present.Block, prefix: str, path: DataPath, tip: str) -> None:
+        f = b.field
+        name, path = f"{prefix}{f.key}", (*path, f.key)
+        if isinstance(b, present.Group):
             self.subheading(f.label)
             self.paragraphs(f.help, HELP_SIZE, 0.35)
             self.paragraphs(f.text)
-            self.fields(f.fields, f"{name}.", path, f.label)
-        elif t == d.SIGNATURE:
+            self.lay_out(b.children, f"{name}.", path, f.label)
+        elif isinstance(b, present.SignatureBlock):
             self.signature(f, name, path)
-        elif t == d.TABLE:
-            self.table(f, name, path)
-        elif t == d.LIST:
+        elif isinstance(b, present.Grid):
+            self.grid_block(b, name, path)
+        elif isinstance(b, present.Cards):
+            self.cards(b, name, path)
+        elif isinstance(b, present.Answer) and b.control == Control.LIST:
             self.list_field(f, name, path)
-        else:
+        elif isinstance(b, present.Answer):
             self.paragraphs(f.text)
-            self.leaf(f, name, path, f.label)
+            self.answer(b, name, path, f.label)
 
-    def leaf(self, f: Field, name: str, path: DataPath, tooltip: str) -> None:
-        t = f.type
-        if t == d.LONGTEXT:
+    def answer(self, b: present.Answer, name: str, path: DataPath, tooltip: str) -> None:
+        f, control = b.field, b.control
+        if control == Control.LINES:
             self.longtext(f, name, path, tooltip)
-        elif t == d.TICK:
+        elif control == Control.TICK:
             self.row(f, BOX, lambda c, top: self._check(c, f, name, path, tooltip, FIELD_X, top))
-        elif t == d.MULTICHOICE:
-            self.options_row(f, name, path, tooltip, radio=False)
-        elif t == d.YESNO or (t in d.SINGLE_CHOICE_TYPES and len(f.options) <= 8):
-            self.options_row(f, name, path, tooltip, radio=True)
-        elif t in d.SINGLE_CHOICE_TYPES:
+        elif control == Control.BOXES:
+            self.options_row(f, name, path, tooltip, radio=f.type != d.MULTICHOICE)
+        elif control == Control.DROPDOWN:
             self.row(f, LINE_H, lambda c, top: self._line(c, f, name, path, tooltip, COMBO, top, FIELD_W))
         else:
-            w = _field_width(t)
+            w = type_of(f).line_width or FIELD_W
             self.row(f, LINE_H, lambda c, top: self._line(c, f, name, path, tooltip, TEXT, top, w))
 
     def row(self, f: Field, control_h: float, draw_control: Callable[[_Canvas, float], None]) -> None:
@@ -524,28 +434,30 @@ class _Builder:
             self.add(_Block(bh + 3, draw))
         self.add(_Block(ROW_GAP, lambda c, top: None))
 
-    def table(self, f: Field, name: str, path: DataPath) -> None:
+    def cards(self, b: present.Cards, name: str, path: DataPath) -> None:
+        f = b.field
         n = self.next_rows(f)
-        if not _is_grid(f):
-            self.subheading(f.label)
-            self.paragraphs(f.help, HELP_SIZE, 0.35)
-            self.paragraphs(f.text)
-            for i in range(n):
-                self.subheading(f"{f.label} {i + 1}", MARGIN_X + 8)
-                self.fields(f.fields, f"{name}.{i + 1}.", (*path, i), f"{f.label}, row {i + 1}")
-            return
-        self.grid(f, name, path, n)
+        self.subheading(f.label)
+        self.paragraphs(f.help, HELP_SIZE, 0.35)
+        self.paragraphs(f.text)
+        for i in range(n):
+            self.subheading(f"{f.label} {i + 1}", MARGIN_X + 8)
+            self.lay_out(b.children, f"{name}.{i + 1}.", (*path, i), f"{f.label}, row {i + 1}")
 
-    def grid(self, f: Field, name: str, path: DataPath, n: int) -> None:
+    def grid_block(self, b: present.Grid, name: str, path: DataPath) -> None:
+        self.grid(b, name, path, self.next_rows(b.field))
+
+    def grid(self, b: present.Grid, name: str, path: DataPath, n: int) -> None:
+        f = b.field
         cols = f.fields
-        weights = [_weight(c) for c in cols]
+        weights = [c.weight for c in b.columns]
         avail = CONTENT_W - 18
         widths = [avail * w / sum(weights) for w in weights]
         xs = [MARGIN_X + 18 + sum(widths[:i]) for i in range(len(cols))]
         heads = [wrap(c.label, w - 4, HEADER_SIZE) for c, w in zip(cols, widths, strict=True)]
         header_h = max(_text_h(h, HEADER_SIZE) for h in heads) + 3
         lines = min(max((c.lines if c.type == d.LONGTEXT else 1) for c in cols), 3)
-        if any(c.type in _WRAPPED_CELLS for c in cols):
+        if any(type_of(c).wraps for c in cols):
             lines = max(lines, 2)  # room to wrap a long value rather than clip it
         rh = box_height(lines)
         self.subheading(f.label)
@@ -586,7 +498,7 @@ class _Builder:
         elif col.type in d.SINGLE_CHOICE_TYPES:
             c.fields.append(FormField(cell_name, COMBO, col, path, tip, (wid,), col.options))
         else:
-            kind = MULTILINE if lines > 1 and col.type in _WRAPPED_CELLS else TEXT
+            kind = MULTILINE if lines > 1 and type_of(col).wraps else TEXT
             c.fields.append(
                 FormField(cell_name, kind, col, path, tip, (wid,), lines=lines if kind == MULTILINE else 1)
             )
@@ -601,7 +513,7 @@ class _Builder:
         tip = f"{block.label} {part.label}"
         pname, ppath = f"{name}.{part.key}", (*path, part.key)
         if part.key != "signature":
-            w = _field_width(part.type)
+            w = type_of(part).line_width or FIELD_W
 
             def line(c: _Canvas, top: float) -> None:
                 self._line(c, part, pname, ppath, tip, TEXT, top, w)
@@ -630,52 +542,20 @@ class _Builder:
 
     def build(self) -> list[_Block]:
         self.title()
-        for s in self.definition.sections:
+        for section in present.present(self.definition).sections:
+            s = section.field
             self.heading(s.label)
             self.paragraphs(s.help, HELP_SIZE, 0.35)
             self.paragraphs(s.text)
-            self.fields(s.fields, f"{s.key}.", (s.key,), "")
+            self.lay_out(section.children, f"{s.key}.", (s.key,), "")
             self.add(_Block(6, lambda c, top: None))
         return self.blocks
-
-
-_WRAPPED_CELLS = frozenset({d.TEXT, d.LONGTEXT, d.MULTICHOICE, d.EMAIL})
 
 
 def _token(o: Option, options: tuple[Option, ...]) -> str:
     """The last part of a multiple-choice tick box's name: the option value when it is a
     plain word, else ``o`` and its position."""
     return o.value if _TOKEN.match(o.value) else f"o{options.index(o) + 1}"
-
-
-def _field_width(t: str) -> float:
-    return {
-        d.DATE: 90.0,
-        d.INTEGER: 90.0,
-        d.DECIMAL: 90.0,
-        d.PERCENTAGE: 90.0,
-        d.MONEY: 110.0,
-        d.POSTCODE: 90.0,
-        d.UPN: 130.0,
-        d.PHONE: 150.0,
-    }.get(t, FIELD_W)
-
-
-def _weight(c: Field) -> float:
-    return {
-        d.LONGTEXT: 4.0,
-        d.DATE: 1.7,
-        d.INTEGER: 1.2,
-        d.DECIMAL: 1.2,
-        d.PERCENTAGE: 1.2,
-        d.MONEY: 1.5,
-        d.POSTCODE: 1.5,
-        d.PHONE: 2.0,
-        d.UPN: 2.2,
-        d.YESNO: 1.2,
-        d.TICK: 0.8,
-        d.MULTICHOICE: 3.0,
-    }.get(c.type, 2.0 if c.type in d.SINGLE_CHOICE_TYPES else 3.0)
 
 
 def _paginate(blocks: list[_Block]) -> _Canvas:

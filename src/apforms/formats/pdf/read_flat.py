@@ -1,9 +1,10 @@
 """Reading a returned form that has no fields any more: flattened, or printed to PDF.
 
-The layout of the document (rebuilt from the definition and the row counts in the footer)
-says where every field's box is; PDFium gives the text inside each box and the marks drawn
-in each tick box and radio button. Wrapped multi-line values are joined again by undoing the
-writer's line breaking: a new paragraph starts lower than a wrapped line does, and
+The layout of the document (the geometry of the layout version the form names, rebuilt from
+the definition and the row counts in the footer) says where every field's box is; PDFium
+gives the text inside each box and the marks drawn in each tick box and radio button.
+Wrapped multi-line values are joined again by undoing the writer's line breaking: a new
+paragraph starts lower than a wrapped line does, and
 :func:`apforms.formats.pdf.layout.soft_join` tells a break at a space from one inside a long word.
 Every result is checked by wrapping it again. Text that runs past its box (clipped when
 printed) is reported per field.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,26 +25,22 @@ from apforms.errors import IngestError
 from apforms.formats.pdf.layout import (
     CHECK,
     COMBO,
-    FOOTER_RE,
-    LEADING,
     MULTILINE,
-    PAD,
     PAGE_H,
     PAGE_W,
-    PARA,
     RADIO,
     TEXT,
-    VALUE_SIZES,
     FormField,
     Layout,
     Rect,
-    fit_lines,
-    layout,
-    soft_join,
 )
-from apforms.formats.pdf.open import identify_text
+from apforms.formats.pdf.protocol import footer_page, identify_text
+from apforms.formats.pdf.text import LEADING, PAD, PARA, VALUE_SIZES, fit_lines, soft_join
 from apforms.formats.pdf.values import FormValue
 from apforms.model.definitions import Definition
+
+#: Lays out a definition for given row counts (``None``: a blank form's), as one layout version does.
+LayoutFn = Callable[[Definition, tuple[int, ...] | None], Layout]
 
 #: Pages beyond the form's own that are searched for its pages (cover sheets, blank pages).
 EXTRA_PAGES = 4
@@ -227,8 +224,11 @@ def _transform(m: tuple[float, ...], r: Rect) -> Rect:
 # --------------------------------------------------------------------------- reading
 
 
-def read_flattened(data: bytes, definition: Definition, rows: tuple[int, ...] | None) -> FlatRead:
-    """Values of every field of ``definition`` read from the page content of ``data``."""
+def read_flattened(
+    data: bytes, definition: Definition, rows: tuple[int, ...] | None, layout: LayoutFn
+) -> FlatRead:
+    """Values of every field of ``definition`` read from the page content of ``data``, where
+    ``layout`` (the geometry of the layout version the form says it has) puts them."""
     out = FlatRead()
     if rows is None:
         out.warnings.append("the form's row counts are unknown; the blank form's layout was assumed")
@@ -271,7 +271,7 @@ def _map_pages(doc: pdfium.PdfDocument, lay: Layout, out: FlatRead) -> dict[int,
         if fid.document != defn.id:
             out.warnings.append(f"page {i + 1} belongs to another form ({fid.document}); skipped")
             continue
-        number = _page_number(text)
+        number = footer_page(text)
         if number is not None and 0 <= number - 1 < len(lay.pages) and number - 1 not in found:
             found[number - 1] = wrapped
     if not found:  # no footers at all: take the pages in order
@@ -285,11 +285,6 @@ def _map_pages(doc: pdfium.PdfDocument, lay: Layout, out: FlatRead) -> dict[int,
     if any(p.scale != 1.0 for p in found.values()):
         out.warnings.append("the pages are not A4 (printed on other paper?); positions were scaled to fit")
     return found
-
-
-def _page_number(text: str) -> int | None:
-    m = FOOTER_RE.search(text)
-    return int(m.group(3)) if m else None
 
 
 def _read_field(page: _Page, f: FormField, out: FlatRead) -> FormValue:

@@ -9,43 +9,21 @@ A tick box is ``True``/``False``; a radio group holds the state of its chosen bu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
+from apforms import present
 from apforms.formats.pdf.layout import CHECK, COMBO, RADIO, SIGNATURE, YES_NO, DataPath, FormField, Layout
 from apforms.model import definitions as d
 from apforms.model.definitions import Field, Option
+from apforms.model.types import type_of
 
 #: A value as a form holds it: text, a tick, a radio state, or nothing.
 FormValue = str | bool | None
 
 
 def display(leaf: Field, value: Any) -> str:
-    """The text a form shows for a canonical value."""
-    t = leaf.type
-    if value is None:
-        return ""
-    if t == d.DATE and isinstance(value, str):
-        try:
-            return date.fromisoformat(value).strftime("%d/%m/%Y")
-        except ValueError:
-            return value
-    if t in (d.INTEGER, d.DECIMAL, d.MONEY, d.PERCENTAGE) and isinstance(value, int | float):
-        if isinstance(value, bool):
-            return str(value)
-        num = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        if t == d.MONEY:
-            return f"£{num:,.2f}"
-        text = format(num, "f")
-        return f"{text}%" if t == d.PERCENTAGE else text
-    if t == d.MULTICHOICE and isinstance(value, list):
-        return "; ".join(leaf.option_label(str(v)) for v in value)
-    if t in d.SINGLE_CHOICE_TYPES:
-        return leaf.option_label(str(value))
-    if t in (d.YESNO, d.TICK):
-        return "Yes" if value else "No"
-    return str(value)
+    """The text a form shows for a canonical value (see :func:`apforms.present.display`)."""
+    return present.display(leaf, value)
 
 
 def get_path(data: Any, path: DataPath) -> Any:
@@ -78,22 +56,19 @@ def to_form(f: FormField, value: Any) -> FormValue:
         if f.option is not None:
             return isinstance(value, list) and f.option.value in value
         return bool(value)
-    if f.kind == RADIO:
-        if leaf.type == d.YESNO:
-            return "Yes" if value else "No"
-        return str(value)
-    if f.kind == COMBO:
-        if leaf.type == d.YESNO:
-            return "yes" if value else "no"
+    if leaf.type == d.YESNO and f.kind in (RADIO, COMBO):
+        chosen = YES_NO[0] if value else YES_NO[1]
+        return f.states[f.options.index(chosen)] if f.kind == RADIO else chosen.value
+    if f.kind in (RADIO, COMBO):
         return str(value)
     return display(leaf, value)
 
 
 def combo_label(f: FormField, value: str) -> str:
-    """What a dropdown shows for its value."""
+    """What a dropdown shows for its value (a code list's code with its label)."""
     for o in f.options:
         if o.value == value:
-            return o.label
+            return present.option_text(f.leaf, o)
     return value
 
 
@@ -134,10 +109,7 @@ def from_form(f: FormField, raw: str | bool) -> Any:
     elif f.kind == COMBO:
         option = _match(text, f.options, tuple(o.value for o in f.options))
     else:
-        if leaf.type == d.MULTICHOICE:
-            parts = [p.strip() for p in text.replace("\n", ";").split(";") if p.strip()]
-            return [_option_value(p, leaf.options) for p in parts]
-        return text
+        return type_of(leaf).from_text(leaf, text)
     if option is None:
         return text.strip()
     if leaf.type == d.YESNO:
@@ -152,21 +124,19 @@ def _match(text: str, options: tuple[Option, ...], states: tuple[str, ...]) -> O
             return o
     folded = t.casefold()
     for o, s in zip(options, states, strict=True):
-        if folded in (s.casefold(), o.value.casefold(), o.label.casefold()):
+        # the code and label together ("B – Attending …") is how a dropdown of codes prints
+        if folded in (
+            s.casefold(),
+            o.value.casefold(),
+            o.label.casefold(),
+            f"{o.value} – {o.label}".casefold(),
+        ):
             return o
     if options == YES_NO and folded in ("true", "1", "y", "on", "x", "ja"):
         return YES_NO[0]
     if options == YES_NO and folded in ("false", "0", "n"):
         return YES_NO[1]
     return None
-
-
-def _option_value(text: str, options: tuple[Option, ...]) -> str:
-    folded = text.casefold()
-    for o in options:
-        if folded in (o.value.casefold(), o.label.casefold()):
-            return o.value
-    return text
 
 
 def _ensure(data: dict[str, Any], path: DataPath, kind: type) -> Any:

@@ -20,7 +20,7 @@ from functools import cache, lru_cache
 from importlib import metadata
 from typing import Any
 
-from apforms.formats.pdf import fonts
+from apforms.formats.pdf import fonts, protocol
 from apforms.formats.pdf import syntax as ps
 from apforms.formats.pdf.layout import (
     BOX,
@@ -28,13 +28,10 @@ from apforms.formats.pdf.layout import (
     COMBO,
     FOOTER_SIZE,
     FOOTER_Y,
-    LEADING,
     MARGIN_X,
     MULTILINE,
-    PAD,
     PAGE_H,
     PAGE_W,
-    PARA,
     RADIO,
     SIGNATURE,
     TEXT,
@@ -42,10 +39,10 @@ from apforms.formats.pdf.layout import (
     Layout,
     PageLayout,
     Rect,
-    fit_line,
-    fit_lines,
     layout_for,
 )
+from apforms.formats.pdf.names import OFF, TX_TAG, YES, AnnotationFlag, FieldFlag, FieldType
+from apforms.formats.pdf.text import LEADING, PAD, PARA, fit_line, fit_lines
 from apforms.formats.pdf.values import FormValue, combo_label, form_values
 from apforms.model.definitions import Definition
 
@@ -61,6 +58,8 @@ AP_CHECK_ON, AP_OFF, AP_RADIO_ON, AP_EMPTY = 11, 12, 13, 14
 FIRST_PAGE_OBJ = 15
 
 _K = 0.5523  # Bézier circle constant
+_OFF, _YES = ps.name(OFF), ps.name(YES)
+_RADIO_FLAGS = int(FieldFlag.RADIO | FieldFlag.NO_TOGGLE_TO_OFF)
 
 
 # --------------------------------------------------------------------------- public
@@ -230,7 +229,7 @@ class _Writer:
         self.objs[AP_CHECK_ON] = _form_xobject(BOX, BOX, _check_mark(BOX, BOX), font=False)
         self.objs[AP_RADIO_ON] = _form_xobject(BOX, BOX, _radio_dot(BOX, BOX), font=False)
         self.objs[AP_OFF] = _form_xobject(BOX, BOX, "", font=False)
-        self.objs[AP_EMPTY] = _form_xobject(1, 1, f"/{ps.TX_TAG} BMC EMC", font=False)
+        self.objs[AP_EMPTY] = _form_xobject(1, 1, f"/{TX_TAG} BMC EMC", font=False)
         extra_content: list[list[str]] = [[] for _ in lay.pages]
         if self.flatten:
             for f in lay.fields:
@@ -251,12 +250,10 @@ class _Writer:
             f"<< /Type /Catalog /Pages {PAGES} 0 R{catalog_form} /Lang (en-GB) "
             "/ViewerPreferences << /DisplayDocTitle true >> >>"
         ).encode()
-        rows = ".".join(map(str, lay.rows))
+        ids = " ".join(f"{ps.name(k)} {ps.text(v)}" for k, v in protocol.info_entries(d, lay.rows))
         self.objs[INFO] = (
             f"<< /Title {ps.text(d.title)} /Subject {ps.text(f'apforms:{d.id}:{d.version}')} "
-            f"/Creator (apforms) /Producer {ps.text(_producer())} "
-            f"/{ps.INFO_DOCUMENT} {ps.text(d.id)} /{ps.INFO_VERSION} {ps.text(d.version)} "
-            f"/{ps.INFO_ROWS} {ps.text(rows)} >>"
+            f"/Creator (apforms) /Producer {ps.text(_producer())} {ids} >>"
         ).encode()
         return self.serialise()
 
@@ -318,28 +315,28 @@ class _Writer:
                 kid = self.alloc()
                 kid_refs.append(kid)
                 on = isinstance(value, str) and wid.state == value
-                state = ps.name(wid.state or ps.YES)
+                state = ps.name(wid.state or YES)
                 self.objs[kid] = (
                     f"<< {self.widget_head(wid.page, wid.rect, kid)} /Parent {obj} 0 R "
-                    f"/AS {state if on else '/Off'} /MK << /CA (l) >> /DA {ps.text(DA_BUTTON)} "
-                    f"/AP << /N << {state} {AP_RADIO_ON} 0 R /Off {AP_OFF} 0 R >> >> >>"
+                    f"/AS {state if on else _OFF} /MK << /CA (l) >> /DA {ps.text(DA_BUTTON)} "
+                    f"/AP << /N << {state} {AP_RADIO_ON} 0 R {_OFF} {AP_OFF} 0 R >> >> >>"
                 ).encode()
             v = f" /V {ps.name(value)}" if isinstance(value, str) else ""
             self.objs[obj] = (
-                f"<< /FT /{ps.FT_BUTTON} {common} /Ff {ps.FF_RADIO | ps.FF_NO_TOGGLE_TO_OFF}{v} "
+                f"<< /FT /{FieldType.BUTTON} {common} /Ff {_RADIO_FLAGS}{v} "
                 f"/Kids [{' '.join(f'{k} 0 R' for k in kid_refs)}] >>"
             ).encode()
             return obj
         wid = f.widgets[0]
         head = self.widget_head(wid.page, wid.rect, obj)
         if f.kind == CHECK:
-            state = "/Yes" if value is True else "/Off"
+            state = _YES if value is True else _OFF
             body = (
-                f"/FT /{ps.FT_BUTTON} /V {state} /AS {state} /MK << /CA (4) >> /DA {ps.text(DA_BUTTON)} "
-                f"/AP << /N << /Yes {AP_CHECK_ON} 0 R /Off {AP_OFF} 0 R >> >>"
+                f"/FT /{FieldType.BUTTON} /V {state} /AS {state} /MK << /CA (4) >> /DA {ps.text(DA_BUTTON)} "
+                f"/AP << /N << {_YES} {AP_CHECK_ON} 0 R {_OFF} {AP_OFF} 0 R >> >>"
             )
         elif f.kind == SIGNATURE:
-            body = f"/FT /{ps.FT_SIGNATURE} /AP << /N {AP_EMPTY} 0 R >>"
+            body = f"/FT /{FieldType.SIGNATURE} /AP << /N {AP_EMPTY} 0 R >>"
         else:
             body = self.text_field(f, value, wid.rect)
         self.objs[obj] = f"<< {head} {common} {body} >>".encode()
@@ -348,7 +345,7 @@ class _Writer:
     def widget_head(self, page: int, rect: Rect, obj: int) -> str:
         self.annots[page].append(obj)
         return (
-            f"/Type /Annot /Subtype /Widget /F {ps.ANNOT_PRINT} /Rect {ps.rect(rect)} "
+            f"/Type /Annot /Subtype /Widget /F {int(AnnotationFlag.PRINT)} /Rect {ps.rect(rect)} "
             f"/P {self.page_obj(page)} 0 R"
         )
 
@@ -356,17 +353,17 @@ class _Writer:
         shown = value if isinstance(value, str) else ""
         if f.kind == COMBO:
             opts = " ".join(f"[{ps.text(o.value)} {ps.text(o.label)}]" for o in f.options)
-            body = f"/FT /{ps.FT_CHOICE} /Ff {ps.FF_COMBO} /Opt [{opts}]"
+            body = f"/FT /{FieldType.CHOICE} /Ff {int(FieldFlag.COMBO)} /Opt [{opts}]"
             shown = combo_label(f, shown) if shown else ""
         else:
-            flags = ps.FF_DO_NOT_SPELL_CHECK | (ps.FF_MULTILINE if f.kind == MULTILINE else 0)
-            body = f"/FT /{ps.FT_TEXT} /Ff {flags}"
+            flags = FieldFlag.DO_NOT_SPELL_CHECK | (FieldFlag.MULTILINE if f.kind == MULTILINE else 0)
+            body = f"/FT /{FieldType.TEXT} /Ff {int(flags)}"
         body += f" /DA {ps.text(DA_TEXT)}"
         if not shown:
             return f"{body} /AP << /N {AP_EMPTY} 0 R >>"
         ap = self.alloc()
         w, h = _size(rect)
-        self.objs[ap] = _form_xobject(w, h, f"/{ps.TX_TAG} BMC {_text_ap(f, shown, w, h)} EMC")
+        self.objs[ap] = _form_xobject(w, h, f"/{TX_TAG} BMC {_text_ap(f, shown, w, h)} EMC")
         return f"{body} /V {ps.text(value if isinstance(value, str) else shown)} /AP << /N {ap} 0 R >>"
 
     # -- flattened values

@@ -1,0 +1,587 @@
+"""Field types: one registry entry per ``type:`` of the definition format.
+
+Each entry owns everything about its type (marshmallow's fields own both directions;
+pyxform's question-type table): how a value is parsed and validated (a marshmallow field),
+its JSON Schema, how it prints (display text), how text typed into a form's box is turned back
+into a value, and its presentation hints — the control it is shown with, the width of its
+answer box and its relative width as a table column. Adding a type is one entry in
+:data:`TYPES` plus its tests; nothing else branches on type names.
+
+This module sits below :mod:`apforms.model.definitions` (which checks ``type:`` against
+:data:`TYPES`), so it only names :class:`~apforms.model.definitions.Field` in annotations.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from marshmallow import Schema, ValidationError
+from marshmallow import fields as mf
+from marshmallow import validate as mv
+
+from apforms.model import identifiers
+
+if TYPE_CHECKING:
+    from apforms.model.definitions import Field, Option
+
+# --------------------------------------------------------------------------- type names
+TEXT = "text"
+LONGTEXT = "longtext"
+DATE = "date"
+INTEGER = "integer"
+DECIMAL = "decimal"
+MONEY = "money"
+PERCENTAGE = "percentage"
+EMAIL = "email"
+PHONE = "phone"
+POSTCODE = "postcode"
+UPN = "upn"
+YESNO = "yesno"
+TICK = "tick"
+CHOICE = "choice"
+MULTICHOICE = "multichoice"
+RATING = "rating"
+RAG = "rag"
+FREQUENCY = "frequency"
+LIST = "list"
+GROUP = "group"
+TABLE = "table"
+SIGNATURE = "signature"
+
+MISSING = "Missing data"
+#: A single choice with more options than this is a dropdown on a fillable form and prints
+#: as the chosen text in Word (e.g. ethnicity); with fewer, a box per option.
+MAX_BOXES = 8
+
+#: Builds the marshmallow schema of a container's fields (records owns the schema cache).
+NestedSchema = Callable[["Field"], type[Schema]]
+#: Builds the JSON Schema object of a container's fields.
+ObjectSchema = Callable[["Field"], dict[str, Any]]
+
+
+class Control(enum.StrEnum):
+    """How a field's answer is shown: the presentation hint every format lays out."""
+
+    LINE = "line"  # one line of text
+    LINES = "lines"  # a box of several lines
+    TICK = "tick"  # one tick box
+    BOXES = "boxes"  # a box per option: radio buttons for one choice, tick boxes for several
+    DROPDOWN = "dropdown"  # one option of a list too long for boxes: a dropdown, printed as text
+    LIST = "list"  # numbered lines
+    GROUP = "group"
+    TABLE = "table"
+    SIGNATURE = "signature"
+
+
+# --------------------------------------------------------------------------- marshmallow fields
+
+
+class _Text(mf.String):
+    """A string; surrounding white space is trimmed."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        s = super()._deserialize(value, attr, data, **kw)
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
+            raise ValidationError("Must be text (it holds a broken character)") from None
+        return s.strip() if "\n" not in s else s.strip("\n ")
+
+
+class _Date(mf.Field):
+    """ISO ``YYYY-MM-DD`` or UK ``DD/MM/YYYY`` in; ISO string out."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        if isinstance(value, date):
+            return value.isoformat()
+        if not isinstance(value, str):
+            raise ValidationError("Not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+        v = value.strip()
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+            try:
+                return datetime.strptime(v, fmt).date().isoformat()
+            except ValueError:
+                continue
+        raise ValidationError(f"Not a date: {value!r} (use YYYY-MM-DD or DD/MM/YYYY)")
+
+
+class _Number(mf.Field):
+    """A number, also from text such as '12', '£1,250.50' or '95%'; JSON number out."""
+
+    def __init__(self, kind: str, lo: float | None, hi: float | None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.kind, self.lo, self.hi = kind, lo, hi
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValidationError("Not a number")
+        if isinstance(value, str):
+            text = value.strip().replace(",", "")
+            if self.kind == MONEY:
+                text = text.removeprefix("£").strip()
+            if self.kind == PERCENTAGE:
+                text = text.removesuffix("%").strip()
+        else:
+            text = str(value)
+        try:
+            num = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError(f"Not a number: {value!r}") from None
+        if not num.is_finite():
+            raise ValidationError("Not a number")
+        if num.adjusted() > 9:  # no form holds a number of ten or more digits; 1e99999999 would hang
+            raise ValidationError(f"Too large: {text[:20]!r}")
+        if self.kind == INTEGER and num != num.to_integral_value():
+            raise ValidationError("Not a whole number")
+        if self.kind == MONEY and num != num.quantize(Decimal("0.01")):
+            raise ValidationError("An amount in pounds has at most 2 decimal places")
+        lo = 0 if self.kind in (PERCENTAGE, MONEY) and self.lo is None else self.lo
+        hi = 100 if self.kind == PERCENTAGE and self.hi is None else self.hi
+        if lo is not None and num < Decimal(str(lo)):
+            raise ValidationError(f"Must be at least {lo}")
+        if hi is not None and num > Decimal(str(hi)):
+            raise ValidationError(f"Must be at most {hi}")
+        if num == num.to_integral_value():
+            return int(num)
+        return float(num)
+
+
+class _Checked(_Text):
+    """A string checked and tidied by a function that returns why it is invalid, or the
+    canonical spelling."""
+
+    def __init__(self, tidy: Callable[[str], str], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.tidy = tidy
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+        return self.tidy(super()._deserialize(value, attr, data, **kw))
+
+
+def _upn(s: str) -> str:
+    problem = identifiers.upn_problem(s)
+    if problem:
+        raise ValidationError(f"{s!r} is {problem}")
+    return s.upper()
+
+
+def _postcode(s: str) -> str:
+    pc = identifiers.normalise_postcode(s)
+    if pc is None:
+        raise ValidationError(f"{s!r} is not a UK postcode")
+    return pc
+
+
+def _phone(s: str) -> str:
+    phone = identifiers.normalise_phone(s)
+    if phone is None:
+        raise ValidationError(f"{s!r} is not a UK telephone number")
+    return phone
+
+
+class _Choice(mf.Field):
+    """One option; its value or (case-insensitively) its printed label is accepted."""
+
+    def __init__(self, options: tuple[Option, ...], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.by_key = {o.value.casefold(): o.value for o in options}
+        self.by_key.update({o.label.casefold(): o.value for o in options})
+        self.values = [o.value for o in options]
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        if isinstance(value, str) and value.strip().casefold() in self.by_key:
+            return self.by_key[value.strip().casefold()]
+        shown = ", ".join(self.values[:12]) + (" …" if len(self.values) > 12 else "")
+        raise ValidationError(f"{value!r} is not one of the options ({shown})")
+
+
+class _Bool(mf.Boolean):
+    truthy = mf.Boolean.truthy | {"Ja", "ticked", "x", "X", "☒", "✓", "✔"}
+    falsy = mf.Boolean.falsy | {"Off", "off", "☐"}
+
+    default_error_messages = {"invalid": "Not yes/no: {input!r}"}
+
+
+# --------------------------------------------------------------------------- display helpers
+
+
+def uk_date(iso: str) -> str:
+    """'2026-09-07' → '07/09/2026' (anything else is shown as it is)."""
+    try:
+        return date.fromisoformat(iso).strftime("%d/%m/%Y") if len(iso) == 10 else iso
+    except ValueError:
+        return iso
+
+
+def number_text(value: Any) -> str:
+    """10 → '10', 2.50 → '2.5', 1250 → '1250' (no exponent, no trailing zeros)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    s = format(Decimal(repr(value)) if isinstance(value, float) else Decimal(value), "f")
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+YES_NO_LABELS = {True: "Yes", False: "No"}
+
+
+# --------------------------------------------------------------------------- the types
+
+
+class FieldType:
+    """The behaviour of one field type. Subclasses override what differs."""
+
+    name: ClassVar[str]
+    #: Holds other fields (group, table, signature block) rather than a value.
+    container: ClassVar[bool] = False
+    #: Takes ``options`` or a ``codelist`` in the definition.
+    has_options: ClassVar[bool] = False
+    #: Width of a one-line answer box on the A4 form, in points (None: the whole column).
+    line_width: ClassVar[float | None] = None
+    #: Relative width as a column of a table.
+    weight: ClassVar[float] = 3.0
+    #: Its value can wrap onto several lines in a table cell.
+    wraps: ClassVar[bool] = False
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return _Text(**kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        s: dict[str, Any] = {"type": "string", "minLength": 1}
+        if f.max_length:
+            s["maxLength"] = f.max_length
+        return s
+
+    def display(self, f: Field, value: Any) -> str:
+        """The value as printed on the form ('' for no value)."""
+        return "" if value is None else str(value)
+
+    def from_text(self, f: Field, text: str) -> Any:
+        """What was typed into the field's text box, as a value validation accepts."""
+        return text
+
+    def control(self, f: Field) -> Control:
+        return Control.LINE
+
+
+class Text(FieldType):
+    name = TEXT
+    wraps = True
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return _Text(validate=mv.Length(max=f.max_length) if f.max_length else None, **kw)
+
+
+class LongText(Text):
+    name = LONGTEXT
+    weight = 4.0
+
+    def control(self, f: Field) -> Control:
+        return Control.LINES
+
+
+class Email(FieldType):
+    name = EMAIL
+    wraps = True
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        messages = {**kw.pop("error_messages"), "invalid": "Not an email address"}
+        return mf.Email(error_messages=messages, **kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        return {**super().json_schema(f, obj), "format": "email"}
+
+
+class _Patterned(FieldType):
+    pattern: ClassVar[str]
+    tidy: ClassVar[Callable[[str], str]]
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return _Checked(type(self).tidy, **kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        # The UPN check letter cannot be expressed in JSON Schema: only its shape is.
+        return {**super().json_schema(f, obj), "pattern": self.pattern}
+
+
+class Upn(_Patterned):
+    name = UPN
+    pattern = r"^[A-HJ-NP-RT-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]$"
+    tidy = staticmethod(_upn)
+    line_width, weight = 130.0, 2.2
+
+
+class Postcode(_Patterned):
+    name = POSTCODE
+    pattern = r"^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}$"
+    tidy = staticmethod(_postcode)
+    line_width, weight = 90.0, 1.5
+
+
+class Phone(_Patterned):
+    name = PHONE
+    pattern = r"^\+?[0-9 ()\-]{10,20}$"
+    tidy = staticmethod(_phone)
+    line_width, weight = 150.0, 2.0
+
+
+class Date(FieldType):
+    name = DATE
+    line_width, weight = 90.0, 1.7
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return _Date(**kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1, "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
+
+    def display(self, f: Field, value: Any) -> str:
+        return "" if value is None else uk_date(str(value))
+
+
+class Number(FieldType):
+    name = DECIMAL
+    line_width, weight = 90.0, 1.2
+    lowest: ClassVar[float | None] = None
+    highest: ClassVar[float | None] = None
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return _Number(self.name, f.min, f.max, **kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        s: dict[str, Any] = {"type": "integer" if self.name == INTEGER else "number"}
+        lo = f.min if f.min is not None else self.lowest
+        hi = f.max if f.max is not None else self.highest
+        if lo is not None:
+            s["minimum"] = lo
+        if hi is not None:
+            s["maximum"] = hi
+        # No multipleOf 0.01 for money: binary floats make validators reject 74.5.
+        return s
+
+    def display(self, f: Field, value: Any) -> str:
+        return "" if value is None or value == "" else number_text(value)
+
+
+class Integer(Number):
+    name = INTEGER
+
+
+class Percentage(Number):
+    name = PERCENTAGE
+    lowest, highest = 0, 100
+
+    def display(self, f: Field, value: Any) -> str:
+        return "" if value is None or value == "" else f"{number_text(value)}%"
+
+
+class Money(Number):
+    name = MONEY
+    line_width, weight = 110.0, 1.5
+    lowest = 0
+
+    def display(self, f: Field, value: Any) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            return str(value)
+        return f"£{Decimal(repr(value)) if isinstance(value, float) else Decimal(value):,.2f}"
+
+
+class _Boolean(FieldType):
+    weight = 1.2
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return _Bool(**kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+    def display(self, f: Field, value: Any) -> str:
+        return "" if value is None else YES_NO_LABELS[bool(value)]
+
+
+class YesNo(_Boolean):
+    name = YESNO
+
+    def control(self, f: Field) -> Control:
+        return Control.BOXES
+
+
+class Tick(_Boolean):
+    name = TICK
+    weight = 0.8
+
+    def control(self, f: Field) -> Control:
+        return Control.TICK
+
+
+def _options_schema(options: tuple[Option, ...]) -> dict[str, Any]:
+    """A code list as form generators expect it: each option's value and printed label."""
+    return {"oneOf": [{"const": o.value, "title": o.label} for o in options]}
+
+
+class Choice(FieldType):
+    name = CHOICE
+    has_options = True
+    weight = 2.0
+    #: The code list it always takes its options from (the fixed scales), if any.
+    scale: ClassVar[str | None] = None
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return _Choice(f.options, **kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        return _options_schema(f.options)
+
+    def display(self, f: Field, value: Any) -> str:
+        return "" if value is None else f.option_label(str(value))
+
+    def control(self, f: Field) -> Control:
+        return Control.BOXES if len(f.options) <= MAX_BOXES else Control.DROPDOWN
+
+
+class Rating(Choice):
+    name = RATING
+    scale = "qa_rating"
+
+
+class Rag(Choice):
+    name = RAG
+    scale = "rag"
+
+
+class Frequency(Choice):
+    name = FREQUENCY
+    scale = "frequency"
+
+
+class MultiChoice(FieldType):
+    name = MULTICHOICE
+    has_options = True
+    wraps = True
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return mf.List(_Choice(f.options), **kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        return {"type": "array", "uniqueItems": True, "items": _options_schema(f.options)}
+
+    def display(self, f: Field, value: Any) -> str:
+        return "; ".join(f.option_label(str(v)) for v in value or ())
+
+    def from_text(self, f: Field, text: str) -> Any:
+        """Options typed as text, one a line or separated by ';', by value or label."""
+        parts = [p.strip() for p in text.replace("\n", ";").split(";") if p.strip()]
+        by_text = {k.casefold(): o.value for o in f.options for k in (o.value, o.label)}
+        return [by_text.get(p.casefold(), p) for p in parts]
+
+    def control(self, f: Field) -> Control:
+        return Control.BOXES  # every option printed, so a paper copy can be ticked
+
+
+class ListType(FieldType):
+    name = LIST
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return mf.List(_Text(), **kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        return {"type": "array", "maxItems": f.max_rows, "items": {"type": "string"}}
+
+    def display(self, f: Field, value: Any) -> str:
+        """The whole list one item a line (an item alone prints as itself)."""
+        if isinstance(value, str):
+            return value
+        return "\n".join(str(v) for v in value or ())
+
+    def control(self, f: Field) -> Control:
+        return Control.LIST
+
+
+class Group(FieldType):
+    name = GROUP
+    container = True
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return mf.Nested(nested(f), **kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        return obj(f)
+
+    def control(self, f: Field) -> Control:
+        return Control.GROUP
+
+
+class Signature(Group):
+    name = SIGNATURE
+
+    def control(self, f: Field) -> Control:
+        return Control.SIGNATURE
+
+
+class Table(FieldType):
+    name = TABLE
+    container = True
+
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+        return mf.List(mf.Nested(nested(f)), **kw)
+
+    def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
+        return {"type": "array", "maxItems": f.max_rows, "items": obj(f)}
+
+    def control(self, f: Field) -> Control:
+        return Control.TABLE
+
+
+#: Every field type by its name in the definition format.
+TYPES: dict[str, FieldType] = {
+    t.name: t
+    for t in (
+        Text(),
+        LongText(),
+        Date(),
+        Integer(),
+        Number(),
+        Money(),
+        Percentage(),
+        Email(),
+        Phone(),
+        Postcode(),
+        Upn(),
+        YesNo(),
+        Tick(),
+        Choice(),
+        MultiChoice(),
+        Rating(),
+        Rag(),
+        Frequency(),
+        ListType(),
+        Group(),
+        Table(),
+        Signature(),
+    )
+}
+
+
+def type_of(f: Field) -> FieldType:
+    """The registry entry of a field's type (definitions are checked, so it exists)."""
+    return TYPES[f.type]
+
+
+def marshmallow_field(f: Field, nested: NestedSchema) -> mf.Field:
+    """The marshmallow field that parses and validates ``f``'s values."""
+    kw: dict[str, Any] = {
+        "required": f.required,
+        "allow_none": False,
+        "error_messages": {"required": MISSING, "null": MISSING},
+    }
+    return type_of(f).marshmallow(f, kw, nested)
+
+
+__all__ = ["MISSING", "TYPES", "Control", "FieldType", "marshmallow_field", "type_of"]

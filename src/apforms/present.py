@@ -1,0 +1,276 @@
+"""How a definition is presented on the page, decided once for every format.
+
+:func:`present` turns a definition into a tree of presentation blocks — sections, groups,
+answers with their control (line, box of lines, tick box, a box per option, dropdown, numbered
+list), runs of questions on one scale (a grid with a column per option), tables as a grid or as
+one card per row, signature blocks — with each column's relative width. :func:`display` and
+:func:`option_text` give the text a value or an option prints as, in every format: for a
+code list printed as text, the code *and* its label (register code "B – Attending any other
+approved educational activity"). Word (``formats/docx``) and PDF (``formats/pdf``) consume this
+tree and decide only geometry and styling, so the two forms cannot disagree on what is shown.
+
+Row counts and values are not part of the tree: a table's block is the same for 1 or 12 rows;
+a format repeats it (Word with a template loop, PDF with the row counts of a record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from apforms.model import types
+from apforms.model.definitions import Definition, Field, Option
+from apforms.model.types import Control, type_of
+
+YES_NO = (Option("yes", "Yes"), Option("no", "No"))
+#: A table with more columns than this, or with a column that holds several lines of items
+#: or other fields, prints one card (a block of label/answer rows) per row instead of a grid.
+GRID_MAX_COLUMNS = 6
+#: The longest option label that fits a column of a scale grid.
+MATRIX_OPTION = 20
+#: Labels longer than this go above their answer, across the page.
+STACK_LABEL = 70
+#: Boxes whose labels together are longer than this go above their answer, across the page.
+SHORT_OPTIONS = 60
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """A piece of the form, for one field of the definition (its label, help and fixed text)."""
+
+    field: Field
+
+
+@dataclass(frozen=True, eq=False)
+class Answer(Block):
+    """One question and the control its answer is given in."""
+
+    control: Control
+    options: tuple[Option, ...] = ()
+    #: The label goes above the answer, across the page (long labels, long answers, lists).
+    stacked: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class ScaleGrid(Block):
+    """Consecutive questions on the same scale (Never / Occasionally / Frequently): a row per
+    question and a column per option. ``field`` is the first of ``fields``."""
+
+    fields: tuple[Field, ...]
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a table grid: its field, control and relative width."""
+
+    field: Field
+    control: Control
+    weight: float
+    options: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Grid(Block):
+    """A table as a grid: a header of column labels and a row per item."""
+
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Cards(Block):
+    """A table whose rows are too rich for a grid: one numbered card of ``children`` per row."""
+
+    children: tuple[Block, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Group(Block):
+    """A group of fields under its own label. ``flat`` when every child is a plain answer or
+    a flat group (it fits as rows of a label/answer table)."""
+
+    children: tuple[Block, ...]
+    flat: bool
+
+
+@dataclass(frozen=True, eq=False)
+class SignatureBlock(Block):
+    """Print name (and position), the signature itself, and the date."""
+
+    parts: tuple[Answer, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Section(Block):
+    """A section of the form (a heading band), with its blocks."""
+
+    children: tuple[Block, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Presentation:
+    """The whole form: title, source line and sections."""
+
+    definition: Definition
+    sections: tuple[Section, ...]
+
+    def blocks(self) -> Iterator[Block]:
+        """Every block, depth first (sections included)."""
+        return _walk(self.sections)
+
+
+def _walk(blocks: tuple[Block, ...]) -> Iterator[Block]:
+    for b in blocks:
+        yield b
+        if isinstance(b, Section | Group | Cards):
+            yield from _walk(b.children)
+
+
+# --------------------------------------------------------------------------- building
+
+
+@cache
+def present(definition: Definition) -> Presentation:
+    """The presentation tree of a definition (built once per definition)."""
+    return Presentation(definition, tuple(Section(s, _blocks(s.fields)) for s in definition.sections))
+
+
+def _blocks(fields: tuple[Field, ...]) -> tuple[Block, ...]:
+    out: list[Block] = []
+    for run in _scale_runs(fields):
+        if len(run) > 1:
+            out.append(ScaleGrid(run[0], run, run[0].options))
+        else:
+            out.append(block(run[0]))
+    return tuple(out)
+
+
+def block(f: Field) -> Block:
+    """The block of one field (a scale run of one is an ordinary answer)."""
+    control = type_of(f).control(f)
+    if control == Control.GROUP:
+        children = _blocks(f.fields)
+        return Group(f, children, all(_is_flat(c) for c in children))
+    if control == Control.SIGNATURE:
+        return SignatureBlock(f, tuple(Answer(p, type_of(p).control(p)) for p in f.fields))
+    if control == Control.TABLE:
+        if is_grid(f):
+            return Grid(f, tuple(_column(c) for c in f.fields))
+        return Cards(f, _blocks(f.fields))
+    return Answer(f, control, options_of(f), stacked=_stacked(f, control))
+
+
+def _is_flat(b: Block) -> bool:
+    if isinstance(b, Group):
+        return b.flat
+    return isinstance(b, Answer | SignatureBlock)
+
+
+def _column(f: Field) -> Column:
+    return Column(f, type_of(f).control(f), column_weight(f), options_of(f))
+
+
+def is_grid(table: Field) -> bool:
+    """Whether a table prints as a grid: few enough columns, each a single answer."""
+    return len(table.fields) <= GRID_MAX_COLUMNS and all(
+        c.is_leaf and type_of(c).control(c) != Control.LIST for c in table.fields
+    )
+
+
+def column_weight(f: Field) -> float:
+    """The relative width of a field as a table column."""
+    return type_of(f).weight
+
+
+def _is_scale_question(f: Field) -> bool:
+    return (
+        f.type in types.TYPES
+        and isinstance(type_of(f), types.Choice)
+        and type_of(f).control(f) == Control.BOXES
+        and not f.text
+        and all(len(o.label) <= MATRIX_OPTION for o in f.options)
+    )
+
+
+def _scale_runs(fields: tuple[Field, ...]) -> Iterator[tuple[Field, ...]]:
+    """Fields in order, consecutive questions on the same scale gathered."""
+    i = 0
+    while i < len(fields):
+        j = i + 1
+        if _is_scale_question(fields[i]):
+            same = fields[i].options
+            while j < len(fields) and _is_scale_question(fields[j]) and fields[j].options == same:
+                j += 1
+        yield fields[i:j]
+        i = j
+
+
+def _stacked(f: Field, control: Control) -> bool:
+    if control == Control.LIST or (control == Control.LINES and f.lines >= 3) or len(f.label) > STACK_LABEL:
+        return True
+    return control == Control.BOXES and sum(len(o.label) for o in options_of(f)) > SHORT_OPTIONS
+
+
+# --------------------------------------------------------------------------- text
+
+
+def options_of(f: Field) -> tuple[Option, ...]:
+    """The options a field's boxes or dropdown offer (Yes / No for a yes/no question)."""
+    return YES_NO if f.type == types.YESNO else f.options
+
+
+def shows_code(f: Field) -> bool:
+    """Whether a chosen option prints with its code: a DfE code list shown as text (codes
+    such as register code B or ethnicity WBRI are what staff look for)."""
+    return bool(f.codelist) and type_of(f).control(f) == Control.DROPDOWN
+
+
+def option_text(f: Field, o: Option) -> str:
+    """An option as printed when chosen (not as a box): its label, with its code if that matters."""
+    if shows_code(f) and o.value != o.label:
+        return f"{o.value} – {o.label}"
+    return o.label
+
+
+def display(f: Field, value: Any) -> str:
+    """A value as printed on the form, in every format ('' for no value).
+
+    Dates ``DD/MM/YYYY``, money ``£1,250.00``, yes/no and options as their printed text,
+    several options joined with "; ", a list one item a line.
+    """
+    if value is None or value == "" or value == []:
+        return ""
+    t = type_of(f)
+    if isinstance(t, types.Choice):
+        o = next((o for o in f.options if o.value == str(value)), None)
+        return option_text(f, o) if o is not None else str(value)
+    if isinstance(t, types.MultiChoice) and isinstance(value, list):
+        by_value = {o.value: o for o in f.options}
+        return "; ".join(option_text(f, by_value[v]) if v in by_value else str(v) for v in value)
+    return t.display(f, value)
+
+
+__all__ = [
+    "YES_NO",
+    "Answer",
+    "Block",
+    "Cards",
+    "Column",
+    "Grid",
+    "Group",
+    "Presentation",
+    "ScaleGrid",
+    "Section",
+    "SignatureBlock",
+    "display",
+    "is_grid",
+    "option_text",
+    "options_of",
+    "present",
+    "shows_code",
+]
