@@ -13,13 +13,15 @@ from typing import Any
 
 import pikepdf
 
-from apforms.formats.pdf import syntax as ps
+from apforms.formats.pdf.names import NO, OFF, FieldFlag, FieldType
 from apforms.formats.pdf.open import text_value
 
 MAX_FIELDS = 20_000
 
-#: Tick box states that mean "not ticked" (the standard one is /Off).
-OFF_STATES = frozenset({"", "off", "no", "false", "0"})
+#: Tick box states that mean "not ticked" (the standard one is /Off), compared casefolded.
+OFF_STATES = frozenset({"", OFF.casefold(), NO.casefold(), "false", "0"})
+#: Radio group states that mean "none chosen".
+_NONE_CHOSEN = frozenset({"", OFF.casefold()})
 
 
 @dataclass
@@ -71,14 +73,14 @@ def _add(out: AcroFormRead, f: Any) -> None:
         return
     known = out.fields.get(name)
     if known is not None:  # another button of a radio group: only its /AS can add anything
-        if known.ft == ps.FT_BUTTON and known.value is None:
+        if known.ft == FieldType.BUTTON and known.value is None:
             known.value = _shown_state(f.obj)
         return
     ft = str(f.field_type or "").lstrip("/") or None  # "/Tx", "/Btn", … (str or Name by version)
     flags = int(f.flags or 0)
-    if ft == ps.FT_BUTTON:
+    if ft == FieldType.BUTTON:
         out.fields[name] = _button(name, flags, f)
-    elif ft == ps.FT_SIGNATURE:
+    elif ft == FieldType.SIGNATURE:
         value = f.value
         signed = isinstance(value, pikepdf.Dictionary) and "/Contents" in value
         out.fields[name] = RawField(name, ft, flags, None, signed=signed)
@@ -90,7 +92,7 @@ def _add(out: AcroFormRead, f: Any) -> None:
 
 def _shown_state(widget: Any) -> str | None:
     shown = text_value(widget.get("/AS"))
-    return shown if shown and shown.casefold() != "off" else None
+    return shown if shown and shown.casefold() not in _NONE_CHOSEN else None
 
 
 def _text(value: Any) -> str | None:
@@ -107,8 +109,8 @@ def _text(value: Any) -> str | None:
 
 def _button(name: str, flags: int, f: Any) -> RawField:
     """A tick box or radio group: its state name, from /V or else from a widget's /AS."""
-    if flags & ps.FF_PUSHBUTTON:
-        return RawField(name, ps.FT_BUTTON, flags, None)
+    if flags & FieldFlag.PUSHBUTTON:
+        return RawField(name, FieldType.BUTTON, flags, None)
     value = f.value
     state = text_value(value) if value is not None else None
     if state is None:
@@ -118,7 +120,7 @@ def _button(name: str, flags: int, f: Any) -> RawField:
         if isinstance(opt, pikepdf.Array) and int(state) < len(opt):
             exported = text_value(opt[int(state)])  # states numbered, export values in /Opt
             state = exported if exported is not None else state
-    return RawField(name, ps.FT_BUTTON, flags, state)
+    return RawField(name, FieldType.BUTTON, flags, state)
 
 
 def is_on(raw: RawField) -> bool:
@@ -128,6 +130,6 @@ def is_on(raw: RawField) -> bool:
 
 def radio_state(raw: RawField) -> str | None:
     """The chosen button of a radio group (``None`` when none is: /Off or no value)."""
-    if raw.value is None or raw.value.strip().casefold() in ("", "off"):
+    if raw.value is None or raw.value.strip().casefold() in _NONE_CHOSEN:
         return None
     return raw.value

@@ -1,43 +1,16 @@
-"""PDF vocabulary and the few pieces of PDF syntax apforms writes.
-
-Named constants for the PDF keys, flags and names of ISO 32000 that the writer and the
-readers share, and small serialisers (names, text strings, numbers, streams).
+"""The few pieces of PDF syntax apforms writes: names, text strings, numbers, rectangles and
+streams (and decoding a name again). The vocabulary itself is in :mod:`.names`; what an
+apforms PDF says about itself is in :mod:`.protocol`.
 """
 
 from __future__ import annotations
 
 import zlib
 
-# --------------------------------------------------------------------------- field types (/FT)
-FT_TEXT = "Tx"
-FT_BUTTON = "Btn"
-FT_CHOICE = "Ch"
-FT_SIGNATURE = "Sig"
-
-# --------------------------------------------------------------------------- field flags (/Ff)
-FF_READ_ONLY = 1 << 0
-FF_MULTILINE = 1 << 12
-FF_NO_TOGGLE_TO_OFF = 1 << 14
-FF_RADIO = 1 << 15
-FF_PUSHBUTTON = 1 << 16
-FF_COMBO = 1 << 17
-FF_DO_NOT_SPELL_CHECK = 1 << 22
-
-# --------------------------------------------------------------------------- annotation flags (/F)
-ANNOT_PRINT = 1 << 2
-
-# --------------------------------------------------------------------------- names
-OFF = "Off"  # the off appearance state of check boxes and radio buttons
-YES = "Yes"  # the on state apforms gives check boxes
-NO = "No"
-
 #: /Info keys apforms adds so that the document and its definition version travel with it.
 INFO_DOCUMENT = "ApformsDocument"
 INFO_VERSION = "ApformsVersion"
 INFO_ROWS = "ApformsRows"
-
-#: Marked-content tag of a variable-text appearance (ISO 32000-1 12.7.3.3).
-TX_TAG = "Tx"
 
 _NAME_REGULAR = frozenset(range(0x21, 0x7F)) - frozenset(b"#()<>[]{}/%")
 
