@@ -1,9 +1,8 @@
-"""Opening a returned PDF safely, and finding which apforms document (and version) it is.
+"""Opening a returned PDF safely, and reading its text strings.
 
 Everything that can go wrong with a file becomes an :class:`IngestError` with a one-line
-reason: empty, not a PDF, password-protected, damaged beyond reading. Identification uses the
-document metadata first and then the footer line printed on every page, which survives
-flattening and printing to PDF.
+reason: empty, not a PDF, password-protected, damaged beyond reading. What the form says it
+is (metadata and footer line) is read by :mod:`apforms.formats.pdf.protocol`.
 """
 
 from __future__ import annotations
@@ -15,32 +14,17 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
 
 from apforms.errors import IngestError
 from apforms.formats.pdf import syntax as ps
-from apforms.formats.pdf.layout import FOOTER_RE
 
 # qpdf's notes about damaged files go to the pikepdf logger; ingest reports them as warnings.
 logging.getLogger("pikepdf").addHandler(logging.NullHandler())
 
 MAX_BYTES = 64 * 1024 * 1024
-#: Pages searched for the footer line when the metadata does not say what the form is.
-ID_PAGES = 3
-
-
-@dataclass(frozen=True)
-class FormId:
-    """What a PDF says it is: document id, definition version, and the row counts of its
-    tables and lists (``None`` when unknown)."""
-
-    document: str
-    version: str
-    rows: tuple[int, ...] | None
-    found_in: str  # "metadata" or "footer"
 
 
 def check_bytes(data: bytes) -> None:
@@ -127,36 +111,6 @@ def text_value(obj: Any) -> str | None:
     return text.rstrip("\x00")
 
 
-def identify_metadata(pdf: pikepdf.Pdf) -> FormId | None:
-    try:
-        info = pdf.trailer.get("/Info")
-        if not isinstance(info, pikepdf.Dictionary):
-            return None
-        doc = text_value(info.get(f"/{ps.INFO_DOCUMENT}"))
-        version = text_value(info.get(f"/{ps.INFO_VERSION}"))
-        rows = text_value(info.get(f"/{ps.INFO_ROWS}"))
-    except (pikepdf.PdfError, RuntimeError, ValueError):
-        return None
-    if not doc or not version or not re.fullmatch(r"\d+(\.\d+)*", version):
-        return None
-    return FormId(doc, version, parse_rows(rows), "metadata")
-
-
-_INFO_BYTES = re.compile(
-    rb"/%s\s*\(([a-z][a-z0-9-]*)\)\s*/%s\s*\((\d+(?:\.\d+)*)\)\s*/%s\s*\(([\d.]*)\)"
-    % (ps.INFO_DOCUMENT.encode(), ps.INFO_VERSION.encode(), ps.INFO_ROWS.encode())
-)
-
-
-def identify_bytes(data: bytes) -> FormId | None:
-    """The metadata apforms writes, found in the raw file: for a damaged file whose trailer
-    (and so its link to the metadata) was lost."""
-    m = _INFO_BYTES.search(data)
-    if not m:
-        return None
-    return FormId(m.group(1).decode(), m.group(2).decode(), parse_rows(m.group(3).decode()), "metadata")
-
-
 def repairs(pdf: pikepdf.Pdf) -> list[str]:
     """qpdf's notes on a damaged file it had to reconstruct (empty for a sound file; small
     slips such as a page without /Resources do not count)."""
@@ -166,21 +120,3 @@ def repairs(pdf: pikepdf.Pdf) -> list[str]:
         return []
     damaged = any(k in n.casefold() for n in notes for k in ("damaged", "reconstruct", "startxref", "xref"))
     return [n for n in notes if n] if damaged else []
-
-
-def parse_rows(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    if text == "":
-        return ()
-    if not re.fullmatch(r"\d+(\.\d+)*", text):
-        return None
-    return tuple(int(x) for x in text.split("."))
-
-
-def identify_text(text: str) -> FormId | None:
-    """The footer line (``apforms:sla:1.0 page 1 of 3 rows 3.2``) in a page's text."""
-    m = FOOTER_RE.search(text)
-    if not m:
-        return None
-    return FormId(m.group(1), m.group(2), parse_rows(m.group(5) or ""), "footer")

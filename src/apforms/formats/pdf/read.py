@@ -1,10 +1,11 @@
 """Returned files → raw values → records.
 
-:func:`ingest_pdf` reads a returned PDF form: it identifies the document and its definition
-version, reads the values (from the form fields, or from the page when the form was flattened
-or printed to PDF), converts them through the definition and validates them. The result is a
-record file with provenance beside ``data``. Files that cannot be read as an apforms form are
-refused with an :class:`~apforms.errors.IngestError` whose message is one line.
+:func:`ingest_pdf` reads a returned PDF form: it identifies the document, its definition
+version and its layout version, reads the values (from the form fields, or from the page by
+that layout's geometry when the form was flattened or printed to PDF), converts them through
+the definition and validates them. The result is a record file with provenance beside
+``data``. Files that cannot be read as an apforms form are refused with an
+:class:`~apforms.errors.IngestError` whose message is one line.
 """
 
 from __future__ import annotations
@@ -12,26 +13,46 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pikepdf
 
 from apforms.errors import DefinitionError, IngestError
-from apforms.formats.pdf.layout import CHECK, RADIO, SIGNATURE, full_layout
-from apforms.formats.pdf.open import (
+from apforms.formats.pdf import layout as layout_1
+from apforms.formats.pdf.layout import CHECK, RADIO, SIGNATURE, Layout
+from apforms.formats.pdf.open import open_pdf, repairs
+from apforms.formats.pdf.protocol import (
     ID_PAGES,
     FormId,
+    check_layout,
     identify_bytes,
     identify_metadata,
     identify_text,
-    open_pdf,
-    repairs,
 )
 from apforms.formats.pdf.read_fields import AcroFormRead, is_on, radio_state, read_acroform
-from apforms.formats.pdf.read_flat import iter_pages_text, read_flattened
+from apforms.formats.pdf.read_flat import LayoutFn, iter_pages_text, read_flattened
 from apforms.formats.pdf.values import FormValue, assemble
 from apforms.formats.result import METHOD_FIELDS, METHOD_FLATTENED, IngestResult
 from apforms.model import records
 from apforms.model.definitions import Definition, load_definition, version_tuple
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """How one layout version lays out a definition: for given row counts (what a flattened
+    page is read by), and with every row a table may have (every field a filled form may name)."""
+
+    layout: LayoutFn
+    full_layout: Callable[[Definition], Layout]
+
+
+#: The geometry of every layout version this apforms reads, by version (see
+#: :data:`~apforms.formats.pdf.protocol.KNOWN_LAYOUTS`). A new layout version is added beside
+#: the old ones, which stay, so that forms already sent out keep reading.
+LAYOUTS: dict[int, Geometry] = {
+    1: Geometry(layout_1.layout, layout_1.full_layout),
+}
 
 
 def identify_pdf(data: bytes) -> tuple[str, str] | None:
@@ -57,6 +78,7 @@ def ingest_pdf(data: bytes, source: str) -> IngestResult:
         if form_id is None:
             raise IngestError("not an apforms form (no apforms metadata or footer line found)")
         definition = _definition(form_id, warnings)
+        geometry = _geometry(form_id)
         page_source = data
         if repaired:
             warnings.append(
@@ -68,14 +90,15 @@ def ingest_pdf(data: bytes, source: str) -> IngestResult:
     warnings += read.warnings
     if read.xfa:
         warnings.append("the file has XFA form data; it was ignored and the form fields read instead")
-    values, signatures = _field_values(definition, read, warnings)
+    full = geometry.full_layout(definition)
+    values, signatures = _field_values(full, read, warnings)
     method = METHOD_FIELDS
     if not values:
         method = METHOD_FLATTENED
-        flat = read_flattened(page_source, definition, form_id.rows)
+        flat = read_flattened(page_source, definition, form_id.rows, geometry.layout)
         values = flat.values
         warnings += flat.warnings
-    data_read = assemble(full_layout(definition), values)
+    data_read = assemble(full, values)
     validation = records.validate(definition, data_read)
     # Canonical when every value is valid (required fields may still be empty); else as read,
     # so that `apforms validate` shows the same problems and nothing typed is lost.
@@ -89,6 +112,7 @@ def ingest_pdf(data: bytes, source: str) -> IngestResult:
             "sha256": hashlib.sha256(data).hexdigest(),
             "read_from": method,
             "form_version": form_id.version,
+            "form_layout": form_id.layout,
             "identified_by": form_id.found_in,
             "valid": validation.ok,
             "warnings": warnings,
@@ -141,6 +165,12 @@ def _definition(form_id: FormId, warnings: list[str]) -> Definition:
     return definition
 
 
+def _geometry(form_id: FormId) -> Geometry:
+    """The geometry the form was laid out with; IngestError for a layout this apforms does not know."""
+    check_layout(form_id)
+    return LAYOUTS[form_id.layout]
+
+
 def _active_content(pdf: pikepdf.Pdf) -> list[str]:
     """Warnings for JavaScript and other actions in the file (never run, only noted)."""
     try:
@@ -156,10 +186,10 @@ def _active_content(pdf: pikepdf.Pdf) -> list[str]:
 
 
 def _field_values(
-    definition: Definition, read: AcroFormRead, warnings: list[str]
+    full: Layout, read: AcroFormRead, warnings: list[str]
 ) -> tuple[dict[str, FormValue], dict[str, bool]]:
     """Field values by full name for the fields of this form; others are counted and ignored."""
-    by_name = full_layout(definition).by_name
+    by_name = full.by_name
     values: dict[str, FormValue] = {}
     signatures: dict[str, bool] = {}
     unknown: list[str] = []

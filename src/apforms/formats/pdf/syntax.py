@@ -7,11 +7,6 @@ from __future__ import annotations
 
 import zlib
 
-#: /Info keys apforms adds so that the document and its definition version travel with it.
-INFO_DOCUMENT = "ApformsDocument"
-INFO_VERSION = "ApformsVersion"
-INFO_ROWS = "ApformsRows"
-
 _NAME_REGULAR = frozenset(range(0x21, 0x7F)) - frozenset(b"#()<>[]{}/%")
 
 

@@ -1,0 +1,169 @@
+"""What an apforms PDF says about itself: document, definition version, row counts and layout.
+
+The writer puts these in two places: the ``/Info`` dictionary, and the footer line printed on
+every page, which survives flattening and printing to PDF when the metadata does not::
+
+    apforms:sla:1.0 layout 1 page 1 of 3 rows 3.2
+
+The layout version names the geometry (where every box is) that a flattened form is read
+back by. It changes whenever a box moves, so that forms laid out by an earlier version keep
+being read by that version's geometry. Forms sent out before the layout was recorded have no
+``layout`` token and no ``/ApformsLayout``: they are all layout 1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pikepdf
+
+from apforms.errors import IngestError
+from apforms.formats.pdf.open import text_value
+from apforms.model.definitions import Definition
+
+#: The layout version this apforms writes.
+LAYOUT_VERSION = 1
+#: The layout versions this apforms reads (every version it ever wrote).
+KNOWN_LAYOUTS = (1,)
+#: The layout of a form that does not say (every form sent out before layouts were recorded).
+UNMARKED_LAYOUT = 1
+
+#: /Info keys apforms adds so that the document, its definition version, the row counts of
+#: its tables and lists, and its layout version travel with it.
+INFO_DOCUMENT = "ApformsDocument"
+INFO_VERSION = "ApformsVersion"
+INFO_ROWS = "ApformsRows"
+INFO_LAYOUT = "ApformsLayout"
+
+#: Pages searched for the footer line when the metadata does not say what the form is.
+ID_PAGES = 3
+
+_VERSION = r"\d+(?:\.\d+)*"
+_LAYOUT = r"[0-9]{1,6}"
+FOOTER_RE = re.compile(
+    rf"apforms:(?P<document>[a-z][a-z0-9-]*):(?P<version>{_VERSION})(?: layout (?P<layout>{_LAYOUT}))?"
+    rf" page (?P<page>\d+) of (?P<pages>\d+)(?: rows (?P<rows>{_VERSION}))?"
+)
+
+
+@dataclass(frozen=True)
+class FormId:
+    """What a PDF says it is: document id, definition version, the row counts of its tables
+    and lists (``None`` when unknown) and the layout version it was laid out with."""
+
+    document: str
+    version: str
+    rows: tuple[int, ...] | None
+    layout: int
+    found_in: str  # "metadata" or "footer"
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def footer_text(
+    definition: Definition, page: int, pages: int, rows: tuple[int, ...], layout: int = LAYOUT_VERSION
+) -> str:
+    """The identification line printed on every page; it survives flattening and printing."""
+    line = f"apforms:{definition.id}:{definition.version} layout {layout} page {page} of {pages}"
+    return f"{line} rows {_rows(rows)}" if rows else line
+
+
+def info_entries(definition: Definition, rows: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
+    """The /Info entries (key, text) that identify a form, in the order they are written."""
+    return (
+        (INFO_DOCUMENT, definition.id),
+        (INFO_VERSION, definition.version),
+        (INFO_ROWS, _rows(rows)),
+        (INFO_LAYOUT, str(LAYOUT_VERSION)),
+    )
+
+
+def _rows(rows: tuple[int, ...]) -> str:
+    return ".".join(map(str, rows))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def identify_metadata(pdf: pikepdf.Pdf) -> FormId | None:
+    """The form as the /Info dictionary describes it (``None`` without apforms entries)."""
+    try:
+        info = pdf.trailer.get("/Info")
+        if not isinstance(info, pikepdf.Dictionary):
+            return None
+        doc, version, rows, layout = (
+            text_value(info.get(f"/{key}")) for key in (INFO_DOCUMENT, INFO_VERSION, INFO_ROWS, INFO_LAYOUT)
+        )
+    except (pikepdf.PdfError, RuntimeError, ValueError):
+        return None
+    if not doc or not version or not re.fullmatch(_VERSION, version):
+        return None
+    if layout is not None and not re.fullmatch(_LAYOUT, layout):
+        return None  # not written by apforms; the footer says more
+    return FormId(doc, version, parse_rows(rows), _layout(layout), "metadata")
+
+
+_INFO_BYTES = re.compile(
+    rb"/%s\s*\(([a-z][a-z0-9-]*)\)\s*/%s\s*\((%s)\)\s*/%s\s*\(([\d.]*)\)(?:\s*/%s\s*\((%s)\))?"
+    % (
+        INFO_DOCUMENT.encode(),
+        INFO_VERSION.encode(),
+        _VERSION.encode(),
+        INFO_ROWS.encode(),
+        INFO_LAYOUT.encode(),
+        _LAYOUT.encode(),
+    )
+)
+
+
+def identify_bytes(data: bytes) -> FormId | None:
+    """The metadata apforms writes, found in the raw file: for a damaged file whose trailer
+    (and so its link to the metadata) was lost."""
+    m = _INFO_BYTES.search(data)
+    if not m:
+        return None
+    doc, version, rows, layout = (g.decode() if g is not None else None for g in m.groups())
+    if doc is None or version is None:
+        return None
+    return FormId(doc, version, parse_rows(rows), _layout(layout), "metadata")
+
+
+def identify_text(text: str) -> FormId | None:
+    """The footer line (``apforms:sla:1.0 layout 1 page 1 of 3 rows 3.2``) in a page's text."""
+    m = FOOTER_RE.search(text)
+    if not m:
+        return None
+    return FormId(m["document"], m["version"], parse_rows(m["rows"] or ""), _layout(m["layout"]), "footer")
+
+
+def footer_page(text: str) -> int | None:
+    """The page number the footer line in a page's text gives (from 1)."""
+    m = FOOTER_RE.search(text)
+    return int(m["page"]) if m else None
+
+
+def parse_rows(text: str | None) -> tuple[int, ...] | None:
+    """Row counts written ``3.2.4`` (``None`` when missing or malformed)."""
+    if text is None:
+        return None
+    if text == "":
+        return ()
+    if not re.fullmatch(_VERSION, text):
+        return None
+    return tuple(int(x) for x in text.split("."))
+
+
+def _layout(text: str | None) -> int:
+    return UNMARKED_LAYOUT if text is None else int(text)
+
+
+def check_layout(form_id: FormId) -> None:
+    """IngestError unless this apforms knows the geometry the form was laid out with."""
+    if form_id.layout in KNOWN_LAYOUTS:
+        return
+    said = f"{form_id.document} form laid out with layout {form_id.layout}"
+    if form_id.layout > LAYOUT_VERSION:
+        raise IngestError(f"{said}, newer than this apforms knows ({LAYOUT_VERSION}); upgrade apforms")
+    raise IngestError(f"{said}, which this apforms does not know")
