@@ -1,8 +1,14 @@
-"""What an apforms PDF says about itself: footer line, metadata and layout version."""
+"""What an apforms PDF says about itself: footer line, metadata and layout version.
+
+The geometry of every layout version is pinned by ``tests/fixtures/forms/layout-<n>/geometry.json``:
+moving a box without a new layout version (and new fixtures) fails here, because forms already
+sent out would then be read back by boxes they were not laid out with.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +20,10 @@ from apforms import api
 from apforms.cli import main
 from apforms.errors import IngestError
 from apforms.formats.pdf import fonts, names, protocol
-from apforms.formats.pdf.layout import layout_for
+from apforms.formats.pdf.layout import Layout, layout_for
 from apforms.formats.pdf.read import LAYOUTS, ingest_pdf
 from apforms.model import records
-from apforms.model.definitions import load_definition
+from apforms.model.definitions import document_ids, load_definition
 
 from .pdf_support import cairo_reprint, example_pdf, save
 
@@ -28,15 +34,67 @@ REFUSAL = (
     f"({protocol.LAYOUT_VERSION}); upgrade apforms"
 )
 
+# --------------------------------------------------------------------------- geometry snapshots
+
+
+def _geometry(lay: Layout) -> dict[str, Any]:
+    """A layout as ``geometry.json`` records it: rows, pages, and every field's widgets."""
+    return {
+        "rows": list(lay.rows),
+        "pages": len(lay.pages),
+        "fields": [
+            [f.name, f.kind, [[w.page, [round(v, 2) for v in w.rect], w.state] for w in f.widgets]]
+            for f in lay.fields
+        ],
+    }
+
+
+def _snapshot(version: int) -> dict[str, Any]:
+    snapshot: dict[str, Any] = json.loads((FIXTURES / f"layout-{version}" / "geometry.json").read_text())
+    return snapshot
+
 
 def _example(doc: str) -> dict[str, Any]:
     return records.canonical(load_definition(doc), api.example(doc)["data"])
 
 
-def test_every_known_layout_has_its_geometry() -> None:
-    assert set(LAYOUTS) == set(protocol.KNOWN_LAYOUTS)
+def test_the_current_layout_version_has_fixtures() -> None:
+    folder = FIXTURES / f"layout-{protocol.LAYOUT_VERSION}"
+    assert folder.is_dir(), f"no fixtures for layout {protocol.LAYOUT_VERSION}: make them in {folder}"
+    assert (folder / "geometry.json").is_file()
     assert max(protocol.KNOWN_LAYOUTS) == protocol.LAYOUT_VERSION
+
+
+def test_every_known_layout_has_geometry_and_fixtures() -> None:
+    assert set(LAYOUTS) == set(protocol.KNOWN_LAYOUTS)
     assert protocol.UNMARKED_LAYOUT in protocol.KNOWN_LAYOUTS
+    for version in protocol.KNOWN_LAYOUTS:
+        assert (FIXTURES / f"layout-{version}" / "geometry.json").is_file(), version
+
+
+def test_snapshot_covers_every_document() -> None:
+    for version in protocol.KNOWN_LAYOUTS:
+        expected = {f"{doc}/{kind}" for doc in document_ids() for kind in ("blank", "example")}
+        assert set(_snapshot(version)) == expected, version
+
+
+def test_the_writer_lays_out_the_current_layout_version(doc: str) -> None:
+    """What is written today stamped with LAYOUT_VERSION is that version's geometry."""
+    definition = load_definition(doc)
+    snapshot = _snapshot(protocol.LAYOUT_VERSION)
+    assert _geometry(layout_for(definition, {})) == snapshot[f"{doc}/blank"]
+    assert _geometry(layout_for(definition, _example(doc))) == snapshot[f"{doc}/example"]
+
+
+@pytest.mark.parametrize("version", protocol.KNOWN_LAYOUTS)
+def test_the_reader_rebuilds_each_layout_version(version: int, doc: str) -> None:
+    """A flattened form is read by the geometry of the version it names, box for box."""
+    definition = load_definition(doc)
+    for kind in ("blank", "example"):
+        expected = _snapshot(version)[f"{doc}/{kind}"]
+        rebuilt = LAYOUTS[version].layout(definition, tuple(expected["rows"]))
+        assert _geometry(rebuilt) == expected, (version, doc, kind)
+    assert _geometry(LAYOUTS[version].layout(definition, None)) == _snapshot(version)[f"{doc}/blank"]
 
 
 # --------------------------------------------------------------------------- footer line
