@@ -40,12 +40,14 @@ from apforms.errors import DefinitionError
 from apforms.formats.docx import context as view
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field
+from apforms.model.types import type_of
 
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = Cm(21.0), Cm(29.7), Cm(2.0)  # A4
 TEXT_WIDTH = Cm(17.0)
 LABEL_WIDTH = Cm(6.2)
 LINE_HEIGHT = Cm(0.6)  # room for a line of handwriting
 SIGNATURE_HEIGHT = Cm(1.1)
+_SHORT_VALUE_CM = 2.5  # room for 27/03/2026 or £12,345.00 in 10 pt Arial, with the cell margins
 FONT = "Arial"
 #: Has ☐ and ☒ on Windows; other systems substitute a font that has them.
 BOX_FONT = "Segoe UI Symbol"
@@ -390,9 +392,7 @@ class _Builder:
     def _grid(self, grid: present.Grid, expr: str, row: str) -> None:
         """A table with a header and one row per item, repeated by docxtpl (``{%tr for %}``)."""
         f = grid.field
-        weights = [c.weight for c in grid.columns]
-        widths = [Length(int(TEXT_WIDTH * w / sum(weights))) for w in weights]
-        t = self._table(len(f.fields), widths)
+        t = self._table(len(f.fields), column_widths(grid))
         for cell, c in zip(self._add_row(t), f.fields, strict=True):
             _shade(cell, LABEL_FILL)
             self._static_p(cell, c.label, LABEL, bold=True)
@@ -434,6 +434,21 @@ class _Builder:
 
 
 # --------------------------------------------------------------------------- python-docx helpers
+
+
+def column_widths(grid: present.Grid) -> list[Length]:
+    """Column widths in proportion to the presentation's weights, except that a short value
+    of fixed shape (a date, an amount, a UPN) always gets room for one line of it."""
+    weights = [c.weight for c in grid.columns]
+    least = [min(Cm(_SHORT_VALUE_CM), TEXT_WIDTH // len(weights)) if type_of(c.field).line_width else 0
+             for c in grid.columns]  # fmt: skip
+    widths = [int(TEXT_WIDTH * w / sum(weights)) for w in weights]
+    short = [i for i, w in enumerate(widths) if w < least[i]]
+    if short:
+        spare = TEXT_WIDTH - sum(least[i] for i in short)
+        rest = sum(weights[i] for i in range(len(weights)) if i not in short)
+        widths = [least[i] if i in short else int(spare * weights[i] / rest) for i in range(len(weights))]
+    return [Length(w) for w in widths]
 
 
 def _cell_p(where: Any, style: str) -> Paragraph:
