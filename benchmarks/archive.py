@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from apforms import api
+from apforms._demo import demo_certificate
 from apforms.archive import Archive, SQLiteStore
 from apforms.archive.signatures import sign_pdf
 from apforms.archive.store import AuditEvent, sha256
-from apforms.demo import demo_certificate
 from apforms.model import records
 from apforms.model.definitions import load_definition
 

@@ -213,7 +213,7 @@ def read_pdfplumber(data: bytes) -> Any:
     import pdfplumber
 
     from apforms.formats.pdf.layout import CHECK, PAGE_H, RADIO, layout
-    from apforms.formats.pdf.open import identify_text
+    from apforms.formats.pdf.protocol import identify_text
     from apforms.model.definitions import load_definition
 
     values: dict[str, Any] = {}

@@ -8,8 +8,8 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from apforms._demo import demo
 from apforms.cli import main
-from apforms.demo import demo
 from apforms.rules import all_rules
 
 from .conftest import example_data, record_text

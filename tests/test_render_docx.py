@@ -31,8 +31,8 @@ from docx.table import Table
 from docxtpl import DocxTemplate
 from lxml import etree
 
+from apforms._demo import DemoResult, _demo_docx
 from apforms.cli import main
-from apforms.demo import DemoResult, _demo_docx
 from apforms.errors import RenderError
 from apforms.formats.docx import context as view
 from apforms.formats.docx.build import build_template, is_card_table

@@ -3,7 +3,7 @@
 This module holds the ``main`` group, the helpers every command shares and the one place
 errors become messages; the commands live in a module per topic (``documents``, ``render``,
 ``checks``, ``bulk``, ``archive``). They import only ``apforms.api``, ``apforms.errors`` and
-the facade (the contract in ``pyproject.toml`` checks it), plus ``apforms.demo`` for the
+the facade (the contract in ``pyproject.toml`` checks it), plus ``apforms._demo`` for the
 ``demo`` command.
 
 Exit codes everywhere: 0 ok; 1 the input has problems (all listed); 2 the command cannot

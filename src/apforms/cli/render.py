@@ -67,7 +67,7 @@ def demo(out_dir: str) -> None:
     """Write every example record and output into a folder (default output/)."""
     # The demo program is the one thing here that is not the API: it sits between the CLI
     # and the API (see the layers in pyproject.toml). Imported only when it runs.
-    from apforms.demo import demo as run_demo
+    from apforms._demo import demo as run_demo
 
     result = run_demo(out_dir)
     for path, what in result.written:

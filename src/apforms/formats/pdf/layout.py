@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from apforms import present
+from apforms.formats.pdf import names
 from apforms.formats.pdf.fonts import width
 from apforms.formats.pdf.protocol import LAYOUT_VERSION, footer_text
 from apforms.formats.pdf.text import (
@@ -354,7 +355,7 @@ class _Builder:
         top: float,
         option: Option | None = None,
     ) -> None:
-        wid = c.widget((x, top - BOX, x + BOX, top), state="Yes")
+        wid = c.widget((x, top - BOX, x + BOX, top), state=names.YES)
         c.fields.append(FormField(name, CHECK, f, path, tip, (wid,), option=option))
 
     def longtext(self, f: Field, name: str, path: DataPath, tooltip: str) -> None:
@@ -375,7 +376,7 @@ class _Builder:
     def options_row(self, f: Field, name: str, path: DataPath, tooltip: str, radio: bool) -> None:
         """Radio buttons (one choice) or tick boxes (several), flowed in the right column."""
         options = YES_NO if f.type == d.YESNO else f.options
-        states = ("Yes", "No") if f.type == d.YESNO else tuple(o.value for o in options)
+        states = (names.YES, names.NO) if f.type == d.YESNO else tuple(o.value for o in options)
         items = []  # (x offset, y offset, label lines)
         x = y = 0.0
         line_h = 0.0
@@ -489,7 +490,7 @@ class _Builder:
         if col.type == d.TICK:
             c.current.boxes.append(r)
             cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-            wid = c.widget((cx - BOX / 2, cy - BOX / 2, cx + BOX / 2, cy + BOX / 2), state="Yes")
+            wid = c.widget((cx - BOX / 2, cy - BOX / 2, cx + BOX / 2, cy + BOX / 2), state=names.YES)
             c.fields.append(FormField(cell_name, CHECK, col, path, tip, (wid,)))
             return
         wid = c.widget(r)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from apforms import present
+from apforms.formats.pdf import names
 from apforms.formats.pdf.layout import CHECK, COMBO, RADIO, SIGNATURE, YES_NO, DataPath, FormField, Layout
 from apforms.model import definitions as d
 from apforms.model.definitions import Field, Option
@@ -103,7 +104,7 @@ def from_form(f: FormField, raw: str | bool) -> Any:
     leaf = f.leaf
     if f.kind == CHECK:
         return bool(raw)
-    text = raw if isinstance(raw, str) else ("Yes" if raw else "No")
+    text = raw if isinstance(raw, str) else (names.YES if raw else names.NO)
     if f.kind == RADIO:
         option = _match(text, f.options, f.states)
     elif f.kind == COMBO:
