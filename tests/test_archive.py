@@ -115,6 +115,18 @@ def test_bad_input_is_refused_and_nothing_is_stored(tmp_path: Path, data: bytes 
     assert archive.audit_log()[-1].action == "add-refused"
 
 
+@pytest.mark.parametrize("damage", ["truncated", "broken xref"])
+def test_a_file_that_needs_repair_is_refused(archive: Archive, sla_pdf: bytes, damage: str) -> None:
+    """qpdf can reconstruct these, but the archive keeps only a file as it was signed."""
+    if damage == "truncated":
+        data = sla_pdf[: len(sla_pdf) * 2 // 3]
+    else:
+        data = sla_pdf.replace(b"startxref", b"startxreX")
+    result = archive.add_bytes(data, "in.pdf", doc="sla")
+    assert result.outcome == REFUSED and "damaged PDF" in (result.reason or "")
+    assert "\n" not in (result.reason or "") and archive.entries() == []
+
+
 def test_an_unreadable_path_is_refused(archive: Archive, tmp_path: Path) -> None:
     result = archive.add(tmp_path / "nowhere.pdf")
     assert result.outcome == REFUSED and "cannot read" in (result.reason or "")

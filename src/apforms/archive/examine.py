@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apforms.errors import ApformsError, Refused
+from apforms.formats.pdf.open import repairs
 from apforms.model.definitions import Definition, document_ids, load_definition
 
 DEFAULT_MAX_SIZE = 50 * 1024 * 1024
@@ -58,6 +59,9 @@ def check_pdf(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
             encrypted = pdf.is_encrypted
             if not encrypted:
                 len(pdf.pages)
+            # qpdf reconstructs a truncated or corrupted file; a signed copy kept for decades
+            # must be the file as signed, so a file that needed repair is refused.
+            repaired = repairs(pdf)
     except pikepdf.PasswordError:
         encrypted = True
     except Exception as exc:  # qpdf names the in-memory file "stream <...>": not for the reason
@@ -65,6 +69,9 @@ def check_pdf(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
         raise Refused(f"damaged PDF: {why}") from None
     if encrypted:
         raise Refused("password-protected (encrypted) PDF: archive an unprotected copy")
+    if repaired:
+        why = re.sub(r"^stream <[^>]*>:?\s*", "", repaired[0])
+        raise Refused(f"damaged PDF (incomplete or corrupted; it had to be repaired to open): {why[:160]}")
 
 
 def examine(data: bytes, source: str, doc: str | None = None) -> Examined:
