@@ -75,9 +75,7 @@ def prepare(folder: Path) -> None:
     from apforms.model.definitions import load_definition
 
     definition = load_definition("referral")
-    (folder / "blank.pdf").write_bytes(
-        render_pdf(definition, rec.validate(definition, {}, partial=True).data)
-    )
+    (folder / "blank.pdf").write_bytes(render_pdf(definition, rec.canonical(definition, {})))
     for i, data in enumerate(records(DISTINCT)):
         (folder / f"filled-{i}.pdf").write_bytes(render_pdf(definition, data))
         (folder / f"flat-{i}.pdf").write_bytes(render_pdf(definition, data, flatten=True))
@@ -125,7 +123,7 @@ def fill_apforms(folder: Path, data: dict[str, Any]) -> bytes:
     from apforms.model.definitions import load_definition
 
     definition = load_definition("referral")
-    return render_pdf(definition, rec.validate(definition, data, partial=True).data)
+    return render_pdf(definition, rec.canonical(definition, data))
 
 
 def _peer_values(data: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ def records(doc: str, n: int) -> Iterator[dict[str, Any]]:
     from apforms.model import records
     from apforms.model.definitions import load_definition
 
-    data = records.validate(load_definition(doc), api.example(doc)["data"], partial=True).data
+    data = records.canonical(load_definition(doc), api.example(doc)["data"])
     section, key = NAME[doc]
     base = data[section][key]
     for i in range(n):

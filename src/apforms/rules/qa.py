@@ -16,7 +16,7 @@ from typing import Any
 from apforms.errors import RecordError
 from apforms.model.codelists import load_codelist
 from apforms.model.definitions import GROUP, RATING, load_definition
-from apforms.model.records import Record, record_from_obj, validate_data
+from apforms.model.records import Record, canonical, record_file, record_from_obj
 from apforms.rules import ERROR, WARNING, Checked, Context, Issue, dig, rule, same_name, snippet
 
 FORM = "Derby AP guidance s18 (QA framework: outcome and improvement plan)"
@@ -106,7 +106,7 @@ def improvement_plan_from_qa(qa: Record | Mapping[str, Any]) -> dict[str, Any]:
     record = qa if isinstance(qa, Record) else record_from_obj(qa, "QA record")
     if record.definition.id != "qa":
         raise RecordError(f"a qa record is needed, not {record.definition.id}")
-    data = validate_data(record.definition, record.data, partial=True).data
+    data = canonical(record.definition, record.data)
     visits = sorted(
         (v for v in dig(data, "provider.visits") or [] if v.get("date")), key=lambda v: str(v["date"])
     )
@@ -126,11 +126,7 @@ def improvement_plan_from_qa(qa: Record | Mapping[str, Any]) -> dict[str, Any]:
         },
         "improvement_plan": {"plan": rows},
     }
-    return {
-        "document": plan_definition.id,
-        "version": plan_definition.version,
-        "data": validate_data(plan_definition, raw, partial=True).data,
-    }
+    return record_file(plan_definition, canonical(plan_definition, raw))
 
 
 def _last_visit(rec: Checked) -> str | None:

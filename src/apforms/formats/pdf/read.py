@@ -103,11 +103,10 @@ def ingest_pdf(data: bytes, source: str) -> IngestResult:
     # Canonical when every value is valid (required fields may still be empty); else as read,
     # so that `apforms validate` shows the same problems and nothing typed is lost.
     partial = validation if validation.ok else records.validate(definition, data_read, partial=True)
-    record = {
-        "document": definition.id,
-        "version": definition.version,
-        "data": partial.data if partial.ok else data_read,
-        "provenance": {
+    record = records.record_file(
+        definition,
+        partial.data if partial.ok else data_read,
+        provenance={
             "source": source,
             "sha256": hashlib.sha256(data).hexdigest(),
             "read_from": method,
@@ -118,7 +117,7 @@ def ingest_pdf(data: bytes, source: str) -> IngestResult:
             "warnings": warnings,
             "digital_signatures": signatures,
         },
-    }
+    )
     return IngestResult(definition, record, validation, method, warnings, form_id.version, signatures)
 
 
