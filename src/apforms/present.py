@@ -11,6 +11,8 @@ tree and decide only geometry and styling, so the two forms cannot disagree on w
 
 Row counts and values are not part of the tree: a table's block is the same for 1 or 12 rows;
 a format repeats it (Word with a template loop, PDF with the row counts of a record).
+
+Internal (not public API): callers use :mod:`apforms.api` or the :mod:`apforms` facade.
 """
 
 from __future__ import annotations

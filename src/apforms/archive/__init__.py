@@ -8,6 +8,8 @@ tombstone; every add, get, export, verify and dispose is in an append-only audit
     archive = open_archive("~/ap-archive")
     result = archive.add("signed-sla.pdf")
     archive.verify().ok
+
+Internal (not public API): callers use :mod:`apforms.api` or the :mod:`apforms` facade.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Many records → many documents: one SLA per school and provider from a placements sheet."""
+"""Many records → many documents: one SLA per school and provider from a placements sheet.
+
+Internal (not public API): callers use :mod:`apforms.api` or the :mod:`apforms` facade.
+"""
 
 from __future__ import annotations
 

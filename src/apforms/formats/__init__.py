@@ -3,6 +3,8 @@ this module is the registry that ``api`` and ``bulk`` use to reach them.
 
 A renderer turns canonical record data into the bytes of a document. Formats are imported
 only when used, so that a command that never writes a PDF never loads the PDF libraries.
+
+Internal (not public API): callers use :mod:`apforms.api` or the :mod:`apforms` facade.
 """
 
 from __future__ import annotations

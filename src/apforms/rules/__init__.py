@@ -12,6 +12,8 @@ To add a rule: one decorated function in the module of its document family, and 
 the tests check that every registered rule has a row. Rules never read the clock: "now" is
 ``context.today``. Local expectations and thresholds the law is changing come from
 configuration (``schemas/config/derby.yaml`` by default).
+
+Internal (not public API): callers use :mod:`apforms.api` or the :mod:`apforms` facade.
 """
 
 from __future__ import annotations
