@@ -47,3 +47,11 @@ def test_the_cli_offers_every_signature_status_of_the_archive() -> None:
     from apforms.cli.archive import SIGNATURE_STATUSES
 
     assert SIGNATURE_STATUSES == api.SIGNATURE_STATUSES
+
+
+def test_every_name_the_api_exports_exists_at_run_time() -> None:
+    """Names the type checker sees only through TYPE_CHECKING imports are served lazily."""
+    from apforms import api
+
+    missing = [name for name in api.__all__ if not hasattr(api, name)]
+    assert missing == []

@@ -1,8 +1,8 @@
 """One function per user verb. Returns results; never prints, never exits.
 
 The CLI calls this module, never the packages below it. Bulk runs, the archive and signing
-(openpyxl, SQLite, pyHanko) are imported inside their verbs, and their constants on first
-use (``__getattr__`` below), so that ``import apforms.cli`` stays light.
+(openpyxl, SQLite, pyHanko) are imported inside their verbs, and their types and constants on
+first use (``__getattr__`` below), so that ``import apforms.cli`` stays light.
 """
 
 from __future__ import annotations
@@ -28,24 +28,31 @@ from apforms.model.records import Record, ValidationResult
 from apforms.resources import schemas_dir
 
 if TYPE_CHECKING:
-    # Types for callers' annotations (so the CLI need not import bulk or the archive), and
-    # the constants that __getattr__ serves at run time.
-    from apforms.archive import AddResult as AddResult
-    from apforms.archive import Archive, Filters
-    from apforms.archive.examine import DEFAULT_MAX_SIZE as ARCHIVE_MAX_SIZE  # noqa: F401
-    from apforms.archive.signatures import STATUSES as SIGNATURE_STATUSES  # noqa: F401
-    from apforms.archive.store import Entry as Entry
+    # What __getattr__ serves at run time, for the type checker (exported by __all__): types
+    # for callers' annotations (so the CLI need not import bulk or the archive) and constants.
+    from apforms.archive import AddResult, Archive, Filters
+    from apforms.archive.examine import DEFAULT_MAX_SIZE as ARCHIVE_MAX_SIZE
+    from apforms.archive.signatures import STATUSES as SIGNATURE_STATUSES
+    from apforms.archive.store import Entry
     from apforms.bulk import BulkResult
-    from apforms.bulk.run import FAILED as BULK_FAILED  # noqa: F401
-    from apforms.bulk.run import UNCHANGED as BULK_UNCHANGED  # noqa: F401
-    from apforms.bulk.run import WITHHELD as BULK_WITHHELD  # noqa: F401
-    from apforms.bulk.run import WRITTEN as BULK_WRITTEN  # noqa: F401
+    from apforms.bulk.run import FAILED as BULK_FAILED
+    from apforms.bulk.run import UNCHANGED as BULK_UNCHANGED
+    from apforms.bulk.run import WITHHELD as BULK_WITHHELD
+    from apforms.bulk.run import WRITTEN as BULK_WRITTEN
     from apforms.rules import Finding, Rule
 
 
-#: Constants of bulk runs and the archive, re-exported here but imported from their modules
-#: only when first used (PEP 562), so that importing the API does not import them.
+#: Types and constants of the rules, bulk runs and the archive, re-exported here but imported
+#: from their modules only when first used (PEP 562), so that importing the API does not
+#: import them. Keep in step with the TYPE_CHECKING imports above.
 _LAZY = {
+    "AddResult": ("apforms.archive", "AddResult"),
+    "Archive": ("apforms.archive", "Archive"),
+    "Filters": ("apforms.archive", "Filters"),
+    "Entry": ("apforms.archive.store", "Entry"),
+    "BulkResult": ("apforms.bulk", "BulkResult"),
+    "Finding": ("apforms.rules", "Finding"),
+    "Rule": ("apforms.rules", "Rule"),
     "ARCHIVE_MAX_SIZE": ("apforms.archive.examine", "DEFAULT_MAX_SIZE"),
     "SIGNATURE_STATUSES": ("apforms.archive.signatures", "STATUSES"),
     "BULK_FAILED": ("apforms.bulk.run", "FAILED"),
@@ -93,7 +100,8 @@ def example(doc_id: str) -> dict[str, Any]:
     """The complete fictional example record of a document, as a record file."""
     definition = load_definition(doc_id)
     path = data_dir("schemas") / "examples" / f"{definition.id}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return record
 
 
 def json_schema(doc_id: str) -> dict[str, Any]:
@@ -415,3 +423,58 @@ def sign_pdf(
     src = Path(source)
     target = out if out is not None else src.with_name(f"{src.stem}-signed.pdf")
     return files.write_bytes(target, signed)
+
+
+__all__ = [
+    # constants
+    "ARCHIVE_MAX_SIZE",
+    "BULK_FAILED",
+    "BULK_UNCHANGED",
+    "BULK_WITHHELD",
+    "BULK_WRITTEN",
+    "FORMATS",
+    "SIGNATURE_STATUSES",
+    # types the verbs take and return
+    "AddResult",
+    "Archive",
+    "BulkResult",
+    "CheckResult",
+    "Definition",
+    "Entry",
+    "Filters",
+    "Finding",
+    "IngestFileResult",
+    "IngestResult",
+    "QaOutcome",
+    "Record",
+    "RenderResult",
+    "Rule",
+    "ValidationResult",
+    # the verbs
+    "archive_filters",
+    "blank",
+    "blank_bytes",
+    "bulk_sla",
+    "bulk_template",
+    "check",
+    "definition_text",
+    "document_ids",
+    "documents",
+    "example",
+    "improvement_plan_from_qa",
+    "ingest",
+    "ingest_bytes",
+    "json_schema",
+    "load_trust_roots",
+    "open_archive",
+    "output_format",
+    "qa_outcome",
+    "read_record",
+    "render",
+    "render_bytes",
+    "render_record",
+    "rules",
+    "sign_pdf",
+    "sign_pdf_bytes",
+    "validate",
+]

@@ -18,11 +18,14 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apforms.errors import ArchiveError
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition
+
+if TYPE_CHECKING:
+    from pyhanko.sign.signers import SimpleSigner
 
 # Block statuses.
 UNSIGNED, HAND, DIGITAL = "unsigned", "hand", "digital"
@@ -587,7 +590,7 @@ def _signature_field(name: str, existing: Mapping[str, Any]) -> str:
     return name
 
 
-def _load_signer(key_file: str | Path, cert_file: str | Path, passphrase: str | None) -> Any:
+def _load_signer(key_file: str | Path, cert_file: str | Path, passphrase: str | None) -> SimpleSigner:
     from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -597,11 +600,13 @@ def _load_signer(key_file: str | Path, cert_file: str | Path, passphrase: str | 
         key = load_private_key_from_pemder(str(key_file), passphrase=secret)
     except (OSError, ValueError, TypeError) as exc:
         raise ArchiveError(f"cannot read the private key {key_file}: {_line(exc)}") from None
+    # load_cert_from_pemder and SimpleCertificateStore's constructor carry no annotations.
     try:
-        cert = load_cert_from_pemder(str(cert_file))
+        cert = load_cert_from_pemder(str(cert_file))  # type: ignore[no-untyped-call]
     except (OSError, ValueError, TypeError) as exc:
         raise ArchiveError(f"cannot read the certificate {cert_file}: {_line(exc)}") from None
-    return signers.SimpleSigner(signing_cert=cert, signing_key=key, cert_registry=SimpleCertificateStore())
+    registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]
+    return signers.SimpleSigner(signing_cert=cert, signing_key=key, cert_registry=registry)
 
 
 def signature_fields(data: bytes) -> Iterator[tuple[str, bool]]:

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from apforms import files
-from apforms.bulk.inputs import KINDS, BulkInputError, RowProblem, input_definition, read_rows
+from apforms.bulk.inputs import KINDS, RowProblem, input_definition, read_rows
 from apforms.bulk.run import BulkResult, PairResult, run_slas
 from apforms.bulk.sla import Plan, plan_slas, safe_name
+from apforms.errors import BulkInputError
 from apforms.model.config import RegistrationThresholds
 from apforms.model.definitions import data_dir
 

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from apforms import files
-from apforms.bulk.inputs import BulkInputError, RowProblem
+from apforms.bulk.inputs import RowProblem
 from apforms.bulk.sla import Pair, Plan
+from apforms.errors import BulkInputError
 from apforms.model.definitions import load_definition
 
 WRITTEN, UNCHANGED, WITHHELD, FAILED = "written", "unchanged", "withheld", "failed"

@@ -44,7 +44,7 @@ class _Group(click.Group):
             ctx.exit(EXIT_CANNOT_RUN)
 
 
-def doc_choice() -> click.Choice:
+def doc_choice() -> click.Choice[str]:
     """The document ids, for an argument or option naming a document."""
     return click.Choice(api.document_ids())
 

@@ -7,13 +7,16 @@ A thin click layer over the archive verbs of :mod:`apforms.api`. Exit codes as e
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from apforms import api
 from apforms.cli import EXIT_CANNOT_RUN, EXIT_PROBLEMS, dump
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: ``api.SIGNATURE_STATUSES``, spelled out so that the ``--signed`` choices do not import the
 #: archive when the command line is read (tests/test_architecture.py checks they agree).
@@ -44,7 +47,7 @@ def _today(value: str | None) -> date:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--today") from None
 
 
-def _filter_options(f: Any) -> Any:
+def _filter_options(f: _F) -> _F:
     """The selection options shared by ``list`` and ``export``."""
     options = [
         click.option("--doc", "document", type=click.Choice(api.document_ids()), help="Only this document."),
@@ -169,7 +172,7 @@ def _status(status: str) -> str:
 @click.option("--all", "include_disposed", is_flag=True, help="Include disposed entries (tombstones).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
 @click.pass_context
-def list_(ctx: click.Context, as_json: bool, **kw: Any) -> None:
+def list_(ctx: click.Context, /, as_json: bool, **kw: Any) -> None:
     """List archived files (newest last), optionally filtered."""
     arch = _open(ctx)
     entries = arch.entries(_filters(**kw))
@@ -254,7 +257,7 @@ def get(ctx: click.Context, entry_id: str, out: str) -> None:
 @_filter_options
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Zip file to write.")
 @click.pass_context
-def export(ctx: click.Context, out: str, **kw: Any) -> None:
+def export(ctx: click.Context, /, out: str, **kw: Any) -> None:
     """A zip of the selected files and a manifest (JSON and CSV), e.g. for an inspection."""
     entries = _open(ctx).export(_filters(**kw), out)
     click.echo(f"wrote {out}: {len(entries)} file(s) and a manifest")

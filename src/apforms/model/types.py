@@ -83,7 +83,7 @@ class Control(enum.StrEnum):
 class _Text(mf.String):
     """A string; surrounding white space is trimmed."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         s = super()._deserialize(value, attr, data, **kw)
@@ -94,7 +94,7 @@ class _Text(mf.String):
         return s.strip() if "\n" not in s else s.strip("\n ")
 
 
-class _Date(mf.Field):
+class _Date(mf.Field[str]):
     """ISO ``YYYY-MM-DD`` or UK ``DD/MM/YYYY`` in; ISO string out."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
@@ -111,14 +111,14 @@ class _Date(mf.Field):
         raise ValidationError(f"Not a date: {value!r} (use YYYY-MM-DD or DD/MM/YYYY)")
 
 
-class _Number(mf.Field):
+class _Number(mf.Field[int | float]):
     """A number, also from text such as '12', '£1,250.50' or '95%'; JSON number out."""
 
     def __init__(self, kind: str, lo: float | None, hi: float | None, **kw: Any) -> None:
         super().__init__(**kw)
         self.kind, self.lo, self.hi = kind, lo, hi
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> int | float:
         if isinstance(value, bool):
             raise ValidationError("Not a number")
         if isinstance(value, str):
@@ -160,7 +160,7 @@ class _Checked(_Text):
         super().__init__(**kw)
         self.tidy = tidy
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         return self.tidy(super()._deserialize(value, attr, data, **kw))
 
 
@@ -185,7 +185,7 @@ def _phone(s: str) -> str:
     return phone
 
 
-class _Choice(mf.Field):
+class _Choice(mf.Field[str]):
     """One option; its value or (case-insensitively) its printed label is accepted."""
 
     def __init__(self, options: tuple[Option, ...], **kw: Any) -> None:
@@ -248,7 +248,7 @@ class FieldType:
     #: Its value can wrap onto several lines in a table cell.
     wraps: ClassVar[bool] = False
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return _Text(**kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
@@ -273,7 +273,7 @@ class Text(FieldType):
     name = TEXT
     wraps = True
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return _Text(validate=mv.Length(max=f.max_length) if f.max_length else None, **kw)
 
 
@@ -289,7 +289,7 @@ class Email(FieldType):
     name = EMAIL
     wraps = True
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         messages = {**kw.pop("error_messages"), "invalid": "Not an email address"}
         return mf.Email(error_messages=messages, **kw)
 
@@ -299,9 +299,9 @@ class Email(FieldType):
 
 class _Patterned(FieldType):
     pattern: ClassVar[str]
-    tidy: ClassVar[Callable[[str], str]]
+    tidy: ClassVar[staticmethod[[str], str]]
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return _Checked(type(self).tidy, **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
@@ -334,7 +334,7 @@ class Date(FieldType):
     name = DATE
     line_width, weight = 90.0, 1.7
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return _Date(**kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
@@ -350,7 +350,7 @@ class Number(FieldType):
     lowest: ClassVar[float | None] = None
     highest: ClassVar[float | None] = None
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return _Number(self.name, f.min, f.max, **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
@@ -396,7 +396,7 @@ class Money(Number):
 class _Boolean(FieldType):
     weight = 1.2
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return _Bool(**kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
@@ -433,7 +433,7 @@ class Choice(FieldType):
     #: The code list it always takes its options from (the fixed scales), if any.
     scale: ClassVar[str | None] = None
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return _Choice(f.options, **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
@@ -466,7 +466,7 @@ class MultiChoice(FieldType):
     has_options = True
     wraps = True
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.List(_Choice(f.options), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
@@ -488,7 +488,7 @@ class MultiChoice(FieldType):
 class ListType(FieldType):
     name = LIST
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.List(_Text(), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
@@ -508,7 +508,7 @@ class Group(FieldType):
     name = GROUP
     container = True
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.Nested(nested(f), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
@@ -529,7 +529,7 @@ class Table(FieldType):
     name = TABLE
     container = True
 
-    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field:
+    def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.List(mf.Nested(nested(f)), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
@@ -574,7 +574,7 @@ def type_of(f: Field) -> FieldType:
     return TYPES[f.type]
 
 
-def marshmallow_field(f: Field, nested: NestedSchema) -> mf.Field:
+def marshmallow_field(f: Field, nested: NestedSchema) -> mf.Field[Any]:
     """The marshmallow field that parses and validates ``f``'s values."""
     kw: dict[str, Any] = {
         "required": f.required,

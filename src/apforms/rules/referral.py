@@ -269,4 +269,4 @@ def tell_la(rec: Checked, ctx: Context) -> Iterator[str]:
 
 
 def _ehcp(rec: Checked) -> bool:
-    return rec.get("sen.sen_provision") == EHCP
+    return rec.text("sen.sen_provision") == EHCP

@@ -26,14 +26,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Pt, RGBColor
-from docx.table import Table, _Cell
+from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from apforms import present
 from apforms.errors import DefinitionError
@@ -79,6 +81,8 @@ _KEEP_STYLES = (
     SPACER,
 )
 _DROP_RELS = ("stylesWithEffects", "customXml", "thumbnail", "webSettings")
+#: What paragraphs are added to: the document body or a table cell.
+_Container = DocxDocument | _Cell
 
 #: Names that cannot follow a dot in a Jinja expression (keywords, dict methods).
 _NOT_ATTRIBUTE = frozenset(
@@ -125,7 +129,7 @@ def build_template(definition: Definition) -> bytes:
 class _Builder:
     def __init__(self, definition: Definition) -> None:
         self.definition = definition
-        self.doc: Any = Document()
+        self.doc: DocxDocument = Document()
         self.names = {s.key for s in definition.sections} | {view.DOC}
         for s in definition.sections:
             if s.key in _NOT_ATTRIBUTE | {view.DOC}:
@@ -226,7 +230,7 @@ class _Builder:
         self._intro(self.doc, f)
         self._blocks(section.children, f.key, heading=f.label)
 
-    def _intro(self, where: Any, f: Field) -> None:
+    def _intro(self, where: _Container, f: Field) -> None:
         """A field's fixed wording and help, as paragraphs."""
         for line in (f.text or "").split("\n"):
             if line.strip():
@@ -257,7 +261,7 @@ class _Builder:
             heading = ""
 
     def _table(self, ncols: int, widths: list[Length]) -> Table:
-        t = self.doc.add_table(rows=0, cols=ncols)
+        t: Table = self.doc.add_table(rows=0, cols=ncols)  # python-docx leaves the return unannotated
         t.style = self.doc.styles["Table Grid"]
         t.autofit = False
         for col, w in zip(t.columns, widths, strict=True):
@@ -266,7 +270,7 @@ class _Builder:
         return t
 
     def _add_row(self, t: Table, merged: bool = False) -> list[_Cell]:
-        row = t.add_row()
+        row: _Row = t.add_row()  # type: ignore[no-untyped-call]
         for cell, col in zip(row.cells, t.columns, strict=True):
             cell.width = col.width
         if merged:
@@ -379,7 +383,7 @@ class _Builder:
             self._static_p(self.doc, f.label, CAPTION)
         self._intro(self.doc, f)
         row = self._loop_name(f.key, "row")
-        if card:
+        if isinstance(b, present.Cards):
             self._static_p(self.doc, "{%p for " + row + " in " + expr + " %}", VALUE)
             p = self._static_p(self.doc, f.label + " ", CAPTION)
             self._run(p, var("loop.index"))
@@ -415,7 +419,7 @@ class _Builder:
         self.names.add(name)
         return name
 
-    def _static_p(self, where: Any, text: str, style: str, bold: bool = False) -> Paragraph:
+    def _static_p(self, where: _Container, text: str, style: str, bold: bool = False) -> Paragraph:
         p = _cell_p(where, style) if isinstance(where, _Cell) else where.add_paragraph(style=style)
         if text:
             run = self._run(p, text)
@@ -423,7 +427,7 @@ class _Builder:
                 run.bold = True
         return p
 
-    def _run(self, p: Paragraph, text: str) -> Any:
+    def _run(self, p: Paragraph, text: str) -> Run:
         template_text = re.sub(r"\{\{ [^}]* \}\}|\{%p [^%]* %\}|\{%tr [^%]* %\}", "", text)
         if _TEMPLATE_SYNTAX.search(template_text):
             raise DefinitionError(
@@ -451,14 +455,15 @@ def column_widths(grid: present.Grid) -> list[Length]:
     return [Length(w) for w in widths]
 
 
-def _cell_p(where: Any, style: str) -> Paragraph:
+def _cell_p(where: _Container, style: str) -> Paragraph:
     """The cell's first paragraph while it is still empty, else a new one."""
     if isinstance(where, _Cell):
-        first = where.paragraphs[0]
+        first: Paragraph = where.paragraphs[0]
         if len(where.paragraphs) == 1 and not first.runs:
             first.style = style
             return first
-    return where.add_paragraph(style=style)
+    p: Paragraph = where.add_paragraph(style=style)  # _Cell.add_paragraph's return is unannotated
+    return p
 
 
 def _box_run(p: Paragraph, text: str) -> None:

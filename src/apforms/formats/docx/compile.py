@@ -186,7 +186,8 @@ def _fix_tables_and_ids(xml: str) -> str:
     tree = _DOCXTPL.fix_tables(xml)
     for n, elt in enumerate(tree.iter(_DOC_PR), start=1001):
         elt.set("id", str(n))
-    return etree.tostring(tree, encoding="unicode")
+    text: str = etree.tostring(tree, encoding="unicode")
+    return text
 
 
 def _content_types(xml: bytes) -> dict[str, str]:

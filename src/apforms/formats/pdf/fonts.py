@@ -14,10 +14,12 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import TypeVar
 
 from apforms.formats.pdf import syntax as ps
 from apforms.resources import font_file
+
+_V = TypeVar("_V")
 
 FONT_FILE = font_file("DejaVuSans.ttf")
 FONT_NAME = "DejaVuSans"
@@ -91,25 +93,25 @@ def metrics() -> Metrics:
     )
 
 
-class _Table(dict[str, Any]):
+class _Table(dict[str, _V]):
     """Character → value, with a default for characters the font lacks (fast ``map``)."""
 
-    def __init__(self, values: dict[str, Any], default: Any) -> None:
+    def __init__(self, values: dict[str, _V], default: _V) -> None:
         super().__init__(values)
         self.default = default
 
-    def __missing__(self, key: str) -> Any:
+    def __missing__(self, key: str) -> _V:
         return self.default
 
 
 @cache
-def _advances() -> _Table:
+def _advances() -> _Table[float]:
     m = metrics()
     return _Table({chr(cp): a for cp, a in m.advance.items()}, m.notdef_advance)
 
 
 @cache
-def _hexgids() -> _Table:
+def _hexgids() -> _Table[str]:
     return _Table({chr(cp): h for cp, h in metrics().hexgid.items()}, "0000")
 
 

@@ -97,7 +97,8 @@ def assemble(layout: Layout, values: Mapping[str, FormValue]) -> dict[str, Any]:
             lst.append(f.option.value)
         else:
             _set(data, f.data_path, value)
-    return _lists(data)
+    record_data: dict[str, Any] = _lists(data)  # keyed by section, so never turned into a list
+    return record_data
 
 
 def from_form(f: FormField, raw: str | bool) -> Any:
