@@ -8,7 +8,6 @@ sent out would then be read back by boxes they were not laid out with.
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,14 @@ from apforms import api
 from apforms.cli import main
 from apforms.errors import IngestError
 from apforms.formats.pdf import fonts, names, protocol
-from apforms.formats.pdf.layout import Layout, layout_for
+from apforms.formats.pdf.layout import layout_for
 from apforms.formats.pdf.read import LAYOUTS, ingest_pdf
 from apforms.model import records
-from apforms.model.definitions import document_ids, load_definition
+from apforms.model.definitions import load_definition
 
+from .layout_support import FIXTURES, Stem, geometry, layouts, snapshot, stem_for, stems
 from .pdf_support import cairo_reprint, example_pdf, save
 
-FIXTURES = Path(__file__).parent / "fixtures" / "forms"
 NEWER = protocol.LAYOUT_VERSION + 6
 REFUSAL = (
     f"sla form laid out with layout {NEWER}, newer than this apforms knows "
@@ -37,64 +36,57 @@ REFUSAL = (
 # --------------------------------------------------------------------------- geometry snapshots
 
 
-def _geometry(lay: Layout) -> dict[str, Any]:
-    """A layout as ``geometry.json`` records it: rows, pages, and every field's widgets."""
-    return {
-        "rows": list(lay.rows),
-        "pages": len(lay.pages),
-        "fields": [
-            [f.name, f.kind, [[w.page, [round(v, 2) for v in w.rect], w.state] for w in f.widgets]]
-            for f in lay.fields
-        ],
-    }
-
-
-def _snapshot(version: int) -> dict[str, Any]:
-    snapshot: dict[str, Any] = json.loads((FIXTURES / f"layout-{version}" / "geometry.json").read_text())
-    return snapshot
-
-
 def _example(doc: str) -> dict[str, Any]:
     return records.canonical(load_definition(doc), api.example(doc)["data"])
 
 
 def test_the_current_layout_version_has_fixtures() -> None:
     folder = FIXTURES / f"layout-{protocol.LAYOUT_VERSION}"
-    assert folder.is_dir(), f"no fixtures for layout {protocol.LAYOUT_VERSION}: make them in {folder}"
+    assert folder.is_dir(), (
+        f"no fixtures for layout {protocol.LAYOUT_VERSION}: run scripts/layout_fixtures.py"
+    )
     assert (folder / "geometry.json").is_file()
     assert max(protocol.KNOWN_LAYOUTS) == protocol.LAYOUT_VERSION
 
 
 def test_every_known_layout_has_geometry_and_fixtures() -> None:
-    assert set(LAYOUTS) == set(protocol.KNOWN_LAYOUTS)
+    assert set(LAYOUTS) == set(protocol.KNOWN_LAYOUTS) == set(layouts())
     assert protocol.UNMARKED_LAYOUT in protocol.KNOWN_LAYOUTS
     for version in protocol.KNOWN_LAYOUTS:
         assert (FIXTURES / f"layout-{version}" / "geometry.json").is_file(), version
 
 
-def test_snapshot_covers_every_document() -> None:
+def test_snapshot_covers_every_fixture() -> None:
     for version in protocol.KNOWN_LAYOUTS:
-        expected = {f"{doc}/{kind}" for doc in document_ids() for kind in ("blank", "example")}
-        assert set(_snapshot(version)) == expected, version
+        expected = {f"{s.name}/{kind}" for s in stems(version) for kind in ("blank", "example")}
+        assert set(snapshot(version)) == expected, version
 
 
 def test_the_writer_lays_out_the_current_layout_version(doc: str) -> None:
     """What is written today stamped with LAYOUT_VERSION is that version's geometry."""
     definition = load_definition(doc)
-    snapshot = _snapshot(protocol.LAYOUT_VERSION)
-    assert _geometry(layout_for(definition, {})) == snapshot[f"{doc}/blank"]
-    assert _geometry(layout_for(definition, _example(doc))) == snapshot[f"{doc}/example"]
+    stem = stem_for(protocol.LAYOUT_VERSION, doc, definition.version)
+    assert stem is not None, (
+        f"{doc} {definition.version} has no layout-{protocol.LAYOUT_VERSION} fixtures: a changed "
+        "definition lays out differently; keep the old one in schemas/history and run "
+        "scripts/layout_fixtures.py (docs/architecture.md, Versions)"
+    )
+    snap = snapshot(protocol.LAYOUT_VERSION)
+    assert geometry(layout_for(definition, {})) == snap[f"{stem.name}/blank"]
+    assert geometry(layout_for(definition, _example(doc))) == snap[f"{stem.name}/example"]
 
 
-@pytest.mark.parametrize("version", protocol.KNOWN_LAYOUTS)
-def test_the_reader_rebuilds_each_layout_version(version: int, doc: str) -> None:
-    """A flattened form is read by the geometry of the version it names, box for box."""
-    definition = load_definition(doc)
+@pytest.mark.parametrize("stem", stems(), ids=[f"layout-{s.layout}-{s.name}" for s in stems()])
+def test_the_reader_rebuilds_each_layout_version(stem: Stem) -> None:
+    """A flattened form is read by the geometry of the version it names, box for box, with
+    the definition version it was made from."""
+    definition = load_definition(stem.document, stem.version)
+    snap = snapshot(stem.layout)
     for kind in ("blank", "example"):
-        expected = _snapshot(version)[f"{doc}/{kind}"]
-        rebuilt = LAYOUTS[version].layout(definition, tuple(expected["rows"]))
-        assert _geometry(rebuilt) == expected, (version, doc, kind)
-    assert _geometry(LAYOUTS[version].layout(definition, None)) == _snapshot(version)[f"{doc}/blank"]
+        expected = snap[f"{stem.name}/{kind}"]
+        rebuilt = LAYOUTS[stem.layout].layout(definition, tuple(expected["rows"]))
+        assert geometry(rebuilt) == expected, (stem, kind)
+    assert geometry(LAYOUTS[stem.layout].layout(definition, None)) == snap[f"{stem.name}/blank"]
 
 
 # --------------------------------------------------------------------------- footer line

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from apforms.errors import DefinitionError
@@ -238,14 +239,40 @@ def document_ids() -> list[str]:
 
 
 @cache
-def load_definition(doc_id: str) -> Definition:
-    """The definition with this id; a :class:`DefinitionError` if absent or malformed."""
+def load_definition(doc_id: str, version: str | None = None) -> Definition:
+    """The definition with this id: the current one, or an earlier ``version`` kept in
+    ``schemas/history/<id>/<version>.yaml`` (so that forms and records made with it keep
+    reading as they were made). A :class:`DefinitionError` if absent or malformed."""
     if not _KEY.match(doc_id.replace("-", "_")):
         raise DefinitionError(f"unknown document {doc_id!r}; known: {', '.join(document_ids())}")
     path = schemas_dir() / f"{doc_id}.yaml"
     if not path.is_file():
         raise DefinitionError(f"unknown document {doc_id!r}; known: {', '.join(document_ids())}")
-    return parse_definition(read_yaml(path), f"schemas/{path.name}")
+    current = parse_definition(read_yaml(path), f"schemas/{path.name}")
+    if version is None or version == current.version:
+        return current
+    old = history_dir() / doc_id / f"{version}.yaml"
+    if not re.fullmatch(r"\d+(\.\d+)*", version) or not old.is_file():
+        kept = ", ".join(kept_versions(doc_id)) or "none"
+        raise DefinitionError(f"{doc_id} version {version} is not kept (earlier versions kept: {kept})")
+    found = parse_definition(read_yaml(old), f"schemas/history/{doc_id}/{old.name}")
+    if found.id != doc_id or found.version_tuple != version_tuple(version):
+        raise DefinitionError(
+            f"{found.file}: holds {found.id} version {found.version}, not {doc_id} {version}"
+        )
+    return found
+
+
+def history_dir() -> Path:
+    """Where earlier versions of the definitions are kept, one folder per document."""
+    return schemas_dir() / "history"
+
+
+def kept_versions(doc_id: str) -> list[str]:
+    """Earlier versions of a definition kept in ``schemas/history``, oldest first."""
+    folder = history_dir() / doc_id
+    found = [p.stem for p in folder.glob("*.yaml")] if folder.is_dir() else []
+    return sorted((v for v in found if re.fullmatch(r"\d+(\.\d+)*", v)), key=version_tuple)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -416,6 +443,8 @@ __all__ = [
     "read_yaml",
     "schemas_dir",
     "document_ids",
+    "history_dir",
+    "kept_versions",
     "load_definition",
     "parse_definition",
 ]

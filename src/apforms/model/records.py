@@ -109,6 +109,8 @@ def record_from_obj(raw: Any, source: str = "record") -> Record:
         )
     if not isinstance(raw["data"], Mapping):
         raise RecordError(f'{source}: "data" must be an object')
+    if version_tuple(version) < definition.version_tuple and version in d.kept_versions(definition.id):
+        definition = d.load_definition(definition.id, version)  # a record keeps its own form
     extra = {k: v for k, v in raw.items() if k not in ("document", "version", "data")}
     return Record(definition, dict(raw["data"]), extra)
 

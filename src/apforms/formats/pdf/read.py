@@ -35,7 +35,7 @@ from apforms.formats.pdf.read_flat import LayoutFn, iter_pages_text, read_flatte
 from apforms.formats.pdf.values import FormValue, assemble
 from apforms.formats.result import METHOD_FIELDS, METHOD_FLATTENED, IngestResult
 from apforms.model import records
-from apforms.model.definitions import Definition, load_definition, version_tuple
+from apforms.model.definitions import Definition, kept_versions, load_definition, version_tuple
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,12 @@ def _definition(form_id: FormId, warnings: list[str]) -> Definition:
             f"({definition.version}); upgrade apforms"
         )
     if theirs < ours:
+        if form_id.version in kept_versions(definition.id):  # read as it was laid out
+            warnings.append(
+                f"the form is {definition.id} version {form_id.version} (this apforms' is "
+                f"{definition.version}); it was read with its own version and the record keeps it"
+            )
+            return load_definition(definition.id, form_id.version)
         warnings.append(
             f"the form is {definition.id} version {form_id.version}; "
             f"it was read with version {definition.version}"
