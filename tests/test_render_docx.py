@@ -548,3 +548,53 @@ def test_demo_writes_a_document_of_every_example_and_blank(tmp_path: Path) -> No
         assert title in filled and title in blank
         assert TICKED in filled and TICKED not in blank
     assert len(result.written) == 2 * len(ALL_DOCS)
+
+
+def _restyled(tmp_path: Path, drop_tag: str | None = None) -> Path:
+    """templates/sla.docx restyled as a council would in Word: bigger, coloured labels."""
+    document = docx.Document(str(template_path("sla")))
+    label = document.styles["Form Label"]
+    label.font.size = docx.shared.Pt(12)
+    label.font.color.rgb = docx.shared.RGBColor(0x80, 0x00, 0x20)
+    if drop_tag is not None:  # a tag deleted while restyling
+        for p in (p for t in document.tables for r in t.rows for c in r.cells for p in c.paragraphs):
+            for run in p.runs:
+                run.text = run.text.replace(drop_tag, "")
+    out = tmp_path / "sla-restyled.docx"
+    document.save(str(out))
+    return out
+
+
+def test_a_restyled_template_renders_with_its_styles(tmp_path: Path) -> None:
+    template = _restyled(tmp_path)
+    out = tmp_path / "sla.docx"
+    result = run(
+        "render",
+        "-",
+        "-o",
+        str(out),
+        "--template",
+        str(template),
+        input=record_text("sla", example_data("sla")),
+    )
+    assert result.exit_code == 0, result.output
+    rendered = docx.Document(str(out))
+    assert rendered.styles["Form Label"].font.size == docx.shared.Pt(12)
+    assert "Riverside Farm Learning CIC" in full_text(out.read_bytes())
+
+
+def test_a_restyled_template_that_lost_a_tag_is_refused(tmp_path: Path) -> None:
+    template = _restyled(tmp_path, drop_tag="{{ provider.name }}")
+    out = tmp_path / "sla.docx"
+    result = run(
+        "render",
+        "-",
+        "-o",
+        str(out),
+        "--template",
+        str(template),
+        input=record_text("sla", example_data("sla")),
+    )
+    assert result.exit_code == 2
+    assert "sla-restyled.docx is not a sla template" in result.output and "provider.name" in result.output
+    assert not out.exists()

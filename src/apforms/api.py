@@ -149,40 +149,57 @@ def output_format(fmt: str | None, out: str | os.PathLike[str] | None) -> str:
     return fmt
 
 
-def render_bytes(definition: Definition, data: dict[str, Any], fmt: str, flatten: bool = False) -> bytes:
-    """The document in ``fmt`` for canonical ``data`` (already validated)."""
-    return _formats.render_bytes(definition, data, fmt, flatten=flatten)
+def render_bytes(
+    definition: Definition,
+    data: dict[str, Any],
+    fmt: str,
+    flatten: bool = False,
+    template: str | os.PathLike[str] | None = None,
+) -> bytes:
+    """The document in ``fmt`` for canonical ``data`` (already validated); ``template``: a
+    restyled copy of the Word template (checked against the definition first)."""
+    return _formats.render_bytes(definition, data, fmt, flatten=flatten, template=template)
 
 
-def render_record(record: Record, fmt: str, flatten: bool = False) -> RenderResult:
+def render_record(
+    record: Record, fmt: str, flatten: bool = False, template: str | os.PathLike[str] | None = None
+) -> RenderResult:
     """Render a (possibly partial) record to bytes (``content``). Invalid values stop it
     (``content`` is then ``None``); empty fields stay blank and are listed in ``missing``."""
     result = records.validate(record.definition, record.data, partial=True)
     if not result.ok:
         return RenderResult(None, result.problems, result.missing)
-    content = render_bytes(record.definition, result.data, fmt, flatten)
+    content = render_bytes(record.definition, result.data, fmt, flatten, template)
     return RenderResult(None, [], result.missing, content)
 
 
-def render(record: Record, fmt: str, out: str | os.PathLike[str], flatten: bool = False) -> RenderResult:
+def render(
+    record: Record,
+    fmt: str,
+    out: str | os.PathLike[str],
+    flatten: bool = False,
+    template: str | os.PathLike[str] | None = None,
+) -> RenderResult:
     """Render a (possibly partial) record into the file ``out``; nothing is written if a value
     is invalid."""
-    result = render_record(record, fmt, flatten)
+    result = render_record(record, fmt, flatten, template)
     if result.content is None:
         return result
     result.path = files.write_bytes(out, result.content)
     return result
 
 
-def blank_bytes(doc_id: str, fmt: str) -> bytes:
+def blank_bytes(doc_id: str, fmt: str, template: str | os.PathLike[str] | None = None) -> bytes:
     """The empty form: every label, empty tick boxes, blank rows in each table."""
     definition = load_definition(doc_id)
-    return render_bytes(definition, records.canonical(definition, {}), fmt)
+    return render_bytes(definition, records.canonical(definition, {}), fmt, template=template)
 
 
-def blank(doc_id: str, fmt: str, out: str | os.PathLike[str]) -> Path:
+def blank(
+    doc_id: str, fmt: str, out: str | os.PathLike[str], template: str | os.PathLike[str] | None = None
+) -> Path:
     """The empty form written to ``out``."""
-    return files.write_bytes(out, blank_bytes(doc_id, fmt))
+    return files.write_bytes(out, blank_bytes(doc_id, fmt, template))
 
 
 @dataclass

@@ -10,6 +10,7 @@ from apforms import api
 from apforms.cli import EXIT_OK, EXIT_PROBLEMS, doc_choice, read_record
 
 _FORMAT_HELP = "docx or pdf [default: from the output file's extension, else docx]."
+_TEMPLATE_HELP = "Word only: a restyled copy of templates/<doc>.docx (checked against the form first)."
 
 
 @click.command()
@@ -17,10 +18,11 @@ _FORMAT_HELP = "docx or pdf [default: from the output file's extension, else doc
 @click.option("-f", "--format", "fmt", type=click.Choice(api.FORMATS), default=None, help=_FORMAT_HELP)
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--flatten", is_flag=True, help="PDF only: a final copy whose fields cannot be edited.")
-def render(record: str, fmt: str | None, out: str, flatten: bool) -> None:
+@click.option("--template", type=click.Path(dir_okay=False), help=_TEMPLATE_HELP)
+def render(record: str, fmt: str | None, out: str, flatten: bool, template: str | None) -> None:
     """Render a record as the council's form; empty fields are left blank to fill by hand."""
     rec = read_record(record)
-    result = api.render(rec, api.output_format(fmt, out), out, flatten=flatten)
+    result = api.render(rec, api.output_format(fmt, out), out, flatten=flatten, template=template)
     if result.problems:
         click.echo(f"{record}: not rendered, {len(result.problems)} problem(s):", err=True)
         for p in result.problems:
@@ -37,9 +39,10 @@ def render(record: str, fmt: str | None, out: str, flatten: bool) -> None:
 @click.argument("doc", type=doc_choice())
 @click.option("-f", "--format", "fmt", type=click.Choice(api.FORMATS), default=None, help=_FORMAT_HELP)
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
-def blank(doc: str, fmt: str | None, out: str) -> None:
+@click.option("--template", type=click.Path(dir_okay=False), help=_TEMPLATE_HELP)
+def blank(doc: str, fmt: str | None, out: str, template: str | None) -> None:
     """Write the empty DOC form, to fill in by hand."""
-    click.echo(f"wrote {api.blank(doc, api.output_format(fmt, out), out)}")
+    click.echo(f"wrote {api.blank(doc, api.output_format(fmt, out), out, template)}")
 
 
 @click.command()

@@ -45,6 +45,7 @@ FORMATS: dict[str, Format] = {
             ".docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "apforms.formats.docx",
+            frozenset({"template"}),
         ),
         Format("pdf", ".pdf", "application/pdf", "apforms.formats.pdf", frozenset({"flatten"})),
     )
@@ -70,7 +71,7 @@ def render_bytes(definition: Definition, data: Mapping[str, Any], fmt: str, **op
     given = {k: v for k, v in options.items() if v}
     unknown = set(given) - form.options
     if unknown:
-        raise RenderError(f"{fmt} output has no option {', '.join(sorted(unknown))}")
+        raise RenderError(f"{fmt} output takes no {', '.join(sorted(unknown))} option")
     return form.renderer()(definition, dict(data), **given)
 
 
