@@ -216,6 +216,7 @@ def test_any_json_in_a_leaf_is_reported_by_that_leaf(key: str, value: object) ->
     ("data", "path", "message"),
     [
         ({"7": 1}, "7", "Not a field of this form"),
+        ({"provider": {"²": 1}}, "provider.²", "Not a field of this form"),  # a digit, not to int()
         ({"provision": {"hours_per_week": "1e99999999"}}, "provision.hours_per_week", "Too large"),
         ({"provision": {"total_cost": 1e27}}, "provision.total_cost", "Too large"),
         ({"provider": {"name": "Peak \ud800"}}, "provider.name", "broken character"),

@@ -174,8 +174,10 @@ def _merge(problems: list[Problem], missing: list[Problem]) -> list[Problem]:
 
 
 def _path_order(path: str) -> tuple[Any, ...]:
-    # (0, n, "") for a row number, (1, 0, key) for a key: a key made of digits still sorts.
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\[\]]+", path) if p)
+    # (0, n, "") for a row number, (1, 0, key) for a key: a key made of digits still sorts,
+    # and so does one of other digits ("²" is a digit to str.isdigit, not to int()).
+    parts = re.split(r"[.\[\]]+", path)
+    return tuple((0, int(p), "") if p.isascii() and p.isdigit() else (1, 0, p) for p in parts if p)
 
 
 def _prune(value: Any) -> Any:
