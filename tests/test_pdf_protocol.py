@@ -20,6 +20,7 @@ from apforms.cli import main
 from apforms.errors import IngestError
 from apforms.formats.pdf import fonts, names, protocol
 from apforms.formats.pdf.layout import layout_for
+from apforms.formats.pdf.open import identify_metadata
 from apforms.formats.pdf.read import LAYOUTS, ingest_pdf
 from apforms.model import records
 from apforms.model.definitions import load_definition
@@ -132,14 +133,14 @@ def test_a_malformed_layout_token_is_no_footer(text: str) -> None:
 def test_metadata_carries_the_layout_version() -> None:
     with pikepdf.open(io.BytesIO(example_pdf("sla"))) as pdf:
         assert pdf.docinfo[f"/{protocol.INFO_LAYOUT}"] == str(protocol.LAYOUT_VERSION)
-        found = protocol.identify_metadata(pdf)
+        found = identify_metadata(pdf)
     assert found == protocol.FormId("sla", "1.0", (3, 3, 4, 8), protocol.LAYOUT_VERSION, "metadata")
 
 
 def test_metadata_without_a_layout_is_layout_1() -> None:
     with pikepdf.open(FIXTURES / "layout-1" / "sla-filled.pdf") as pdf:
         assert f"/{protocol.INFO_LAYOUT}" not in pdf.docinfo
-        found = protocol.identify_metadata(pdf)
+        found = identify_metadata(pdf)
     assert found is not None and found.layout == 1
 
 
@@ -197,7 +198,7 @@ def test_a_filled_form_of_a_newer_layout_is_refused() -> None:
 def test_a_flattened_form_of_a_newer_layout_is_refused_by_its_footer(tmp_path: Path) -> None:
     flat = _with_footer_only(example_pdf("sla", flatten=True), NEWER)
     with pikepdf.open(io.BytesIO(flat)) as pdf:
-        assert protocol.identify_metadata(pdf) is None
+        assert identify_metadata(pdf) is None
     with pytest.raises(IngestError) as caught:
         ingest_pdf(flat, "new.pdf")
     assert str(caught.value) == REFUSAL

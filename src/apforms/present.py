@@ -24,7 +24,7 @@ from typing import Any
 
 from apforms.model import types
 from apforms.model.definitions import Definition, Field, Option
-from apforms.model.types import Control, type_of
+from apforms.model.types import Control, control_of, type_of
 
 YES_NO = (Option("yes", "Yes"), Option("no", "No"))
 #: A table with more columns than this, or with a column that holds several lines of items
@@ -229,7 +229,7 @@ def options_of(f: Field) -> tuple[Option, ...]:
 def shows_code(f: Field) -> bool:
     """Whether a chosen option prints with its code: a DfE code list shown as text (codes
     such as register code B or ethnicity WBRI are what staff look for)."""
-    return bool(f.codelist) and type_of(f).control(f) == Control.DROPDOWN
+    return bool(f.codelist) and control_of(f) == Control.DROPDOWN
 
 
 def option_text(f: Field, o: Option) -> str:

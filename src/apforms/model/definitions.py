@@ -84,6 +84,7 @@ from apforms.model.types import (
 from apforms.model.types import (
     TYPES,
     Choice,
+    Shape,
     type_of,
 )
 from apforms.model.types import (
@@ -170,6 +171,11 @@ class Field:
     @property
     def is_leaf(self) -> bool:
         return not type_of(self).container
+
+    @property
+    def shape(self) -> Shape:
+        """How its value sits in a record: one value, an object, rows or items."""
+        return type_of(self).shape
 
     def child(self, key: str) -> Field:
         for f in self.fields:

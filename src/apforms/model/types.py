@@ -17,6 +17,7 @@ import enum
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import Schema, ValidationError
@@ -61,6 +62,15 @@ MAX_BOXES = 8
 NestedSchema = Callable[["Field"], type[Schema]]
 #: Builds the JSON Schema object of a container's fields.
 ObjectSchema = Callable[["Field"], dict[str, Any]]
+
+
+class Shape(enum.StrEnum):
+    """How a field's value sits in a record."""
+
+    VALUE = "value"  # one value (a list of option values for a multiple choice)
+    OBJECT = "object"  # a mapping of its fields (group, signature block)
+    ROWS = "rows"  # a list of row mappings (table)
+    ITEMS = "items"  # a list of texts (list)
 
 
 class Control(enum.StrEnum):
@@ -247,6 +257,10 @@ class FieldType:
     weight: ClassVar[float] = 3.0
     #: Its value can wrap onto several lines in a table cell.
     wraps: ClassVar[bool] = False
+    #: How its value sits in a record.
+    shape: ClassVar[Shape] = Shape.VALUE
+    #: Several options may be chosen at once (tick boxes rather than radio buttons).
+    several: ClassVar[bool] = False
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return _Text(**kw)
@@ -260,6 +274,11 @@ class FieldType:
     def display(self, f: Field, value: Any) -> str:
         """The value as printed on the form ('' for no value)."""
         return "" if value is None else str(value)
+
+    def canonical(self, f: Field, value: Any) -> Any:
+        """The value in a canonical record (``None``: left out): empty values drop, and a
+        field left out takes its ``default``."""
+        return f.default if value is None or value == [] or value == "" else value
 
     def from_text(self, f: Field, text: str) -> Any:
         """What was typed into the field's text box, as a value validation accepts."""
@@ -417,6 +436,9 @@ class Tick(_Boolean):
     name = TICK
     weight = 0.8
 
+    def canonical(self, f: Field, value: Any) -> Any:
+        return bool(value)  # an unticked box is an answer too
+
     def control(self, f: Field) -> Control:
         return Control.TICK
 
@@ -465,6 +487,7 @@ class MultiChoice(FieldType):
     name = MULTICHOICE
     has_options = True
     wraps = True
+    several = True
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.List(_Choice(f.options), **kw)
@@ -487,6 +510,7 @@ class MultiChoice(FieldType):
 
 class ListType(FieldType):
     name = LIST
+    shape = Shape.ITEMS
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.List(_Text(), **kw)
@@ -507,6 +531,7 @@ class ListType(FieldType):
 class Group(FieldType):
     name = GROUP
     container = True
+    shape = Shape.OBJECT
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.Nested(nested(f), **kw)
@@ -528,6 +553,7 @@ class Signature(Group):
 class Table(FieldType):
     name = TABLE
     container = True
+    shape = Shape.ROWS
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.List(mf.Nested(nested(f)), **kw)
@@ -574,6 +600,12 @@ def type_of(f: Field) -> FieldType:
     return TYPES[f.type]
 
 
+@cache
+def control_of(f: Field) -> Control:
+    """The control a field is shown with (worked out once per field: rendering asks often)."""
+    return TYPES[f.type].control(f)
+
+
 def marshmallow_field(f: Field, nested: NestedSchema) -> mf.Field[Any]:
     """The marshmallow field that parses and validates ``f``'s values."""
     kw: dict[str, Any] = {
@@ -584,4 +616,4 @@ def marshmallow_field(f: Field, nested: NestedSchema) -> mf.Field[Any]:
     return type_of(f).marshmallow(f, kw, nested)
 
 
-__all__ = ["MISSING", "TYPES", "Control", "FieldType", "marshmallow_field", "type_of"]
+__all__ = ["MISSING", "TYPES", "Control", "FieldType", "Shape", "control_of", "marshmallow_field", "type_of"]

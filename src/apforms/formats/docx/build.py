@@ -40,9 +40,8 @@ from docx.text.run import Run
 from apforms import present
 from apforms.errors import DefinitionError
 from apforms.formats.docx import context as view
-from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field
-from apforms.model.types import type_of
+from apforms.model.types import Control, Shape, type_of
 
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = Cm(21.0), Cm(29.7), Cm(2.0)  # A4
 TEXT_WIDTH = Cm(17.0)
@@ -280,7 +279,8 @@ class _Builder:
     # ---------------------------------------------------------------- label/value rows
 
     def _rows(self, t: Table, f: Field, expr: str) -> None:
-        if f.type in (d.GROUP, d.SIGNATURE):
+        control = type_of(f).control(f)
+        if f.shape == Shape.OBJECT:
             (cell,) = self._add_row(t, merged=True)
             _shade(cell, GROUP_FILL)
             self._static_p(cell, f.label, LABEL, bold=True)
@@ -294,7 +294,7 @@ class _Builder:
             for line in f.text.split("\n"):
                 if line.strip():
                     self._static_p(cell, line.strip(), TEXT)
-        if f.type == d.TICK:
+        if control == Control.TICK:
             (cell,) = self._add_row(t, merged=True)
             p = _cell_p(cell, VALUE)
             _box_run(p, var(expr))
@@ -319,25 +319,26 @@ class _Builder:
         height: Length = LINE_HEIGHT
         if f.key == "signature" and f.path.endswith(".signature"):
             height = SIGNATURE_HEIGHT
-        if f.type == d.LONGTEXT:
+        if control == Control.LINES:
             height = Length(LINE_HEIGHT * f.lines)
-        _min_height(t, height, keep=f.type not in (d.LONGTEXT, d.LIST))
+        _min_height(t, height, keep=control not in (Control.LINES, Control.LIST))
 
     def _value(self, cell: _Cell, f: Field, expr: str, narrow: bool = False) -> None:
         """What prints a leaf's answer into a cell."""
-        if f.type == d.LIST:
+        control = type_of(f).control(f)
+        if control == Control.LIST:
             item = self._loop_name(f.key, "item")
             self._static_p(cell, "{%p for " + item + " in " + expr + " %}", VALUE)
             self._run(_cell_p(cell, BULLET), var(item))
             self._static_p(cell, "{%p endfor %}", VALUE)
             self.names.discard(item)
-        elif f.type == d.TICK:
+        elif control == Control.TICK:
             p = _cell_p(cell, VALUE)
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             _box_run(p, var(expr))
-        elif view.shows_boxes(f):
+        elif control == Control.BOXES:
             self._boxes(cell, f, expr, narrow)
-        elif f.type in d.SINGLE_CHOICE_TYPES or f.type == d.MULTICHOICE:
+        elif control == Control.DROPDOWN:
             self._run(_cell_p(cell, VALUE), var(expr + ".text"))
         else:
             self._run(_cell_p(cell, VALUE), var(expr))
@@ -406,7 +407,7 @@ class _Builder:
         self._static_p(self._add_row(t)[0], "{%tr for " + row + " in " + expr + " %}", VALUE)
         for cell, c in zip(self._add_row(t), f.fields, strict=True):
             self._value(cell, c, child_expr(row, c.key), narrow=True)
-        lines = max([c.lines for c in f.fields if c.type == d.LONGTEXT] or [1])
+        lines = max([c.field.lines for c in grid.columns if c.control == Control.LINES] or [1])
         _min_height(t, Length(LINE_HEIGHT * lines), keep=lines <= 4)
         self._static_p(self._add_row(t)[0], "{%tr endfor %}", VALUE)
 

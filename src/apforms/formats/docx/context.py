@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 from apforms import present
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field
-from apforms.model.types import Control, type_of
+from apforms.model.types import Control, control_of
 
 BOX_EMPTY = "☐"
 BOX_TICKED = "☒"
@@ -53,7 +53,7 @@ class Choice:
 
 def shows_boxes(f: Field) -> bool:
     """Whether a choice is printed as a box per option (few options) or as the chosen text."""
-    return type_of(f).control(f) == Control.BOXES
+    return control_of(f) == Control.BOXES
 
 
 options_of = present.options_of
@@ -76,7 +76,7 @@ def _group(f: Field, value: Any) -> dict[str, Any]:
 
 
 def _view(f: Field, value: Any) -> Any:
-    control = type_of(f).control(f)
+    control = control_of(f)
     if control in (Control.GROUP, Control.SIGNATURE):
         return _group(f, value)
     if control == Control.TABLE:

@@ -16,10 +16,9 @@ from jinja2 import TemplateSyntaxError, nodes
 
 from apforms.formats.docx import context as view
 from apforms.formats.docx.compile import ENV, template_path, template_sources
-from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field
+from apforms.model.types import Shape
 
-_CHOICE_TYPES = d.SINGLE_CHOICE_TYPES | {d.YESNO, d.MULTICHOICE}
 _LOOP = "loop"
 
 
@@ -50,9 +49,9 @@ class _Lint:
         target = self.resolve(node.iter, scope)
         inner: dict[str, _Row | None] = {**scope, _LOOP: None}
         if isinstance(node.target, nodes.Name):
-            if isinstance(target, Field) and target.type in (d.TABLE, d.LIST):
+            if isinstance(target, Field) and target.shape in (Shape.ROWS, Shape.ITEMS):
                 inner[node.target.name] = _Row(target)
-                if target.type == d.LIST:
+                if target.shape == Shape.ITEMS:
                     self.used.add(target.path)
             else:
                 self.problems.append(f"{node.target.name}: loops only over a table or a list")
@@ -84,7 +83,7 @@ class _Lint:
             row = scope[name]
             if row is None:  # Jinja's loop or an unusable loop variable
                 return None
-            if row.of.type == d.LIST:
+            if row.of.shape == Shape.ITEMS:
                 if steps:
                     self.problems.append(f"{shown}: an item of {row.of.path} is text")
                 return None
@@ -103,7 +102,7 @@ class _Lint:
         for i, step in enumerate(steps):
             if current.is_leaf:
                 return self._leaf(current, steps[i:], shown)
-            if current.type == d.TABLE and not (row and i == 0):
+            if current.shape == Shape.ROWS and not (row and i == 0):
                 self.problems.append(f"{shown}: the rows of {current.path} are read with a for loop")
                 return None
             try:
@@ -116,7 +115,7 @@ class _Lint:
         return current
 
     def _leaf(self, f: Field, steps: list[str], shown: str) -> Field:
-        if f.type not in _CHOICE_TYPES or not steps:
+        if not view.options_of(f) or not steps:
             if steps:
                 self.problems.append(f"{shown}: {f.path} is printed as text, it has no {steps[0]!r}")
             self.used.add(f.path)

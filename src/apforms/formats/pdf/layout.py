@@ -32,7 +32,7 @@ from apforms.formats.pdf.text import (
 )
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field, Option
-from apforms.model.types import Control, type_of
+from apforms.model.types import Control, Shape, type_of
 
 # --------------------------------------------------------------------------- page geometry (points)
 PAGE_W, PAGE_H = 595.28, 841.89  # A4
@@ -152,11 +152,11 @@ def _counts(fields: tuple[Field, ...], data: Any) -> Iterator[int]:
     data = data if isinstance(data, Mapping) else {}
     for f in fields:
         value = data.get(f.key)
-        if f.type in (d.GROUP, d.SIGNATURE):
+        if f.shape == Shape.OBJECT:
             yield from _counts(f.fields, value)
-        elif f.type == d.LIST:
+        elif f.shape == Shape.ITEMS:
             yield rows_for(f, value)
-        elif f.type == d.TABLE:
+        elif f.shape == Shape.ROWS:
             n = rows_for(f, value)
             yield n
             if not present.is_grid(f):
@@ -316,7 +316,7 @@ class _Builder:
         elif control == Control.TICK:
             self.row(f, BOX, lambda c, top: self._check(c, f, name, path, tooltip, FIELD_X, top))
         elif control == Control.BOXES:
-            self.options_row(f, name, path, tooltip, radio=f.type != d.MULTICHOICE)
+            self.options_row(f, name, path, tooltip, radio=not type_of(f).several)
         elif control == Control.DROPDOWN:
             self.row(f, LINE_H, lambda c, top: self._line(c, f, name, path, tooltip, COMBO, top, FIELD_W))
         else:
@@ -375,7 +375,7 @@ class _Builder:
 
     def options_row(self, f: Field, name: str, path: DataPath, tooltip: str, radio: bool) -> None:
         """Radio buttons (one choice) or tick boxes (several), flowed in the right column."""
-        options = YES_NO if f.type == d.YESNO else f.options
+        options = present.options_of(f)
         states = (names.YES, names.NO) if f.type == d.YESNO else tuple(o.value for o in options)
         items = []  # (x offset, y offset, label lines)
         x = y = 0.0
@@ -457,7 +457,7 @@ class _Builder:
         xs = [MARGIN_X + 18 + sum(widths[:i]) for i in range(len(cols))]
         heads = [wrap(c.label, w - 4, HEADER_SIZE) for c, w in zip(cols, widths, strict=True)]
         header_h = max(_text_h(h, HEADER_SIZE) for h in heads) + 3
-        lines = min(max((c.lines if c.type == d.LONGTEXT else 1) for c in cols), 3)
+        lines = min(max((c.field.lines if c.control == Control.LINES else 1) for c in b.columns), 3)
         if any(type_of(c).wraps for c in cols):
             lines = max(lines, 2)  # room to wrap a long value rather than clip it
         rh = box_height(lines)
@@ -487,17 +487,17 @@ class _Builder:
         cell_name = f"{name}.{i + 1}.{col.key}"
         tip = f"{table.label}, row {i + 1}: {col.label}"
         x0, y0, x1, y1 = r
-        if col.type == d.TICK:
+        control = type_of(col).control(col)
+        if control == Control.TICK:
             c.current.boxes.append(r)
             cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
             wid = c.widget((cx - BOX / 2, cy - BOX / 2, cx + BOX / 2, cy + BOX / 2), state=names.YES)
             c.fields.append(FormField(cell_name, CHECK, col, path, tip, (wid,)))
             return
         wid = c.widget(r)
-        if col.type == d.YESNO:
-            c.fields.append(FormField(cell_name, COMBO, col, path, tip, (wid,), YES_NO))
-        elif col.type in d.SINGLE_CHOICE_TYPES:
-            c.fields.append(FormField(cell_name, COMBO, col, path, tip, (wid,), col.options))
+        if control in (Control.BOXES, Control.DROPDOWN) and not type_of(col).several:
+            options = present.options_of(col)  # a dropdown in a table cell
+            c.fields.append(FormField(cell_name, COMBO, col, path, tip, (wid,), options))
         else:
             kind = MULTILINE if lines > 1 and type_of(col).wraps else TEXT
             c.fields.append(

@@ -20,6 +20,14 @@ import pikepdf
 
 from apforms.errors import IngestError
 from apforms.formats.pdf import syntax as ps
+from apforms.formats.pdf.protocol import (
+    INFO_DOCUMENT,
+    INFO_LAYOUT,
+    INFO_ROWS,
+    INFO_VERSION,
+    FormId,
+    info_form_id,
+)
 
 # qpdf's notes about damaged files go to the pikepdf logger; ingest reports them as warnings.
 logging.getLogger("pikepdf").addHandler(logging.NullHandler())
@@ -120,3 +128,17 @@ def repairs(pdf: pikepdf.Pdf) -> list[str]:
         return []
     damaged = any(k in n.casefold() for n in notes for k in ("damaged", "reconstruct", "startxref", "xref"))
     return [n for n in notes if n] if damaged else []
+
+
+def identify_metadata(pdf: pikepdf.Pdf) -> FormId | None:
+    """The form as the /Info dictionary describes it (``None`` without apforms entries)."""
+    try:
+        info = pdf.trailer.get("/Info")
+        if not isinstance(info, pikepdf.Dictionary):
+            return None
+        doc, version, rows, layout = (
+            text_value(info.get(f"/{key}")) for key in (INFO_DOCUMENT, INFO_VERSION, INFO_ROWS, INFO_LAYOUT)
+        )
+    except (pikepdf.PdfError, RuntimeError, ValueError):
+        return None
+    return info_form_id(doc, version, rows, layout)

@@ -16,10 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pikepdf
-
 from apforms.errors import IngestError
-from apforms.formats.pdf.open import text_value
 from apforms.model.definitions import Definition
 
 #: The layout version this apforms writes.
@@ -87,17 +84,9 @@ def _rows(rows: tuple[int, ...]) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def identify_metadata(pdf: pikepdf.Pdf) -> FormId | None:
-    """The form as the /Info dictionary describes it (``None`` without apforms entries)."""
-    try:
-        info = pdf.trailer.get("/Info")
-        if not isinstance(info, pikepdf.Dictionary):
-            return None
-        doc, version, rows, layout = (
-            text_value(info.get(f"/{key}")) for key in (INFO_DOCUMENT, INFO_VERSION, INFO_ROWS, INFO_LAYOUT)
-        )
-    except (pikepdf.PdfError, RuntimeError, ValueError):
-        return None
+def info_form_id(doc: str | None, version: str | None, rows: str | None, layout: str | None) -> FormId | None:
+    """The form as the /Info entries (already decoded) describe it; ``None`` without apforms
+    entries. :func:`apforms.formats.pdf.open.identify_metadata` reads them from a file."""
     if not doc or not version or not re.fullmatch(_VERSION, version):
         return None
     if layout is not None and not re.fullmatch(_LAYOUT, layout):

@@ -21,13 +21,12 @@ import pikepdf
 from apforms.errors import DefinitionError, IngestError
 from apforms.formats.pdf import layout as layout_1
 from apforms.formats.pdf.layout import CHECK, RADIO, SIGNATURE, Layout
-from apforms.formats.pdf.open import open_pdf, repairs
+from apforms.formats.pdf.open import identify_metadata, open_pdf, repairs
 from apforms.formats.pdf.protocol import (
     ID_PAGES,
     FormId,
     check_layout,
     identify_bytes,
-    identify_metadata,
     identify_text,
 )
 from apforms.formats.pdf.read_fields import AcroFormRead, is_on, radio_state, read_acroform
