@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -168,11 +168,11 @@ class Field:
     lines: int = 1
     addition: bool = False
 
-    @property
+    @cached_property
     def is_leaf(self) -> bool:
         return not type_of(self).container
 
-    @property
+    @cached_property
     def shape(self) -> Shape:
         """How its value sits in a record: one value, an object, rows or items."""
         return type_of(self).shape

@@ -5,13 +5,19 @@ apforms PDF says about itself is in :mod:`.protocol`.
 
 from __future__ import annotations
 
+import re
 import zlib
 
 _NAME_REGULAR = frozenset(range(0x21, 0x7F)) - frozenset(b"#()<>[]{}/%")
 
 
+_PLAIN_NAME = re.compile(r"[!-~]*")
+
+
 def name(value: str) -> str:
     """``/Value`` with bytes outside the regular characters written as ``#xx``."""
+    if _PLAIN_NAME.fullmatch(value) and not any(c in value for c in "#()<>[]{}/%"):
+        return "/" + value
     out = []
     for b in value.encode("utf-8"):
         out.append(chr(b) if b in _NAME_REGULAR else f"#{b:02X}")
@@ -42,9 +48,12 @@ def _is_hex(s: str) -> bool:
 _LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)", "\r": "\\r", "\n": "\\n"})
 
 
+_PRINTABLE = re.compile(r"[ -~\r\n]*")
+
+
 def text(value: str) -> str:
     """A PDF text string: a literal for printable ASCII, else UTF-16BE with a byte-order mark."""
-    if all(32 <= ord(c) < 127 or c in "\r\n" for c in value):
+    if _PRINTABLE.fullmatch(value):
         return "(" + value.translate(_LITERAL_ESCAPES) + ")"
     return "<FEFF" + value.encode("utf-16-be").hex().upper() + ">"
 
