@@ -24,7 +24,7 @@ from typing import Any
 
 from apforms.model import types
 from apforms.model.definitions import Definition, Field, Option
-from apforms.model.types import Control, control_of, type_of
+from apforms.model.types import TYPES, Control, control_of, type_of
 
 YES_NO = (Option("yes", "Yes"), Option("no", "No"))
 #: A table with more columns than this, or with a column that holds several lines of items
@@ -247,14 +247,13 @@ def display(f: Field, value: Any) -> str:
     """
     if value is None or value == "" or value == []:
         return ""
-    t = type_of(f)
-    if isinstance(t, types.Choice):
-        o = next((o for o in f.options if o.value == str(value)), None)
-        return option_text(f, o) if o is not None else str(value)
-    if isinstance(t, types.MultiChoice) and isinstance(value, list):
+    if not f.options:  # text, numbers, dates, yes/no, lists: the type says
+        return TYPES[f.type].display(f, value)
+    if isinstance(value, list):
         by_value = {o.value: o for o in f.options}
         return "; ".join(option_text(f, by_value[v]) if v in by_value else str(v) for v in value)
-    return t.display(f, value)
+    o = next((o for o in f.options if o.value == str(value)), None)
+    return option_text(f, o) if o is not None else str(value)
 
 
 __all__ = [

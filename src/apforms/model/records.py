@@ -20,7 +20,10 @@ from marshmallow import RAISE, Schema, ValidationError
 from apforms.errors import RecordError
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field, version_tuple
-from apforms.model.types import MISSING, Shape, marshmallow_field, type_of
+from apforms.model.types import MISSING, TYPES, Shape, marshmallow_field
+
+# The shapes as plain module constants: these loops run for every field of every record.
+_OBJECT, _ROWS, _LISTS = Shape.OBJECT, Shape.ROWS, (Shape.ROWS, Shape.ITEMS)
 
 # --------------------------------------------------------------------------- results
 
@@ -201,13 +204,13 @@ def _prune(value: Any) -> Any:
 def _fill_groups(fields: tuple[Field, ...], data: dict[str, Any]) -> None:
     """Make every group present (so required fields inside absent groups are reported)."""
     for f in fields:
-        if f.shape == Shape.OBJECT:
+        if f.shape == _OBJECT:
             sub = data.get(f.key)
             if sub is None:
                 sub = data[f.key] = {}
             if isinstance(sub, dict):
                 _fill_groups(f.fields, sub)
-        elif f.shape == Shape.ROWS and isinstance(data.get(f.key), list):
+        elif f.shape == _ROWS and isinstance(data.get(f.key), list):
             for row in data[f.key]:
                 if isinstance(row, dict):
                     _fill_groups(f.fields, row)
@@ -222,9 +225,9 @@ def _missing_required(fields: tuple[Field, ...], data: Any, path: str, label: st
         value = data.get(f.key)
         if f.required and value in (None, {}, []) and f.default is None:
             yield Problem(p, lab, MISSING)
-        if f.shape == Shape.OBJECT:
+        if f.shape == _OBJECT:
             yield from _missing_required(f.fields, value, p, lab)
-        elif f.shape == Shape.ROWS and isinstance(value, list):
+        elif f.shape == _ROWS and isinstance(value, list):
             for i, row in enumerate(value):
                 yield from _missing_required(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
 
@@ -239,13 +242,13 @@ def _too_many_rows(fields: tuple[Field, ...], data: Any, path: str, label: str) 
         p = f"{path}.{f.key}" if path else f.key
         lab = _join_label(label, f.label) if path else ""
         value = data.get(f.key)
-        if f.shape in (Shape.ROWS, Shape.ITEMS) and isinstance(value, list):
+        if f.shape in _LISTS and isinstance(value, list):
             if f.max_rows is not None and len(value) > f.max_rows:
                 out.append(Problem(p, lab, f"At most {f.max_rows} rows fit on the form"))
-            if f.shape == Shape.ROWS:
+            if f.shape == _ROWS:
                 for i, row in enumerate(value):
                     out += _too_many_rows(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
-        elif f.shape == Shape.OBJECT:
+        elif f.shape == _OBJECT:
             out += _too_many_rows(f.fields, value, p, lab)
     return out
 
@@ -283,13 +286,13 @@ def _flatten_field(f: Field, msg: Any, path: str, label: str) -> list[Problem]:
         ]
     if not isinstance(msg, Mapping):
         return [Problem(path, label, _tidy(str(msg)))]
-    if f.shape == Shape.OBJECT:
+    if f.shape == _OBJECT:
         return _flatten(f.fields, msg, path, label)
     out: list[Problem] = []
     for idx, sub in msg.items():
         if isinstance(idx, int):
             row_path, row_label = f"{path}[{idx}]", f"{label}, row {idx + 1}"
-            if f.shape == Shape.ROWS:
+            if f.shape == _ROWS:
                 out.extend(_flatten_row(f, sub, row_path, row_label))
             else:
                 out.extend(Problem(row_path, row_label, _tidy(m)) for m in _as_list(sub))
@@ -324,16 +327,16 @@ def _canonical(fields: tuple[Field, ...], data: Mapping[str, Any]) -> dict[str, 
     out: dict[str, Any] = {}
     for f in fields:
         value = data.get(f.key) if isinstance(data, Mapping) else None
-        if f.shape == Shape.OBJECT:
+        if f.shape == _OBJECT:
             out[f.key] = _canonical(f.fields, value if isinstance(value, Mapping) else {})
-        elif f.shape == Shape.ROWS:
+        elif f.shape == _ROWS:
             if isinstance(value, list):
                 rows = [_canonical(f.fields, r) for r in value if isinstance(r, Mapping)]
                 rows = [r for r in rows if _has_content(r)]
                 if rows:
                     out[f.key] = rows
         else:
-            canonical = type_of(f).canonical(f, value)
+            canonical = TYPES[f.type].canonical(f, value)
             if canonical is not None:
                 out[f.key] = canonical
     return out

@@ -75,17 +75,21 @@ def _group(f: Field, value: Any) -> dict[str, Any]:
     return {c.key: _view(c, value.get(c.key)) for c in f.fields}
 
 
+_OBJECT = (Control.GROUP, Control.SIGNATURE)
+_TABLE, _LIST, _TICK = Control.TABLE, Control.LIST, Control.TICK
+
+
 def _view(f: Field, value: Any) -> Any:
     control = control_of(f)
-    if control in (Control.GROUP, Control.SIGNATURE):
+    if control in _OBJECT:
         return _group(f, value)
-    if control == Control.TABLE:
+    if control is _TABLE:
         rows = [_group(f, r) for r in value or ()]
         return rows + [_group(f, None) for _ in range(f.blank_rows - len(rows))]
-    if control == Control.LIST:
+    if control is _LIST:
         items = [text(str(v)) for v in value or ()]
         return items + [""] * (f.blank_rows - len(items))
-    if control == Control.TICK:
+    if control is _TICK:
         return BOX_TICKED if value else BOX_EMPTY
     if f.type == d.YESNO:
         return _choice(f, {None: (), True: ("yes",), False: ("no",)}.get(value, ()))
