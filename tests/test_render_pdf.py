@@ -10,6 +10,7 @@ import pikepdf
 import pytest
 from click.testing import CliRunner
 
+from apforms import api
 from apforms.cli import main
 from apforms.formats.pdf import layout as lay
 from apforms.formats.pdf import protocol
@@ -245,3 +246,42 @@ def test_cli_render_and_blank_pdf(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     with pikepdf.open(blank) as pdf:
         assert pdf.docinfo["/ApformsDocument"] == "referral"
+
+
+def _widgets(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    return [a for page in pdf.pages for a in page.obj.get("/Annots", []) if a.get("/Subtype") == "/Widget"]
+
+
+def test_no_appearance_is_shared_between_widgets(doc: str) -> None:
+    """Software that edits one widget's appearance in place must not change another's."""
+    for data in (example_pdf(doc), api.blank_bytes(doc, "pdf")):
+        pdf = pikepdf.open(io.BytesIO(data))
+        owners: dict[tuple[int, int], str] = {}
+        for w in _widgets(pdf):
+            normal = w.AP.N
+            streams = [normal] if isinstance(normal, pikepdf.Stream) else list(normal.values())
+            for s in streams:
+                assert s.objgen not in owners, f"{doc}: one appearance for two widgets"
+                owners[s.objgen] = str(w.get("/T", ""))
+        assert len(owners) >= len(_widgets(pdf))
+
+
+def test_foreign_fillers_get_a_standard_font_at_a_fixed_size(doc: str) -> None:
+    pdf = pikepdf.open(io.BytesIO(api.blank_bytes(doc, "pdf")))
+    form = pdf.Root.AcroForm
+    for da in [form.DA] + [w.DA for w in _widgets(pdf) if "/DA" in w]:
+        font, size = str(da).split()[:2]
+        assert float(size) >= 8, da  # never 0 ("auto"): pdf.js would draw a date at box height
+        resource = form.DR.Font[font]
+        assert resource.Subtype == "/Type1" and resource.BaseFont in ("/Helvetica", "/ZapfDingbats"), da
+
+
+def test_a_field_filled_by_pypdf_shows_only_in_its_own_box() -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(api.blank_bytes("referral", "pdf"))))
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, {"pupil.legal_name": "Zoe Marsh"}, auto_regenerate=False)
+    buf = io.BytesIO()
+    writer.write(buf)
+    assert squash(pdfium_text(buf.getvalue())).count("ZoeMarsh") == 1

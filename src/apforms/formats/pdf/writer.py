@@ -14,7 +14,7 @@ values into the pages instead and leaves no form fields.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import metadata
@@ -47,15 +47,19 @@ from apforms.formats.pdf.values import FormValue, combo_label, form_values
 from apforms.model.definitions import Definition
 
 FONT = "DejaVu"  # resource name of the embedded font
-DA_TEXT = f"/{FONT} 0 Tf 0 g"  # size 0: viewers that regenerate a value fit it to the box
-DA_BUTTON = "/ZaDb 0 Tf 0 g"
+# The default appearance other software fills the form with: Helvetica (WinAnsi), a standard
+# font every filler can encode, at a fixed size (size 0, "auto", makes pdf.js draw a date at
+# box height and pdftk at 53 pt). apforms' own appearances use the embedded font.
+DA_FONT = "Helv"
+DA_SIZE = 9
+DA_TEXT = f"/{DA_FONT} {DA_SIZE} Tf 0 g"
+DA_BUTTON = "/ZaDb 8 Tf 0 g"
 
 # Fixed object numbers; pages, fields and appearance streams follow.
 CATALOG, PAGES, INFO = 1, 2, 3
 FONT_OBJS = (4, 5, 6, 7, 8)  # Type0, CIDFont, descriptor, font file, ToUnicode
-ZADB, ACROFORM = 9, 10
-AP_CHECK_ON, AP_OFF, AP_RADIO_ON, AP_EMPTY = 11, 12, 13, 14
-FIRST_PAGE_OBJ = 15
+ZADB, ACROFORM, HELV = 9, 10, 11
+FIRST_PAGE_OBJ = 12
 
 _K = 0.5523  # Bézier circle constant
 _OFF, _YES = ps.name(OFF), ps.name(YES)
@@ -195,7 +199,8 @@ def _producer() -> str:
 
 
 def _form_xobject(w: float, h: float, content: str, font: bool = True) -> bytes:
-    res = f" /Resources << /Font << /{FONT} {FONT_OBJS[0]} 0 R >> >>" if font else ""
+    fonts_used = f"/{FONT} {FONT_OBJS[0]} 0 R /{DA_FONT} {HELV} 0 R"
+    res = f" /Resources << /Font << {fonts_used} >> >>" if font else ""
     header = f"/Type /XObject /Subtype /Form /BBox [0 0 {ps.num(w)} {ps.num(h)}]{res}"
     return ps.stream(header, content.encode())
 
@@ -226,10 +231,7 @@ class _Writer:
         lay = self.lay
         self.objs.update(self.program.objects(*FONT_OBJS))
         self.objs[ZADB] = b"<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >>"
-        self.objs[AP_CHECK_ON] = _form_xobject(BOX, BOX, _check_mark(BOX, BOX), font=False)
-        self.objs[AP_RADIO_ON] = _form_xobject(BOX, BOX, _radio_dot(BOX, BOX), font=False)
-        self.objs[AP_OFF] = _form_xobject(BOX, BOX, "", font=False)
-        self.objs[AP_EMPTY] = _form_xobject(1, 1, f"/{TX_TAG} BMC EMC", font=False)
+        self.objs[HELV] = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
         extra_content: list[list[str]] = [[] for _ in lay.pages]
         if self.flatten:
             for f in lay.fields:
@@ -240,8 +242,8 @@ class _Writer:
             top = self.fields()
             refs = " ".join(f"{n} 0 R" for n in top)
             self.objs[ACROFORM] = (
-                f"<< /Fields [{refs}] /DA {ps.text(DA_TEXT)} /DR << /Font << /{FONT} {FONT_OBJS[0]} 0 R "
-                f"/ZaDb {ZADB} 0 R >> >> >>"
+                f"<< /Fields [{refs}] /DA {ps.text(DA_TEXT)} /DR << /Font << /{DA_FONT} {HELV} 0 R "
+                f"/{FONT} {FONT_OBJS[0]} 0 R /ZaDb {ZADB} 0 R >> >> >>"
             ).encode()
             catalog_form = f" /AcroForm {ACROFORM} 0 R"
         self.pages(extra_content)
@@ -316,10 +318,11 @@ class _Writer:
                 kid_refs.append(kid)
                 on = isinstance(value, str) and wid.state == value
                 state = ps.name(wid.state or YES)
+                on_ap, off_ap = self.button_appearances(wid.rect, _radio_dot)
                 self.objs[kid] = (
                     f"<< {self.widget_head(wid.page, wid.rect, kid)} /Parent {obj} 0 R "
                     f"/AS {state if on else _OFF} /MK << /CA (l) >> /DA {ps.text(DA_BUTTON)} "
-                    f"/AP << /N << {state} {AP_RADIO_ON} 0 R {_OFF} {AP_OFF} 0 R >> >> >>"
+                    f"/AP << /N << {state} {on_ap} 0 R {_OFF} {off_ap} 0 R >> >> >>"
                 ).encode()
             v = f" /V {ps.name(value)}" if isinstance(value, str) else ""
             self.objs[obj] = (
@@ -331,15 +334,32 @@ class _Writer:
         head = self.widget_head(wid.page, wid.rect, obj)
         if f.kind == CHECK:
             state = _YES if value is True else _OFF
+            on_ap, off_ap = self.button_appearances(wid.rect, _check_mark)
             body = (
                 f"/FT /{FieldType.BUTTON} /V {state} /AS {state} /MK << /CA (4) >> /DA {ps.text(DA_BUTTON)} "
-                f"/AP << /N << {_YES} {AP_CHECK_ON} 0 R {_OFF} {AP_OFF} 0 R >> >>"
+                f"/AP << /N << {_YES} {on_ap} 0 R {_OFF} {off_ap} 0 R >> >>"
             )
         elif f.kind == SIGNATURE:
-            body = f"/FT /{FieldType.SIGNATURE} /AP << /N {AP_EMPTY} 0 R >>"
+            body = f"/FT /{FieldType.SIGNATURE} /AP << /N {self.empty_appearance(wid.rect)} 0 R >>"
         else:
             body = self.text_field(f, value, wid.rect)
         self.objs[obj] = f"<< {head} {common} {body} >>".encode()
+        return obj
+
+    def button_appearances(self, rect: Rect, mark: Callable[[float, float], str]) -> tuple[int, int]:
+        """A tick box's or radio button's own on and off appearances (never shared between
+        widgets: software that edits one appearance in place must not change the others)."""
+        w, h = _size(rect)
+        on, off = self.alloc(), self.alloc()
+        self.objs[on] = _form_xobject(w, h, mark(w, h), font=False)
+        self.objs[off] = _form_xobject(w, h, "", font=False)
+        return on, off
+
+    def empty_appearance(self, rect: Rect) -> int:
+        """An empty text or signature field's own appearance, the size of its box."""
+        w, h = _size(rect)
+        obj = self.alloc()
+        self.objs[obj] = _form_xobject(w, h, f"/{TX_TAG} BMC EMC")
         return obj
 
     def widget_head(self, page: int, rect: Rect, obj: int) -> str:
@@ -352,7 +372,7 @@ class _Writer:
     def text_field(self, f: FormField, value: FormValue, rect: Rect) -> str:
         shown = value if isinstance(value, str) else ""
         if f.kind == COMBO:
-            opts = " ".join(f"[{ps.text(o.value)} {ps.text(o.label)}]" for o in f.options)
+            opts = " ".join(f"[{ps.text(o.value)} {ps.text(combo_label(f, o.value))}]" for o in f.options)
             body = f"/FT /{FieldType.CHOICE} /Ff {int(FieldFlag.COMBO)} /Opt [{opts}]"
             shown = combo_label(f, shown) if shown else ""
         else:
@@ -360,7 +380,7 @@ class _Writer:
             body = f"/FT /{FieldType.TEXT} /Ff {int(flags)}"
         body += f" /DA {ps.text(DA_TEXT)}"
         if not shown:
-            return f"{body} /AP << /N {AP_EMPTY} 0 R >>"
+            return f"{body} /AP << /N {self.empty_appearance(rect)} 0 R >>"
         ap = self.alloc()
         w, h = _size(rect)
         self.objs[ap] = _form_xobject(w, h, f"/{TX_TAG} BMC {_text_ap(f, shown, w, h)} EMC")
