@@ -225,12 +225,18 @@ def test_foreign_quirks_are_read() -> None:
     tick = fields["status.lac.voluntary"][0].obj  # a tick box whose on state is /On
     tick.AP.N = pikepdf.Dictionary({"/On": tick.AP.N.Yes, "/Off": tick.AP.N.Off})
     tick.V = tick.AS = pikepdf.Name("/On")
-    gender = fields["pupil.gender"]  # a radio value as a string
+    gender = fields["pupil.gender"]  # a radio value as a string (the page shows the same)
     gender[0].obj.Parent.V = pikepdf.String("F")
+    for w in gender:
+        w.obj.AS = pikepdf.Name("/F" if "/F" in w.obj.AP.N else "/Off")
     for w in fields["placement.arranged_by"]:  # only the button's /AS says which
         w.obj.AS = pikepdf.Name("/local_authority" if w.obj.AP.N.keys() >= {"/local_authority"} else "/Off")
-    fsm = fields["status.fsm"]  # numbered states, export values in /Opt
+    fsm = fields["status.fsm"]  # numbered states /0 /1, export values in /Opt
     fsm[0].obj.Parent.Opt = pikepdf.Array([pikepdf.String("Yes"), pikepdf.String("No")])
+    for number, w in enumerate(fsm):
+        on = next(k for k in w.obj.AP.N if k != "/Off")
+        w.obj.AP.N = pikepdf.Dictionary({f"/{number}": w.obj.AP.N[on], "/Off": w.obj.AP.N.Off})
+        w.obj.AS = pikepdf.Name(f"/{number}" if number == 1 else "/Off")
     fsm[0].obj.Parent.V = pikepdf.Name("/1")
     name = fields["pupil.legal_name"][0].obj
     name.V = pikepdf.String(b"\xff\xfe" + "Şükrü Yılmaz".encode("utf-16-le"))
@@ -246,6 +252,31 @@ def test_foreign_quirks_are_read() -> None:
     assert data["status"]["fsm"] is False
     assert data["pupil"]["legal_name"] == "Şükrü Yılmaz"
     assert data["pupil"]["current_school"] == "Nguyễn Thị Hoa Academy"
+
+
+def test_the_page_wins_where_the_data_and_the_page_disagree() -> None:
+    """A viewer shows buttons by their /AS: a value the page does not show is not taken
+    silently; where /V and /AS disagree the page wins and a warning names the field."""
+    pdf = pikepdf.open(io.BytesIO(_blank_referral()))
+    fields = _fields_of(pdf)
+    tick = fields["status.lac.voluntary"][0].obj  # pdftk: /V /On on a box whose on state is /Yes
+    tick.V, tick.AS = pikepdf.Name("/On"), pikepdf.Name("/Off")
+    gender = fields["pupil.gender"]  # the group's /V says F, no button is shown on
+    gender[0].obj.Parent.V = pikepdf.Name("/F")
+    arranged = fields["placement.arranged_by"]  # pypdf: the choice on the group, /V /Off on each button
+    arranged[0].obj.Parent.V = pikepdf.Name("/school")
+    for w in arranged:
+        w.obj.V = pikepdf.Name("/Off")
+        w.obj.AS = pikepdf.Name("/school" if "/school" in w.obj.AP.N else "/Off")
+    result = ingest_pdf(save(pdf), "mixed.pdf")
+    data = result.record["data"]
+    assert data["status"]["lac"]["voluntary"] is False
+    assert "gender" not in data["pupil"]
+    assert data["placement"]["arranged_by"] == "school"
+    disagreements = [w for w in result.warnings if "what the page shows was taken" in w]
+    assert len(disagreements) == 2, result.warnings
+    assert any("(status.lac.voluntary)" in w and "shows it not ticked" in w for w in disagreements)
+    assert any("(pupil.gender)" in w and "shows no choice" in w for w in disagreements)
 
 
 def test_filled_by_pypdf() -> None:

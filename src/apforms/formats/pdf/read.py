@@ -204,9 +204,9 @@ def _field_values(
         elif f.kind == SIGNATURE:
             signatures[name] = raw.signed
         elif f.kind == CHECK:
-            values[name] = is_on(raw)
+            values[name] = is_on(raw, warnings, f"{f.tooltip} ({name})")
         elif f.kind == RADIO:
-            values[name] = radio_state(raw)
+            values[name] = radio_state(raw, warnings, f"{f.tooltip} ({name})")
         else:
             values[name] = raw.value
     if unknown and values:

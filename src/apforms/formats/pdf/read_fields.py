@@ -1,9 +1,15 @@
 """Reading the values of a filled form's fields (AcroForm), whoever filled it.
 
-Values come from ``/V`` (inherited from parent fields where the spec allows), so forms filled
-by software that leaves appearances to the viewer (NeedAppearances) read the same as ours.
-Tick boxes may use any on-state name (``/Yes``, ``/On``, ``/1``); radio values may be names
-or strings, or only shown by a button's ``/AS``; text may be PDFDocEncoding, UTF-16 or UTF-8.
+Text values come from ``/V`` (inherited from parent fields where the spec allows), so forms
+filled by software that leaves appearances to the viewer (NeedAppearances) read the same as
+ours; line breaks written as CR or CR LF (as Acrobat does) read as line breaks. Text may be
+PDFDocEncoding, UTF-16 or UTF-8.
+
+A tick box or radio group is read the way a viewer shows it: each widget's ``/AS`` against its
+on-state, whatever the state is called (``/Yes``, ``/On``, ``/1``, an option name). The field's
+own ``/V`` (taken from the field, not from a widget that carries a stray ``/V /Off`` as pypdf
+writes) is compared with it, and where the two disagree the page wins and a warning names the
+field: a value a person cannot see on the form is never taken silently.
 """
 
 from __future__ import annotations
@@ -26,13 +32,19 @@ _NONE_CHOSEN = frozenset({"", OFF.casefold()})
 
 @dataclass
 class RawField:
-    """One terminal field as found: type, flags and its value as text or button state."""
+    """One terminal field as found: type, flags and its value as text or button state.
+
+    For a button ``value`` is the field's ``/V`` state; ``shown`` the on-states of the widgets
+    whose ``/AS`` shows them on, and ``with_as`` whether any widget has an ``/AS`` at all.
+    """
 
     name: str
     ft: str | None
     flags: int
     value: str | None
     signed: bool = False
+    shown: list[str] = field(default_factory=list)
+    with_as: bool = False
 
 
 @dataclass
@@ -73,8 +85,8 @@ def _add(out: AcroFormRead, f: Any) -> None:
         return
     known = out.fields.get(name)
     if known is not None:  # another button of a radio group: only its /AS can add anything
-        if known.ft == FieldType.BUTTON and known.value is None:
-            known.value = _shown_state(f.obj)
+        if known.ft == FieldType.BUTTON:
+            _add_shown(known, f)
         return
     ft = str(f.field_type or "").lstrip("/") or None  # "/Tx", "/Btn", … (str or Name by version)
     flags = int(f.flags or 0)
@@ -87,7 +99,15 @@ def _add(out: AcroFormRead, f: Any) -> None:
     else:
         # qpdf decodes text strings (PDFDocEncoding, UTF-16 either way round, UTF-8) in C++
         text = f.value_as_string
-        out.fields[name] = RawField(name, ft, flags, text if text else _text(f.value))
+        value = text if text else _text(f.value)
+        out.fields[name] = RawField(name, ft, flags, _line_breaks(value))
+
+
+def _line_breaks(text: str | None) -> str | None:
+    """CR LF and CR (Acrobat's line break in a text field) as LF, as records hold them."""
+    if text is None or "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _shown_state(widget: Any) -> str | None:
@@ -108,28 +128,80 @@ def _text(value: Any) -> str | None:
 
 
 def _button(name: str, flags: int, f: Any) -> RawField:
-    """A tick box or radio group: its state name, from /V or else from a widget's /AS."""
+    """A tick box or radio group: the field's /V state, and what its first widget shows."""
     if flags & FieldFlag.PUSHBUTTON:
         return RawField(name, FieldType.BUTTON, flags, None)
-    value = f.value
-    state = text_value(value) if value is not None else None
-    if state is None:
-        state = _shown_state(f.obj)
+    raw = RawField(name, FieldType.BUTTON, flags, _exported(f, _field_v(f.obj)))
+    _add_shown(raw, f)
+    return raw
+
+
+def _field_v(widget: Any) -> str | None:
+    """The field's own /V: a widget of a radio group has no /T, and a /V on it (pypdf writes
+    /V /Off on every button) is not the group's value."""
+    node, seen = widget, 0
+    if "/T" not in node and isinstance(node.get("/Parent"), pikepdf.Dictionary):
+        node = node.Parent
+    while isinstance(node, pikepdf.Dictionary) and seen < 32:  # a loop in /Parent must not hang
+        if "/V" in node:
+            return text_value(node.get("/V"))
+        node, seen = node.get("/Parent"), seen + 1
+    return None
+
+
+def _exported(f: Any, state: str | None) -> str | None:
+    """A state numbered /0, /1 … with export values in /Opt, as its export value."""
     if state is not None and state.isdigit():
         opt = f.get_inheritable_field_value("/Opt")
         if isinstance(opt, pikepdf.Array) and int(state) < len(opt):
-            exported = text_value(opt[int(state)])  # states numbered, export values in /Opt
-            state = exported if exported is not None else state
-    return RawField(name, FieldType.BUTTON, flags, state)
+            exported = text_value(opt[int(state)])
+            return exported if exported is not None else state
+    return state
 
 
-def is_on(raw: RawField) -> bool:
-    """Whether a tick box is ticked, whatever its on state is called."""
-    return raw.value is not None and raw.value.strip().casefold() not in OFF_STATES
+def _add_shown(raw: RawField, f: Any) -> None:
+    widget = f.obj
+    if "/AS" not in widget:
+        return
+    raw.with_as = True
+    shown = _shown_state(widget)
+    if shown is not None:
+        raw.shown.append(_exported(f, shown) or shown)
 
 
-def radio_state(raw: RawField) -> str | None:
-    """The chosen button of a radio group (``None`` when none is: /Off or no value)."""
-    if raw.value is None or raw.value.strip().casefold() in _NONE_CHOSEN:
+def _on(state: str | None) -> bool:
+    return state is not None and state.strip().casefold() not in OFF_STATES
+
+
+def is_on(raw: RawField, warnings: list[str] | None = None, where: str = "") -> bool:
+    """Whether a tick box is ticked as the page shows it, whatever its on state is called."""
+    if not raw.with_as:
+        return _on(raw.value)  # no appearance state at all: the value is all there is
+    shown = bool(raw.shown)
+    if _on(raw.value) != shown and warnings is not None:
+        said = "ticked" if _on(raw.value) else "not ticked"
+        warnings.append(
+            f"{where or raw.name}: the form's data says {said} but the page shows it "
+            f"{'ticked' if shown else 'not ticked'}; what the page shows was taken"
+        )
+    return shown
+
+
+def radio_state(raw: RawField, warnings: list[str] | None = None, where: str = "") -> str | None:
+    """The chosen button of a radio group as the page shows it (``None`` when none is)."""
+    value = raw.value if raw.value is not None and raw.value.strip().casefold() not in _NONE_CHOSEN else None
+    if not raw.with_as:
+        return value
+    shown = list(dict.fromkeys(raw.shown))
+    chosen = shown[0] if len(shown) == 1 else None
+    if len(shown) > 1:
+        if warnings is not None:
+            warnings.append(f"{where or raw.name}: more than one option is shown as chosen; none was taken")
         return None
-    return raw.value
+    if chosen != value and value is not None and warnings is not None:
+        page = f"shows {chosen!r}" if chosen else "shows no choice"
+        warnings.append(
+            f"{where or raw.name}: the form's data says {value!r} but the page {page}; "
+            "what the page shows was taken"
+        )
+    return chosen
