@@ -150,7 +150,10 @@ def _field_v(widget: Any) -> str | None:
 
 
 def _exported(f: Any, state: str | None) -> str | None:
-    """A state numbered /0, /1 … with export values in /Opt, as its export value."""
+    """A button state as its name: a state numbered /0, /1 … with export values in /Opt as
+    its export value, and a name written as a string ("/Yes", as pypdf writes) as the name."""
+    if state is not None and state.startswith("/"):
+        state = state[1:]
     if state is not None and state.isdigit():
         opt = f.get_inheritable_field_value("/Opt")
         if isinstance(opt, pikepdf.Array) and int(state) < len(opt):
