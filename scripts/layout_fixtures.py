@@ -20,13 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.layout_support import FIXTURES, geometry, stem_for  # noqa: E402
+
 from apforms import api  # noqa: E402
 from apforms.formats.pdf.layout import layout, layout_for  # noqa: E402
 from apforms.formats.pdf.protocol import LAYOUT_VERSION  # noqa: E402
 from apforms.formats.pdf.writer import render_pdf  # noqa: E402
 from apforms.model import records  # noqa: E402
 from apforms.model.definitions import document_ids, load_definition  # noqa: E402
-from tests.layout_support import FIXTURES, geometry, stem_for  # noqa: E402
 
 
 def missing() -> list[str]:

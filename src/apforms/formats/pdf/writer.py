@@ -359,6 +359,7 @@ class _Writer:
         """An empty text or signature field's own appearance, the size of its box."""
         w, h = _size(rect)
         obj = self.alloc()
+        # the font resources stay: qpdf (pikepdf, PyPDFForm) draws a filled value with them
         self.objs[obj] = _form_xobject(w, h, f"/{TX_TAG} BMC EMC")
         return obj
 
