@@ -67,7 +67,7 @@ def example(doc: str) -> dict[str, Any]:
 def form_pdf(doc: str = "sla", data: dict[str, Any] | None = None) -> bytes:
     """The apforms fillable PDF of ``data`` (default: the example record)."""
     definition = load_definition(doc)
-    canonical = records.validate(definition, example(doc) if data is None else data, partial=True).data
+    canonical = records.canonical(definition, example(doc) if data is None else data)
     return api.render_bytes(definition, canonical, "pdf")
 
 

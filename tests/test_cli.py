@@ -178,3 +178,20 @@ def test_format_contradicting_the_extension_is_refused(
     assert result.output == "apforms: -f docx contradicts the output file's extension (out.pdf)\n"
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [sla_record]
+
+
+def test_output_names_that_say_no_format_are_refused(tmp_path: Path) -> None:
+    record = tmp_path / "sla.json"
+    record.write_text(json.dumps(api.example("sla")), encoding="utf-8")
+    for out, message in ((tmp_path / "sla.txt", "should end .docx or .pdf"), ("-", "not -")):
+        result = CliRunner().invoke(main, ["render", str(record), "-o", str(out)])
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "sla.txt").exists() and not Path("-").exists()
+
+
+def test_ingest_of_something_that_is_not_a_pdf_says_so(tmp_path: Path) -> None:
+    record = tmp_path / "ref.json"
+    record.write_text(json.dumps(api.example("referral")), encoding="utf-8")
+    result = CliRunner().invoke(main, ["ingest", str(record)])
+    assert result.exit_code == 2 and "not a PDF" in result.output, result.output

@@ -214,7 +214,7 @@ def _fields_of(pdf: pikepdf.Pdf) -> dict[str, list[Any]]:
 
 def _blank_referral() -> bytes:
     definition = load_definition("referral")
-    return render_pdf(definition, records.validate(definition, {}, partial=True).data)
+    return render_pdf(definition, records.canonical(definition, {}))
 
 
 def test_foreign_quirks_are_read() -> None:
@@ -263,6 +263,10 @@ def test_the_page_wins_where_the_data_and_the_page_disagree() -> None:
     tick.V, tick.AS = pikepdf.Name("/On"), pikepdf.Name("/Off")
     gender = fields["pupil.gender"]  # the group's /V says F, no button is shown on
     gender[0].obj.Parent.V = pikepdf.Name("/F")
+    cp = fields["status.cp_category"]  # the group's /V says Off, a button is shown on
+    cp[0].obj.Parent.V = pikepdf.Name("/Off")
+    for w in cp:
+        w.obj.AS = pikepdf.Name("/EMO" if "/EMO" in w.obj.AP.N else "/Off")
     arranged = fields["placement.arranged_by"]  # pypdf: the choice on the group, /V /Off on each button
     arranged[0].obj.Parent.V = pikepdf.Name("/school")
     for w in arranged:
@@ -273,8 +277,12 @@ def test_the_page_wins_where_the_data_and_the_page_disagree() -> None:
     assert data["status"]["lac"]["voluntary"] is False
     assert "gender" not in data["pupil"]
     assert data["placement"]["arranged_by"] == "school"
+    assert data["status"]["cp_category"] == "EMO"
     disagreements = [w for w in result.warnings if "what the page shows was taken" in w]
-    assert len(disagreements) == 2, result.warnings
+    assert len(disagreements) == 3, result.warnings
+    assert any(
+        "(status.cp_category)" in w and "says no choice but the page shows 'EMO'" in w for w in disagreements
+    )
     assert any("(status.lac.voluntary)" in w and "shows it not ticked" in w for w in disagreements)
     assert any("(pupil.gender)" in w and "shows no choice" in w for w in disagreements)
 
@@ -549,7 +557,7 @@ def test_cli_ingest_writes_beside_the_pdf(tmp_path: Path) -> None:
 def test_cli_ingest_invalid_exits_1_and_still_writes(tmp_path: Path) -> None:
     definition = load_definition("referral")
     src = tmp_path / "blank.pdf"
-    src.write_bytes(render_pdf(definition, records.validate(definition, {}, partial=True).data))
+    src.write_bytes(render_pdf(definition, records.canonical(definition, {})))
     out = tmp_path / "out" / "record.json"
     result = CliRunner().invoke(main, ["ingest", str(src), "-o", str(out)])
     assert result.exit_code == 1

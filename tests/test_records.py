@@ -167,7 +167,7 @@ def test_uk_dates_are_stored_iso_and_values_tidied() -> None:
 
 def test_empty_values_are_dropped_and_defaults_applied() -> None:
     sla = load_definition("sla")
-    data = records.validate(sla, {"provider": {"name": "", "email": None}}, partial=True).data
+    data = records.canonical(sla, {"provider": {"name": "", "email": None}})
     assert data["provider"] == {}
     assert data["terms"]["school_obligations"][0] == "Provide a referral form for each pupil"
 

@@ -598,3 +598,11 @@ def test_a_restyled_template_that_lost_a_tag_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "sla-restyled.docx is not a sla template" in result.output and "provider.name" in result.output
     assert not out.exists()
+
+
+def test_the_template_command_gives_a_copy_to_restyle(tmp_path: Path) -> None:
+    out = tmp_path / "council" / "sla.docx"
+    result = run("template", "sla", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == template_path("sla").read_bytes()
+    assert lint_template(load_definition("sla"), out.read_bytes()) == []

@@ -49,6 +49,19 @@ from apforms.model.records import Problem, Record, ValidationResult
 
 if TYPE_CHECKING:
     from apforms._demo import DemoResult
+    from apforms.api import BulkResult, Finding, Rule
+else:  # imported on first use, so that `import apforms` stays light
+
+    def __getattr__(name: str) -> object:
+        if name in ("BulkResult", "Finding", "Rule"):
+            from apforms import api
+
+            return getattr(api, name)
+        if name == "DemoResult":
+            from apforms._demo import DemoResult
+
+            return DemoResult
+        raise AttributeError(f"module 'apforms' has no attribute {name!r}")
 
 
 def demo(out_dir: str | os.PathLike[str] = "output") -> DemoResult:
@@ -62,11 +75,14 @@ __all__ = [
     "ApformsError",
     "ArchiveError",
     "BulkInputError",
+    "BulkResult",
     "CheckResult",
     "ConfigError",
     "Definition",
     "DefinitionError",
+    "DemoResult",
     "Field",
+    "Finding",
     "IngestError",
     "IngestFileResult",
     "IngestResult",
@@ -77,6 +93,7 @@ __all__ = [
     "Refused",
     "RenderError",
     "RenderResult",
+    "Rule",
     "ValidationResult",
     "blank",
     "blank_bytes",

@@ -139,9 +139,16 @@ class RenderResult:
 
 def output_format(fmt: str | None, out: str | os.PathLike[str] | None) -> str:
     """The format to write: ``fmt`` if given, else the one the output file's extension names
-    (Word when neither says); a contradiction between the two is refused."""
-    named = _formats.format_for_path(out) if out is not None and str(out) != "-" else None
+    (Word when the name has no extension); a contradiction between the two, or an extension
+    that names neither format, is refused."""
+    if out is not None and str(out) == "-":
+        raise RenderError("documents are written to a file: give -o with a file name, not -")
+    named = _formats.format_for_path(out) if out is not None else None
+    suffix = Path(str(out)).suffix if out is not None else ""
     if fmt is None:
+        if named is None and suffix:
+            known = " or ".join(f.extension for f in _formats.FORMATS.values())
+            raise RenderError(f"{Path(str(out)).name}: the file name should end {known} (or give -f)")
         return named.name if named is not None else "docx"
     _formats.get_format(fmt)
     if named is not None and named.name != fmt:
@@ -195,6 +202,18 @@ def blank_bytes(doc_id: str, fmt: str, template: str | os.PathLike[str] | None =
     return render_bytes(definition, records.canonical(definition, {}), fmt, template=template)
 
 
+def word_template(doc_id: str, out: str | os.PathLike[str]) -> Path:
+    """A copy of the Word template of a document (``templates/<id>.docx``), to restyle."""
+    from apforms.formats.docx.compile import template_path
+
+    definition = load_definition(doc_id)
+    try:
+        content = template_path(definition.id).read_bytes()
+    except OSError as exc:
+        raise RenderError(f"no Word template for {definition.id}: {exc.strerror or exc}") from None
+    return files.write_bytes(out, content)
+
+
 def blank(
     doc_id: str, fmt: str, out: str | os.PathLike[str], template: str | os.PathLike[str] | None = None
 ) -> Path:
@@ -229,9 +248,13 @@ def ingest(source: str | os.PathLike[str], out: str | os.PathLike[str] | None = 
         data = src.read_bytes()
     except OSError as exc:
         raise IngestError(f"cannot read {src}: {exc.strerror or exc}") from None
+    from apforms.formats.pdf.open import check_bytes
+
+    check_bytes(data)  # not a PDF at all: say so before anything else
     target = Path(out) if out is not None else src.with_suffix(".json")
     if target.resolve() == src.resolve():
-        raise IngestError(f"the record would overwrite the PDF it is read from ({src}); give -o")
+        hint = "give a different -o" if out is not None else "give -o"
+        raise IngestError(f"the record would overwrite the PDF it is read from ({src}); {hint}")
     result = ingest_bytes(data, src.name)
     files.write_text(target, json.dumps(result.record, indent=2, ensure_ascii=False) + "\n")
     return IngestFileResult(target, result)
@@ -470,6 +493,7 @@ __all__ = [
     # the verbs
     "archive_filters",
     "blank",
+    "word_template",
     "blank_bytes",
     "bulk_sla",
     "bulk_template",

@@ -227,33 +227,22 @@ def options_of(f: Field) -> tuple[Option, ...]:
 
 
 def shows_code(f: Field) -> bool:
-    """Whether a chosen option prints with its code: a DfE code list shown as text (codes
-    such as register code B or ethnicity WBRI are what staff look for)."""
+    """Whether a chosen option prints with its code (see ``FieldType.option_text``)."""
     return bool(f.codelist) and control_of(f) == Control.DROPDOWN
 
 
 def option_text(f: Field, o: Option) -> str:
     """An option as printed when chosen (not as a box): its label, with its code if that matters."""
-    if shows_code(f) and o.value != o.label:
-        return f"{o.value} – {o.label}"
-    return o.label
+    return TYPES[f.type].option_text(f, o)
 
 
 def display(f: Field, value: Any) -> str:
-    """A value as printed on the form, in every format ('' for no value).
-
-    Dates ``DD/MM/YYYY``, money ``£1,250.00``, yes/no and options as their printed text,
-    several options joined with "; ", a list one item a line.
-    """
+    """A value as printed on the form, in every format ('' for no value): the field type's
+    display text (dates ``DD/MM/YYYY``, money ``£1,250.00``, options as printed, several
+    joined with "; ", a list one item a line)."""
     if value is None or value == "" or value == []:
         return ""
-    if not f.options:  # text, numbers, dates, yes/no, lists: the type says
-        return TYPES[f.type].display(f, value)
-    if isinstance(value, list):
-        by_value = {o.value: o for o in f.options}
-        return "; ".join(option_text(f, by_value[v]) if v in by_value else str(v) for v in value)
-    o = next((o for o in f.options if o.value == str(value)), None)
-    return option_text(f, o) if o is not None else str(value)
+    return TYPES[f.type].display(f, value)
 
 
 __all__ = [

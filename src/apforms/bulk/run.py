@@ -22,10 +22,13 @@ from apforms import files
 from apforms.bulk.inputs import RowProblem
 from apforms.bulk.sla import Pair, Plan
 from apforms.errors import BulkInputError
+from apforms.formats import FORMATS as FORMAT_REGISTRY
+from apforms.formats import get_format
 from apforms.model.definitions import load_definition
 
 WRITTEN, UNCHANGED, WITHHELD, FAILED = "written", "unchanged", "withheld", "failed"
-FORMATS = ("docx", "pdf")
+#: Every output format bulk can write (the formats registry): a file per pair and format.
+FORMATS = tuple(FORMAT_REGISTRY)
 
 
 @dataclass
@@ -125,7 +128,7 @@ def _render_pair(task: tuple[str, str, dict[str, Any], tuple[str, ...]]) -> tupl
         for fmt in formats:
             content = render_bytes(definition, data, fmt)
             digest = hashlib.sha256(content).hexdigest()
-            path = Path(out_dir) / f"{stem}.{fmt}"
+            path = Path(out_dir) / f"{stem}{get_format(fmt).extension}"
             if not _same_file(path, digest):
                 files.write_bytes(path, content)
                 changed = True
@@ -145,7 +148,7 @@ def _same_file(path: Path, digest: str) -> bool:
 def _remove_outputs(out: Path, stem: str, formats: tuple[str, ...]) -> list[str]:
     removed = []
     for fmt in formats:
-        path = out / f"{stem}.{fmt}"
+        path = out / f"{stem}{get_format(fmt).extension}"
         if path.is_file():
             path.unlink()
             removed.append(path.name)
@@ -178,7 +181,7 @@ def _manifest_rows(result: BulkResult) -> list[dict[str, Any]]:
             "total_cost": prov.get("total_cost", ""),
             "flags": r.pair.flag.reasons if r.pair.flag else [],
         }
-        for fmt in ("docx", "pdf"):
+        for fmt in FORMATS:
             name, digest = r.files.get(fmt, ("", ""))
             row[fmt], row[f"{fmt}_sha256"] = name, digest
         if r.error:

@@ -10,7 +10,9 @@ from apforms import api
 from apforms.cli import EXIT_OK, EXIT_PROBLEMS, doc_choice, read_record
 
 _FORMAT_HELP = "docx or pdf [default: from the output file's extension, else docx]."
-_TEMPLATE_HELP = "Word only: a restyled copy of templates/<doc>.docx (checked against the form first)."
+_TEMPLATE_HELP = (
+    "Word only: a restyled copy of the template (apforms template DOC), checked against the form first."
+)
 
 
 @click.command()
@@ -43,6 +45,14 @@ def render(record: str, fmt: str | None, out: str, flatten: bool, template: str 
 def blank(doc: str, fmt: str | None, out: str, template: str | None) -> None:
     """Write the empty DOC form, to fill in by hand."""
     click.echo(f"wrote {api.blank(doc, api.output_format(fmt, out), out, template)}")
+
+
+@click.command("template")
+@click.argument("doc", type=doc_choice())
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write (.docx).")
+def word_template(doc: str, out: str) -> None:
+    """Write a copy of DOC's Word template, to restyle in Word and use with --template."""
+    click.echo(f"wrote {api.word_template(doc, out)}")
 
 
 @click.command()
@@ -80,4 +90,4 @@ def demo(out_dir: str) -> None:
     click.echo(f"apforms demo: {len(result.written)} files written to {result.out_dir}/")
 
 
-COMMANDS = (render, blank, ingest, demo)
+COMMANDS = (render, blank, word_template, ingest, demo)

@@ -21,7 +21,8 @@ class IngestResult:
     validation: ValidationResult
     method: str
     warnings: list[str] = field(default_factory=list)
-    #: The definition version printed on the form (the record uses the current one).
+    #: The definition version printed on the form (the record keeps it when that version is
+    #: kept in schemas/history, else the current one).
     form_version: str = ""
     #: Digital signature fields by full name: whether each holds a signature.
     signatures: dict[str, bool] = field(default_factory=dict)

@@ -275,6 +275,13 @@ class FieldType:
         """The value as printed on the form ('' for no value)."""
         return "" if value is None else str(value)
 
+    def option_text(self, f: Field, o: Option) -> str:
+        """An option as printed when chosen (not as a box): its label, and its code too for a
+        DfE code list printed as text (register code B, ethnicity WBRI are what staff look for)."""
+        if f.codelist and self.control(f) == Control.DROPDOWN and o.value != o.label:
+            return f"{o.value} – {o.label}"
+        return o.label
+
     def canonical(self, f: Field, value: Any) -> Any:
         """The value in a canonical record (``None``: left out): empty values drop, and a
         field left out takes its ``default``."""
@@ -462,7 +469,10 @@ class Choice(FieldType):
         return _options_schema(f.options)
 
     def display(self, f: Field, value: Any) -> str:
-        return "" if value is None else f.option_label(str(value))
+        if value is None:
+            return ""
+        o = next((o for o in f.options if o.value == str(value)), None)
+        return self.option_text(f, o) if o is not None else str(value)
 
     def control(self, f: Field) -> Control:
         return Control.BOXES if len(f.options) <= MAX_BOXES else Control.DROPDOWN
@@ -496,7 +506,8 @@ class MultiChoice(FieldType):
         return {"type": "array", "uniqueItems": True, "items": _options_schema(f.options)}
 
     def display(self, f: Field, value: Any) -> str:
-        return "; ".join(f.option_label(str(v)) for v in value or ())
+        by_value = {o.value: o for o in f.options}
+        return "; ".join(self.option_text(f, by_value[v]) if v in by_value else str(v) for v in value or ())
 
     def from_text(self, f: Field, text: str) -> Any:
         """Options typed as text, one a line or separated by ';', by value or label."""

@@ -1,7 +1,8 @@
 """Fillable PDF: everything about the format lives here.
 
 ``protocol`` (what an apforms PDF says about itself: footer line, metadata keys, layout
-version), ``syntax`` (PDF names, flags and serialisers), ``fonts`` and ``text`` (measuring and
+version), ``names`` (PDF keys, flags and states), ``syntax`` (serialisers), ``fonts`` and
+``text`` (measuring and
 breaking lines), ``layout`` (where every box goes), ``values`` (record values ⇄ field values),
 ``writer``; and the reading side: ``open`` (the one admission check), ``read_fields`` (filled
 forms), ``read_flat`` (flattened and printed forms) and ``read`` (the two put together).

@@ -201,10 +201,13 @@ def radio_state(raw: RawField, warnings: list[str] | None = None, where: str = "
         if warnings is not None:
             warnings.append(f"{where or raw.name}: more than one option is shown as chosen; none was taken")
         return None
-    if chosen != value and value is not None and warnings is not None:
+    # A group with no /V at all leaves the choice to its buttons; a /V (a choice, or /Off)
+    # that differs from the page is a disagreement either way round.
+    if chosen != value and raw.value is not None and warnings is not None:
+        said = repr(value) if value is not None else "no choice"
         page = f"shows {chosen!r}" if chosen else "shows no choice"
         warnings.append(
-            f"{where or raw.name}: the form's data says {value!r} but the page {page}; "
+            f"{where or raw.name}: the form's data says {said} but the page {page}; "
             "what the page shows was taken"
         )
     return chosen

@@ -5,7 +5,7 @@ the definition and the row counts in the footer) says where every field's box is
 gives the text inside each box and the marks drawn in each tick box and radio button.
 Wrapped multi-line values are joined again by undoing the writer's line breaking: a new
 paragraph starts lower than a wrapped line does, and
-:func:`apforms.formats.pdf.layout.soft_join` tells a break at a space from one inside a long word.
+:func:`apforms.formats.pdf.text.soft_join` tells a break at a space from one inside a long word.
 Every result is checked by wrapping it again. Text that runs past its box (clipped when
 printed) is reported per field.
 """

@@ -134,6 +134,7 @@ def _re(r: Rect) -> str:
 _TICK = ((1.4, 4.9), (4.2, 1.7), (8.9, 7.5), (7.8, 8.4), (4.2, 3.6), (2.4, 5.9))
 
 
+@lru_cache(maxsize=64)
 def _check_mark(w: float, h: float) -> str:
     """A tick drawn as a path (a mark the flattened reader can find in the drawing layer)."""
     s = min(w, h) / BOX
@@ -142,6 +143,7 @@ def _check_mark(w: float, h: float) -> str:
     return f"q 0 g {p[0]} m " + " ".join(f"{q} l" for q in p[1:]) + " h f Q"
 
 
+@lru_cache(maxsize=64)
 def _radio_dot(w: float, h: float) -> str:
     return f"q 0 g {_circle(w / 2, h / 2, min(w, h) * 0.27)} f Q"
 
@@ -198,7 +200,9 @@ def _producer() -> str:
         return "apforms"
 
 
+@lru_cache(maxsize=1024)
 def _form_xobject(w: float, h: float, content: str, font: bool = True) -> bytes:
+    """A form XObject (an appearance stream); the same bytes for the same box and content."""
     fonts_used = f"/{FONT} {FONT_OBJS[0]} 0 R /{DA_FONT} {HELV} 0 R"
     res = f" /Resources << /Font << {fonts_used} >> >>" if font else ""
     header = f"/Type /XObject /Subtype /Form /BBox [0 0 {ps.num(w)} {ps.num(h)}]{res}"
