@@ -110,11 +110,6 @@ def _line_breaks(text: str | None) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _shown_state(widget: Any) -> str | None:
-    shown = text_value(widget.get("/AS"))
-    return shown if shown and shown.casefold() not in _NONE_CHOSEN else None
-
-
 def _text(value: Any) -> str | None:
     if isinstance(value, pikepdf.Array):  # a multiple-selection list: its values joined
         parts = [text_value(v) for v in value]
@@ -131,22 +126,24 @@ def _button(name: str, flags: int, f: Any) -> RawField:
     """A tick box or radio group: the field's /V state, and what its first widget shows."""
     if flags & FieldFlag.PUSHBUTTON:
         return RawField(name, FieldType.BUTTON, flags, None)
-    raw = RawField(name, FieldType.BUTTON, flags, _exported(f, _field_v(f.obj)))
+    raw = RawField(name, FieldType.BUTTON, flags, _exported(f, _field_v(f)))
     _add_shown(raw, f)
     return raw
 
 
-def _field_v(widget: Any) -> str | None:
-    """The field's own /V: a widget of a radio group has no /T, and a /V on it (pypdf writes
-    /V /Off on every button) is not the group's value."""
-    node, seen = widget, 0
-    if "/T" not in node and isinstance(node.get("/Parent"), pikepdf.Dictionary):
-        node = node.Parent
-    while isinstance(node, pikepdf.Dictionary) and seen < 32:  # a loop in /Parent must not hang
-        if "/V" in node:
-            return text_value(node.get("/V"))
-        node, seen = node.get("/Parent"), seen + 1
-    return None
+def _field_v(f: Any) -> str | None:
+    """The field's own /V (qpdf resolves inheritance). A widget of a radio group has no /T,
+    and a /V on it (pypdf writes /V /Off on every button) is not the group's value."""
+    widget = f.obj
+    if "/V" in widget and "/T" not in widget:
+        node, seen = widget.get("/Parent"), 0
+        while isinstance(node, pikepdf.Dictionary) and seen < 32:  # a loop in /Parent must not hang
+            if "/V" in node:
+                return text_value(node.get("/V"))
+            node, seen = node.get("/Parent"), seen + 1
+        return None
+    value = f.value
+    return text_value(value) if value is not None else None
 
 
 def _exported(f: Any, state: str | None) -> str | None:
@@ -163,12 +160,12 @@ def _exported(f: Any, state: str | None) -> str | None:
 
 
 def _add_shown(raw: RawField, f: Any) -> None:
-    widget = f.obj
-    if "/AS" not in widget:
+    state = f.obj.get("/AS")
+    if state is None:
         return
     raw.with_as = True
-    shown = _shown_state(widget)
-    if shown is not None:
+    shown = text_value(state)
+    if shown and shown.casefold() not in _NONE_CHOSEN:
         raw.shown.append(_exported(f, shown) or shown)
 
 
