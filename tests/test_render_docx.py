@@ -565,18 +565,15 @@ def _restyled(tmp_path: Path, drop_tag: str | None = None) -> Path:
     return out
 
 
+def _render_sla(out: Path, template: Path) -> Any:
+    record = record_text("sla", example_data("sla"))
+    return run("render", "-", "-o", str(out), "--template", str(template), input=record)
+
+
 def test_a_restyled_template_renders_with_its_styles(tmp_path: Path) -> None:
     template = _restyled(tmp_path)
     out = tmp_path / "sla.docx"
-    result = run(
-        "render",
-        "-",
-        "-o",
-        str(out),
-        "--template",
-        str(template),
-        input=record_text("sla", example_data("sla")),
-    )
+    result = _render_sla(out, template)
     assert result.exit_code == 0, result.output
     rendered = docx.Document(str(out))
     assert rendered.styles["Form Label"].font.size == docx.shared.Pt(12)
@@ -586,15 +583,7 @@ def test_a_restyled_template_renders_with_its_styles(tmp_path: Path) -> None:
 def test_a_restyled_template_that_lost_a_tag_is_refused(tmp_path: Path) -> None:
     template = _restyled(tmp_path, drop_tag="{{ provider.name }}")
     out = tmp_path / "sla.docx"
-    result = run(
-        "render",
-        "-",
-        "-o",
-        str(out),
-        "--template",
-        str(template),
-        input=record_text("sla", example_data("sla")),
-    )
+    result = _render_sla(out, template)
     assert result.exit_code == 2
     assert "sla-restyled.docx is not a sla template" in result.output and "provider.name" in result.output
     assert not out.exists()

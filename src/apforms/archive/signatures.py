@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apforms.errors import ArchiveError
+from apforms.formats.pdf.matrix import compose
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition
 
@@ -351,7 +352,7 @@ def _collect_images(
         elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth + 1 < _MAX_FORM_DEPTH:
             fm = pdfium_c.FS_MATRIX()
             if pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(fm)):
-                inner = _compose((fm.a, fm.b, fm.c, fm.d, fm.e, fm.f), matrix)
+                inner = compose((fm.a, fm.b, fm.c, fm.d, fm.e, fm.f), matrix)
                 _collect_images(page, obj, inner, out, depth + 1)
 
 
@@ -369,18 +370,6 @@ def _corners(obj: Any) -> list[tuple[float, float]]:
     if pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
         return [(left.value, bottom.value), (right.value, top.value)]
     return []
-
-
-def _compose(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
-    """``a`` then ``b`` (row-vector matrices as PDF writes them)."""
-    return (
-        a[0] * b[0] + a[1] * b[2],
-        a[0] * b[1] + a[1] * b[3],
-        a[2] * b[0] + a[3] * b[2],
-        a[2] * b[1] + a[3] * b[3],
-        a[4] * b[0] + a[5] * b[2] + b[4],
-        a[4] * b[1] + a[5] * b[3] + b[5],
-    )
 
 
 def _transform(m: tuple[float, ...], points: list[tuple[float, float]]) -> tuple[float, ...]:

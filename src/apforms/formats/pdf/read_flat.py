@@ -34,6 +34,7 @@ from apforms.formats.pdf.layout import (
     Layout,
     Rect,
 )
+from apforms.formats.pdf.matrix import compose
 from apforms.formats.pdf.protocol import footer_page, identify_text
 from apforms.formats.pdf.text import LEADING, PAD, PARA, VALUE_SIZES, fit_lines, soft_join
 from apforms.formats.pdf.values import FormValue
@@ -195,22 +196,10 @@ def _collect(
         elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
             fm = pdfium_c.FS_MATRIX()
             pdfium_c.FPDFPageObj_GetMatrix(obj, fm)
-            inner = _compose((fm.a, fm.b, fm.c, fm.d, fm.e, fm.f), m)
+            inner = compose((fm.a, fm.b, fm.c, fm.d, fm.e, fm.f), m)
             _collect(
                 pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, obj, inner, out, depth + 1
             )
-
-
-def _compose(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
-    """``a`` then ``b`` (row-vector matrices as PDF writes them)."""
-    return (
-        a[0] * b[0] + a[1] * b[2],
-        a[0] * b[1] + a[1] * b[3],
-        a[2] * b[0] + a[3] * b[2],
-        a[2] * b[1] + a[3] * b[3],
-        a[4] * b[0] + a[5] * b[2] + b[4],
-        a[4] * b[1] + a[5] * b[3] + b[5],
-    )
 
 
 def _transform(m: tuple[float, ...], r: Rect) -> Rect:
