@@ -244,21 +244,37 @@ class SQLiteStore(Store):
         self._setup()
 
     def _setup(self) -> None:
-        try:
-            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = FULL")
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise ArchiveError(f"the archive at {self.root} is from a newer apforms; upgrade apforms")
-            if version < SCHEMA_VERSION:
-                # one script, one transaction: executescript would commit an open one first
-                self.db.executescript(
-                    f"BEGIN IMMEDIATE; {_SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                )
-        except sqlite3.Error as exc:
-            raise ArchiveError(f"cannot open the archive at {self.root}: {_reason(exc)}") from None
+        # Several processes opening a new archive at once race to switch it to WAL and create
+        # the schema; SQLite can answer "database is locked" at once there, without waiting on
+        # the busy timeout, so the set-up is retried until the same timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._set_up_once()
+                return
+            except sqlite3.OperationalError as exc:
+                busy = any(w in str(exc).casefold() for w in ("locked", "busy"))
+                if not busy or time.monotonic() > deadline:
+                    raise ArchiveError(f"cannot open the archive at {self.root}: {_reason(exc)}") from None
+                time.sleep(0.02)
+            except sqlite3.Error as exc:
+                raise ArchiveError(f"cannot open the archive at {self.root}: {_reason(exc)}") from None
+
+    def _set_up_once(self) -> None:
+        self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = FULL")
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise ArchiveError(f"the archive at {self.root} is from a newer apforms; upgrade apforms")
+        if version < SCHEMA_VERSION:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            # one script, one transaction: executescript would commit an open one first
+            self.db.executescript(
+                f"BEGIN IMMEDIATE; {_SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
