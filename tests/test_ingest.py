@@ -3,6 +3,7 @@ hostile. The round trip record → PDF → record compares whole canonical recor
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -572,3 +573,38 @@ def test_cli_ingest_refusal_exits_2_with_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output.strip() == "apforms: not a PDF (a JPEG image)"
     assert not (tmp_path / "photo.json").exists()
+
+
+def _protected(data: bytes, aes: bool) -> bytes:
+    """A return protected with a password: AES-256 (R6) or RC4 128-bit (R4, no AES)."""
+    pdf = pikepdf.open(io.BytesIO(data))
+    buf = io.BytesIO()
+    settings = pikepdf.Encryption(user="Derby-2026", owner="owner", R=6 if aes else 4, aes=aes, metadata=aes)
+    pdf.save(buf, encryption=settings)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("aes", [True, False], ids=["AES-256", "RC4-128"])
+@pytest.mark.parametrize("flatten", [False, True], ids=["fields", "flattened"])
+def test_a_password_protected_return_is_read_with_its_password(aes: bool, flatten: bool) -> None:
+    data = _protected(example_pdf("sla", flatten=flatten), aes)
+    with pytest.raises(IngestError, match=r"^password-protected PDF: give its password \(--password\)$"):
+        ingest_pdf(data, "p.pdf")
+    with pytest.raises(IngestError, match=r"^wrong password for this password-protected PDF$"):
+        ingest_pdf(data, "p.pdf", password="derby-2026")
+    result = ingest_pdf(data, "p.pdf", password="Derby-2026")
+    assert result.ok and result.record["data"] == canonical_example("sla")
+    assert result.method == ("flattened" if flatten else "fields")
+    assert result.record["provenance"]["sha256"] == hashlib.sha256(data).hexdigest()  # of the file as sent
+    assert any("password-protected" in w for w in result.warnings)
+
+
+def test_ingest_takes_a_password_on_the_command_line(tmp_path: Path) -> None:
+    src = tmp_path / "protected.pdf"
+    src.write_bytes(_protected(example_pdf("sla"), aes=True))
+    refused = CliRunner().invoke(main, ["ingest", str(src)])  # no terminal to ask on: refused
+    assert refused.exit_code == 2 and refused.output.strip().endswith("give its password (--password)")
+    assert not (tmp_path / "protected.json").exists()
+    result = CliRunner().invoke(main, ["ingest", str(src), "--password", "Derby-2026"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "protected.json").read_text())["data"] == canonical_example("sla")

@@ -229,15 +229,17 @@ class IngestFileResult:
     result: IngestResult
 
 
-def ingest_bytes(data: bytes, source: str) -> IngestResult:
+def ingest_bytes(data: bytes, source: str, password: str | None = None) -> IngestResult:
     """Read the bytes of a returned PDF form into a record (``result.record``); a refused
-    file raises IngestError."""
+    file raises IngestError (PasswordRequired: protected, and no or a wrong ``password``)."""
     from apforms.formats.pdf.read import ingest_pdf
 
-    return ingest_pdf(data, source)
+    return ingest_pdf(data, source, password)
 
 
-def ingest(source: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> IngestFileResult:
+def ingest(
+    source: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, password: str | None = None
+) -> IngestFileResult:
     """Read a returned PDF form into a record file (written even when its values are invalid).
 
     ``out`` defaults to the PDF's name with ``.json``. A refused file raises IngestError and
@@ -255,7 +257,7 @@ def ingest(source: str | os.PathLike[str], out: str | os.PathLike[str] | None = 
     if target.resolve() == src.resolve():
         hint = "give a different -o" if out is not None else "give -o"
         raise IngestError(f"the record would overwrite the PDF it is read from ({src}); {hint}")
-    result = ingest_bytes(data, src.name)
+    result = ingest_bytes(data, src.name, password)
     files.write_text(target, json.dumps(result.record, indent=2, ensure_ascii=False) + "\n")
     return IngestFileResult(target, result)
 

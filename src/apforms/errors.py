@@ -8,6 +8,7 @@ The tree::
      ├── RecordError        a record file cannot be read as a record
      ├── RenderError        a document cannot be written
      ├── IngestError        a returned file is refused
+     │    └── PasswordRequired   it is password-protected: its password is needed
      ├── BulkInputError     a bulk input file is missing, unreadable or not a table
      └── ArchiveError       the archive cannot store, find or verify; a PDF cannot be signed
           └── Refused       a file offered to the archive is not accepted
@@ -51,6 +52,11 @@ class RenderError(ApformsError):
 
 class IngestError(ApformsError):
     """Raised when a returned file is refused: not a PDF, encrypted, not an apforms form, damaged."""
+
+
+class PasswordRequired(IngestError):
+    """Raised when a returned PDF is password-protected and no password (or a wrong one) was
+    given; the CLI then asks for it."""
 
 
 class BulkInputError(ApformsError):

@@ -8,6 +8,7 @@ import click
 
 from apforms import api
 from apforms.cli import EXIT_OK, EXIT_PROBLEMS, doc_choice, read_record
+from apforms.errors import PasswordRequired
 
 _FORMAT_HELP = "docx or pdf [default: from the output file's extension, else docx]."
 _TEMPLATE_HELP = (
@@ -58,10 +59,17 @@ def word_template(doc: str, out: str) -> None:
 @click.command()
 @click.argument("pdf", metavar="FILE.pdf", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Record file [default: FILE.json].")
-def ingest(pdf: str, out: str | None) -> None:
+@click.option("--password", default=None, help="The password of a protected PDF (asked for when not given).")
+def ingest(pdf: str, out: str | None, password: str | None) -> None:
     """Read a returned PDF form into a record file. Exit 1 if its values have problems
-    (the record is still written); 2 if the file is refused (nothing is written)."""
-    read = api.ingest(pdf, out)
+    (the record is still written); 2 if the file is refused (nothing is written). A
+    password-protected PDF is opened with --password, or the password is asked for (not shown)."""
+    try:
+        read = api.ingest(pdf, out, password)
+    except PasswordRequired:
+        if password is not None or not sys.stdin.isatty():
+            raise
+        read = api.ingest(pdf, out, click.prompt("Password", hide_input=True, err=True))
     result = read.result
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pikepdf
 
-from apforms.errors import IngestError
+from apforms.errors import IngestError, PasswordRequired
 from apforms.formats.pdf import syntax as ps
 from apforms.formats.pdf.protocol import (
     INFO_DOCUMENT,
@@ -61,13 +61,16 @@ def _sniff(data: bytes) -> str:
 
 
 @contextlib.contextmanager
-def open_pdf(data: bytes) -> Iterator[pikepdf.Pdf]:
-    """The PDF, opened with qpdf (which repairs what it can); refusals as IngestError."""
+def open_pdf(data: bytes, password: str | None = None) -> Iterator[pikepdf.Pdf]:
+    """The PDF, opened with qpdf (which repairs what it can, and decrypts an AES or RC4
+    protected file given its password); refusals as IngestError."""
     check_bytes(data)
     try:
-        pdf = _open(data)
+        pdf = _open(data, password or "")
     except pikepdf.PasswordError:
-        raise IngestError("password-protected PDF; send an unprotected copy") from None
+        if password:
+            raise PasswordRequired("wrong password for this password-protected PDF") from None
+        raise PasswordRequired("password-protected PDF: give its password (--password)") from None
     except (pikepdf.PdfError, RuntimeError, ValueError, OSError) as exc:
         raise IngestError(f"damaged PDF, cannot be read ({_first_line(exc)})") from None
     try:
@@ -76,19 +79,21 @@ def open_pdf(data: bytes) -> Iterator[pikepdf.Pdf]:
         pdf.close()
 
 
-def _open(data: bytes) -> pikepdf.Pdf:
+def _open(data: bytes, password: str = "") -> pikepdf.Pdf:
     """qpdf reads an in-memory file through Python calls; a memory file is read natively
     (about twice as fast), so use one where the system has them."""
     if sys.platform.startswith("linux") and hasattr(os, "memfd_create"):
         fd = os.memfd_create("apforms-ingest", os.MFD_CLOEXEC)
         try:
             os.write(fd, data)
-            return pikepdf.open(f"/proc/self/fd/{fd}", access_mode=pikepdf.AccessMode.stream)
+            return pikepdf.open(
+                f"/proc/self/fd/{fd}", password=password, access_mode=pikepdf.AccessMode.stream
+            )
         except FileNotFoundError:
             pass
         finally:
             os.close(fd)  # qpdf has its own handle on the file now
-    return pikepdf.open(io.BytesIO(data))
+    return pikepdf.open(io.BytesIO(data), password=password)
 
 
 def _first_line(exc: object) -> str:

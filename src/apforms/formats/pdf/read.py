@@ -64,10 +64,16 @@ def identify_pdf(data: bytes) -> tuple[str, str] | None:
     return (form_id.document, form_id.version) if form_id else None
 
 
-def ingest_pdf(data: bytes, source: str) -> IngestResult:
-    """Read a returned apforms PDF into a validated record; IngestError if refused."""
+def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestResult:
+    """Read a returned apforms PDF into a validated record; IngestError if refused
+    (:class:`~apforms.errors.PasswordRequired` for a protected file without its password)."""
     warnings: list[str] = []
-    with open_pdf(data) as pdf:
+    original = data
+    with open_pdf(data, password) as pdf:
+        encrypted = pdf.is_encrypted
+        if encrypted:  # every later reader (PDFium, the raw metadata search) reads a clear copy
+            data = _saved(pdf)
+            warnings.append("the file was password-protected; it was opened with the password given")
         form_id = _identify(pdf, data)
         repaired = repairs(pdf)
         if form_id is None and repaired:
@@ -107,7 +113,7 @@ def ingest_pdf(data: bytes, source: str) -> IngestResult:
         partial.data if partial.ok else data_read,
         provenance={
             "source": source,
-            "sha256": hashlib.sha256(data).hexdigest(),
+            "sha256": hashlib.sha256(original).hexdigest(),
             "read_from": method,
             "form_version": form_id.version,
             "form_layout": form_id.layout,
@@ -125,7 +131,7 @@ def _saved(pdf: pikepdf.Pdf) -> bytes:
     try:
         with warnings.catch_warnings():  # qpdf's notes on repaired files become our warnings
             warnings.simplefilter("ignore")
-            pdf.save(buf)
+            pdf.save(buf, encryption=False)  # a clear copy for PDFium (a protected file is decrypted)
     except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
         raise IngestError(f"damaged PDF, cannot be read ({str(exc).splitlines()[0][:160]})") from None
     return buf.getvalue()
