@@ -608,3 +608,15 @@ def test_ingest_takes_a_password_on_the_command_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["ingest", str(src), "--password", "Derby-2026"])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "protected.json").read_text())["data"] == canonical_example("sla")
+
+
+def test_ingest_asks_for_the_password_at_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from apforms.cli import render as render_commands
+
+    src = tmp_path / "protected.pdf"
+    src.write_bytes(_protected(example_pdf("sla"), aes=False))
+    monkeypatch.setattr(render_commands, "can_ask", lambda: True)
+    result = CliRunner().invoke(main, ["ingest", str(src)], input="Derby-2026\n")
+    assert result.exit_code == 0, result.output
+    assert "Derby-2026" not in result.output  # never echoed
+    assert json.loads((tmp_path / "protected.json").read_text())["data"] == canonical_example("sla")

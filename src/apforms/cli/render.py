@@ -67,7 +67,7 @@ def ingest(pdf: str, out: str | None, password: str | None) -> None:
     try:
         read = api.ingest(pdf, out, password)
     except PasswordRequired:
-        if password is not None or not sys.stdin.isatty():
+        if password is not None or not can_ask():
             raise
         read = api.ingest(pdf, out, click.prompt("Password", hide_input=True, err=True))
     result = read.result
@@ -80,6 +80,11 @@ def ingest(pdf: str, out: str | None, password: str | None) -> None:
         for p in result.validation.problems:
             click.echo(f"  {p}")
     sys.exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+
+
+def can_ask() -> bool:
+    """Whether there is a person at a terminal to ask for a password."""
+    return sys.stdin.isatty()
 
 
 @click.command()
