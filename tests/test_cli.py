@@ -195,3 +195,23 @@ def test_ingest_of_something_that_is_not_a_pdf_says_so(tmp_path: Path) -> None:
     record.write_text(json.dumps(api.example("referral")), encoding="utf-8")
     result = CliRunner().invoke(main, ["ingest", str(record)])
     assert result.exit_code == 2 and "not a PDF" in result.output, result.output
+
+
+@pytest.mark.parametrize("flatten", [False, True], ids=["filled", "flattened"])
+def test_validate_and_check_read_a_returned_pdf_and_say_so(tmp_path: Path, flatten: bool) -> None:
+    record = tmp_path / "sla.json"
+    record.write_text(json.dumps(api.example("sla")), encoding="utf-8")
+    returned = tmp_path / "returned.pdf"
+    args = ["render", str(record), "-o", str(returned)] + (["--flatten"] if flatten else [])
+    assert CliRunner().invoke(main, args).exit_code == 0
+    how = "flattened page" if flatten else "form fields"
+    validated = CliRunner().invoke(main, ["validate", str(returned)])
+    assert validated.exit_code == 0, validated.output
+    assert f"note: {returned}: read from the returned PDF ({how})" in validated.output
+    assert f"{returned}: valid sla record" in validated.output
+    from_pdf = CliRunner().invoke(main, ["check", "--json", str(returned)])
+    from_json = CliRunner().invoke(main, ["check", "--json", str(record)])
+    assert from_pdf.exit_code == from_json.exit_code == 0
+    findings = json.loads(from_pdf.stdout)["files"][0]["findings"]
+    # the same record, the same checks
+    assert findings == json.loads(from_json.stdout)["files"][0]["findings"]

@@ -108,14 +108,34 @@ def json_schema(doc_id: str) -> dict[str, Any]:
     return _json_schema(load_definition(doc_id))
 
 
-def read_record(source: str | os.PathLike[str], text: str | bytes | None = None) -> Record:
-    """Read a record file (or ``text`` already read from ``source``, e.g. standard input)."""
+def read_record(
+    source: str | os.PathLike[str], text: str | bytes | None = None, password: str | None = None
+) -> Record:
+    """Read a record file (or ``text`` already read from ``source``, e.g. standard input).
+
+    A returned PDF form is read too, as ``ingest`` reads it: the record then carries the
+    ingest's ``provenance`` (how it was read, its warnings) in ``extra``, so that a caller can
+    say it was read from a return.
+    """
     if text is None:
         try:
             text = Path(source).read_bytes()
         except OSError as exc:
             raise RecordError(f"cannot read {source}: {exc.strerror or exc}") from None
+    if isinstance(text, bytes) and PDF_MAGIC in text[:1024]:
+        read = ingest_bytes(text, Path(source).name, password)
+        return records.record_from_obj(read.record, str(source))
     return records.parse_record(text, str(source))
+
+
+#: How a PDF file starts (within its first kilobyte).
+PDF_MAGIC = b"%PDF-"
+
+
+def read_from_return(record: Record) -> dict[str, Any] | None:
+    """The provenance of a record read from a returned PDF (``None`` for a record file)."""
+    provenance = record.extra.get("provenance")
+    return dict(provenance) if isinstance(provenance, dict) and "read_from" in provenance else None
 
 
 def validate(record: Record, partial: bool = False) -> ValidationResult:
@@ -512,6 +532,7 @@ __all__ = [
     "open_archive",
     "output_format",
     "qa_outcome",
+    "read_from_return",
     "read_record",
     "render",
     "render_bytes",

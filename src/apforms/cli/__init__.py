@@ -50,10 +50,16 @@ def doc_choice() -> click.Choice[str]:
 
 
 def read_record(source: str) -> api.Record:
-    """The record in the file ``source``, or on standard input for ``-``."""
-    if source == "-":
-        return api.read_record("<stdin>", sys.stdin.buffer.read())
-    return api.read_record(source)
+    """The record in the file ``source``, or on standard input for ``-``; a returned PDF form
+    is read as ``ingest`` reads it, and a note on standard error says so."""
+    record = api.read_record("<stdin>", sys.stdin.buffer.read()) if source == "-" else api.read_record(source)
+    provenance = api.read_from_return(record)
+    if provenance is not None:
+        how = "form fields" if provenance.get("read_from") == "fields" else "flattened page"
+        click.echo(f"note: {source}: read from the returned PDF ({how})", err=True)
+        for w in provenance.get("warnings") or ():
+            click.echo(f"warning: {w}", err=True)
+    return record
 
 
 def dump(obj: Any) -> str:
