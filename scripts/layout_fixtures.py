@@ -63,7 +63,7 @@ def add(doc: str) -> list[Path]:
         subprocess.run([cairo, "-pdf", str(src), str(written[-1])], check=True)
     snap_path = folder / "geometry.json"
     snap = json.loads(snap_path.read_text()) if snap_path.exists() else {}
-    snap[f"{name}/blank"] = geometry(layout(definition, None))
+    snap[f"{name}/blank"] = geometry(layout(definition, None, None))
     snap[f"{name}/example"] = geometry(layout_for(definition, data))
     snap_path.write_text(json.dumps(snap, separators=(",", ":"), ensure_ascii=False) + "\n")
     return written

@@ -67,12 +67,14 @@ def snapshot(layout: int) -> dict[str, Any]:
 
 
 def geometry(lay: Layout) -> dict[str, Any]:
-    """A layout as ``geometry.json`` records it: rows, pages, and every field's widgets."""
-    return {
-        "rows": list(lay.rows),
-        "pages": len(lay.pages),
-        "fields": [
-            [f.name, f.kind, [[w.page, [round(v, 2) for v in w.rect], w.state] for w in f.widgets]]
-            for f in lay.fields
-        ],
-    }
+    """A layout as ``geometry.json`` records it: rows, (from layout 2) the lines of the
+    growing boxes, pages, and every field's widgets."""
+    out: dict[str, Any] = {"rows": list(lay.rows)}
+    if lay.version >= 2:
+        out["grow"] = list(lay.grow)
+    out["pages"] = len(lay.pages)
+    out["fields"] = [
+        [f.name, f.kind, [[w.page, [round(v, 2) for v in w.rect], w.state] for w in f.widgets]]
+        for f in lay.fields
+    ]
+    return out

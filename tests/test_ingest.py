@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from apforms import api
 from apforms.cli import main
 from apforms.errors import IngestError
 from apforms.formats.pdf.read import identify_pdf, ingest_pdf
@@ -394,15 +395,40 @@ def test_filled_by_pypdfform() -> None:
 # --------------------------------------------------------------------------- clipped values
 
 
-def test_clipped_text_is_reported_per_field() -> None:
+def test_long_values_grow_their_boxes_and_read_back_exactly(tmp_path: Path) -> None:
+    """apforms never clips: a value longer than its printed box grows the box (layout 2)."""
     definition = load_definition("sla")
     data = canonical_example("sla")
-    data["provider"]["contact_name"] = "Ştefan Ionescu " * 40  # longer than the box at any size
+    data["provider"]["contact_name"] = ("Ştefan Ionescu " * 40).strip()
     data["terms"]["emergency_review_clause"] = ("An emergency review sets clear targets. " * 60).strip()
-    flat = render_pdf(definition, records.validate(definition, data).data, flatten=True)
-    warnings = ingest_pdf(flat, "clipped.pdf").warnings
+    record = records.validate(definition, data).data
+    flat = render_pdf(definition, record, flatten=True)
+    for copy in (flat, cairo_reprint(flat, tmp_path)):
+        result = ingest_pdf(copy, "long.pdf")
+        assert result.record["data"] == record
+        assert not [w for w in result.warnings if "runs past" in w or "line breaks" in w]
+
+
+def test_clipped_text_is_reported_per_field(tmp_path: Path) -> None:
+    """Other software that fills a value longer than its box and flattens the form clips it;
+    the reader says so by field."""
+    need("qpdf")
+    from pypdf import PdfReader, PdfWriter
+
+    name = ("Stefan Ionescu " * 40).strip()
+    clause = ("An emergency review sets clear targets. " * 60).strip()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(api.blank_bytes("sla", "pdf"))))
+    values = {"provider.contact_name": name, "terms.emergency_review_clause": clause}
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, values, auto_regenerate=False)
+    buf = io.BytesIO()
+    writer.write(buf)
+    warnings = ingest_pdf(qpdf_flatten(buf.getvalue(), tmp_path), "clipped.pdf").warnings
     assert any("(provider.contact_name): the text runs past its box" in w for w in warnings)
-    assert any("(terms.emergency_review_clause): the text runs past its box" in w for w in warnings)
+    assert any(
+        "(terms.emergency_review_clause): " in w and ("runs past" in w or "line breaks could not" in w)
+        for w in warnings
+    )
 
 
 # --------------------------------------------------------------------------- hostile files

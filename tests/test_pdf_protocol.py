@@ -85,9 +85,10 @@ def test_the_reader_rebuilds_each_layout_version(stem: Stem) -> None:
     snap = snapshot(stem.layout)
     for kind in ("blank", "example"):
         expected = snap[f"{stem.name}/{kind}"]
-        rebuilt = LAYOUTS[stem.layout].layout(definition, tuple(expected["rows"]))
+        grow = tuple(expected["grow"]) if "grow" in expected else None
+        rebuilt = LAYOUTS[stem.layout].layout(definition, tuple(expected["rows"]), grow)
         assert geometry(rebuilt) == expected, (stem, kind)
-    assert geometry(LAYOUTS[stem.layout].layout(definition, None)) == snap[f"{stem.name}/blank"]
+    assert geometry(LAYOUTS[stem.layout].layout(definition, None, None)) == snap[f"{stem.name}/blank"]
 
 
 # --------------------------------------------------------------------------- footer line
@@ -98,14 +99,25 @@ def test_footer_names_the_layout_version() -> None:
     line = protocol.footer_text(sla, 1, 3, (3, 3), layout=2)
     assert line == "apforms:sla:1.0 layout 2 page 1 of 3 rows 3.3"
     assert protocol.identify_text(f"Page text\n{line}\n") == protocol.FormId(
-        "sla", "1.0", (3, 3), 2, "footer"
+        "sla", "1.0", (3, 3), 2, "footer", ()
     )
     assert protocol.footer_page(line) == 1
     current = protocol.footer_text(sla, 2, 3, ())
     assert current == f"apforms:sla:1.0 layout {protocol.LAYOUT_VERSION} page 2 of 3"
     assert protocol.identify_text(current) == protocol.FormId(
-        "sla", "1.0", (), protocol.LAYOUT_VERSION, "footer"
+        "sla", "1.0", (), protocol.LAYOUT_VERSION, "footer", ()
     )
+
+
+def test_footer_carries_the_growing_boxes_of_its_page() -> None:
+    sla = load_definition("sla")
+    grow = (0, 0, 0, 4, 0, 12, 0, 0)
+    line = protocol.footer_text(sla, 2, 3, (3, 3), layout=2, grow=grow)
+    assert line == "apforms:sla:1.0 layout 2 page 2 of 3 rows 3.3 grow 0*3.4.0.12.0*2"
+    found = protocol.identify_text(f"text above\n{line}")
+    assert found is not None and found.grow == grow
+    assert protocol.parse_grow(protocol.grow_text((0,))) == (0,)
+    assert protocol.parse_grow("0*") is None and protocol.parse_grow("3..4") is None
 
 
 def test_a_footer_without_a_layout_is_layout_1() -> None:
@@ -134,7 +146,9 @@ def test_metadata_carries_the_layout_version() -> None:
     with pikepdf.open(io.BytesIO(example_pdf("sla"))) as pdf:
         assert pdf.docinfo[f"/{protocol.INFO_LAYOUT}"] == str(protocol.LAYOUT_VERSION)
         found = identify_metadata(pdf)
-    assert found == protocol.FormId("sla", "1.0", (3, 3, 4, 8), protocol.LAYOUT_VERSION, "metadata")
+    lay = layout_for(load_definition("sla"), _example("sla"))
+    assert any(lay.grow), "the example has boxes that grew"
+    assert found == protocol.FormId("sla", "1.0", (3, 3, 4, 8), protocol.LAYOUT_VERSION, "metadata", lay.grow)
 
 
 def test_metadata_without_a_layout_is_layout_1() -> None:
@@ -173,7 +187,8 @@ def _with_footer_only(data: bytes, layout: int) -> bytes:
     definition = load_definition("sla")
     lay = layout_for(definition, _example("sla"))
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        for key in (protocol.INFO_DOCUMENT, protocol.INFO_VERSION, protocol.INFO_ROWS, protocol.INFO_LAYOUT):
+        keys = (protocol.INFO_DOCUMENT, protocol.INFO_VERSION, protocol.INFO_ROWS, protocol.INFO_LAYOUT)
+        for key in (*keys, protocol.INFO_GROW):
             del pdf.docinfo[f"/{key}"]
         for i, page in enumerate(pdf.pages):
             contents = page.obj.Contents

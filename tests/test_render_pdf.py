@@ -48,7 +48,9 @@ def _shown_values(doc: str) -> list[str]:
             out.append(v)
         elif isinstance(v, str) and f.kind == lay.MULTILINE:
             x0, y0, x1, y1 = f.widgets[0].rect
-            _, paras = pdf_text.fit_lines(v, x1 - x0 - 2 * pdf_text.PAD, y1 - y0 - 2 * pdf_text.PAD)
+            _, paras = pdf_text.fit_lines(
+                v, x1 - x0 - 2 * pdf_text.PAD, y1 - y0 - 2 * pdf_text.PAD, layout.value_sizes
+            )
             out += [line for p in paras for line in p if line]
         elif isinstance(v, str) and f.kind == lay.COMBO:
             out.append(combo_label(f, v))

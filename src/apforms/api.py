@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,10 +21,11 @@ from apforms import formats as _formats
 from apforms.errors import ArchiveError, DefinitionError, IngestError, RecordError, RenderError
 from apforms.formats.result import IngestResult
 from apforms.model import records
-from apforms.model.definitions import Definition, data_dir, load_definition
+from apforms.model.definitions import Definition, Field, data_dir, load_definition
 from apforms.model.definitions import document_ids as _document_ids
 from apforms.model.json_schema import json_schema as _json_schema
 from apforms.model.records import Record, ValidationResult
+from apforms.model.types import MAX_ROWS, Shape
 from apforms.resources import schemas_dir
 
 if TYPE_CHECKING:
@@ -216,10 +217,36 @@ def render(
     return result
 
 
-def blank_bytes(doc_id: str, fmt: str, template: str | os.PathLike[str] | None = None) -> bytes:
-    """The empty form: every label, empty tick boxes, blank rows in each table."""
+def blank_bytes(
+    doc_id: str,
+    fmt: str,
+    template: str | os.PathLike[str] | None = None,
+    rows: Mapping[str, int] | None = None,
+) -> bytes:
+    """The empty form: every label, empty tick boxes, blank rows in each table (``rows``:
+    how many for some tables or lists, by key path, e.g. ``{"provision.costings": 12}``)."""
     definition = load_definition(doc_id)
-    return render_bytes(definition, records.canonical(definition, {}), fmt, template=template)
+    data = records.canonical(definition, {})
+    for path, n in (rows or {}).items():
+        f = _repeating(definition, path)
+        if not 1 <= n <= MAX_ROWS:
+            raise RecordError(f"{f.label} ({path}): give between 1 and {MAX_ROWS} rows, not {n}")
+        node = data
+        for key in path.split(".")[:-1]:
+            node = node.setdefault(key, {})
+        node[f.key] = [{} if f.shape == Shape.ROWS else "" for _ in range(n)]
+    return render_bytes(definition, data, fmt, template=template)
+
+
+def _repeating(definition: Definition, path: str) -> Field:
+    """The table or list at ``path`` (not inside another table), or a RecordError naming them all."""
+    found = next((f for f in definition.walk() if f.path == path), None)
+    if found is not None and found.shape in (Shape.ROWS, Shape.ITEMS):
+        return found
+    tables = ", ".join(
+        f.path for f in definition.walk() if f.shape in (Shape.ROWS, Shape.ITEMS) and "[]" not in f.path
+    )
+    raise RecordError(f"{definition.id} has no table or list {path!r}; its tables and lists: {tables}")
 
 
 def word_template(doc_id: str, out: str | os.PathLike[str]) -> Path:
@@ -235,10 +262,14 @@ def word_template(doc_id: str, out: str | os.PathLike[str]) -> Path:
 
 
 def blank(
-    doc_id: str, fmt: str, out: str | os.PathLike[str], template: str | os.PathLike[str] | None = None
+    doc_id: str,
+    fmt: str,
+    out: str | os.PathLike[str],
+    template: str | os.PathLike[str] | None = None,
+    rows: Mapping[str, int] | None = None,
 ) -> Path:
-    """The empty form written to ``out``."""
-    return files.write_bytes(out, blank_bytes(doc_id, fmt, template))
+    """The empty form written to ``out`` (see :func:`blank_bytes`)."""
+    return files.write_bytes(out, blank_bytes(doc_id, fmt, template, rows))
 
 
 @dataclass

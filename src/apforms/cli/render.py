@@ -43,9 +43,23 @@ def render(record: str, fmt: str | None, out: str, flatten: bool, template: str 
 @click.option("-f", "--format", "fmt", type=click.Choice(api.FORMATS), default=None, help=_FORMAT_HELP)
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--template", type=click.Path(dir_okay=False), help=_TEMPLATE_HELP)
-def blank(doc: str, fmt: str | None, out: str, template: str | None) -> None:
+@click.option(
+    "--rows",
+    "rows",
+    multiple=True,
+    metavar="TABLE=N",
+    help="Print N blank rows in a table or list (its key path, e.g. provision.costings=12); repeatable.",
+)
+def blank(doc: str, fmt: str | None, out: str, template: str | None, rows: tuple[str, ...]) -> None:
     """Write the empty DOC form, to fill in by hand."""
-    click.echo(f"wrote {api.blank(doc, api.output_format(fmt, out), out, template)}")
+    counts: dict[str, int] = {}
+    for given in rows:
+        table, sep, n = given.partition("=")
+        if not sep or not n.strip().isdigit():
+            hint = f"{given!r}: write TABLE=N, e.g. provision.costings=12"
+            raise click.BadParameter(hint, param_hint="--rows")
+        counts[table.strip()] = int(n)
+    click.echo(f"wrote {api.blank(doc, api.output_format(fmt, out), out, template, counts)}")
 
 
 @click.command("template")

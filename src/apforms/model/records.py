@@ -20,7 +20,7 @@ from marshmallow import RAISE, Schema, ValidationError
 from apforms.errors import RecordError
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field, version_tuple
-from apforms.model.types import MISSING, TYPES, Shape, marshmallow_field
+from apforms.model.types import MAX_ROWS, MISSING, TYPES, Shape, marshmallow_field
 
 # The shapes as plain module constants: these loops run for every field of every record.
 _OBJECT, _ROWS, _LISTS = Shape.OBJECT, Shape.ROWS, (Shape.ROWS, Shape.ITEMS)
@@ -233,8 +233,8 @@ def _missing_required(fields: tuple[Field, ...], data: Any, path: str, label: st
 
 
 def _too_many_rows(fields: tuple[Field, ...], data: Any, path: str, label: str) -> list[Problem]:
-    """Tables and lists longer than the printed form has room for (marshmallow's Length
-    validator is skipped when a row is itself invalid, so rows are counted here)."""
+    """Tables and lists longer than :data:`~apforms.model.types.MAX_ROWS` (marshmallow's
+    Length validator is skipped when a row is itself invalid, so rows are counted here)."""
     out: list[Problem] = []
     if not isinstance(data, Mapping):
         return out
@@ -243,8 +243,8 @@ def _too_many_rows(fields: tuple[Field, ...], data: Any, path: str, label: str) 
         lab = _join_label(label, f.label) if path else ""
         value = data.get(f.key)
         if f.shape in _LISTS and isinstance(value, list):
-            if f.max_rows is not None and len(value) > f.max_rows:
-                out.append(Problem(p, lab, f"At most {f.max_rows} rows fit on the form"))
+            if len(value) > MAX_ROWS:
+                out.append(Problem(p, lab, f"At most {MAX_ROWS} rows; split the rest into another record"))
             if f.shape == _ROWS:
                 for i, row in enumerate(value):
                     out += _too_many_rows(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")

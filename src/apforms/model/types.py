@@ -26,6 +26,10 @@ from marshmallow import validate as mv
 
 from apforms.model import identifiers
 
+#: The most rows any table or list takes. Forms print any number of rows (from PDF layout 2);
+#: this only bounds what a hostile or mistaken file can make apforms lay out.
+MAX_ROWS = 500
+
 if TYPE_CHECKING:
     from apforms.model.definitions import Field, Option
 
@@ -527,7 +531,7 @@ class ListType(FieldType):
         return mf.List(_Text(), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
-        return {"type": "array", "maxItems": f.max_rows, "items": {"type": "string"}}
+        return {"type": "array", "maxItems": MAX_ROWS, "items": {"type": "string"}}
 
     def display(self, f: Field, value: Any) -> str:
         """The whole list one item a line (an item alone prints as itself)."""
@@ -570,7 +574,7 @@ class Table(FieldType):
         return mf.List(mf.Nested(nested(f)), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
-        return {"type": "array", "maxItems": f.max_rows, "items": obj(f)}
+        return {"type": "array", "maxItems": MAX_ROWS, "items": obj(f)}
 
     def control(self, f: Field) -> Control:
         return Control.TABLE

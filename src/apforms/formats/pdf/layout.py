@@ -1,10 +1,17 @@
-"""Page layout of a fillable PDF, computed from a definition and the number of rows of each
-repeating table or list, and nothing else.
+"""Layout 2: the page layout apforms writes, computed from a definition, the number of rows of
+each repeating table or list, and how many lines each growing box needs.
 
-The PDF writer draws from a :class:`Layout` and the reader of flattened returns crops every
-field's box from the same :class:`Layout`, so both see exactly the same positions. Row counts
-travel with the document (footer line and metadata), so a returned form can be laid out again
-without its values.
+Boxes grow to hold their values: every value is set at one size (9 pt), a one-line answer
+too long for its box wraps onto more lines, a long answer's box gets as many lines as its
+text needs, a table row as many as its fullest cell, and pages are added as needed. Nothing
+is shrunk or clipped. A box's size therefore depends on its value; how many lines each
+growing box was given (``grow``, one number per box in layout order, ``0`` for its printed
+size) travels with the document, in the footer line of every page and in the metadata, with
+the row counts, so that a returned form can be laid out again without its values.
+
+Blank forms are sized for handwriting: one-line boxes 8 mm tall, typed-signature boxes
+15 mm, tick boxes 4 mm, dates with their ``DD/MM/YYYY`` hint, dropdowns with their options
+printed below them.
 
 Field names are the definition's key paths, table and list rows numbered from 1
 (``provision.costings.2.rate``, ``terms.school_obligations.3``); a multiple choice has a tick
@@ -15,132 +22,101 @@ box per option (``transport.arrangements.taxi``); a signature block has ``.name`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from apforms import present
+from apforms.errors import RenderError
 from apforms.formats.pdf import names
 from apforms.formats.pdf.fonts import width
-from apforms.formats.pdf.protocol import LAYOUT_VERSION, footer_text
-from apforms.formats.pdf.text import (
-    LEADING,
-    LINE_H,
-    box_height,
-    wrap,
+from apforms.formats.pdf.geometry import (
+    CHECK,
+    COMBO,
+    MULTILINE,
+    RADIO,
+    SIGNATURE,
+    TEXT,
+    YES_NO,
+    DataPath,
+    FormField,
+    Layout,
+    PageLayout,
+    Rect,
+    TextRun,
+    Widget,
 )
+from apforms.formats.pdf.text import PAD, VALUE_SIZE, lines_height, value_lines, wrap
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field, Option
 from apforms.model.types import Control, Shape, type_of
 
+__all__ = [
+    "BOX",
+    "CHECK",
+    "COMBO",
+    "MULTILINE",
+    "PAGE_H",
+    "PAGE_W",
+    "RADIO",
+    "SIGNATURE",
+    "TEXT",
+    "YES_NO",
+    "DataPath",
+    "FormField",
+    "Layout",
+    "PageLayout",
+    "Rect",
+    "Widget",
+    "layout",
+    "layout_for",
+    "names_layout",
+    "row_counts",
+]
+
+VERSION = 2
+VALUE_SIZES = (VALUE_SIZE,)
+
 # --------------------------------------------------------------------------- page geometry (points)
+MM = 72 / 25.4
 PAGE_W, PAGE_H = 595.28, 841.89  # A4
 MARGIN_X = 42.0
-TOP = PAGE_H - 40.0
-BOTTOM = 46.0
-FOOTER_Y = 22.0
+TOP = PAGE_H - 44.0
+BOTTOM = 50.0
+HEADER_Y = PAGE_H - 28.0  # the running header of continuation pages
+FOOTER_Y = 30.0  # the footer a person reads
+MARKER_Y = 16.0  # the machine footer line
 CONTENT_W = PAGE_W - 2 * MARGIN_X
 LABEL_W = 178.0
 FIELD_X = MARGIN_X + LABEL_W + 8
 FIELD_W = PAGE_W - MARGIN_X - FIELD_X
 
-TITLE_SIZE, HEADING_SIZE, SUBHEADING_SIZE = 14.0, 10.5, 9.0
-LABEL_SIZE, HELP_SIZE, HEADER_SIZE, FOOTER_SIZE = 8.5, 7.0, 7.5, 6.5
+TITLE_SIZE, HEADING_SIZE, SUBHEADING_SIZE = 15.0, 11.0, 9.5
+LABEL_SIZE, HELP_SIZE, HEADER_SIZE, FOOTER_SIZE = 9.0, 8.0, 8.0, 8.0
+MARKER_SIZE = 5.0  # the machine line is for software; a person reads the footer above it
 ROW_GAP = 5.0
-BOX = 10.0  # tick box / radio button
+LINE_H = 23.0  # a one-line box: at least 8 mm, room to write by hand
+BOX = 11.5  # tick box / radio button: at least 4 mm
+SIGN_H = 43.0  # a typed or written signature: at least 15 mm
+DIGITAL_H = 28.0
+WRITE_LINE = 20.0  # a line of handwriting in a multi-line box of its printed size
+DATE_HINT = "DD/MM/YYYY"
+#: The tallest a single box may grow: a page's room less a heading and a table header.
+MAX_BOX_H = TOP - BOTTOM - 60.0
 
-# --------------------------------------------------------------------------- form field kinds
-TEXT = "text"
-MULTILINE = "multiline"
-CHECK = "check"
-RADIO = "radio"
-COMBO = "combo"
-SIGNATURE = "signature"
-
-YES_NO = present.YES_NO
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 
-Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 from the bottom left of the page
-DataPath = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Widget:
-    """Where a field (or one button of a radio group) sits; ``state`` is a button's on state."""
-
-    page: int
-    rect: Rect
-    state: str | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class FormField:
-    """One form field: its full name, kind, the definition leaf and where its value lives.
-
-    ``data_path`` is the value's place in a record (``("provision", "costings", 1, "rate")``;
-    rows counted from 0); ``None`` for the digital signature field. For a radio group or a
-    dropdown ``options`` are the choices (radio ``states`` run parallel to them); a tick box
-    of a multiple choice has its ``option``.
-    """
-
-    name: str
-    kind: str
-    leaf: Field
-    data_path: DataPath | None
-    tooltip: str
-    widgets: tuple[Widget, ...]
-    options: tuple[Option, ...] = ()
-    states: tuple[str, ...] = ()
-    option: Option | None = None
-    lines: int = 1
-
-
-@dataclass(frozen=True)
-class TextRun:
-    x: float
-    y: float  # baseline
-    size: float
-    text: str
-    gray: float = 0.0
-    bold: bool = False
-
-
-@dataclass
-class PageLayout:
-    """The fixed drawing of one page: text, box outlines, shaded bands and radio circles."""
-
-    texts: list[TextRun] = field(default_factory=list)
-    boxes: list[Rect] = field(default_factory=list)
-    bands: list[Rect] = field(default_factory=list)
-    circles: list[tuple[float, float, float]] = field(default_factory=list)
-
-
-@dataclass(eq=False)
-class Layout:
-    """Every page and every form field of a document laid out for given row counts."""
-
-    definition: Definition
-    rows: tuple[int, ...]
-    pages: list[PageLayout]
-    fields: list[FormField]
-
-    def __post_init__(self) -> None:
-        self.by_name = {f.name: f for f in self.fields}
-
-    def footer(self, page: int) -> str:
-        """The footer line of ``page`` (from 0), with this module's layout version."""
-        return footer_text(self.definition, page + 1, len(self.pages), self.rows, LAYOUT_VERSION)
+assert LINE_H >= 8 * MM and BOX >= 4 * MM and SIGN_H >= 15 * MM  # noqa: S101 - the promised sizes
 
 
 # --------------------------------------------------------------------------- row counts
 
 
 def rows_for(f: Field, value: Any) -> int:
-    """Rows a table or list gets: its values, at least ``blank_rows``, at most ``max_rows``."""
+    """Rows a table or list gets: its values, and at least ``blank_rows`` (any number)."""
     n = len(value) if isinstance(value, list) else 0
-    top = f.max_rows or 1
-    return max(1, min(top, max(n, min(f.blank_rows, top))))
+    return max(1, n, f.blank_rows)
 
 
 def row_counts(definition: Definition, data: Mapping[str, Any]) -> tuple[int, ...]:
@@ -165,6 +141,57 @@ def _counts(fields: tuple[Field, ...], data: Any) -> Iterator[int]:
                     yield from _counts(f.fields, rows[i] if i < len(rows) else {})
 
 
+def rows_from_names(definition: Definition, field_names: Iterable[str]) -> tuple[int, ...]:
+    """Row counts that give every one of ``field_names`` a field (a returned form's own rows,
+    read from its field names when the metadata does not say)."""
+    seen: dict[str, int] = {}
+    for name in field_names:
+        parts = name.split(".")
+        for i, part in enumerate(parts[1:], 1):
+            if part.isdigit():
+                prefix = ".".join(parts[:i])
+                seen[prefix] = max(seen.get(prefix, 0), int(part))
+    return tuple(_named(definition.sections, "", seen))
+
+
+def _named(fields: tuple[Field, ...], prefix: str, seen: dict[str, int]) -> Iterator[int]:
+    for f in fields:
+        name = f"{prefix}{f.key}"
+        if f.shape == Shape.OBJECT:
+            yield from _named(f.fields, f"{name}.", seen)
+        elif f.shape in (Shape.ITEMS, Shape.ROWS):
+            n = max(seen.get(name, 0), rows_for(f, None))
+            yield n
+            if f.shape == Shape.ROWS and not present.is_grid(f):
+                for i in range(n):
+                    yield from _named(f.fields, f"{name}.{i + 1}.", seen)
+
+
+# --------------------------------------------------------------------------- growing boxes
+
+
+def capacity(h: float) -> int:
+    """How many lines of value a box of height ``h`` holds."""
+    n = 1
+    while lines_height(n + 1) <= h + 0.01:
+        n += 1
+    return n
+
+
+def shown(leaf: Field, value: Any, combo: bool = False) -> str:
+    """The text a box shows for a canonical value (a dropdown's option with its code)."""
+    if value is None or value == "" or value == []:
+        return ""
+    if combo:
+        if leaf.type == d.YESNO:
+            return (YES_NO[0] if value else YES_NO[1]).label
+        for o in present.options_of(leaf):
+            if o.value == str(value):
+                return present.option_text(leaf, o)
+        return str(value)
+    return present.display(leaf, value)
+
+
 # --------------------------------------------------------------------------- layout
 
 
@@ -182,6 +209,7 @@ class _Canvas:
     def __init__(self) -> None:
         self.pages: list[PageLayout] = []
         self.fields: list[FormField] = []
+        self.units: list[int] = []  # the page of every growing box, in layout order
         self.page = -1
 
     def new_page(self) -> None:
@@ -203,7 +231,7 @@ class _Canvas:
         y = top - size * 0.93
         for line in lines:
             self.text(x, y, size, line, gray, bold)
-            y -= size * LEADING
+            y -= size * 1.22
 
     def widget(self, rect: Rect, state: str | None = None, box: bool = True) -> Widget:
         if box:
@@ -212,27 +240,69 @@ class _Canvas:
 
 
 def _text_h(lines: list[str], size: float) -> float:
-    return len(lines) * size * LEADING if lines else 0.0
+    return len(lines) * size * 1.22 if lines else 0.0
 
 
 class _Builder:
-    """Turns the definition tree into blocks; row counts come from ``rows`` in order."""
+    """Turns the definition tree into blocks.
 
-    def __init__(self, definition: Definition, rows: tuple[int, ...], all_rows: bool = False) -> None:
+    Row counts come from ``rows`` in order. Each growing box takes its number of lines from
+    ``grow`` in order (a returned form being laid out again) or, when ``grow`` is ``None``,
+    measures it from ``data`` (a record being rendered).
+    """
+
+    def __init__(
+        self,
+        definition: Definition,
+        rows: tuple[int, ...],
+        grow: tuple[int, ...] | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
         self.definition = definition
         self.rows = iter(rows)
-        self.all_rows = all_rows
+        self.grow = iter(grow) if grow is not None else None
+        self.data = data or {}
         self.used: list[int] = []
+        self.grown: list[int] = []
         self.blocks: list[_Block] = []
 
     def next_rows(self, f: Field) -> int:
-        n = f.max_rows if self.all_rows else next(self.rows, None)
-        n = rows_for(f, None) if n is None else max(1, min(n, f.max_rows or 1))
+        n = next(self.rows, None)
+        n = rows_for(f, None) if n is None else max(1, n)
         self.used.append(n)
         return n
 
-    def add(self, block: _Block) -> None:
+    def grown_lines(self, texts: Callable[[], Iterable[tuple[str, float]]], fits: int) -> int:
+        """The lines a growing box gets: ``0`` when its texts (each with the width it is
+        wrapped to) fit in ``fits`` lines, else the lines the fullest needs."""
+        if self.grow is not None:
+            n = next(self.grow, 0)
+        else:
+            need = max((value_lines(t, w) for t, w in texts() if t), default=0)
+            n = need if need > fits else 0
+        self.grown.append(n)
+        return n
+
+    def value(self, path: DataPath) -> Any:
+        node: Any = self.data
+        for part in path:
+            if isinstance(part, int):
+                node = node[part] if isinstance(node, list) and part < len(node) else None
+            else:
+                node = node.get(part) if isinstance(node, Mapping) else None
+        return node
+
+    def add(self, block: _Block, label: str = "") -> None:
+        if block.height > MAX_BOX_H:
+            raise RenderError(
+                f"{label}: too long to print in one box on a page of the PDF form "
+                "(shorten it, or give the rest in an attached document)"
+            )
         self.blocks.append(block)
+
+    def unit(self, c: _Canvas) -> None:
+        """Note the page a growing box is drawn on (its grow number goes in that page's footer)."""
+        c.units.append(c.page)
 
     # -- static pieces
 
@@ -244,7 +314,7 @@ class _Builder:
 
         def draw(c: _Canvas, top: float) -> None:
             c.lines(MARGIN_X, top, TITLE_SIZE, title, bold=True)
-            c.lines(MARGIN_X, top - _text_h(title, TITLE_SIZE) - 1, HELP_SIZE, source, gray=0.4)
+            c.lines(MARGIN_X, top - _text_h(title, TITLE_SIZE) - 1, HELP_SIZE, source, gray=0.3)
 
         self.add(_Block(h, draw))
 
@@ -267,15 +337,17 @@ class _Builder:
 
         self.add(_Block(h, draw, keep_with_next=True))
 
-    def paragraphs(self, text: str | None, size: float = LABEL_SIZE, gray: float = 0.0) -> None:
+    def paragraphs(
+        self, text: str | None, size: float = LABEL_SIZE, gray: float = 0.0, x: float = MARGIN_X
+    ) -> None:
         if not text:
             return
         for para in text.strip().split("\n"):
-            lines = wrap(para.strip(), CONTENT_W, size) if para.strip() else []
+            lines = wrap(para.strip(), CONTENT_W - (x - MARGIN_X), size) if para.strip() else []
             h = _text_h(lines, size) + (2 if lines else 3)
 
             def draw(c: _Canvas, top: float, lines: list[str] = lines) -> None:
-                c.lines(MARGIN_X, top, size, lines, gray=gray)
+                c.lines(x, top, size, lines, gray=gray)
 
             self.add(_Block(h, draw))
 
@@ -294,13 +366,13 @@ class _Builder:
         name, path = f"{prefix}{f.key}", (*path, f.key)
         if isinstance(b, present.Group):
             self.subheading(f.label)
-            self.paragraphs(f.help, HELP_SIZE, 0.35)
+            self.paragraphs(f.help, HELP_SIZE, 0.3)
             self.paragraphs(f.text)
             self.lay_out(b.children, f"{name}.", path, f.label)
         elif isinstance(b, present.SignatureBlock):
             self.signature(f, name, path)
         elif isinstance(b, present.Grid):
-            self.grid_block(b, name, path)
+            self.grid(b, name, path, self.next_rows(b.field))
         elif isinstance(b, present.Cards):
             self.cards(b, name, path)
         elif isinstance(b, present.Answer) and b.control == Control.LIST:
@@ -318,31 +390,65 @@ class _Builder:
         elif control == Control.BOXES:
             self.options_row(f, name, path, tooltip, radio=not type_of(f).several)
         elif control == Control.DROPDOWN:
-            self.row(f, LINE_H, lambda c, top: self._line(c, f, name, path, tooltip, COMBO, top, FIELD_W))
+            self.line_row(f, name, path, tooltip, COMBO, FIELD_W, LINE_H)
+            self.option_list(f)
         else:
             w = type_of(f).line_width or FIELD_W
-            self.row(f, LINE_H, lambda c, top: self._line(c, f, name, path, tooltip, TEXT, top, w))
+            self.line_row(f, name, path, tooltip, TEXT, w, LINE_H)
 
-    def row(self, f: Field, control_h: float, draw_control: Callable[[_Canvas, float], None]) -> None:
+    def row(
+        self, f: Field, control_h: float, draw_control: Callable[[_Canvas, float], None], label: str = ""
+    ) -> None:
         """Label (and help) in the left column, the control in the right one."""
-        label = wrap(f.label, LABEL_W, LABEL_SIZE)
+        label_lines = wrap(label or f.label, LABEL_W, LABEL_SIZE)
         helps = wrap(f.help, LABEL_W, HELP_SIZE) if f.help else []
-        left = _text_h(label, LABEL_SIZE) + _text_h(helps, HELP_SIZE) + 2
+        hint = [DATE_HINT] if f.type == d.DATE else []
+        left = _text_h(label_lines, LABEL_SIZE) + _text_h(helps + hint, HELP_SIZE) + 2
         h = max(left, control_h) + ROW_GAP
 
         def draw(c: _Canvas, top: float) -> None:
-            c.lines(MARGIN_X, top - 3, LABEL_SIZE, label)
-            c.lines(MARGIN_X, top - 3 - _text_h(label, LABEL_SIZE), HELP_SIZE, helps, gray=0.35)
+            c.lines(MARGIN_X, top - 3, LABEL_SIZE, label_lines)
+            c.lines(MARGIN_X, top - 3 - _text_h(label_lines, LABEL_SIZE), HELP_SIZE, helps + hint, gray=0.3)
             draw_control(c, top)
 
-        self.add(_Block(h, draw))
+        self.add(_Block(h, draw), label or f.label)
 
-    def _line(
-        self, c: _Canvas, f: Field, name: str, path: DataPath, tip: str, kind: str, top: float, w: float
+    def line_row(
+        self, f: Field, name: str, path: DataPath, tip: str, kind: str, w: float, base_h: float
     ) -> None:
-        wid = c.widget((FIELD_X, top - LINE_H, FIELD_X + w, top))
-        options = f.options if kind == COMBO else ()
-        c.fields.append(FormField(name, kind, f, path, tip, (wid,), options))
+        """A one-line answer (text, date, dropdown, signature part): it wraps onto more lines
+        when its value is too long for the box."""
+        value = shown(f, self.value(path), combo=kind == COMBO) if self.grow is None else ""
+        n = self.grown_lines(lambda: [(value, w - 2 * PAD)], 1)
+        h = max(base_h, lines_height(n)) if n else base_h
+        field_kind = MULTILINE if n and kind == TEXT else kind
+        lines = max(n, 1)
+
+        def draw(c: _Canvas, top: float) -> None:
+            self.unit(c)
+            wid = c.widget((FIELD_X, top - h, FIELD_X + w, top))
+            options = f.options if kind == COMBO else ()
+            c.fields.append(FormField(name, field_kind, f, path, tip, (wid,), options, lines=lines))
+
+        self.row(f, h, draw, label=f.label)
+
+    def option_list(self, f: Field) -> None:
+        """A dropdown's options printed in full below it: on paper a dropdown shows nothing."""
+        options = [present.option_text(f, o) for o in present.options_of(f)]
+        col_w = (FIELD_W - 8) / 2
+        lines = [wrap(o, col_w - 2, HELP_SIZE) for o in options]
+        half = (len(lines) + 1) // 2
+        left, right = lines[:half], lines[half:]
+        h = max(sum(_text_h(x, HELP_SIZE) for x in left), sum(_text_h(x, HELP_SIZE) for x in right))
+
+        def draw(c: _Canvas, top: float) -> None:
+            for col, x in ((left, FIELD_X), (right, FIELD_X + col_w + 8)):
+                y = top
+                for item in col:
+                    c.lines(x, y, HELP_SIZE, item, gray=0.3)
+                    y -= _text_h(item, HELP_SIZE)
+
+        self.add(_Block(h + ROW_GAP, draw), f.label)
 
     def _check(
         self,
@@ -358,20 +464,32 @@ class _Builder:
         wid = c.widget((x, top - BOX, x + BOX, top), state=names.YES)
         c.fields.append(FormField(name, CHECK, f, path, tip, (wid,), option=option))
 
+    def multiline_box(self, path: DataPath, leaf: Field, w: float, base_lines: int) -> tuple[float, int]:
+        """Height and lines of a multi-line box ``w`` wide: its printed size (``base_lines``
+        lines of handwriting) or taller if its value needs more."""
+        base_h = max(LINE_H, base_lines * WRITE_LINE, lines_height(base_lines))
+        fits = capacity(base_h)
+        text = shown(leaf, self.value(path)) if self.grow is None else ""
+        n = self.grown_lines(lambda: [(text, w - 2 * PAD)], fits)
+        if n:
+            return lines_height(n), n
+        return base_h, fits
+
     def longtext(self, f: Field, name: str, path: DataPath, tooltip: str) -> None:
         label = wrap(f.label, CONTENT_W, LABEL_SIZE)
         helps = wrap(f.help, CONTENT_W, HELP_SIZE) if f.help else []
         head = _text_h(label, LABEL_SIZE) + _text_h(helps, HELP_SIZE) + 3
-        bh = box_height(max(f.lines, 2))
+        bh, lines = self.multiline_box(path, f, CONTENT_W, max(f.lines, 2))
 
         def draw(c: _Canvas, top: float) -> None:
+            self.unit(c)
             c.lines(MARGIN_X, top, LABEL_SIZE, label)
-            c.lines(MARGIN_X, top - _text_h(label, LABEL_SIZE), HELP_SIZE, helps, gray=0.35)
+            c.lines(MARGIN_X, top - _text_h(label, LABEL_SIZE), HELP_SIZE, helps, gray=0.3)
             y = top - head
             wid = c.widget((MARGIN_X, y - bh, MARGIN_X + CONTENT_W, y))
-            c.fields.append(FormField(name, MULTILINE, f, path, tooltip, (wid,), lines=max(f.lines, 2)))
+            c.fields.append(FormField(name, MULTILINE, f, path, tooltip, (wid,), lines=lines))
 
-        self.add(_Block(head + bh + ROW_GAP, draw))
+        self.add(_Block(head + bh + ROW_GAP, draw), f.label)
 
     def options_row(self, f: Field, name: str, path: DataPath, tooltip: str, radio: bool) -> None:
         """Radio buttons (one choice) or tick boxes (several), flowed in the right column."""
@@ -395,7 +513,7 @@ class _Builder:
             widgets = []
             for (ox, oy, lines), o, state in zip(items, options, states, strict=True):
                 bx, by = FIELD_X + ox, top - oy
-                c.lines(bx + BOX + 4, by - 1, LABEL_SIZE, lines)
+                c.lines(bx + BOX + 4, by - 1.5, LABEL_SIZE, lines)
                 if radio:
                     rect = (bx, by - BOX, bx + BOX, by)
                     c.current.circles.append((bx + BOX / 2, by - BOX / 2, BOX / 2))
@@ -417,36 +535,33 @@ class _Builder:
 
         def draw_label(c: _Canvas, top: float) -> None:
             c.lines(MARGIN_X, top, LABEL_SIZE, label)
-            c.lines(MARGIN_X, top - _text_h(label, LABEL_SIZE), HELP_SIZE, helps, gray=0.35)
+            c.lines(MARGIN_X, top - _text_h(label, LABEL_SIZE), HELP_SIZE, helps, gray=0.3)
 
         self.add(_Block(head, draw_label, keep_with_next=True))
-        lines = max(f.lines, 2)
-        bh = box_height(lines)
         for i in range(n):
+            bh, lines = self.multiline_box((*path, i), _item(f), CONTENT_W - 18, max(f.lines, 1))
 
-            def draw(c: _Canvas, top: float, i: int = i) -> None:
-                c.text(MARGIN_X, top - 9, LABEL_SIZE, f"{i + 1}.")
+            def draw(c: _Canvas, top: float, i: int = i, bh: float = bh, lines: int = lines) -> None:
+                self.unit(c)
+                c.text(MARGIN_X, top - 10, LABEL_SIZE, f"{i + 1}.")
                 wid = c.widget((MARGIN_X + 18, top - bh, MARGIN_X + CONTENT_W, top))
                 tip = f"{f.label}, row {i + 1}"
                 c.fields.append(
                     FormField(f"{name}.{i + 1}", MULTILINE, f, (*path, i), tip, (wid,), lines=lines)
                 )
 
-            self.add(_Block(bh + 3, draw))
+            self.add(_Block(bh + 3, draw), f"{f.label}, row {i + 1}")
         self.add(_Block(ROW_GAP, lambda c, top: None))
 
     def cards(self, b: present.Cards, name: str, path: DataPath) -> None:
         f = b.field
         n = self.next_rows(f)
         self.subheading(f.label)
-        self.paragraphs(f.help, HELP_SIZE, 0.35)
+        self.paragraphs(f.help, HELP_SIZE, 0.3)
         self.paragraphs(f.text)
         for i in range(n):
             self.subheading(f"{f.label} {i + 1}", MARGIN_X + 8)
             self.lay_out(b.children, f"{name}.{i + 1}.", (*path, i), f"{f.label}, row {i + 1}")
-
-    def grid_block(self, b: present.Grid, name: str, path: DataPath) -> None:
-        self.grid(b, name, path, self.next_rows(b.field))
 
     def grid(self, b: present.Grid, name: str, path: DataPath, n: int) -> None:
         f = b.field
@@ -455,88 +570,103 @@ class _Builder:
         avail = CONTENT_W - 18
         widths = [avail * w / sum(weights) for w in weights]
         xs = [MARGIN_X + 18 + sum(widths[:i]) for i in range(len(cols))]
-        heads = [wrap(c.label, w - 4, HEADER_SIZE) for c, w in zip(cols, widths, strict=True)]
+        heads = [
+            wrap(c.label + (f"\n{DATE_HINT}" if c.type == d.DATE else ""), w - 4, HEADER_SIZE)
+            for c, w in zip(cols, widths, strict=True)
+        ]
         header_h = max(_text_h(h, HEADER_SIZE) for h in heads) + 3
-        lines = min(max((c.field.lines if c.control == Control.LINES else 1) for c in b.columns), 3)
+        base = min(max((c.field.lines if c.control == Control.LINES else 1) for c in b.columns), 3)
         if any(type_of(c).wraps for c in cols):
-            lines = max(lines, 2)  # room to wrap a long value rather than clip it
-        rh = box_height(lines)
+            base = max(base, 2)  # room to wrap a long value
+        base_h = max(LINE_H, lines_height(base))
         self.subheading(f.label)
-        self.paragraphs(f.help, HELP_SIZE, 0.35)
+        self.paragraphs(f.help, HELP_SIZE, 0.3)
         self.paragraphs(f.text)
+        for col in cols:  # dropdowns in cells: their options as a key under the heading
+            if _cell_kind(col) == COMBO:
+                key = "; ".join(present.option_text(col, o) for o in present.options_of(col))
+                self.paragraphs(f"{col.label}: {key}", HELP_SIZE, 0.3)
 
         def draw_header(c: _Canvas, top: float) -> None:
             for x, h in zip(xs, heads, strict=True):
-                c.lines(x + 2, top, HEADER_SIZE, h, gray=0.2, bold=True)
+                c.lines(x + 2, top, HEADER_SIZE, h, gray=0.15, bold=True)
 
         header = _Block(header_h, draw_header, keep_with_next=True)
         self.add(header)
         for i in range(n):
+            rpath = (*path, i)
 
-            def draw(c: _Canvas, top: float, i: int = i) -> None:
-                c.text(MARGIN_X, top - 9, LABEL_SIZE, f"{i + 1}")
+            def texts(rpath: DataPath = rpath) -> Iterator[tuple[str, float]]:
+                for col, w in zip(cols, widths, strict=True):
+                    if _cell_kind(col) != CHECK:
+                        yield shown(col, self.value((*rpath, col.key)), _cell_kind(col) == COMBO), w - 2 * PAD
+
+            g = self.grown_lines(texts, base)
+            lines = g or base
+            rh = lines_height(g) if g else base_h
+
+            def draw(
+                c: _Canvas, top: float, i: int = i, rh: float = rh, lines: int = lines, g: int = g
+            ) -> None:  # noqa: E501
+                self.unit(c)
+                c.text(MARGIN_X, top - 10, LABEL_SIZE, f"{i + 1}")
                 for col, x, w in zip(cols, xs, widths, strict=True):
-                    self._cell(c, f, col, name, (*path, i, col.key), i, (x, top - rh, x + w, top), lines)
+                    r = (x, top - rh, x + w, top)
+                    self._cell(c, f, col, name, (*path, i, col.key), i, r, lines, bool(g))
 
-            self.add(_Block(rh, draw, header=header))
+            self.add(_Block(rh, draw, header=header), f"{f.label}, row {i + 1}")
         self.add(_Block(ROW_GAP + 2, lambda c, top: None))
 
     def _cell(
-        self, c: _Canvas, table: Field, col: Field, name: str, path: DataPath, i: int, r: Rect, lines: int
+        self,
+        c: _Canvas,
+        table: Field,
+        col: Field,
+        name: str,
+        path: DataPath,
+        i: int,
+        r: Rect,
+        lines: int,
+        grown: bool,
     ) -> None:
         cell_name = f"{name}.{i + 1}.{col.key}"
         tip = f"{table.label}, row {i + 1}: {col.label}"
         x0, y0, x1, y1 = r
-        control = type_of(col).control(col)
-        if control == Control.TICK:
+        kind = _cell_kind(col)
+        if kind == CHECK:
             c.current.boxes.append(r)
             cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
             wid = c.widget((cx - BOX / 2, cy - BOX / 2, cx + BOX / 2, cy + BOX / 2), state=names.YES)
             c.fields.append(FormField(cell_name, CHECK, col, path, tip, (wid,)))
             return
         wid = c.widget(r)
-        if control in (Control.BOXES, Control.DROPDOWN) and not type_of(col).several:
-            options = present.options_of(col)  # a dropdown in a table cell
-            c.fields.append(FormField(cell_name, COMBO, col, path, tip, (wid,), options))
-        else:
-            kind = MULTILINE if lines > 1 and type_of(col).wraps else TEXT
-            c.fields.append(
-                FormField(cell_name, kind, col, path, tip, (wid,), lines=lines if kind == MULTILINE else 1)
-            )
+        if kind == COMBO:
+            options = present.options_of(col)
+            c.fields.append(FormField(cell_name, COMBO, col, path, tip, (wid,), options, lines=lines))
+            return
+        multi = lines > 1 and (type_of(col).wraps or grown)
+        kind = MULTILINE if multi else TEXT
+        c.fields.append(FormField(cell_name, kind, col, path, tip, (wid,), lines=lines if multi else 1))
 
     def signature(self, f: Field, name: str, path: DataPath) -> None:
         self.subheading(f.label)
-        self.paragraphs(f.help, HELP_SIZE, 0.35)
+        self.paragraphs(f.help, HELP_SIZE, 0.3)
         for part in f.fields:
-            self._signature_part(f, part, name, path)
+            tip = f"{f.label} {part.label}"
+            pname, ppath = f"{name}.{part.key}", (*path, part.key)
+            if part.key == "signature":
+                self.line_row(part, pname, ppath, tip, TEXT, FIELD_W, SIGN_H)
+                digital = Field("digital", "Digital signature", d.TEXT, f"{f.path}.digital")
 
-    def _signature_part(self, block: Field, part: Field, name: str, path: DataPath) -> None:
-        tip = f"{block.label} {part.label}"
-        pname, ppath = f"{name}.{part.key}", (*path, part.key)
-        if part.key != "signature":
-            w = type_of(part).line_width or FIELD_W
+                def sig(c: _Canvas, top: float, tip: str = tip) -> None:
+                    self._sig_field(c, f, f"{name}.digital", tip, top)
 
-            def line(c: _Canvas, top: float) -> None:
-                self._line(c, part, pname, ppath, tip, TEXT, top, w)
-
-            self.row(part, LINE_H, line)
-            return
-
-        def typed(c: _Canvas, top: float) -> None:
-            self._sig_text(c, part, pname, ppath, tip, top)
-
-        def digital(c: _Canvas, top: float) -> None:
-            self._sig_field(c, block, f"{name}.digital", tip, top)
-
-        self.row(part, 20, typed)
-        self.row(Field("digital", "Digital signature", d.TEXT, f"{block.path}.digital"), 28, digital)
-
-    def _sig_text(self, c: _Canvas, f: Field, name: str, path: DataPath, tip: str, top: float) -> None:
-        wid = c.widget((FIELD_X, top - 20, FIELD_X + FIELD_W, top))
-        c.fields.append(FormField(name, TEXT, f, path, tip, (wid,)))
+                self.row(digital, DIGITAL_H, sig)
+            else:
+                self.line_row(part, pname, ppath, tip, TEXT, type_of(part).line_width or FIELD_W, LINE_H)
 
     def _sig_field(self, c: _Canvas, block: Field, name: str, tip: str, top: float) -> None:
-        wid = c.widget((FIELD_X, top - 28, FIELD_X + FIELD_W, top))
+        wid = c.widget((FIELD_X, top - DIGITAL_H, FIELD_X + FIELD_W, top))
         c.fields.append(FormField(name, SIGNATURE, block, None, f"{tip} (digital)", (wid,)))
 
     # -- the whole document
@@ -546,11 +676,25 @@ class _Builder:
         for section in present.present(self.definition).sections:
             s = section.field
             self.heading(s.label)
-            self.paragraphs(s.help, HELP_SIZE, 0.35)
+            self.paragraphs(s.help, HELP_SIZE, 0.3)
             self.paragraphs(s.text)
             self.lay_out(section.children, f"{s.key}.", (s.key,), "")
             self.add(_Block(6, lambda c, top: None))
         return self.blocks
+
+
+def _cell_kind(col: Field) -> str:
+    control = type_of(col).control(col)
+    if control == Control.TICK:
+        return CHECK
+    if control in (Control.BOXES, Control.DROPDOWN) and not type_of(col).several:
+        return COMBO
+    return TEXT
+
+
+def _item(f: Field) -> Field:
+    """A list's items are text: a leaf of that type to display one with."""
+    return Field(f.key, f.label, d.TEXT, f.path)
 
 
 def _token(o: Option, options: tuple[Option, ...]) -> str:
@@ -559,7 +703,7 @@ def _token(o: Option, options: tuple[Option, ...]) -> str:
     return o.value if _TOKEN.match(o.value) else f"o{options.index(o) + 1}"
 
 
-def _paginate(blocks: list[_Block]) -> _Canvas:
+def _paginate(blocks: list[_Block], definition: Definition) -> _Canvas:
     canvas = _Canvas()
     canvas.new_page()
     y = TOP
@@ -571,32 +715,59 @@ def _paginate(blocks: list[_Block]) -> _Canvas:
             need += blocks[j].height
         if y - need < BOTTOM and y < TOP:
             canvas.new_page()
+            canvas.text(MARGIN_X, HEADER_Y, HEADER_SIZE, f"{definition.title} (continued)", gray=0.3)
             y = TOP
             if block.header is not None:  # a table continued on a new page repeats its header
                 block.header.draw(canvas, y)
                 y -= block.header.height
         block.draw(canvas, y)
         y -= block.height
+    pages = len(canvas.pages)
+    left = f"{definition.title} · version {definition.version}"
+    for n in range(pages):  # the footer a person reads
+        canvas.page = n
+        right = f"Page {n + 1} of {pages}"
+        canvas.text(MARGIN_X, FOOTER_Y, FOOTER_SIZE, left, gray=0.3)
+        canvas.text(PAGE_W - MARGIN_X - width(right, FOOTER_SIZE), FOOTER_Y, FOOTER_SIZE, right, gray=0.3)
     return canvas
 
 
+def _make(builder: _Builder) -> Layout:
+    canvas = _paginate(builder.build(), builder.definition)
+    grown = tuple(builder.grown)
+    page_grow = tuple(
+        tuple(g for g, p in zip(grown, canvas.units, strict=True) if p == n) for n in range(len(canvas.pages))
+    )
+    return Layout(
+        builder.definition,
+        tuple(builder.used),
+        canvas.pages,
+        canvas.fields,
+        VERSION,
+        VALUE_SIZES,
+        grown,
+        page_grow,
+    )
+
+
 @lru_cache(maxsize=64)
-def layout(definition: Definition, rows: tuple[int, ...] | None = None) -> Layout:
-    """The layout of ``definition`` with these row counts (``None``: a blank form's)."""
-    builder = _Builder(definition, rows or ())
-    blocks = builder.build()
-    canvas = _paginate(blocks)
-    return Layout(definition, tuple(builder.used), canvas.pages, canvas.fields)
+def layout(
+    definition: Definition, rows: tuple[int, ...] | None = None, grow: tuple[int, ...] | None = None
+) -> Layout:
+    """The layout of ``definition`` with these row counts and growing boxes (``None``: a
+    blank form's)."""
+    return _make(_Builder(definition, rows or (), grow or ()))
 
 
-@lru_cache(maxsize=16)
-def full_layout(definition: Definition) -> Layout:
-    """A layout with every row a table or list may have: it names every possible field."""
-    builder = _Builder(definition, (), all_rows=True)
-    canvas = _paginate(builder.build())
-    return Layout(definition, tuple(builder.used), canvas.pages, canvas.fields)
+@lru_cache(maxsize=64)
+def names_layout(definition: Definition, rows: tuple[int, ...]) -> Layout:
+    """A layout with these rows, every box at its printed size: it names every field a form
+    with these rows has (a form's field names do not depend on how its boxes grew)."""
+    return layout(definition, rows, None)
 
 
 def layout_for(definition: Definition, data: Mapping[str, Any]) -> Layout:
-    """The layout a record's data needs (enough rows for every table and list)."""
-    return layout(definition, row_counts(definition, data))
+    """The layout a record's data needs: enough rows for every table and list, and every box
+    big enough for its value. :class:`RenderError` (naming the field) for a value too long
+    for a box on one page."""
+    return _make(_Builder(definition, row_counts(definition, data), None, data))

@@ -22,6 +22,7 @@ from apforms.errors import IngestError, PasswordRequired
 from apforms.formats.pdf import syntax as ps
 from apforms.formats.pdf.protocol import (
     INFO_DOCUMENT,
+    INFO_GROW,
     INFO_LAYOUT,
     INFO_ROWS,
     INFO_VERSION,
@@ -141,9 +142,8 @@ def identify_metadata(pdf: pikepdf.Pdf) -> FormId | None:
         info = pdf.trailer.get("/Info")
         if not isinstance(info, pikepdf.Dictionary):
             return None
-        doc, version, rows, layout = (
-            text_value(info.get(f"/{key}")) for key in (INFO_DOCUMENT, INFO_VERSION, INFO_ROWS, INFO_LAYOUT)
-        )
+        keys = (INFO_DOCUMENT, INFO_VERSION, INFO_ROWS, INFO_LAYOUT, INFO_GROW)
+        doc, version, rows, layout, grow = (text_value(info.get(f"/{key}")) for key in keys)
     except (pikepdf.PdfError, RuntimeError, ValueError):
         return None
-    return info_form_id(doc, version, rows, layout)
+    return info_form_id(doc, version, rows, layout, grow)

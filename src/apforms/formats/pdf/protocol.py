@@ -3,12 +3,18 @@
 The writer puts these in two places: the ``/Info`` dictionary, and the footer line printed on
 every page, which survives flattening and printing to PDF when the metadata does not::
 
-    apforms:sla:1.0 layout 1 page 1 of 3 rows 3.2
+    apforms:sla:1.0 layout 2 page 1 of 3 rows 3.2 grow 0*14.3.0*9
 
 The layout version names the geometry (where every box is) that a flattened form is read
 back by. It changes whenever a box moves, so that forms laid out by an earlier version keep
 being read by that version's geometry. Forms sent out before the layout was recorded have no
 ``layout`` token and no ``/ApformsLayout``: they are all layout 1.
+
+From layout 2 boxes grow to hold their values, so the geometry also depends on how many lines
+each growing box was given: the ``grow`` token lists that number for every growing box on the
+page, in layout order (``0`` for a box of its printed size, ``0*14`` for fourteen of them), and
+``/ApformsGrow`` lists it for the whole document. The pages' tokens, in page order, make the
+document's list.
 """
 
 from __future__ import annotations
@@ -20,9 +26,9 @@ from apforms.errors import IngestError
 from apforms.model.definitions import Definition
 
 #: The layout version this apforms writes.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 #: The layout versions this apforms reads (every version it ever wrote).
-KNOWN_LAYOUTS = (1,)
+KNOWN_LAYOUTS = (1, 2)
 #: The layout of a form that does not say (every form sent out before layouts were recorded).
 UNMARKED_LAYOUT = 1
 
@@ -32,70 +38,126 @@ INFO_DOCUMENT = "ApformsDocument"
 INFO_VERSION = "ApformsVersion"
 INFO_ROWS = "ApformsRows"
 INFO_LAYOUT = "ApformsLayout"
+INFO_GROW = "ApformsGrow"
 
 #: Pages searched for the footer line when the metadata does not say what the form is.
 ID_PAGES = 3
 
 _VERSION = r"\d+(?:\.\d+)*"
 _LAYOUT = r"[0-9]{1,6}"
+_GROW_ITEM = r"(?:0\*\d{1,6}|\d{1,4})"
+_GROW = rf"{_GROW_ITEM}(?:\.{_GROW_ITEM})*"
 FOOTER_RE = re.compile(
     rf"apforms:(?P<document>[a-z][a-z0-9-]*):(?P<version>{_VERSION})(?: layout (?P<layout>{_LAYOUT}))?"
-    rf" page (?P<page>\d+) of (?P<pages>\d+)(?: rows (?P<rows>{_VERSION}))?"
+    rf" page (?P<page>\d+) of (?P<pages>\d+)(?: rows (?P<rows>{_VERSION}))?(?: grow (?P<grow>{_GROW}))?"
 )
 
 
 @dataclass(frozen=True)
 class FormId:
     """What a PDF says it is: document id, definition version, the row counts of its tables
-    and lists (``None`` when unknown) and the layout version it was laid out with."""
+    and lists (``None`` when unknown) and the layout version it was laid out with; from
+    layout 2 the lines of its growing boxes (the whole document's from the metadata, one
+    page's from a footer line; ``None`` when not said)."""
 
     document: str
     version: str
     rows: tuple[int, ...] | None
     layout: int
     found_in: str  # "metadata" or "footer"
+    grow: tuple[int, ...] | None = None
 
 
 # --------------------------------------------------------------------------- writing
 
 
 def footer_text(
-    definition: Definition, page: int, pages: int, rows: tuple[int, ...], layout: int = LAYOUT_VERSION
+    definition: Definition,
+    page: int,
+    pages: int,
+    rows: tuple[int, ...],
+    layout: int = LAYOUT_VERSION,
+    grow: tuple[int, ...] | None = None,
 ) -> str:
-    """The identification line printed on every page; it survives flattening and printing."""
+    """The identification line printed on every page; it survives flattening and printing.
+    ``grow`` is the lines of the growing boxes on this page (layout 2 and later)."""
     line = f"apforms:{definition.id}:{definition.version} layout {layout} page {page} of {pages}"
-    return f"{line} rows {_rows(rows)}" if rows else line
+    if rows:
+        line += f" rows {_rows(rows)}"
+    return f"{line} grow {grow_text(grow)}" if grow else line
 
 
-def info_entries(definition: Definition, rows: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
+def info_entries(
+    definition: Definition, rows: tuple[int, ...], grow: tuple[int, ...] = ()
+) -> tuple[tuple[str, str], ...]:
     """The /Info entries (key, text) that identify a form, in the order they are written."""
-    return (
+    entries = (
         (INFO_DOCUMENT, definition.id),
         (INFO_VERSION, definition.version),
         (INFO_ROWS, _rows(rows)),
         (INFO_LAYOUT, str(LAYOUT_VERSION)),
     )
+    return (*entries, (INFO_GROW, grow_text(grow))) if grow else entries
 
 
 def _rows(rows: tuple[int, ...]) -> str:
     return ".".join(map(str, rows))
 
 
+def grow_text(grow: tuple[int, ...]) -> str:
+    """``(0, 0, 0, 3, 0)`` as ``0*3.3.0``: runs of more than one zero are counted."""
+    out: list[str] = []
+    zeros = 0
+    for n in (*grow, None):
+        if n == 0:
+            zeros += 1
+            continue
+        if zeros:
+            out.append("0" if zeros == 1 else f"0*{zeros}")
+            zeros = 0
+        if n is not None:
+            out.append(str(n))
+    return ".".join(out)
+
+
+def parse_grow(text: str | None) -> tuple[int, ...] | None:
+    """The inverse of :func:`grow_text` (``None`` when missing or malformed)."""
+    if text is None or not re.fullmatch(_GROW, text):
+        return None
+    out: list[int] = []
+    for item in text.split("."):
+        if item.startswith("0*"):
+            out += [0] * int(item[2:])
+        else:
+            out.append(int(item))
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- reading
 
 
-def info_form_id(doc: str | None, version: str | None, rows: str | None, layout: str | None) -> FormId | None:
+def info_form_id(
+    doc: str | None, version: str | None, rows: str | None, layout: str | None, grow: str | None = None
+) -> FormId | None:
     """The form as the /Info entries (already decoded) describe it; ``None`` without apforms
     entries. :func:`apforms.formats.pdf.open.identify_metadata` reads them from a file."""
     if not doc or not version or not re.fullmatch(_VERSION, version):
         return None
     if layout is not None and not re.fullmatch(_LAYOUT, layout):
         return None  # not written by apforms; the footer says more
-    return FormId(doc, version, parse_rows(rows), _layout(layout), "metadata")
+    return FormId(doc, version, parse_rows(rows), _layout(layout), "metadata", _grow(grow, layout))
+
+
+def _grow(text: str | None, layout: str | None) -> tuple[int, ...] | None:
+    """No token at all in a layout 2 form: nothing grew (``()``); unknown before layout 2."""
+    if text is None:
+        return () if layout is not None and int(layout) >= 2 else None
+    return parse_grow(text)
 
 
 _INFO_BYTES = re.compile(
     rb"/%s\s*\(([a-z][a-z0-9-]*)\)\s*/%s\s*\((%s)\)\s*/%s\s*\(([\d.]*)\)(?:\s*/%s\s*\((%s)\))?"
+    rb"(?:\s*/%s\s*\(([0-9.*]*)\))?"
     % (
         INFO_DOCUMENT.encode(),
         INFO_VERSION.encode(),
@@ -103,6 +165,7 @@ _INFO_BYTES = re.compile(
         INFO_ROWS.encode(),
         INFO_LAYOUT.encode(),
         _LAYOUT.encode(),
+        INFO_GROW.encode(),
     )
 )
 
@@ -113,10 +176,10 @@ def identify_bytes(data: bytes) -> FormId | None:
     m = _INFO_BYTES.search(data)
     if not m:
         return None
-    doc, version, rows, layout = (g.decode() if g is not None else None for g in m.groups())
+    doc, version, rows, layout, grow = (g.decode() if g is not None else None for g in m.groups())
     if doc is None or version is None:
         return None
-    return FormId(doc, version, parse_rows(rows), _layout(layout), "metadata")
+    return FormId(doc, version, parse_rows(rows), _layout(layout), "metadata", _grow(grow, layout))
 
 
 def identify_text(text: str) -> FormId | None:
@@ -124,7 +187,8 @@ def identify_text(text: str) -> FormId | None:
     m = FOOTER_RE.search(text)
     if not m:
         return None
-    return FormId(m["document"], m["version"], parse_rows(m["rows"] or ""), _layout(m["layout"]), "footer")
+    rows, grow = parse_rows(m["rows"] or ""), _grow(m["grow"], m["layout"])
+    return FormId(m["document"], m["version"], rows, _layout(m["layout"]), "footer", grow)
 
 
 def footer_page(text: str) -> int | None:

@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pikepdf
 
 from apforms.errors import DefinitionError, IngestError
-from apforms.formats.pdf import layout as layout_1
-from apforms.formats.pdf.layout import CHECK, RADIO, SIGNATURE, Layout
+from apforms.formats.pdf import layout as layout_2
+from apforms.formats.pdf import layout1 as layout_1
+from apforms.formats.pdf.geometry import CHECK, RADIO, SIGNATURE, Layout
 from apforms.formats.pdf.open import identify_metadata, open_pdf, repairs
 from apforms.formats.pdf.protocol import (
     ID_PAGES,
@@ -39,18 +40,32 @@ from apforms.model.definitions import Definition, kept_versions, load_definition
 
 @dataclass(frozen=True)
 class Geometry:
-    """How one layout version lays out a definition: for given row counts (what a flattened
-    page is read by), and with every row a table may have (every field a filled form may name)."""
+    """How one layout version lays out a definition: for given row counts and growing boxes
+    (what a flattened page is read by), and for the field names a filled form has (every
+    field it may name)."""
 
     layout: LayoutFn
-    full_layout: Callable[[Definition], Layout]
+    names_layout: Callable[[Definition, Iterable[str]], Layout]
+
+
+def _layout_1(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[int, ...] | None) -> Layout:
+    return layout_1.layout(definition, rows)  # nothing grew in layout 1
+
+
+def _names_1(definition: Definition, names: Iterable[str]) -> Layout:
+    return layout_1.full_layout(definition)  # every row a table had room for
+
+
+def _names_2(definition: Definition, names: Iterable[str]) -> Layout:
+    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names))
 
 
 #: The geometry of every layout version this apforms reads, by version (see
 #: :data:`~apforms.formats.pdf.protocol.KNOWN_LAYOUTS`). A new layout version is added beside
 #: the old ones, which stay, so that forms already sent out keep reading.
 LAYOUTS: dict[int, Geometry] = {
-    1: Geometry(layout_1.layout, layout_1.full_layout),
+    1: Geometry(_layout_1, _names_1),
+    2: Geometry(layout_2.layout, _names_2),
 }
 
 
@@ -95,14 +110,15 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
     warnings += read.warnings
     if read.xfa:
         warnings.append("the file has XFA form data; it was ignored and the form fields read instead")
-    full = geometry.full_layout(definition)
+    full = geometry.names_layout(definition, read.fields)
     values, signatures = _field_values(full, read, warnings)
     method = METHOD_FIELDS
     if not values:
         method = METHOD_FLATTENED
-        flat = read_flattened(page_source, definition, form_id.rows, geometry.layout)
+        flat = read_flattened(page_source, definition, form_id, geometry.layout)
         values = flat.values
         warnings += flat.warnings
+        full = flat.layout or full
     data_read = assemble(full, values)
     validation = records.validate(definition, data_read)
     # Canonical when every value is valid (required fields may still be empty); else as read,

@@ -22,26 +22,26 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from apforms.errors import IngestError
-from apforms.formats.pdf.layout import (
+from apforms.formats.pdf.geometry import (
     CHECK,
     COMBO,
     MULTILINE,
-    PAGE_H,
-    PAGE_W,
     RADIO,
     TEXT,
     FormField,
     Layout,
     Rect,
 )
+from apforms.formats.pdf.layout import PAGE_H, PAGE_W
 from apforms.formats.pdf.matrix import compose
-from apforms.formats.pdf.protocol import footer_page, identify_text
-from apforms.formats.pdf.text import LEADING, PAD, PARA, VALUE_SIZES, fit_lines, soft_join
+from apforms.formats.pdf.protocol import FormId, footer_page, identify_text
+from apforms.formats.pdf.text import LEADING, PAD, PARA, fit_lines, soft_join
 from apforms.formats.pdf.values import FormValue
 from apforms.model.definitions import Definition
 
-#: Lays out a definition for given row counts (``None``: a blank form's), as one layout version does.
-LayoutFn = Callable[[Definition, tuple[int, ...] | None], Layout]
+#: Lays out a definition for given row counts and growing boxes (``None``: a blank form's),
+#: as one layout version does.
+LayoutFn = Callable[[Definition, tuple[int, ...] | None, tuple[int, ...] | None], Layout]
 
 #: Pages beyond the form's own that are searched for its pages (cover sheets, blank pages).
 EXTRA_PAGES = 4
@@ -52,6 +52,7 @@ _MULTISPACE = re.compile(" {2,}")
 class FlatRead:
     values: dict[str, FormValue] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    layout: Layout | None = None  # the layout the pages were read by
 
 
 @dataclass
@@ -213,26 +214,29 @@ def _transform(m: tuple[float, ...], r: Rect) -> Rect:
 # --------------------------------------------------------------------------- reading
 
 
-def read_flattened(
-    data: bytes, definition: Definition, rows: tuple[int, ...] | None, layout: LayoutFn
-) -> FlatRead:
+def read_flattened(data: bytes, definition: Definition, form_id: FormId, layout: LayoutFn) -> FlatRead:
     """Values of every field of ``definition`` read from the page content of ``data``, where
-    ``layout`` (the geometry of the layout version the form says it has) puts them."""
+    ``layout`` (the geometry of the layout version the form says it has) puts them, for the
+    row counts and growing boxes the form says it has."""
     out = FlatRead()
+    rows = form_id.rows
     if rows is None:
         out.warnings.append("the form's row counts are unknown; the blank form's layout was assumed")
-    lay = layout(definition, rows)
     try:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         raise IngestError(f"damaged PDF, cannot be read ({exc})") from None
     try:
-        pages = _map_pages(doc, lay, out)
+        marked, unmarked = _footers(doc, definition, form_id, out)
+        grow = form_id.grow if form_id.found_in == "metadata" else _grow(marked, form_id, out)
+        lay = layout(definition, rows, grow)
+        out.layout = lay
+        pages = _map_pages(lay, marked, unmarked, out)
         for f in lay.fields:
             page = pages.get(f.widgets[0].page)
             if page is None:
                 continue
-            value = _read_field(page, f, out)
+            value = _read_field(page, f, out, lay.value_sizes)
             if value is not None:
                 out.values[f.name] = value
     finally:
@@ -240,12 +244,15 @@ def read_flattened(
     return out
 
 
-def _map_pages(doc: pdfium.PdfDocument, lay: Layout, out: FlatRead) -> dict[int, _Page]:
-    """The layout's pages found in the file, by the footer line on each page."""
-    found: dict[int, _Page] = {}
+def _footers(
+    doc: pdfium.PdfDocument, definition: Definition, form_id: FormId, out: FlatRead
+) -> tuple[dict[int, tuple[_Page, FormId]], list[_Page]]:
+    """The pages of the file: those whose footer line names this form, by page number (from
+    0), and those with no footer line."""
+    marked: dict[int, tuple[_Page, FormId]] = {}
     unmarked: list[_Page] = []
-    defn = lay.definition
-    for i in range(min(len(doc), len(lay.pages) + EXTRA_PAGES)):
+    stated = _stated_pages(doc)
+    for i in range(min(len(doc), stated + EXTRA_PAGES)):
         try:
             page = doc[i]
             wrapped = _Page(page, page.get_textpage())
@@ -257,12 +264,53 @@ def _map_pages(doc: pdfium.PdfDocument, lay: Layout, out: FlatRead) -> dict[int,
         if fid is None:
             unmarked.append(wrapped)
             continue
-        if fid.document != defn.id:
+        if fid.document != definition.id:
             out.warnings.append(f"page {i + 1} belongs to another form ({fid.document}); skipped")
             continue
         number = footer_page(text)
-        if number is not None and 0 <= number - 1 < len(lay.pages) and number - 1 not in found:
-            found[number - 1] = wrapped
+        if number is not None and number - 1 not in marked:
+            marked[number - 1] = (wrapped, fid)
+    return marked, unmarked
+
+
+_OF = re.compile(r"apforms:[a-z0-9-]+:[\d.]+(?: layout \d+)? page \d+ of (\d+)")
+
+
+def _stated_pages(doc: pdfium.PdfDocument) -> int:
+    """How many pages the form says it has (the first footer line found), else the file's."""
+    for i in range(min(len(doc), EXTRA_PAGES + 1)):
+        try:
+            text = doc[i].get_textpage().get_text_range()
+        except pdfium.PdfiumError:
+            continue
+        m = _OF.search(text)
+        if m:
+            return int(m[1])
+    return len(doc)
+
+
+def _grow(marked: dict[int, tuple[_Page, FormId]], form_id: FormId, out: FlatRead) -> tuple[int, ...] | None:
+    """The growing boxes of the whole form from its pages' footer lines, in page order."""
+    if form_id.layout < 2:
+        return None
+    pages = max(marked) + 1 if marked else 0
+    grow: list[int] = []
+    for n in range(pages):
+        if n not in marked or marked[n][1].grow is None:
+            out.warnings.append(
+                f"page {n + 1} is missing, so the sizes of the boxes after page {n} are unknown; "
+                "they were read at their printed size"
+            )
+            break
+        grow += marked[n][1].grow or ()
+    return tuple(grow)
+
+
+def _map_pages(
+    lay: Layout, marked: dict[int, tuple[_Page, FormId]], unmarked: list[_Page], out: FlatRead
+) -> dict[int, _Page]:
+    """The layout's pages found in the file, by the footer line on each page."""
+    found = {n: page for n, (page, _) in marked.items() if 0 <= n < len(lay.pages)}
     if not found:  # no footers at all: take the pages in order
         found = dict(enumerate(unmarked[: len(lay.pages)]))
         out.warnings.append("no page carries the apforms footer line; pages were read in order")
@@ -276,11 +324,11 @@ def _map_pages(doc: pdfium.PdfDocument, lay: Layout, out: FlatRead) -> dict[int,
     return found
 
 
-def _read_field(page: _Page, f: FormField, out: FlatRead) -> FormValue:
+def _read_field(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float, ...]) -> FormValue:
     if f.kind in (TEXT, COMBO):
         return _single_line(page, f, out)
     if f.kind == MULTILINE:
-        return _multi_line(page, f, out)
+        return _multi_line(page, f, out, sizes)
     if f.kind == CHECK:
         return _marked(page, f.widgets[0].rect)
     if f.kind == RADIO:
@@ -343,13 +391,13 @@ def _runs_in(page: _Page, r: Rect) -> list[_Run]:
     return out
 
 
-def _multi_line(page: _Page, f: FormField, out: FlatRead) -> str | None:
+def _multi_line(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float, ...]) -> str | None:
     r = f.widgets[0].rect
     runs = _runs_in(page, r)
     if not runs:
         return None
     lines = _group_lines(runs)
-    text, size = _unwrap(lines, r)
+    text, size = _unwrap(lines, r, sizes)
     if _overflows(page, r, lines, size):
         out.warnings.append(
             f"{_where(f)}: the text runs past its box and was clipped; the value may be incomplete"
@@ -399,7 +447,9 @@ def _spaces(text: str) -> str:
     return _MULTISPACE.sub(" ", text)
 
 
-def _unwrap(lines: list[tuple[float, str]], r: Rect) -> tuple[str | None, float]:
+def _unwrap(
+    lines: list[tuple[float, str]], r: Rect, value_sizes: tuple[float, ...]
+) -> tuple[str | None, float]:
     """The value whose wrapping gives these lines (see :func:`fit_lines`), or ``None``; and
     the font size it was set in.
 
@@ -408,12 +458,12 @@ def _unwrap(lines: list[tuple[float, str]], r: Rect) -> tuple[str | None, float]
     """
     w, h = r[2] - r[0] - 2 * PAD, r[3] - r[1] - 2 * PAD
     first = lines[0][0]
-    sizes = sorted(VALUE_SIZES, key=lambda s: abs(r[3] - PAD - s * 0.93 - first))
+    sizes = sorted(value_sizes, key=lambda s: abs(r[3] - PAD - s * 0.93 - first))
     for size in sizes[:2]:
         text = _join(lines, w, size)
         if text is None:
             continue
-        fitted, paras = fit_lines(text, w, h)
+        fitted, paras = fit_lines(text, w, h, value_sizes)
         got = [line.rstrip() for p in paras for line in p if line.strip()]
         if fitted == size and got == [t.rstrip() for _, t in lines]:
             return text, size

@@ -10,9 +10,8 @@ from apforms.formats.pdf.fonts import metrics, width
 
 LEADING = 1.22  # line height as a multiple of the font size
 PARA = 0.3  # extra space before each new paragraph of a value (so line breaks can be read back)
-VALUE_SIZES = (9.0, 8.0, 7.0, 6.0, 5.0, 4.5)  # a value shrinks down this ladder to fit its box
 PAD = 2.0  # inside a box, between its edge and the value
-LINE_H = 16.0  # a one-line box
+VALUE_SIZE = 9.0  # every value from layout 2 (its box grows to hold it)
 
 
 def wrap(text: str, w: float, size: float) -> list[str]:
@@ -68,28 +67,31 @@ def paragraphs_height(paragraphs: list[list[str]], size: float) -> float:
     return lines * size * LEADING + (len(paragraphs) - 1) * size * PARA
 
 
-def fit_lines(text: str, w: float, h: float) -> tuple[float, list[list[str]]]:
-    """The largest value size at which ``text``, wrapped to ``w`` paragraph by paragraph,
-    fits height ``h``; with the lines of each paragraph."""
+def fit_lines(text: str, w: float, h: float, sizes: tuple[float, ...]) -> tuple[float, list[list[str]]]:
+    """The largest of ``sizes`` at which ``text``, wrapped to ``w`` paragraph by paragraph,
+    fits height ``h`` (the smallest if none does); with the lines of each paragraph."""
     paras: list[list[str]] = []
-    for size in VALUE_SIZES:
+    for size in sizes:
         paras = [wrap(p, w, size) for p in text.split("\n")]
         if paragraphs_height(paras, size) <= h + 0.01:
             return size, paras
-    return VALUE_SIZES[-1], paras
+    return sizes[-1], paras
 
 
-def fit_line(text: str, w: float) -> float:
-    """The largest value size at which one line of ``text`` fits width ``w``."""
+def fit_line(text: str, w: float, sizes: tuple[float, ...]) -> float:
+    """The largest of ``sizes`` at which one line of ``text`` fits width ``w``."""
     full = width(text, 1.0)
-    for size in VALUE_SIZES:
+    for size in sizes:
         if full * size <= w:
             return size
-    return VALUE_SIZES[-1]
+    return sizes[-1]
 
 
-def box_height(lines: int) -> float:
-    """A box with room for ``lines`` one-line paragraphs at the full value size."""
-    if lines <= 1:
-        return LINE_H
-    return VALUE_SIZES[0] * (lines * LEADING + (lines - 1) * PARA) + 2 * PAD
+def value_lines(text: str, w: float, size: float = VALUE_SIZE) -> int:
+    """How many lines ``text`` takes wrapped to ``w`` (its paragraphs included)."""
+    return sum(len(wrap(p, w, size)) for p in text.split("\n"))
+
+
+def lines_height(lines: int, size: float = VALUE_SIZE) -> float:
+    """A box with room for ``lines`` lines of value, each its own paragraph at worst."""
+    return size * (lines * LEADING + (lines - 1) * PARA) + 2 * PAD

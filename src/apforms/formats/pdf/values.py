@@ -13,7 +13,7 @@ from typing import Any
 
 from apforms import present
 from apforms.formats.pdf import names
-from apforms.formats.pdf.layout import CHECK, COMBO, RADIO, SIGNATURE, YES_NO, DataPath, FormField, Layout
+from apforms.formats.pdf.geometry import CHECK, COMBO, RADIO, SIGNATURE, YES_NO, DataPath, FormField, Layout
 from apforms.model import definitions as d
 from apforms.model.definitions import Field, Option
 from apforms.model.types import type_of

@@ -22,16 +22,10 @@ from typing import Any
 
 from apforms.formats.pdf import fonts, protocol
 from apforms.formats.pdf import syntax as ps
-from apforms.formats.pdf.layout import (
-    BOX,
+from apforms.formats.pdf.geometry import (
     CHECK,
     COMBO,
-    FOOTER_SIZE,
-    FOOTER_Y,
-    MARGIN_X,
     MULTILINE,
-    PAGE_H,
-    PAGE_W,
     RADIO,
     SIGNATURE,
     TEXT,
@@ -39,6 +33,13 @@ from apforms.formats.pdf.layout import (
     Layout,
     PageLayout,
     Rect,
+)
+from apforms.formats.pdf.layout import (
+    MARGIN_X,
+    MARKER_SIZE,
+    MARKER_Y,
+    PAGE_H,
+    PAGE_W,
     layout_for,
 )
 from apforms.formats.pdf.names import OFF, TX_TAG, YES, AnnotationFlag, FieldFlag, FieldType
@@ -120,7 +121,7 @@ def _page_content(page: PageLayout, footer: str) -> bytes:
         out.append(_tj(t.x, t.y, t.size, t.text))
     if bold:
         out.append("0 Tr")
-    out.append(f"0.45 g {_tj(MARGIN_X, FOOTER_Y, FOOTER_SIZE, footer)}")
+    out.append(f"0.45 g {_tj(MARGIN_X, MARKER_Y, MARKER_SIZE, footer)}")
     out.append("ET")
     return "\n".join(out).encode()
 
@@ -132,13 +133,14 @@ def _re(r: Rect) -> str:
 
 #: A tick as a filled outline in a 10-point box (filled, so readers get its exact bounds).
 _TICK = ((1.4, 4.9), (4.2, 1.7), (8.9, 7.5), (7.8, 8.4), (4.2, 3.6), (2.4, 5.9))
+_TICK_BOX = 10.0
 
 
 @lru_cache(maxsize=64)
 def _check_mark(w: float, h: float) -> str:
     """A tick drawn as a path (a mark the flattened reader can find in the drawing layer)."""
-    s = min(w, h) / BOX
-    ox, oy = (w - BOX * s) / 2, (h - BOX * s) / 2
+    s = min(w, h) / _TICK_BOX
+    ox, oy = (w - _TICK_BOX * s) / 2, (h - _TICK_BOX * s) / 2
     p = [f"{ps.num(ox + x * s)} {ps.num(oy + y * s)}" for x, y in _TICK]
     return f"q 0 g {p[0]} m " + " ".join(f"{q} l" for q in p[1:]) + " h f Q"
 
@@ -148,10 +150,11 @@ def _radio_dot(w: float, h: float) -> str:
     return f"q 0 g {_circle(w / 2, h / 2, min(w, h) * 0.27)} f Q"
 
 
-def _text_ap(f: FormField, value: str, w: float, h: float) -> str:
-    """The appearance of a text value: clipped to the box, shrunk to fit, wrapped if multi-line."""
-    if f.kind == MULTILINE:
-        size, paras = fit_lines(value, w - 2 * PAD, h - 2 * PAD)
+def _text_ap(f: FormField, value: str, w: float, h: float, sizes: tuple[float, ...]) -> str:
+    """The appearance of a text value: clipped to the box, wrapped if multi-line (a dropdown's
+    too: its box grew for a long option), shrunk to fit only in layout 1 (several ``sizes``)."""
+    if f.kind == MULTILINE or (f.kind == COMBO and f.lines > 1):
+        size, paras = fit_lines(value, w - 2 * PAD, h - 2 * PAD, sizes)
         lead, gap = ps.num(-size * LEADING), ps.num(-size * (LEADING + PARA))
         y = h - PAD - size * 0.93
         body = [f"BT /{FONT} {ps.num(size)} Tf 0 g {ps.num(PAD)} {ps.num(y)} Td"]
@@ -162,7 +165,7 @@ def _text_ap(f: FormField, value: str, w: float, h: float) -> str:
         body.append("ET")
     else:
         line = " ".join(value.split("\n"))
-        size = fit_line(line, w - 2 * PAD)
+        size = fit_line(line, w - 2 * PAD, sizes)
         y = (h - size * 1.164) / 2 + size * 0.236
         body = [f"BT /{FONT} {ps.num(size)} Tf 0 g {ps.num(PAD)} {ps.num(y)} Td <{fonts.encode(line)}> Tj ET"]
     clip = f"{ps.num(PAD / 2)} {ps.num(PAD / 2)} {ps.num(w - PAD)} {ps.num(h - PAD)} re W n"
@@ -256,7 +259,7 @@ class _Writer:
             f"<< /Type /Catalog /Pages {PAGES} 0 R{catalog_form} /Lang (en-GB) "
             "/ViewerPreferences << /DisplayDocTitle true >> >>"
         ).encode()
-        ids = " ".join(f"{ps.name(k)} {ps.text(v)}" for k, v in protocol.info_entries(d, lay.rows))
+        ids = " ".join(f"{ps.name(k)} {ps.text(v)}" for k, v in protocol.info_entries(d, lay.rows, lay.grow))
         self.objs[INFO] = (
             f"<< /Title {ps.text(d.title)} /Subject {ps.text(f'apforms:{d.id}:{d.version}')} "
             f"/Creator (apforms) /Producer {ps.text(_producer())} {ids} >>"
@@ -388,7 +391,8 @@ class _Writer:
             return f"{body} /AP << /N {self.empty_appearance(rect)} 0 R >>"
         ap = self.alloc()
         w, h = _size(rect)
-        self.objs[ap] = _form_xobject(w, h, f"/{TX_TAG} BMC {_text_ap(f, shown, w, h)} EMC")
+        drawn = _text_ap(f, shown, w, h, self.lay.value_sizes)
+        self.objs[ap] = _form_xobject(w, h, f"/{TX_TAG} BMC {drawn} EMC")
         return f"{body} /V {ps.text(value if isinstance(value, str) else shown)} /AP << /N {ap} 0 R >>"
 
     # -- flattened values
@@ -407,7 +411,7 @@ class _Writer:
                 ops = _radio_dot(w, h)
             elif f.kind in (TEXT, MULTILINE, COMBO) and isinstance(value, str):
                 shown = combo_label(f, value) if f.kind == COMBO else value
-                ops = _text_ap(f, shown, w, h)
+                ops = _text_ap(f, shown, w, h, self.lay.value_sizes)
             else:
                 continue
             yield wid.page, f"q 1 0 0 1 {ps.num(wid.rect[0])} {ps.num(wid.rect[1])} cm {ops} Q"
