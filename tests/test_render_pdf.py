@@ -4,6 +4,7 @@ poppler without NeedAppearances, non-Latin text, identification that survives fl
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pikepdf
@@ -287,3 +288,27 @@ def test_a_field_filled_by_pypdf_shows_only_in_its_own_box() -> None:
     buf = io.BytesIO()
     writer.write(buf)
     assert squash(pdfium_text(buf.getvalue())).count("ZoeMarsh") == 1
+
+
+def test_accessible_basics_title_language_tooltips_and_tab_order() -> None:
+    """Document title shown, language set, every field's tooltip its printed label, and the
+    widgets of each page in reading order (the order of the annotations, which viewers tab by)."""
+    definition = load_definition("referral")
+    data = canonical_example("referral")
+    layout = layout_for(definition, data)
+    with pikepdf.open(io.BytesIO(render_pdf(definition, data))) as pdf:
+        assert str(pdf.Root.Lang) == "en-GB"
+        assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle) is True
+        assert str(pdf.docinfo.Title) == definition.title
+        order = []
+        for page in pdf.pages:
+            for annot in page.obj.get("/Annots", []):
+                field = annot if "/T" in annot else annot.Parent
+                assert str(field.get("/TU", "")).strip(), f"no tooltip: {field.get('/T')}"
+                order.append(str(field.TU))
+    expected = [f.tooltip for f in layout.fields for _ in f.widgets]
+    assert order == expected
+    labels = {f.label for f in definition.walk()}
+    for tip in expected:  # a label, or "Table, row n: Column" / "Question: Option" made of labels
+        parts = re.split(r", row \d+: |, row \d+$|: | \(digital\)$", tip)
+        assert any(p in labels or any(p.endswith(lbl) for lbl in labels) for p in parts if p), tip
