@@ -210,14 +210,15 @@ def read_pdfplumber(data: bytes) -> Any:
     """pdfplumber by position: words and drawn marks matched to each field's box."""
     import pdfplumber
 
-    from apforms.formats.pdf.layout import CHECK, PAGE_H, RADIO, layout
-    from apforms.formats.pdf.protocol import identify_text
+    from apforms.formats.pdf.layout import BOX, CHECK, PAGE_H, RADIO, layout
+    from apforms.formats.pdf.protocol import identify_text, parse_grow
     from apforms.model.definitions import load_definition
 
     values: dict[str, Any] = {}
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         form = identify_text(pdf.pages[0].extract_text() or "")
-        lay = layout(load_definition("referral"), form.rows if form else None)
+        grow = parse_grow(pdf.metadata.get("ApformsGrow"))  # the boxes that grew (layout 2)
+        lay = layout(load_definition("referral"), form.rows if form else None, grow)
         for number, page in enumerate(pdf.pages):
             words = page.extract_words()
             marks = page.curves + page.rects
@@ -231,7 +232,7 @@ def read_pdfplumber(data: bytes) -> Any:
                         if any(
                             x0 < (m["x0"] + m["x1"]) / 2 < x1 and top < (m["top"] + m["bottom"]) / 2 < bottom
                             for m in marks
-                            if m["width"] < 9
+                            if m["width"] < BOX
                         ):
                             values[f.name] = w.state
                     else:
@@ -388,14 +389,13 @@ def main() -> None:
 
 
 def _form_size(folder: Path) -> str:
-    from apforms.formats.pdf.layout import full_layout, layout_for
+    from apforms.formats.pdf.layout import layout_for
     from apforms.model.definitions import load_definition
 
     data = json.loads((folder / "records.json").read_text(encoding="utf-8"))[0]
     lay = layout_for(load_definition("referral"), data)
     widgets = sum(len(f.widgets) for f in lay.fields)
-    names = len(full_layout(lay.definition).fields)
-    return f"{len(lay.pages)} pages, {len(lay.fields)} fields ({widgets} widgets; {names} names in all)"
+    return f"{len(lay.pages)} pages, {len(lay.fields)} fields ({widgets} widgets)"
 
 
 if __name__ == "__main__":

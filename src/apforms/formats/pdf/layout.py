@@ -110,6 +110,16 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 assert LINE_H >= 8 * MM and BOX >= 4 * MM and SIGN_H >= 15 * MM  # noqa: S101 - the promised sizes
 
 
+@lru_cache(maxsize=8192)
+def _wrapped(text: str, w: float, size: float) -> tuple[str, ...]:
+    return tuple(wrap(text, w, size))
+
+
+def _wrap(text: str, w: float, size: float) -> list[str]:
+    """Fixed wording wrapped (cached: every record of a document has the same labels)."""
+    return list(_wrapped(text, w, size))
+
+
 # --------------------------------------------------------------------------- row counts
 
 
@@ -308,8 +318,8 @@ class _Builder:
 
     def title(self) -> None:
         defn = self.definition
-        title = wrap(defn.title, CONTENT_W, TITLE_SIZE)
-        source = wrap(defn.source, CONTENT_W, HELP_SIZE) if defn.source else []
+        title = _wrap(defn.title, CONTENT_W, TITLE_SIZE)
+        source = _wrap(defn.source, CONTENT_W, HELP_SIZE) if defn.source else []
         h = _text_h(title, TITLE_SIZE) + _text_h(source, HELP_SIZE) + 8
 
         def draw(c: _Canvas, top: float) -> None:
@@ -319,7 +329,7 @@ class _Builder:
         self.add(_Block(h, draw))
 
     def heading(self, text: str) -> None:
-        lines = wrap(text, CONTENT_W - 8, HEADING_SIZE)
+        lines = _wrap(text, CONTENT_W - 8, HEADING_SIZE)
         h = _text_h(lines, HEADING_SIZE) + 6
 
         def draw(c: _Canvas, top: float) -> None:
@@ -329,7 +339,7 @@ class _Builder:
         self.add(_Block(h + 4, draw, keep_with_next=True))
 
     def subheading(self, text: str, x: float = MARGIN_X) -> None:
-        lines = wrap(text, CONTENT_W - (x - MARGIN_X), SUBHEADING_SIZE)
+        lines = _wrap(text, CONTENT_W - (x - MARGIN_X), SUBHEADING_SIZE)
         h = _text_h(lines, SUBHEADING_SIZE) + 3
 
         def draw(c: _Canvas, top: float) -> None:
@@ -343,7 +353,7 @@ class _Builder:
         if not text:
             return
         for para in text.strip().split("\n"):
-            lines = wrap(para.strip(), CONTENT_W - (x - MARGIN_X), size) if para.strip() else []
+            lines = _wrap(para.strip(), CONTENT_W - (x - MARGIN_X), size) if para.strip() else []
             h = _text_h(lines, size) + (2 if lines else 3)
 
             def draw(c: _Canvas, top: float, lines: list[str] = lines) -> None:
@@ -400,8 +410,8 @@ class _Builder:
         self, f: Field, control_h: float, draw_control: Callable[[_Canvas, float], None], label: str = ""
     ) -> None:
         """Label (and help) in the left column, the control in the right one."""
-        label_lines = wrap(label or f.label, LABEL_W, LABEL_SIZE)
-        helps = wrap(f.help, LABEL_W, HELP_SIZE) if f.help else []
+        label_lines = _wrap(label or f.label, LABEL_W, LABEL_SIZE)
+        helps = _wrap(f.help, LABEL_W, HELP_SIZE) if f.help else []
         hint = [DATE_HINT] if f.type == d.DATE else []
         left = _text_h(label_lines, LABEL_SIZE) + _text_h(helps + hint, HELP_SIZE) + 2
         h = max(left, control_h) + ROW_GAP
@@ -436,7 +446,7 @@ class _Builder:
         """A dropdown's options printed in full below it: on paper a dropdown shows nothing."""
         options = [present.option_text(f, o) for o in present.options_of(f)]
         col_w = (FIELD_W - 8) / 2
-        lines = [wrap(o, col_w - 2, HELP_SIZE) for o in options]
+        lines = [_wrap(o, col_w - 2, HELP_SIZE) for o in options]
         half = (len(lines) + 1) // 2
         left, right = lines[:half], lines[half:]
         h = max(sum(_text_h(x, HELP_SIZE) for x in left), sum(_text_h(x, HELP_SIZE) for x in right))
@@ -476,8 +486,8 @@ class _Builder:
         return base_h, fits
 
     def longtext(self, f: Field, name: str, path: DataPath, tooltip: str) -> None:
-        label = wrap(f.label, CONTENT_W, LABEL_SIZE)
-        helps = wrap(f.help, CONTENT_W, HELP_SIZE) if f.help else []
+        label = _wrap(f.label, CONTENT_W, LABEL_SIZE)
+        helps = _wrap(f.help, CONTENT_W, HELP_SIZE) if f.help else []
         head = _text_h(label, LABEL_SIZE) + _text_h(helps, HELP_SIZE) + 3
         bh, lines = self.multiline_box(path, f, CONTENT_W, max(f.lines, 2))
 
@@ -499,7 +509,7 @@ class _Builder:
         x = y = 0.0
         line_h = 0.0
         for o in options:
-            lines = wrap(o.label, FIELD_W - BOX - 4, LABEL_SIZE)
+            lines = _wrap(o.label, FIELD_W - BOX - 4, LABEL_SIZE)
             w = BOX + 4 + max(width(s, LABEL_SIZE) for s in lines) + 12
             ih = max(BOX, _text_h(lines, LABEL_SIZE)) + 3
             if x > 0 and x + w > FIELD_W:
@@ -529,8 +539,8 @@ class _Builder:
 
     def list_field(self, f: Field, name: str, path: DataPath) -> None:
         n = self.next_rows(f)
-        label = wrap(f.label, CONTENT_W, LABEL_SIZE)
-        helps = wrap(f.help, CONTENT_W, HELP_SIZE) if f.help else []
+        label = _wrap(f.label, CONTENT_W, LABEL_SIZE)
+        helps = _wrap(f.help, CONTENT_W, HELP_SIZE) if f.help else []
         head = _text_h(label, LABEL_SIZE) + _text_h(helps, HELP_SIZE) + 2
 
         def draw_label(c: _Canvas, top: float) -> None:
@@ -571,7 +581,7 @@ class _Builder:
         widths = [avail * w / sum(weights) for w in weights]
         xs = [MARGIN_X + 18 + sum(widths[:i]) for i in range(len(cols))]
         heads = [
-            wrap(c.label + (f"\n{DATE_HINT}" if c.type == d.DATE else ""), w - 4, HEADER_SIZE)
+            _wrap(c.label + (f"\n{DATE_HINT}" if c.type == d.DATE else ""), w - 4, HEADER_SIZE)
             for c, w in zip(cols, widths, strict=True)
         ]
         header_h = max(_text_h(h, HEADER_SIZE) for h in heads) + 3
@@ -770,4 +780,6 @@ def layout_for(definition: Definition, data: Mapping[str, Any]) -> Layout:
     """The layout a record's data needs: enough rows for every table and list, and every box
     big enough for its value. :class:`RenderError` (naming the field) for a value too long
     for a box on one page."""
-    return _make(_Builder(definition, row_counts(definition, data), None, data))
+    measured = _Builder(definition, row_counts(definition, data), None, data)
+    measured.build()  # the blocks are only measured; the cached layout for these numbers is drawn
+    return layout(definition, tuple(measured.used), tuple(measured.grown))

@@ -89,6 +89,8 @@ def fit_line(text: str, w: float, sizes: tuple[float, ...]) -> float:
 
 def value_lines(text: str, w: float, size: float = VALUE_SIZE) -> int:
     """How many lines ``text`` takes wrapped to ``w`` (its paragraphs included)."""
+    if "\n" not in text and width(text, size) <= w:
+        return 1
     return sum(len(wrap(p, w, size)) for p in text.split("\n"))
 
 
