@@ -284,3 +284,24 @@ def test_long_prefilled_fields_stay_editable() -> None:
             break
     else:
         raise AssertionError("no emergency review field")
+
+
+def test_many_rows_keep_the_footer_line_whole_or_say_it_is_cut(tmp_path: Path) -> None:
+    """Row counts repeat in runs (``3*80``), so a table of 80 reviews still fits the footer
+    line; a line that still runs off the page is known to be cut, and said, never misread."""
+    definition = load_definition("commissioning")
+    data = canonical_example("commissioning")
+    first = data["reviews"]["reviews"][0]
+    data["reviews"]["reviews"] = [copy.deepcopy(first) for _ in range(80)]
+    record = records.validate(definition, data).data
+    printed = cairo_reprint(render_pdf(definition, record, flatten=True), tmp_path)
+    result = ingest_pdf(printed, "printed.pdf")
+    assert result.record["data"] == record, result.warnings
+    varied = copy.deepcopy(data)  # every review with its own number of target rows: no runs
+    for i, review in enumerate(varied["reviews"]["reviews"][:70]):
+        review["target_review"] = [copy.deepcopy(review["target_review"][0]) for _ in range(1 + i % 9)]
+    record = records.validate(definition, varied).data
+    printed = cairo_reprint(render_pdf(definition, record, flatten=True), tmp_path)
+    result = ingest_pdf(printed, "printed.pdf")
+    if result.record["data"] != record:
+        assert any("row counts are unknown" in w for w in result.warnings), result.warnings

@@ -96,14 +96,14 @@ def test_the_reader_rebuilds_each_layout_version(stem: Stem) -> None:
 
 def test_footer_names_the_layout_version() -> None:
     sla = load_definition("sla")
-    line = protocol.footer_text(sla, 1, 3, (3, 3), layout=2)
-    assert line == "apforms:sla:1.0 layout 2 page 1 of 3 rows 3.3"
+    line = protocol.footer_text(sla, 1, 3, (3, 4), layout=2)
+    assert line == "apforms:sla:1.0 layout 2 page 1 of 3 rows 3.4 end"
     assert protocol.identify_text(f"Page text\n{line}\n") == protocol.FormId(
-        "sla", "1.0", (3, 3), 2, "footer", ()
+        "sla", "1.0", (3, 4), 2, "footer", ()
     )
     assert protocol.footer_page(line) == 1
     current = protocol.footer_text(sla, 2, 3, ())
-    assert current == f"apforms:sla:1.0 layout {protocol.LAYOUT_VERSION} page 2 of 3"
+    assert current == f"apforms:sla:1.0 layout {protocol.LAYOUT_VERSION} page 2 of 3 end"
     assert protocol.identify_text(current) == protocol.FormId(
         "sla", "1.0", (), protocol.LAYOUT_VERSION, "footer", ()
     )
@@ -112,10 +112,12 @@ def test_footer_names_the_layout_version() -> None:
 def test_footer_carries_the_growing_boxes_of_its_page() -> None:
     sla = load_definition("sla")
     grow = (0, 0, 0, 4, 0, 12, 0, 0)
-    line = protocol.footer_text(sla, 2, 3, (3, 3), layout=2, grow=grow)
-    assert line == "apforms:sla:1.0 layout 2 page 2 of 3 rows 3.3 grow 0*3.4.0.12.0*2"
+    line = protocol.footer_text(sla, 2, 3, (3, 3, 5), layout=2, grow=grow)
+    assert line == "apforms:sla:1.0 layout 2 page 2 of 3 rows 3*2.5 grow 0*3.4.0.12.0*2 end"
     found = protocol.identify_text(f"text above\n{line}")
-    assert found is not None and found.grow == grow
+    assert found is not None and found.grow == grow and found.rows == (3, 3, 5)
+    cut = protocol.identify_text(line[:-12])  # a line that ran past the page: rows and boxes unknown
+    assert cut is not None and (cut.rows, cut.grow, cut.layout) == (None, None, 2)
     assert protocol.parse_grow(protocol.grow_text((0,))) == (0,)
     assert protocol.parse_grow("0*") is None and protocol.parse_grow("3..4") is None
 

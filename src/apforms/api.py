@@ -240,7 +240,7 @@ def blank_bytes(
 
 def _repeating(definition: Definition, path: str) -> Field:
     """The table or list at ``path`` (not inside another table), or a RecordError naming them all."""
-    found = next((f for f in definition.walk() if f.path == path), None)
+    found = next((f for f in definition.walk() if f.path == path and "[]" not in f.path), None)
     if found is not None and found.shape in (Shape.ROWS, Shape.ITEMS):
         return found
     tables = ", ".join(

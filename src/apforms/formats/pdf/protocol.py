@@ -19,6 +19,7 @@ document's list.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -45,12 +46,17 @@ ID_PAGES = 3
 
 _VERSION = r"\d+(?:\.\d+)*"
 _LAYOUT = r"[0-9]{1,6}"
-_GROW_ITEM = r"(?:0\*\d{1,6}|\d{1,4})"
-_GROW = rf"{_GROW_ITEM}(?:\.{_GROW_ITEM})*"
+_RUN_ITEM = r"\d{1,6}(?:\*\d{1,6})?"
+_RUNS = rf"{_RUN_ITEM}(?:\.{_RUN_ITEM})*"
+_GROW = _RUNS
 FOOTER_RE = re.compile(
     rf"apforms:(?P<document>[a-z][a-z0-9-]*):(?P<version>{_VERSION})(?: layout (?P<layout>{_LAYOUT}))?"
-    rf" page (?P<page>\d+) of (?P<pages>\d+)(?: rows (?P<rows>{_VERSION}))?(?: grow (?P<grow>{_GROW}))?"
+    rf" page (?P<page>\d+) of (?P<pages>\d+)(?: rows (?P<rows>{_RUNS}))?(?: grow (?P<grow>{_GROW}))?"
+    r"(?P<end> end)?"
 )
+#: From layout 2 the footer line ends with this word: a line cut off (a table with so many
+#: rows that its line runs past the page) is known to be incomplete, not misread.
+END = "end"
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,10 @@ def footer_text(
     ``grow`` is the lines of the growing boxes on this page (layout 2 and later)."""
     line = f"apforms:{definition.id}:{definition.version} layout {layout} page {page} of {pages}"
     if rows:
-        line += f" rows {_rows(rows)}"
-    return f"{line} grow {grow_text(grow)}" if grow else line
+        line += f" rows {grow_text(rows) if layout >= 2 else _rows(rows)}"
+    if grow:
+        line += f" grow {grow_text(grow)}"
+    return f"{line} {END}" if layout >= 2 else line
 
 
 def info_entries(
@@ -104,19 +112,13 @@ def _rows(rows: tuple[int, ...]) -> str:
     return ".".join(map(str, rows))
 
 
-def grow_text(grow: tuple[int, ...]) -> str:
-    """``(0, 0, 0, 3, 0)`` as ``0*3.3.0``: runs of more than one zero are counted."""
+def grow_text(numbers: tuple[int, ...]) -> str:
+    """``(0, 0, 0, 3, 3, 0)`` as ``0*3.3*2.0``: runs of more than one equal number are counted
+    (the growing boxes' lines, and from layout 2 the footer's row counts)."""
     out: list[str] = []
-    zeros = 0
-    for n in (*grow, None):
-        if n == 0:
-            zeros += 1
-            continue
-        if zeros:
-            out.append("0" if zeros == 1 else f"0*{zeros}")
-            zeros = 0
-        if n is not None:
-            out.append(str(n))
+    for value, run in itertools.groupby(numbers):
+        n = len(list(run))
+        out.append(str(value) if n == 1 else f"{value}*{n}")
     return ".".join(out)
 
 
@@ -126,10 +128,8 @@ def parse_grow(text: str | None) -> tuple[int, ...] | None:
         return None
     out: list[int] = []
     for item in text.split("."):
-        if item.startswith("0*"):
-            out += [0] * int(item[2:])
-        else:
-            out.append(int(item))
+        value, _, count = item.partition("*")
+        out += [int(value)] * (int(count) if count else 1)
     return tuple(out)
 
 
@@ -187,8 +187,11 @@ def identify_text(text: str) -> FormId | None:
     m = FOOTER_RE.search(text)
     if not m:
         return None
-    rows, grow = parse_rows(m["rows"] or ""), _grow(m["grow"], m["layout"])
-    return FormId(m["document"], m["version"], rows, _layout(m["layout"]), "footer", grow)
+    layout = _layout(m["layout"])
+    if layout >= 2 and not m["end"]:  # cut off: the rows and boxes it names are not all there
+        return FormId(m["document"], m["version"], None, layout, "footer", None)
+    rows, grow = parse_grow(m["rows"] or "") if m["rows"] else (), _grow(m["grow"], m["layout"])
+    return FormId(m["document"], m["version"], rows, layout, "footer", grow)
 
 
 def footer_page(text: str) -> int | None:

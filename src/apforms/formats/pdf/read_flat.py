@@ -231,6 +231,11 @@ def read_flattened(data: bytes, definition: Definition, form_id: FormId, layout:
         grow = form_id.grow if form_id.found_in == "metadata" else _grow(marked, form_id, out)
         lay = layout(definition, rows, grow)
         out.layout = lay
+        if grow and len(grow) != len(lay.grow):
+            out.warnings.append(
+                f"the form says {len(grow)} boxes grew where its layout has {len(lay.grow)}; "
+                "values may have been read from the wrong boxes"
+            )
         pages = _map_pages(lay, marked, unmarked, out)
         for f in lay.fields:
             page = pages.get(f.widgets[0].page)
