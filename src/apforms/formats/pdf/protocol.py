@@ -3,7 +3,7 @@
 The writer puts these in two places: the ``/Info`` dictionary, and the footer line printed on
 every page, which survives flattening and printing to PDF when the metadata does not::
 
-    apforms:sla:1.0 layout 2 page 1 of 3 rows 3.2 grow 0*14.3.0*9
+    apforms:sla:1.0 layout 2 page 1 of 3 rows 3.2 grow 0*14.3.0*9 end
 
 The layout version names the geometry (where every box is) that a flattened form is read
 back by. It changes whenever a box moves, so that forms laid out by an earlier version keep
