@@ -47,7 +47,7 @@ from apforms.formats.pdf.geometry import (
     TextRun,
     Widget,
 )
-from apforms.formats.pdf.text import PAD, VALUE_SIZE, lines_height, value_lines, wrap
+from apforms.formats.pdf.text import LEADING, PAD, VALUE_SIZE, lines_height, value_lines, wrap
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field, Option
 from apforms.model.types import Control, Shape, type_of
@@ -241,7 +241,7 @@ class _Canvas:
         y = top - size * 0.93
         for line in lines:
             self.text(x, y, size, line, gray, bold)
-            y -= size * 1.22
+            y -= size * LEADING
 
     def widget(self, rect: Rect, state: str | None = None, box: bool = True) -> Widget:
         if box:
@@ -250,7 +250,7 @@ class _Canvas:
 
 
 def _text_h(lines: list[str], size: float) -> float:
-    return len(lines) * size * 1.22 if lines else 0.0
+    return len(lines) * size * LEADING if lines else 0.0
 
 
 class _Builder:
