@@ -1,28 +1,79 @@
-"""The embedded font: DejaVu Sans, shipped in ``apforms/fonts`` with its licence.
+"""The embedded fonts, shipped in ``apforms/fonts`` with their licences.
 
-Text is written as glyph ids of the full font (Identity-H encoding, CID = glyph id), so the
-same bytes are right for every subset. A ToUnicode map lets PDFium, poppler and other readers
-extract the text again, Polish, Romanian, Vietnamese, Cyrillic and Greek included. The
-embedded subset covers Latin, Greek and Cyrillic, plus whatever else a document uses; it is
-built once per process and cached (subsetting takes about half a second).
+DejaVu Sans draws labels and most values. The Noto fonts of :data:`FACES` draw the scripts
+DejaVu lacks or cannot join (see :mod:`apforms.formats.pdf.shape`). Text is written as glyph
+ids of the full font (Identity-H encoding, CID = glyph id), so the same bytes are right for
+every subset. A ToUnicode map lets PDFium, poppler and other readers extract the text again.
+DejaVu's embedded subset covers Latin, Greek and Cyrillic, plus whatever else a document
+uses; the other fonts are cut to the glyphs the document uses. Subsets are cached (cutting
+DejaVu takes about half a second).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from apforms.formats.pdf import syntax as ps
+from apforms.formats.pdf.cut import cut
 from apforms.resources import font_file
 
 _V = TypeVar("_V")
 
 FONT_FILE = font_file("DejaVuSans.ttf")
 FONT_NAME = "DejaVuSans"
+
+
+@dataclass(frozen=True)
+class Face:
+    """A shipped font: its PDF resource name, file, and the scripts it is chosen for."""
+
+    resource: str
+    file: str
+    ranges: tuple[tuple[int, int], ...] = ()
+
+
+#: Every font apforms draws with; DejaVu Sans first (index 0), then the script fonts.
+FACES = (
+    Face("DejaVu", "DejaVuSans.ttf"),
+    Face(
+        "NotoArabic",
+        "NotoSansArabic-Regular.ttf",
+        ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)),
+    ),
+    Face("NotoHebrew", "NotoSansHebrew-Regular.ttf", ((0x0590, 0x05FF), (0xFB1D, 0xFB4F))),
+    Face("NotoDevanagari", "NotoSansDevanagari-Regular.ttf", ((0x0900, 0x097F), (0xA8E0, 0xA8FF))),
+    Face("NotoBengali", "NotoSansBengali-Regular.ttf", ((0x0980, 0x09FF),)),
+    Face("NotoGurmukhi", "NotoSansGurmukhi-Regular.ttf", ((0x0A00, 0x0A7F),)),
+    Face(
+        "NotoEthiopic",
+        "NotoSansEthiopic-Regular.ttf",
+        ((0x1200, 0x139F), (0x2D80, 0x2DDF), (0xAB00, 0xAB2F)),
+    ),
+    Face(
+        "NotoCJK",
+        "NotoSansCJKsc-Subset.ttf",
+        (
+            (0x2E80, 0x2FDF),
+            (0x3000, 0x30FF),
+            (0x31F0, 0x31FF),
+            (0x3400, 0x4DBF),
+            (0x4E00, 0x9FFF),
+            (0xF900, 0xFAFF),
+            (0xFF00, 0xFFEF),
+        ),
+    ),
+)
+
+
+@cache
+def script_ranges() -> tuple[tuple[int, int], ...]:
+    """The code points the script fonts are chosen for (never DejaVu's fast path)."""
+    return tuple(r for face in FACES[1:] for r in face.ranges)
+
 
 #: Unicode blocks always embedded: Latin (with Vietnamese), Greek, Cyrillic, punctuation,
 #: currency and the tick-box symbols.
@@ -62,10 +113,10 @@ class Metrics:
 
 
 @cache
-def metrics() -> Metrics:
+def metrics(face: int = 0) -> Metrics:
     from fontTools.ttLib import TTFont
 
-    font = TTFont(str(FONT_FILE), lazy=True)
+    font = TTFont(str(font_file(FACES[face].file)), lazy=True)
     upem = font["head"].unitsPerEm
     scale = 1000 / upem
     order = {g: i for i, g in enumerate(font.getGlyphOrder())}
@@ -75,7 +126,8 @@ def metrics() -> Metrics:
     hexgid = {cp: f"{order[g]:04X}" for cp, g in cmap.items()}
     gid_advance = {order[g]: round(hmtx[g][0] * scale) for g in hmtx}
     head, hhea = font["head"], font["hhea"]
-    cap = font["glyf"]["H"].yMax if "glyf" in font else 0.73 * upem
+    os2 = font["OS/2"]
+    cap = getattr(os2, "sCapHeight", 0) or (font["glyf"]["H"].yMax if "H" in order else 0.73 * upem)
     return Metrics(
         advance=advance,
         hexgid=hexgid,
@@ -125,14 +177,52 @@ def encode(text: str) -> str:
     return "".join(map(_hexgids().__getitem__, text))
 
 
-def has_glyph(ch: str) -> bool:
-    return ord(ch) in metrics().hexgid
+@cache
+def glyph_chars(face: int) -> dict[int, str]:
+    """Glyph id → the character it is the glyph of: for a script font, a character of its
+    script where the glyph serves several (Arabic maddah, not the combining tilde), else the
+    lowest code point (as DejaVu's ToUnicode has it)."""
+    ranges = FACES[face].ranges
+
+    def rank(cp: int) -> tuple[bool, int]:  # a script font's glyph stands for its script's character
+        return (not any(lo <= cp <= hi for lo, hi in ranges), cp) if ranges else (False, cp)
+
+    out: dict[int, str] = {}
+    for cp in sorted(metrics(face).hexgid, key=rank):
+        if not _presentation_form(cp):  # a joined form stands for its letter, not U+FExx
+            out.setdefault(int(metrics(face).hexgid[cp], 16), chr(cp))
+    return out
+
+
+def _presentation_form(cp: int) -> bool:
+    return 0xFB00 <= cp <= 0xFDFF or 0xFE70 <= cp <= 0xFEFF
+
+
+def has(face: int, cp: int) -> bool:
+    """Whether font ``face`` has a glyph for code point ``cp``."""
+    return cp in metrics(face).hexgid
+
+
+@cache
+def hb_font(face: int) -> tuple[Any, float]:
+    """The HarfBuzz font of ``face``, and the factor from its units to thousandths of an em."""
+    import uharfbuzz as hb
+
+    hb_face = hb.Face(hb.Blob.from_file_path(str(font_file(FACES[face].file))))
+    return hb.Font(hb_face), 1000 / hb_face.upem
 
 
 @cache
 def base_codepoints() -> frozenset[int]:
     known = metrics().hexgid
     return frozenset(cp for lo, hi in BASE_RANGES for cp in range(lo, hi + 1) if cp in known)
+
+
+@cache
+def base_gids() -> frozenset[int]:
+    """The DejaVu glyphs every form embeds (those of :func:`base_codepoints`)."""
+    hexgid = metrics().hexgid
+    return frozenset(int(hexgid[cp], 16) for cp in base_codepoints())
 
 
 def extra_codepoints(texts: Iterable[str]) -> frozenset[int]:
@@ -150,10 +240,11 @@ class FontProgram:
     widths: str
     font_file: bytes
     to_unicode: bytes
+    face: int = 0
 
     def objects(self, type0: int, cid: int, descriptor: int, file: int, tounicode: int) -> dict[int, bytes]:
         """The five objects of the font, numbered as given."""
-        m = metrics()
+        m = metrics(self.face)
         bf = ps.name(self.base_font)
         return {
             type0: (
@@ -175,39 +266,33 @@ class FontProgram:
         }
 
 
-@lru_cache(maxsize=16)
-def font_program(extra: frozenset[int] = frozenset()) -> FontProgram:
-    """The embedded subset: the base blocks plus ``extra`` code points (glyph ids kept)."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
+@lru_cache(maxsize=64)
+def font_program(
+    extra: frozenset[int] = frozenset(), face: int = 0, glyphs: tuple[tuple[int, str], ...] = ()
+) -> FontProgram:
+    """The embedded subset of ``face``: for DejaVu the base blocks, plus the ``extra`` code
+    points and the shaped ``glyphs`` (glyph id → the text it shows); glyph ids are kept."""
+    codepoints = sorted((base_codepoints() if face == 0 else frozenset()) | extra)
+    hexgid = metrics(face).hexgid
+    wanted = frozenset({int(hexgid[cp], 16) for cp in codepoints} | {g for g, _ in glyphs})
+    program = cut(font_file(FACES[face].file), wanted)
 
-    codepoints = sorted(base_codepoints() | extra)
-    options = subset.Options()
-    options.retain_gids = True  # glyph ids of the full font, so encode() needs no subset
-    options.notdef_outline = True
-    options.hinting = False
-    options.layout_features = []
-    options.name_IDs = ["*"]
-    options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "FFTM"]
-    font = TTFont(str(FONT_FILE), recalcTimestamp=False)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=codepoints)
-    subsetter.subset(font)
-    buf = io.BytesIO()
-    font.save(buf)
-    program = buf.getvalue()
-
-    m = metrics()
-    by_gid: dict[int, int] = {}
+    m = metrics(face)
+    by_gid: dict[int, str] = {}
     for cp in codepoints:  # lowest code point wins when glyphs are shared (space, NBSP)
-        by_gid.setdefault(int(m.hexgid[cp], 16), cp)
-    gids = sorted(by_gid)
+        by_gid.setdefault(int(m.hexgid[cp], 16), chr(cp))
+    for gid, text in glyphs:  # a glyph that is not a cluster's first shows no text of its own
+        if text:
+            by_gid.setdefault(gid, text)
+    gids = sorted(set(by_gid) | {g for g, _ in glyphs})
     tag = "".join(chr(65 + b % 26) for b in hashlib.sha1(repr(gids).encode()).digest()[:6])
+    name = FONT_NAME if face == 0 else FACES[face].file.rsplit(".", 1)[0].replace("-", "")
     return FontProgram(
-        base_font=f"{tag}+{FONT_NAME}",
+        base_font=f"{tag}+{name}",
         widths=_widths(gids, m.gid_advance),
         font_file=ps.stream(f"/Length1 {len(program)}", program, compress=True),
         to_unicode=ps.stream("", _to_unicode(by_gid), compress=True),
+        face=face,
     )
 
 
@@ -225,8 +310,8 @@ def _widths(gids: list[int], advance: dict[int, int]) -> str:
     return "[" + " ".join(parts) + "]"
 
 
-def _to_unicode(by_gid: dict[int, int]) -> bytes:
-    entries = [f"<{g:04X}> <{chr(cp).encode('utf-16-be').hex().upper()}>" for g, cp in sorted(by_gid.items())]
+def _to_unicode(by_gid: dict[int, str]) -> bytes:
+    entries = [f"<{g:04X}> <{text.encode('utf-16-be').hex().upper()}>" for g, text in sorted(by_gid.items())]
     blocks = []
     for i in range(0, len(entries), 100):
         chunk = entries[i : i + 100]
