@@ -75,7 +75,10 @@ __all__ = [
     "row_counts",
 ]
 
-VERSION = 2
+#: Layouts 2 and 3 have the same geometry; from 3, text that needs it is shaped (so a line
+#: of Arabic, Indic or CJK text breaks where its shaped width says, see ``text.SHAPED_FROM``).
+VERSION = 3
+VERSIONS = (2, 3)
 VALUE_SIZES = (VALUE_SIZE,)
 
 # --------------------------------------------------------------------------- page geometry (points)
@@ -742,7 +745,7 @@ def _paginate(blocks: list[_Block], definition: Definition) -> _Canvas:
     return canvas
 
 
-def _make(builder: _Builder) -> Layout:
+def _make(builder: _Builder, version: int = VERSION) -> Layout:
     canvas = _paginate(builder.build(), builder.definition)
     grown = tuple(builder.grown)
     page_grow = tuple(
@@ -753,7 +756,7 @@ def _make(builder: _Builder) -> Layout:
         tuple(builder.used),
         canvas.pages,
         canvas.fields,
-        VERSION,
+        version,
         VALUE_SIZES,
         grown,
         page_grow,
@@ -762,18 +765,21 @@ def _make(builder: _Builder) -> Layout:
 
 @lru_cache(maxsize=64)
 def layout(
-    definition: Definition, rows: tuple[int, ...] | None = None, grow: tuple[int, ...] | None = None
+    definition: Definition,
+    rows: tuple[int, ...] | None = None,
+    grow: tuple[int, ...] | None = None,
+    version: int = VERSION,
 ) -> Layout:
     """The layout of ``definition`` with these row counts and growing boxes (``None``: a
-    blank form's)."""
-    return _make(_Builder(definition, rows or (), grow or ()))
+    blank form's), stamped with ``version`` (one of :data:`VERSIONS`)."""
+    return _make(_Builder(definition, rows or (), grow or ()), version)
 
 
 @lru_cache(maxsize=64)
-def names_layout(definition: Definition, rows: tuple[int, ...]) -> Layout:
+def names_layout(definition: Definition, rows: tuple[int, ...], version: int = VERSION) -> Layout:
     """A layout with these rows, every box at its printed size: it names every field a form
     with these rows has (a form's field names do not depend on how its boxes grew)."""
-    return layout(definition, rows, None)
+    return layout(definition, rows, None, version)
 
 
 def layout_for(definition: Definition, data: Mapping[str, Any]) -> Layout:

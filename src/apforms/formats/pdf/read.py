@@ -56,8 +56,20 @@ def _names_1(definition: Definition, names: Iterable[str]) -> Layout:
     return layout_1.full_layout(definition)  # every row a table had room for
 
 
+def _layout_2(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[int, ...] | None) -> Layout:
+    return layout_2.layout(definition, rows, grow, 2)  # layout 3's geometry, text unshaped
+
+
 def _names_2(definition: Definition, names: Iterable[str]) -> Layout:
-    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names))
+    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names), 2)
+
+
+def _layout_3(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[int, ...] | None) -> Layout:
+    return layout_2.layout(definition, rows, grow, 3)
+
+
+def _names_3(definition: Definition, names: Iterable[str]) -> Layout:
+    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names), 3)
 
 
 #: The geometry of every layout version this apforms reads, by version (see
@@ -65,7 +77,8 @@ def _names_2(definition: Definition, names: Iterable[str]) -> Layout:
 #: the old ones, which stay, so that forms already sent out keep reading.
 LAYOUTS: dict[int, Geometry] = {
     1: Geometry(_layout_1, _names_1),
-    2: Geometry(layout_2.layout, _names_2),
+    2: Geometry(_layout_2, _names_2),
+    3: Geometry(_layout_3, _names_3),
 }
 
 

@@ -22,6 +22,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from apforms.errors import IngestError
+from apforms.formats.pdf import shape
 from apforms.formats.pdf.geometry import (
     CHECK,
     COMBO,
@@ -35,7 +36,16 @@ from apforms.formats.pdf.geometry import (
 from apforms.formats.pdf.layout import PAGE_H, PAGE_W
 from apforms.formats.pdf.matrix import compose
 from apforms.formats.pdf.protocol import FormId, footer_page, identify_text
-from apforms.formats.pdf.text import LEADING, PAD, PARA, fit_lines, soft_join
+from apforms.formats.pdf.read_chars import (
+    Char,
+    best_guess,
+    glyph_groups,
+    logical_line,
+    page_chars,
+    spaced,
+    spans,
+)
+from apforms.formats.pdf.text import LEADING, PAD, PARA, SHAPED_FROM, fit_lines, soft_join
 from apforms.formats.pdf.values import FormValue
 from apforms.model.definitions import Definition
 
@@ -85,6 +95,9 @@ class _Page:
             self.scale = min(w / PAGE_W, h / PAGE_H)
             self.dx, self.dy = (w - PAGE_W * self.scale) / 2, (h - PAGE_H * self.scale) / 2
         self._buckets: dict[int, list[_Line]] | None = None
+        self._chars: list[Char] | None = None
+        self._shaped: bool | None = None
+        self.reprinted = False  # set when the file lost apforms' metadata (printed by other software)
         self._marks: list[tuple[Rect, bool]] | None = None
         self._buf = (ctypes.c_ushort * 4096)()
 
@@ -164,6 +177,22 @@ class _Page:
         return ln._baseline
 
     @property
+    def shaped(self) -> bool:
+        """Whether the page has text that was shaped (PDFium reorders right-to-left lines by
+        its own rules, and a copy printed by other software may have lost the ActualText of
+        Indic syllables), so that its values are read character by character and checked."""
+        if self._shaped is None:
+            text = self.textpage.get_text_range().replace("\r", "").replace("\x02", "-")
+            self._shaped = not shape.is_simple(text)
+        return self._shaped
+
+    def chars(self) -> list[Char]:
+        """Every character drawn on the page (see :func:`read_chars.page_chars`)."""
+        if self._chars is None:
+            self._chars = page_chars(self.tp, self.from_page)
+        return self._chars
+
+    @property
     def marks(self) -> list[tuple[Rect, bool]]:
         """Bounding boxes of the paths drawn on the page (Form XObjects included), each with
         whether it is filled."""
@@ -237,13 +266,25 @@ def read_flattened(data: bytes, definition: Definition, form_id: FormId, layout:
                 "values may have been read from the wrong boxes"
             )
         pages = _map_pages(lay, marked, unmarked, out)
+        for found in pages.values():
+            found.reprinted = form_id.found_in != "metadata"
         for f in lay.fields:
             page = pages.get(f.widgets[0].page)
             if page is None:
                 continue
-            value = _read_field(page, f, out, lay.value_sizes)
+            plain = lay.version < SHAPED_FROM
+            value = _read_field(page, f, out, lay.value_sizes, plain)
             if value is not None:
                 out.values[f.name] = value
+            if isinstance(value, str) and "\ufffd" in value:
+                out.warnings.append(
+                    f"{_where(f)}: some characters could not be read from the page (shown as �)"
+                )
+            if plain and isinstance(value, str) and shape.has_rtl(value):
+                out.warnings.append(
+                    f"{_where(f)}: right-to-left text on a form of layout {lay.version} (drawn before "
+                    "apforms shaped text) is read in the order PDF readers guess; check it"
+                )
     finally:
         doc.close()
     return out
@@ -329,11 +370,13 @@ def _map_pages(
     return found
 
 
-def _read_field(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float, ...]) -> FormValue:
+def _read_field(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float, ...], plain: bool) -> FormValue:
+    if not plain and f.kind in (TEXT, COMBO, MULTILINE) and page.shaped:
+        return _by_characters(page, f, out, sizes)
     if f.kind in (TEXT, COMBO):
         return _single_line(page, f, out)
     if f.kind == MULTILINE:
-        return _multi_line(page, f, out, sizes)
+        return _multi_line(page, f, out, sizes, plain)
     if f.kind == CHECK:
         return _marked(page, f.widgets[0].rect)
     if f.kind == RADIO:
@@ -366,6 +409,56 @@ def _single_line(page: _Page, f: FormField, out: FlatRead) -> str | None:
     return _spaces(" ".join(part.strip() for part in text.replace("\r\n", "\n").split("\n")).strip())
 
 
+def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float, ...]) -> str | None:
+    """A text value read character by character, on a page with shaped text: each line's
+    characters left to right (visual order), put into logical order by the bidi algorithm,
+    and confirmed by shaping the result again and comparing it with the page (a line that
+    does not compare is flagged)."""
+    r = f.widgets[0].rect
+    rows: dict[float, list[Char]] = {}
+    for c in page.chars():
+        if r[0] <= (c.left + c.right) / 2 <= r[2] and r[1] < c.baseline < r[3]:
+            key = next((b for b in rows if abs(b - c.baseline) < 0.5), c.baseline)
+            rows.setdefault(key, []).append(c)
+    if not rows:
+        return None
+    lines: list[tuple[float, str]] = []
+    doubtful = False
+    for base in sorted(rows, reverse=True):
+        row = sorted(rows[base], key=lambda c: (round(c.left, 2), c.index))
+        if page.reprinted:  # other software's spaces may be dropped or misplaced: put back by gaps
+            row = spaced([c for c in row if c.text != " "])
+        groups = glyph_groups(row)
+        logical = logical_line(groups)
+        if logical is not None and not spans(row, r[0] + PAD, logical, sizes[0]):
+            logical = None  # the right characters, but not as wide as the line drawn
+        if logical is None or shape.order_uncertain(logical):
+            # not confirmed; or right-to-left text beside numbers, Latin or brackets, which
+            # two different strings can draw alike ("שלום 123" and "123 שלום")
+            doubtful = True
+            logical = logical or best_guess(groups)
+        lines.append((base, logical))
+    if doubtful:
+        out.warnings.append(
+            f"{_where(f)}: its right-to-left text cannot be read back for certain from the page "
+            "(numbers, Latin letters, brackets or vowel marks beside it); check it"
+        )
+    elif page.reprinted and not all(shape.is_simple(t) for _, t in lines):
+        out.warnings.append(
+            f"{_where(f)}: read from a copy printed by other software, which keeps the glyphs of "
+            "shaped scripts (Arabic, Hebrew, Indic, Ethiopic, Chinese) but not always their text; check it"
+        )
+    if f.kind != MULTILINE:
+        return _spaces(" ".join(t.strip() for _, t in lines).strip()) or None
+    text, _ = _unwrap(lines, r, sizes, False)
+    if text is None:
+        out.warnings.append(
+            f"{_where(f)}: line breaks could not be recovered exactly; lines were joined with spaces"
+        )
+        return " ".join(t for _, t in lines)
+    return text
+
+
 @dataclass(frozen=True)
 class _Run:
     baseline: float
@@ -396,13 +489,15 @@ def _runs_in(page: _Page, r: Rect) -> list[_Run]:
     return out
 
 
-def _multi_line(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float, ...]) -> str | None:
+def _multi_line(
+    page: _Page, f: FormField, out: FlatRead, sizes: tuple[float, ...], plain: bool
+) -> str | None:
     r = f.widgets[0].rect
     runs = _runs_in(page, r)
     if not runs:
         return None
     lines = _group_lines(runs)
-    text, size = _unwrap(lines, r, sizes)
+    text, size = _unwrap(lines, r, sizes, plain)
     if _overflows(page, r, lines, size):
         out.warnings.append(
             f"{_where(f)}: the text runs past its box and was clipped; the value may be incomplete"
@@ -453,7 +548,7 @@ def _spaces(text: str) -> str:
 
 
 def _unwrap(
-    lines: list[tuple[float, str]], r: Rect, value_sizes: tuple[float, ...]
+    lines: list[tuple[float, str]], r: Rect, value_sizes: tuple[float, ...], plain: bool
 ) -> tuple[str | None, float]:
     """The value whose wrapping gives these lines (see :func:`fit_lines`), or ``None``; and
     the font size it was set in.
@@ -465,24 +560,24 @@ def _unwrap(
     first = lines[0][0]
     sizes = sorted(value_sizes, key=lambda s: abs(r[3] - PAD - s * 0.93 - first))
     for size in sizes[:2]:
-        text = _join(lines, w, size)
+        text = _join(lines, w, size, plain)
         if text is None:
             continue
-        fitted, paras = fit_lines(text, w, h, value_sizes)
+        fitted, paras = fit_lines(text, w, h, value_sizes, plain)
         got = [line.rstrip() for p in paras for line in p if line.strip()]
         if fitted == size and got == [t.rstrip() for _, t in lines]:
             return text, size
     return None, sizes[0]
 
 
-def _join(lines: list[tuple[float, str]], w: float, size: float) -> str | None:
+def _join(lines: list[tuple[float, str]], w: float, size: float, plain: bool) -> str | None:
     lead, para = size * LEADING, size * (LEADING + PARA)
     tol = size * 0.15
     text = lines[0][1]
     for (y0, prev), (y1, nxt) in zip(lines, lines[1:], strict=False):
         gap = y0 - y1
         if abs(gap - lead) < tol:
-            text += soft_join(prev, nxt, w, size) + nxt
+            text += soft_join(prev, nxt, w, size, plain) + nxt
             continue
         breaks = round(gap / para)
         if breaks < 1 or abs(gap - breaks * para) > tol * breaks:

@@ -1,24 +1,40 @@
 """Measuring and breaking text for the PDF form: the writer wraps and sizes values with these
 functions, and the flattened reader undoes the wrapping with the same ones.
 
-Widths come from the embedded font's metrics (:mod:`apforms.formats.pdf.fonts`).
+Widths come from the embedded fonts' metrics (:mod:`apforms.formats.pdf.fonts`); text that
+needs shaping is measured as HarfBuzz shapes it (:mod:`apforms.formats.pdf.shape`). Layouts 1
+and 2 measured every character on its own in DejaVu Sans: ``plain=True`` measures as they did,
+to read their flattened copies back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from apforms.formats.pdf import shape
 from apforms.formats.pdf.fonts import metrics, width
 
 LEADING = 1.22  # line height as a multiple of the font size
 PARA = 0.3  # extra space before each new paragraph of a value (so line breaks can be read back)
 PAD = 2.0  # inside a box, between its edge and the value
 VALUE_SIZE = 9.0  # every value from layout 2 (its box grows to hold it)
+SHAPED_FROM = 3  # the first layout version whose text is shaped (before: ``plain=True``)
 
 
-def wrap(text: str, w: float, size: float) -> list[str]:
-    """Greedy line breaking at spaces (a word wider than ``w`` is broken between characters).
+def _measure(text: str, plain: bool) -> Callable[[str, float], float] | None:
+    """``None`` for the fast path (each character on its own), else the shaped width."""
+    return None if plain or shape.is_simple(text) else shape.width
+
+
+def wrap(text: str, w: float, size: float, plain: bool = False) -> list[str]:
+    """Greedy line breaking at spaces (a word wider than ``w`` is broken between characters,
+    never inside a cluster such as a letter and its marks).
 
     :func:`soft_join` undoes it when a flattened form is read back.
     """
+    measure = _measure(text, plain)
+    if measure is not None:
+        return _wrap_shaped(text, w, size, measure)
     lines: list[str] = []
     space = width(" ", size)
     for para in text.split("\n"):
@@ -44,6 +60,49 @@ def wrap(text: str, w: float, size: float) -> list[str]:
     return lines
 
 
+def _wrap_shaped(text: str, w: float, size: float, measure: Callable[[str, float], float]) -> list[str]:
+    """:func:`wrap` measuring each candidate line as it is drawn (shaped, in visual order)."""
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line: str | None = None
+        for word in para.split(" "):
+            if line is None and measure(word, size) <= w:
+                line = word
+                continue
+            if line is not None and measure(f"{line} {word}", size) <= w:
+                line = f"{line} {word}"
+                continue
+            if line is not None:
+                lines.append(line)
+            while len(word) > 1 and measure(word, size) > w:
+                cut = _fitting_break(word, w, size, measure)
+                if cut >= len(word):
+                    break
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        lines.append(line or "")
+    return lines
+
+
+def _fitting_break(word: str, w: float, size: float, measure: Callable[[str, float], float]) -> int:
+    """The longest start of ``word`` that fits ``w`` and ends between clusters (at least one
+    cluster)."""
+    breaks = shape.cluster_breaks(word)
+    if not breaks:
+        return len(word)
+    lo, hi = 0, len(breaks) - 1
+    if measure(word[: breaks[0]], size) > w:
+        return breaks[0]
+    while lo < hi:  # widths grow with the prefix: the last break that still fits
+        mid = (lo + hi + 1) // 2
+        if measure(word[: breaks[mid]], size) <= w:
+            lo = mid
+        else:
+            hi = mid - 1
+    return breaks[lo]
+
+
 def _fitting_prefix(word: str, w: float, size: float) -> int:
     adv, nd = metrics().advance, metrics().notdef_advance
     total = 0.0
@@ -54,12 +113,16 @@ def _fitting_prefix(word: str, w: float, size: float) -> int:
     return len(word)
 
 
-def soft_join(prev: str, nxt: str, w: float, size: float) -> str:
+def soft_join(prev: str, nxt: str, w: float, size: float, plain: bool = False) -> str:
     """How two lines of one paragraph were split by :func:`wrap`: ``""`` inside a word too
     long for the line, else ``" "``."""
-    if " " not in prev and nxt and width(prev + nxt[0], size) > w:
-        return ""
-    return " "
+    if " " in prev or not nxt:
+        return " "
+    measure = _measure(prev + nxt, plain)
+    if measure is None:
+        return "" if width(prev + nxt[0], size) > w else " "
+    first = (shape.cluster_breaks(nxt) or [len(nxt)])[0]
+    return "" if measure(prev + nxt[:first], size) > w else " "
 
 
 def paragraphs_height(paragraphs: list[list[str]], size: float) -> float:
@@ -67,20 +130,22 @@ def paragraphs_height(paragraphs: list[list[str]], size: float) -> float:
     return lines * size * LEADING + (len(paragraphs) - 1) * size * PARA
 
 
-def fit_lines(text: str, w: float, h: float, sizes: tuple[float, ...]) -> tuple[float, list[list[str]]]:
+def fit_lines(
+    text: str, w: float, h: float, sizes: tuple[float, ...], plain: bool = False
+) -> tuple[float, list[list[str]]]:
     """The largest of ``sizes`` at which ``text``, wrapped to ``w`` paragraph by paragraph,
     fits height ``h`` (the smallest if none does); with the lines of each paragraph."""
     paras: list[list[str]] = []
     for size in sizes:
-        paras = [wrap(p, w, size) for p in text.split("\n")]
+        paras = [wrap(p, w, size, plain) for p in text.split("\n")]
         if paragraphs_height(paras, size) <= h + 0.01:
             return size, paras
     return sizes[-1], paras
 
 
-def fit_line(text: str, w: float, sizes: tuple[float, ...]) -> float:
+def fit_line(text: str, w: float, sizes: tuple[float, ...], plain: bool = False) -> float:
     """The largest of ``sizes`` at which one line of ``text`` fits width ``w``."""
-    full = width(text, 1.0)
+    full = width(text, 1.0) if plain else shape.width(text, 1.0)
     for size in sizes:
         if full * size <= w:
             return size
@@ -89,7 +154,7 @@ def fit_line(text: str, w: float, sizes: tuple[float, ...]) -> float:
 
 def value_lines(text: str, w: float, size: float = VALUE_SIZE) -> int:
     """How many lines ``text`` takes wrapped to ``w`` (its paragraphs included)."""
-    if "\n" not in text and width(text, size) <= w:
+    if "\n" not in text and shape.width(text, size) <= w:
         return 1
     return sum(len(wrap(p, w, size)) for p in text.split("\n"))
 

@@ -20,7 +20,8 @@ from functools import cache, lru_cache
 from importlib import metadata
 from typing import Any
 
-from apforms.formats.pdf import fonts, protocol
+from apforms.errors import RenderError
+from apforms.formats.pdf import fonts, protocol, shape
 from apforms.formats.pdf import syntax as ps
 from apforms.formats.pdf.geometry import (
     CHECK,
@@ -34,6 +35,7 @@ from apforms.formats.pdf.geometry import (
     PageLayout,
     Rect,
 )
+from apforms.formats.pdf.ink import MAIN, Ink, faces_in
 from apforms.formats.pdf.layout import (
     MARGIN_X,
     MARKER_SIZE,
@@ -47,7 +49,7 @@ from apforms.formats.pdf.text import LEADING, PAD, PARA, fit_line, fit_lines
 from apforms.formats.pdf.values import FormValue, combo_label, form_values
 from apforms.model.definitions import Definition
 
-FONT = "DejaVu"  # resource name of the embedded font
+FONT = MAIN  # resource name of the main embedded font (the script fonts have their own)
 # The default appearance other software fills the form with: Helvetica (WinAnsi), a standard
 # font every filler can encode, at a fixed size (size 0, "auto", makes pdf.js draw a date at
 # box height and pdftk at 53 pt). apforms' own appearances use the embedded font.
@@ -60,7 +62,11 @@ DA_BUTTON = "/ZaDb 8 Tf 0 g"
 CATALOG, PAGES, INFO = 1, 2, 3
 FONT_OBJS = (4, 5, 6, 7, 8)  # Type0, CIDFont, descriptor, font file, ToUnicode
 ZADB, ACROFORM, HELV = 9, 10, 11
-FIRST_PAGE_OBJ = 12
+#: The script fonts' five objects each, numbered from 12 (``null`` objects when not used).
+SCRIPT_FONT_OBJS = {
+    face: tuple(range(12 + 5 * (face - 1), 17 + 5 * (face - 1))) for face in range(1, len(fonts.FACES))
+}
+FIRST_PAGE_OBJ = 12 + 5 * (len(fonts.FACES) - 1)
 
 _K = 0.5523  # Bézier circle constant
 _OFF, _YES = ps.name(OFF), ps.name(YES)
@@ -74,20 +80,24 @@ def render_pdf(definition: Definition, data: dict[str, Any], flatten: bool = Fal
     """The form for canonical ``data``: fillable, or flattened into a final copy."""
     lay = layout_for(definition, data)
     values = form_values(lay, data)
-    texts = [v for v in values.values() if isinstance(v, str) and not v.isascii()]
-    texts += [
-        combo_label(f, v) for f in lay.fields if f.kind == COMBO and isinstance(v := values.get(f.name), str)
-    ]
-    extra = fonts.extra_codepoints(texts) | _static(lay).extra
-    program = fonts.font_program(frozenset(extra))
-    return _Writer(lay, values, program, flatten).write()
+    for f in lay.fields:
+        value = values.get(f.name)
+        if isinstance(value, str) and not value.isascii() and (lost := shape.missing(value)):
+            chars = ", ".join(f"{c} (U+{ord(c):04X})" for c in lost[:5])
+            raise RenderError(
+                f"{f.tooltip}: the PDF form has no font for {chars}; the Word document shows it"
+            )
+    return _Writer(lay, values, flatten).write()
+
+
+def _font_refs(contents: Iterable[str]) -> str:
+    """The font resources for content streams: DejaVu, and any script font they select."""
+    refs = [f"/{FONT} {FONT_OBJS[0]} 0 R"]
+    refs += [f"/{fonts.FACES[i].resource} {SCRIPT_FONT_OBJS[i][0]} 0 R" for i in faces_in(contents)]
+    return " ".join(refs)
 
 
 # --------------------------------------------------------------------------- drawing helpers
-
-
-def _tj(x: float, y: float, size: float, text: str) -> str:
-    return f"1 0 0 1 {ps.num(x)} {ps.num(y)} Tm /{FONT} {ps.num(size)} Tf <{fonts.encode(text)}> Tj"
 
 
 def _circle(cx: float, cy: float, r: float) -> str:
@@ -102,7 +112,7 @@ def _circle(cx: float, cy: float, r: float) -> str:
     )
 
 
-def _page_content(page: PageLayout, footer: str) -> bytes:
+def _page_content(page: PageLayout, footer: str, ink: Ink) -> str:
     out: list[str] = []
     if page.bands:
         out.append("0.88 g " + " ".join(f"{_re(r)} re" for r in page.bands) + " f")
@@ -118,12 +128,12 @@ def _page_content(page: PageLayout, footer: str) -> bytes:
         if t.bold != bold:
             out.append("2 Tr 0.25 w" if t.bold else "0 Tr")
             bold = t.bold
-        out.append(_tj(t.x, t.y, t.size, t.text))
+        out.append(ink.line(t.x, t.y, t.size, t.text))
     if bold:
         out.append("0 Tr")
-    out.append(f"0.45 g {_tj(MARGIN_X, MARKER_Y, MARKER_SIZE, footer)}")
+    out.append(f"0.45 g {ink.line(MARGIN_X, MARKER_Y, MARKER_SIZE, footer)}")
     out.append("ET")
-    return "\n".join(out).encode()
+    return "\n".join(out)
 
 
 def _re(r: Rect) -> str:
@@ -150,24 +160,41 @@ def _radio_dot(w: float, h: float) -> str:
     return f"q 0 g {_circle(w / 2, h / 2, min(w, h) * 0.27)} f Q"
 
 
-def _text_ap(f: FormField, value: str, w: float, h: float, sizes: tuple[float, ...]) -> str:
+def _text_ap(f: FormField, value: str, w: float, h: float, sizes: tuple[float, ...], ink: Ink) -> str:
     """The appearance of a text value: clipped to the box, wrapped if multi-line (a dropdown's
     too: its box grew for a long option), shrunk to fit only in layout 1 (several ``sizes``)."""
     if f.kind == MULTILINE or (f.kind == COMBO and f.lines > 1):
         size, paras = fit_lines(value, w - 2 * PAD, h - 2 * PAD, sizes)
-        lead, gap = ps.num(-size * LEADING), ps.num(-size * (LEADING + PARA))
+        lead, gap = -size * LEADING, -size * (LEADING + PARA)
         y = h - PAD - size * 0.93
-        body = [f"BT /{FONT} {ps.num(size)} Tf 0 g {ps.num(PAD)} {ps.num(y)} Td"]
-        for p, lines in enumerate(paras):
-            for i, line in enumerate(lines):
-                move = "" if p == i == 0 else f"0 {gap if i == 0 else lead} Td "
-                body.append(f"{move}<{fonts.encode(line)}> Tj")
+        if all(shape.is_simple(line) for lines in paras for line in lines):
+            body = [f"BT /{FONT} {ps.num(size)} Tf 0 g {ps.num(PAD)} {ps.num(y)} Td"]
+            for p, lines in enumerate(paras):
+                for i, line in enumerate(lines):
+                    move = "" if p == i == 0 else f"0 {ps.num(gap if i == 0 else lead)} Td "
+                    body.append(f"{move}<{fonts.encode(line)}> Tj")
+                    if not line.isascii():
+                        ink.chars.update(line)
+        else:  # shaped lines are placed one by one
+            body = ["BT 0 g"]
+            for p, lines in enumerate(paras):
+                for i, line in enumerate(lines):
+                    if not p == i == 0:
+                        y += gap if i == 0 else lead
+                    body.append(ink.line(PAD, y, size, line))
         body.append("ET")
     else:
         line = " ".join(value.split("\n"))
         size = fit_line(line, w - 2 * PAD, sizes)
         y = (h - size * 1.164) / 2 + size * 0.236
-        body = [f"BT /{FONT} {ps.num(size)} Tf 0 g {ps.num(PAD)} {ps.num(y)} Td <{fonts.encode(line)}> Tj ET"]
+        if shape.is_simple(line):
+            if not line.isascii():
+                ink.chars.update(line)
+            body = [
+                f"BT /{FONT} {ps.num(size)} Tf 0 g {ps.num(PAD)} {ps.num(y)} Td <{fonts.encode(line)}> Tj ET"
+            ]
+        else:
+            body = [f"BT 0 g {ink.line(PAD, y, size, line)} ET"]
     clip = f"{ps.num(PAD / 2)} {ps.num(PAD / 2)} {ps.num(w - PAD)} {ps.num(h - PAD)} re W n"
     return f"q {clip} " + " ".join(body) + " Q"
 
@@ -182,17 +209,17 @@ def _size(r: Rect) -> tuple[float, float]:
 @dataclass(frozen=True)
 class _Static:
     contents: tuple[bytes, ...]  # compressed page content streams (object bodies)
-    extra: frozenset[int]  # code points the labels need beyond the base font subset
+    faces: tuple[str, ...]  # each page's font resources
+    ink: Ink  # what the labels (and the dropdown options) need of the fonts
 
 
 @lru_cache(maxsize=64)
 def _static(lay: Layout) -> _Static:
-    contents = tuple(
-        ps.stream("", _page_content(p, lay.footer(i)), compress=True) for i, p in enumerate(lay.pages)
-    )
-    labels = [t.text for p in lay.pages for t in p.texts]
-    labels += [o.label for f in lay.fields for o in f.options]
-    return _Static(contents, fonts.extra_codepoints(labels))
+    ink = Ink()
+    drawn = [_page_content(p, lay.footer(i), ink) for i, p in enumerate(lay.pages)]
+    ink.chars.update(c for f in lay.fields for o in f.options for c in o.label if not c.isascii())
+    contents = tuple(ps.stream("", d.encode(), compress=True) for d in drawn)
+    return _Static(contents, tuple(_font_refs([d]) for d in drawn), ink)
 
 
 @cache
@@ -206,7 +233,7 @@ def _producer() -> str:
 @lru_cache(maxsize=1024)
 def _form_xobject(w: float, h: float, content: str, font: bool = True) -> bytes:
     """A form XObject (an appearance stream); the same bytes for the same box and content."""
-    fonts_used = f"/{FONT} {FONT_OBJS[0]} 0 R /{DA_FONT} {HELV} 0 R"
+    fonts_used = f"{_font_refs([content])} /{DA_FONT} {HELV} 0 R"
     res = f" /Resources << /Font << {fonts_used} >> >>" if font else ""
     header = f"/Type /XObject /Subtype /Form /BBox [0 0 {ps.num(w)} {ps.num(h)}]{res}"
     return ps.stream(header, content.encode())
@@ -218,10 +245,9 @@ def _form_xobject(w: float, h: float, content: str, font: bool = True) -> bytes:
 class _Writer:
     """Numbers and serialises the objects of one document."""
 
-    def __init__(
-        self, lay: Layout, values: dict[str, FormValue], program: fonts.FontProgram, flatten: bool
-    ) -> None:
-        self.lay, self.values, self.program, self.flatten = lay, values, program, flatten
+    def __init__(self, lay: Layout, values: dict[str, FormValue], flatten: bool) -> None:
+        self.lay, self.values, self.flatten = lay, values, flatten
+        self.ink = Ink()
         self.objs: dict[int, bytes] = {}
         self.next = FIRST_PAGE_OBJ + 2 * len(lay.pages)
         self.annots: list[list[int]] = [[] for _ in lay.pages]
@@ -236,7 +262,6 @@ class _Writer:
 
     def write(self) -> bytes:
         lay = self.lay
-        self.objs.update(self.program.objects(*FONT_OBJS))
         self.objs[ZADB] = b"<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >>"
         self.objs[HELV] = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
         extra_content: list[list[str]] = [[] for _ in lay.pages]
@@ -254,6 +279,9 @@ class _Writer:
             ).encode()
             catalog_form = f" /AcroForm {ACROFORM} 0 R"
         self.pages(extra_content)
+        self.ink.merge(_static(lay).ink)
+        for face, program in self.ink.programs().items():
+            self.objs.update(program.objects(*(SCRIPT_FONT_OBJS[face] if face else FONT_OBJS)))
         d = lay.definition
         self.objs[CATALOG] = (
             f"<< /Type /Catalog /Pages {PAGES} 0 R{catalog_form} /Lang (en-GB) "
@@ -269,8 +297,9 @@ class _Writer:
     def pages(self, extra_content: list[list[str]]) -> None:
         static = _static(self.lay)
         kids = []
-        res = f"/Resources << /Font << /{FONT} {FONT_OBJS[0]} 0 R >> /ProcSet [/PDF /Text] >>"
         for i in range(len(self.lay.pages)):
+            font_refs = _font_refs([static.faces[i], *extra_content[i]])
+            res = f"/Resources << /Font << {font_refs} >> /ProcSet [/PDF /Text] >>"
             pobj, cobj = self.page_obj(i), self.page_obj(i) + 1
             kids.append(f"{pobj} 0 R")
             self.objs[cobj] = static.contents[i]
@@ -391,7 +420,7 @@ class _Writer:
             return f"{body} /AP << /N {self.empty_appearance(rect)} 0 R >>"
         ap = self.alloc()
         w, h = _size(rect)
-        drawn = _text_ap(f, shown, w, h, self.lay.value_sizes)
+        drawn = _text_ap(f, shown, w, h, self.lay.value_sizes, self.ink)
         self.objs[ap] = _form_xobject(w, h, f"/{TX_TAG} BMC {drawn} EMC")
         return f"{body} /V {ps.text(value if isinstance(value, str) else shown)} /AP << /N {ap} 0 R >>"
 
@@ -411,7 +440,7 @@ class _Writer:
                 ops = _radio_dot(w, h)
             elif f.kind in (TEXT, MULTILINE, COMBO) and isinstance(value, str):
                 shown = combo_label(f, value) if f.kind == COMBO else value
-                ops = _text_ap(f, shown, w, h, self.lay.value_sizes)
+                ops = _text_ap(f, shown, w, h, self.lay.value_sizes, self.ink)
             else:
                 continue
             yield wid.page, f"q 1 0 0 1 {ps.num(wid.rect[0])} {ps.num(wid.rect[1])} cm {ops} Q"
