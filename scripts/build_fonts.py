@@ -8,7 +8,8 @@ layout version.
 Sources (Debian 12): ``fonts-noto-core`` 20201225-1 and ``fonts-noto-cjk`` 1:20220127.
 The six script fonts are copied as they are. Noto Sans CJK SC is cut to the hanzi of
 GB 2312 and of Big5 level 1 (about 9,700 characters: the everyday simplified and
-traditional characters), CJK punctuation, full-width forms and kana, and its outlines are
+traditional characters), CJK punctuation, full-width forms, kana and ASCII (so that a space
+or a bracket beside Chinese stays in the Chinese run), and its outlines are
 converted to TrueType (quadratic) so that every embedded font is a ``FontFile2``.
 
     apt-get download fonts-noto-core fonts-noto-cjk
@@ -55,9 +56,8 @@ def _double_byte(codec: str, leads: range, trails: list[int]) -> set[str]:
 def cjk_characters() -> str:
     gb2312 = _double_byte("gb2312", range(0xA1, 0xF8), list(range(0xA1, 0xFF)))
     big5_level1 = _double_byte("big5", range(0xA4, 0xC7), list(range(0x40, 0x7F)) + list(range(0xA1, 0xFF)))
-    extra = {
-        chr(c) for r in ((0x3000, 0x30FF), (0x31F0, 0x31FF), (0xFF00, 0xFFEF)) for c in range(r[0], r[1] + 1)
-    }
+    ranges = ((0x20, 0x7E), (0x3000, 0x30FF), (0x31F0, 0x31FF), (0xFF00, 0xFFEF))
+    extra = {chr(c) for lo, hi in ranges for c in range(lo, hi + 1)}  # ASCII: a space stays in its run
     return "".join(sorted(gb2312 | big5_level1 | extra))
 
 
@@ -112,8 +112,7 @@ def main(core: Path, cjk: Path) -> None:
     subsetter.subset(font)
     to_truetype(font)
     font.save(str(OUT / CJK_OUT))
-    licence = core / "usr/share/doc/fonts-noto-core/copyright"
-    shutil.copyfile(licence, OUT / "LICENSE-Noto.txt")
+    # LICENSE-Noto.txt (the OFL, and what was changed) is kept by hand beside the fonts
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ This module sits below :mod:`apforms.model.definitions` (which checks ``type:`` 
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -94,8 +96,24 @@ class Control(enum.StrEnum):
 # --------------------------------------------------------------------------- marshmallow fields
 
 
+_PRESENTATION_FORMS = re.compile("[\ufb00-\ufdff\ufe70-\ufeff]")
+
+
+def normal_text(s: str) -> str:
+    """``s`` in Unicode's composed form (NFC), with presentation forms (ﬁ, joined Arabic
+    letters such as ﻣ, copied out of PDFs) as the letters they stand for: every spelling of
+    the same text is stored the same way, so a printed form reads back to the same string."""
+    if s.isascii():
+        return s
+    s = unicodedata.normalize("NFC", s)
+    if _PRESENTATION_FORMS.search(s):
+        s = _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), s)
+        s = unicodedata.normalize("NFC", s.replace("\ufeff", ""))
+    return s
+
+
 class _Text(mf.String):
-    """A string; surrounding white space is trimmed."""
+    """A string; surrounding white space is trimmed, the text normalised (:func:`normal_text`)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -105,6 +123,7 @@ class _Text(mf.String):
             s.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
             raise ValidationError("Must be text (it holds a broken character)") from None
+        s = normal_text(s)
         return s.strip() if "\n" not in s else s.strip("\n ")
 
 

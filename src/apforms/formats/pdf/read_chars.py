@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,16 @@ def page_chars(tp: Any, from_page: Callable[[Rect], Rect]) -> list[Char]:
         x0, y0, x1, _ = from_page((left.value, y.value, right.value, top.value))
         out.append(Char(i, x0, x1, y0, chr(code)))
     return out
+
+
+def maybe_mirrored(row: list[Char]) -> bool:
+    """Whether PDFium may have mirrored a bracket of this line (characters left to right).
+    PDFium reverses what it takes for a right-to-left run and mirrors its brackets, and a line
+    can be taken for one when the line before it ends in right-to-left text and a hyphen; its
+    characters then come in decreasing index order from left to right."""
+    if not any(unicodedata.mirrored(c.text) for c in row):
+        return False
+    return any(a.index > b.index >= 0 for a, b in zip(row, row[1:], strict=False))
 
 
 def spaced(chars: list[Char]) -> list[Char]:

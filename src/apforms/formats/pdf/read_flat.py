@@ -41,6 +41,7 @@ from apforms.formats.pdf.read_chars import (
     best_guess,
     glyph_groups,
     logical_line,
+    maybe_mirrored,
     page_chars,
     spaced,
     spans,
@@ -95,7 +96,7 @@ class _Page:
             self.scale = min(w / PAGE_W, h / PAGE_H)
             self.dx, self.dy = (w - PAGE_W * self.scale) / 2, (h - PAGE_H * self.scale) / 2
         self._buckets: dict[int, list[_Line]] | None = None
-        self._chars: list[Char] | None = None
+        self._chars: dict[int, list[Char]] | None = None
         self._shaped: bool | None = None
         self.reprinted = False  # set when the file lost apforms' metadata (printed by other software)
         self._marks: list[tuple[Rect, bool]] | None = None
@@ -186,11 +187,14 @@ class _Page:
             self._shaped = not shape.is_simple(text)
         return self._shaped
 
-    def chars(self) -> list[Char]:
-        """Every character drawn on the page (see :func:`read_chars.page_chars`)."""
+    def chars_between(self, y0: float, y1: float) -> list[Char]:
+        """The characters drawn on the page (see :func:`read_chars.page_chars`) whose
+        baseline may lie between ``y0`` and ``y1``."""
         if self._chars is None:
-            self._chars = page_chars(self.tp, self.from_page)
-        return self._chars
+            self._chars = {}
+            for c in page_chars(self.tp, self.from_page):
+                self._chars.setdefault(int(c.baseline // _BUCKET), []).append(c)
+        return [c for b in range(int(y0 // _BUCKET), int(y1 // _BUCKET) + 1) for c in self._chars.get(b, ())]
 
     @property
     def marks(self) -> list[tuple[Rect, bool]]:
@@ -416,7 +420,7 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
     does not compare is flagged)."""
     r = f.widgets[0].rect
     rows: dict[float, list[Char]] = {}
-    for c in page.chars():
+    for c in page.chars_between(r[1], r[3]):
         if r[0] <= (c.left + c.right) / 2 <= r[2] and r[1] < c.baseline < r[3]:
             key = next((b for b in rows if abs(b - c.baseline) < 0.5), c.baseline)
             rows.setdefault(key, []).append(c)
@@ -426,6 +430,14 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
     doubtful = False
     for base in sorted(rows, reverse=True):
         row = sorted(rows[base], key=lambda c: (round(c.left, 2), c.index))
+        if maybe_mirrored(row):
+            doubtful = True
+        while row and row[0].text == " ":  # no line of a value starts or ends with a space
+            row = row[1:]
+        while row and row[-1].text == " ":
+            row = row[:-1]
+        if not row:
+            continue
         if page.reprinted:  # other software's spaces may be dropped or misplaced: put back by gaps
             row = spaced([c for c in row if c.text != " "])
         groups = glyph_groups(row)
@@ -438,10 +450,13 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
             doubtful = True
             logical = logical or best_guess(groups)
         lines.append((base, logical))
+    if not lines:
+        return None
     if doubtful:
         out.warnings.append(
-            f"{_where(f)}: its right-to-left text cannot be read back for certain from the page "
-            "(numbers, Latin letters, brackets or vowel marks beside it); check it"
+            f"{_where(f)}: its text cannot be read back for certain from the page (right-to-left "
+            "text beside numbers, Latin letters, brackets or marks, or a character the page does not "
+            "place); check it"
         )
     elif page.reprinted and not all(shape.is_simple(t) for _, t in lines):
         out.warnings.append(

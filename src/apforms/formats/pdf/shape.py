@@ -96,6 +96,19 @@ def width(text: str, size: float) -> float:
     return shape(text).advance * size / 1000
 
 
+def unprintable(text: str) -> str:
+    """What the PDF form cannot print of ``text``: characters no shipped font has, or that
+    the font chosen for them lacks (a mark after a letter of another script), each once; and
+    a mark (accent, vowel sign) with no letter to go on."""
+    if is_simple(text):
+        return ""
+    lost = "".join(dict.fromkeys(c for line in text.split("\n") for c in shape(line).missing))
+    stray = any(
+        unicodedata.category(c)[0] == "M" and (i == 0 or text[i - 1] in " \n") for i, c in enumerate(text)
+    )
+    return lost + ("\u25cc" if stray else "")
+
+
 def missing(text: str) -> str:
     """The characters of ``text`` that no shipped font can draw (each once, in order)."""
     if is_simple(text):
@@ -136,7 +149,9 @@ def order_uncertain(text: str) -> bool:
 # --------------------------------------------------------------------------- shaping
 
 
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+#: Bidi classes python-bidi's reference implementation drops (rule X9: embeddings, overrides,
+#: boundary neutrals such as ZWNJ, ZWJ and the soft hyphen) or does not know (isolates).
+_SET_ASIDE = frozenset(("BN", "RLE", "LRE", "RLO", "LRO", "PDF", "RLI", "LRI", "FSI", "PDI"))
 _RTL_CLASSES = frozenset(("R", "AL", "AN", "RLE", "RLO", "LRE", "LRO", "RLI", "LRI", "FSI", "PDF", "PDI"))
 
 
@@ -168,10 +183,12 @@ def _faces(text: str, levels: list[int]) -> list[int]:
         own = _face_for(ch)
         cat = unicodedata.category(ch)
         face = own if own >= 0 else 0
-        if (cat[0] in "MZPSN" or cat == "Cf") and (own < 0 or not fonts.FACES[own].ranges):
-            fits_prev = prev >= 0 and (fonts.has(prev, ord(ch)) or cat[0] == "M" or cat == "Cf")
+        if cat[0] == "M" and prev >= 0:  # a mark is drawn on its letter, in its letter's font
+            face = prev
+        elif (cat[0] in "ZPSN" or cat == "Cf") and (own < 0 or not fonts.FACES[own].ranges):
+            fits_prev = prev >= 0 and (fonts.has(prev, ord(ch)) or cat == "Cf")
             after = _face_for(text[i + 1]) if i + 1 < len(text) and levels[i + 1] == levels[i] else -1
-            if fits_prev and (cat[0] == "M" or levels[i - 1] == levels[i]):
+            if fits_prev and levels[i - 1] == levels[i]:
                 face = prev
             elif after >= 0 and fonts.has(after, ord(ch)):
                 face = after
@@ -188,14 +205,16 @@ def _levels(text: str) -> tuple[int, list[int]]:
     Every paragraph is left to right (level 0), as the form and its Word document are: a
     right-to-left name reads right to left inside it, and a line is ordered the same way
     whatever it starts with (so a flattened copy is put back in order without guessing).
-    python-bidi's reference implementation drops explicit embedding characters and knows no
-    isolates, so those invisible characters are set aside first and take the level of the
-    character before them (the rest of the line is ordered without them)."""
+    python-bidi's reference implementation drops explicit embedding characters and boundary
+    neutrals (ZWNJ, ZWJ) and knows no isolates, so those invisible characters are set aside
+    first and take the level of the character before them (the rest of the line is ordered
+    without them)."""
     if not any(unicodedata.bidirectional(c) in _RTL_CLASSES for c in text):
         return 0, [0] * len(text)
     from bidi import algorithm as uba
 
-    kept = [i for i, c in enumerate(text) if c not in _BIDI_CONTROLS]
+    aside = [unicodedata.bidirectional(c) in _SET_ASIDE for c in text]
+    kept = [i for i, c in enumerate(text) if not aside[i]]
     plain = "".join(text[i] for i in kept)
     base = 0
     storage: dict[str, Any] = uba.get_empty_storage()
@@ -210,11 +229,11 @@ def _levels(text: str) -> tuple[int, list[int]]:
     levels = [base] * len(text)
     for i, lv in zip(kept, resolved, strict=True):
         levels[i] = lv
-    for i, c in enumerate(text):  # L1: trailing spaces and controls take the paragraph level
-        if c in _BIDI_CONTROLS and i > 0:
+    for i in range(len(text)):  # controls take the level of the character before them
+        if aside[i] and i > 0:
             levels[i] = levels[i - 1]
     i = len(text)
-    while i > 0 and (text[i - 1].isspace() or text[i - 1] in _BIDI_CONTROLS):
+    while i > 0 and (text[i - 1].isspace() or aside[i - 1]):
         i -= 1
         levels[i] = base
     return base, levels
@@ -236,6 +255,7 @@ def shape(text: str) -> Line:
             spans.append((start, i, levels[start], faces[start]))
             start = i
     runs: list[tuple[int, Run]] = []
+    drawn_empty: list[str] = []
     for s, e, level, face in spans:
         rtl = level % 2 == 1
         buf = hb.Buffer()
@@ -253,6 +273,8 @@ def shape(text: str) -> Line:
         own = fonts.glyph_chars(face)
         for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
             gid = info.codepoint
+            if gid == 0 and not _invisible(text[info.cluster]):  # the font has no glyph for it
+                drawn_empty.append(text[info.cluster])
             glyphs.append((gid, pos.x_advance * scale, pos.x_offset * scale, pos.y_offset * scale))
             first = info.cluster not in seen
             seen.add(info.cluster)
@@ -267,7 +289,8 @@ def shape(text: str) -> Line:
     order = _visual_order([lv for lv, _ in runs])
     shaped = tuple(runs[i][1] for i in order)
     advance = sum(g[1] for r in shaped for g in r.glyphs)
-    return Line(shaped, advance, missing(text))
+    lost = missing(text) + "".join(dict.fromkeys(drawn_empty))
+    return Line(shaped, advance, "".join(dict.fromkeys(lost)))
 
 
 def _visual_order(levels: list[int]) -> list[int]:

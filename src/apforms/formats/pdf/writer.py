@@ -82,7 +82,12 @@ def render_pdf(definition: Definition, data: dict[str, Any], flatten: bool = Fal
     values = form_values(lay, data)
     for f in lay.fields:
         value = values.get(f.name)
-        if isinstance(value, str) and not value.isascii() and (lost := shape.missing(value)):
+        if isinstance(value, str) and not value.isascii() and (lost := shape.unprintable(value)):
+            if lost.endswith("\u25cc"):
+                raise RenderError(
+                    f"{f.tooltip}: an accent or vowel sign stands with no letter before it; "
+                    "it cannot be printed on the PDF form"
+                )
             chars = ", ".join(f"{c} (U+{ord(c):04X})" for c in lost[:5])
             raise RenderError(
                 f"{f.tooltip}: the PDF form has no font for {chars}; the Word document shows it"
