@@ -99,10 +99,19 @@ class Control(enum.StrEnum):
 _PRESENTATION_FORMS = re.compile("[\ufb00-\ufdff\ufe70-\ufeff]")
 
 
+_SPACES = re.compile("[ \t]{2,}|\t")
+
+
 def normal_text(s: str) -> str:
     """``s`` in Unicode's composed form (NFC), with presentation forms (ﬁ, joined Arabic
-    letters such as ﻣ, copied out of PDFs) as the letters they stand for: every spelling of
-    the same text is stored the same way, so a printed form reads back to the same string."""
+    letters such as ﻣ, copied out of PDFs) as the letters they stand for, runs of spaces and
+    tabs as one space, and no spaces at the ends of a line: every spelling of the same text
+    is stored the same way, so a printed form (where two spaces look like one, and a space at
+    the end of a line like none) reads back to the same string."""
+    if "  " in s or "\t" in s:
+        s = _SPACES.sub(" ", s)
+    if "\n" in s:  # spaces at the ends of a line do not show on paper
+        s = "\n".join(line.strip(" \xa0") for line in s.split("\n"))
     if s.isascii():
         return s
     s = unicodedata.normalize("NFC", s)

@@ -53,20 +53,27 @@ def page_chars(tp: Any, from_page: Callable[[Rect], Rect]) -> list[Char]:
             continue  # PDFium's own spaces and line ends are guesses (see spaced)
         if not pdfium_c.FPDFText_GetCharBox(tp, i, left, right, bottom, top):
             continue
+        if code == 0x20 and right.value - left.value < 0.01:
+            continue  # a space PDFium put between two text objects (a drawn one has its width)
         pdfium_c.FPDFText_GetCharOrigin(tp, i, x, y)
         x0, y0, x1, _ = from_page((left.value, y.value, right.value, top.value))
         out.append(Char(i, x0, x1, y0, chr(code)))
     return out
 
 
-def maybe_mirrored(row: list[Char]) -> bool:
+def maybe_mirrored(tp: Any, row: list[Char]) -> bool:
     """Whether PDFium may have mirrored a bracket of this line (characters left to right).
-    PDFium reverses what it takes for a right-to-left run and mirrors its brackets, and a line
-    can be taken for one when the line before it ends in right-to-left text and a hyphen; its
-    characters then come in decreasing index order from left to right."""
+    PDFium reverses what it takes for a right-to-left run and mirrors its brackets, and it
+    takes a run for one when right-to-left text comes just before it in its reading order
+    (even on the line above, ending in a hyphen); its characters then also come in decreasing
+    index order from left to right."""
     if not any(unicodedata.mirrored(c.text) for c in row):
         return False
-    return any(a.index > b.index >= 0 for a, b in zip(row, row[1:], strict=False))
+    if any(a.index > b.index >= 0 for a, b in zip(row, row[1:], strict=False)):
+        return True
+    first = min((c.index for c in row if c.index >= 0), default=0)
+    before = "".join(chr(pdfium_c.FPDFText_GetUnicode(tp, j)) for j in range(max(0, first - 8), first))
+    return bool(RTL_LETTERS.search(before))
 
 
 def spaced(chars: list[Char]) -> list[Char]:

@@ -100,6 +100,7 @@ class _Page:
         self._shaped: bool | None = None
         self.reprinted = False  # set when the file lost apforms' metadata (printed by other software)
         self._marks: list[tuple[Rect, bool]] | None = None
+        self._texts: list[Rect] | None = None
         self._buf = (ctypes.c_ushort * 4096)()
 
     def to_page(self, r: Rect) -> Rect:
@@ -201,19 +202,38 @@ class _Page:
         """Bounding boxes of the paths drawn on the page (Form XObjects included), each with
         whether it is filled."""
         if self._marks is None:
-            self._marks = [(self.from_page(r), filled) for r, filled in _paths(self.page)]
+            paths, texts = _objects(self.page)
+            self._marks = [(self.from_page(r), filled) for r, filled in paths]
+            self._texts = [self.from_page(r) for r in texts]
         return self._marks
 
+    def text_drawn_in(self, r: Rect) -> bool:
+        """Whether a text object is drawn inside ``r`` (whether or not PDFium gives its text)."""
+        if self._texts is None:
+            _ = self.marks
+        return any(
+            r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3] and t[2] - t[0] > 0.5
+            for t in self._texts or ()
+        )
 
-def _paths(page: pdfium.PdfPage) -> list[tuple[Rect, bool]]:
-    out: list[tuple[Rect, bool]] = []
+
+def _objects(page: pdfium.PdfPage) -> tuple[list[tuple[Rect, bool]], list[Rect]]:
+    """The paths drawn on the page (with whether each is filled) and the text objects."""
+    paths: list[tuple[Rect, bool]] = []
+    texts: list[Rect] = []
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    _collect(pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page.raw, identity, out, 0)
-    return out
+    _collect(pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page.raw, identity, paths, texts, 0)
+    return paths, texts
 
 
 def _collect(
-    count: Any, get: Any, parent: Any, m: tuple[float, ...], out: list[tuple[Rect, bool]], depth: int
+    count: Any,
+    get: Any,
+    parent: Any,
+    m: tuple[float, ...],
+    out: list[tuple[Rect, bool]],
+    texts: list[Rect],
+    depth: int,
 ) -> None:
     if depth > 8:
         return
@@ -227,12 +247,21 @@ def _collect(
                 pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke)
                 box = _transform(m, (left.value, bottom.value, right.value, top.value))
                 out.append((box, fill.value != 0))
+        elif kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            if pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+                texts.append(_transform(m, (left.value, bottom.value, right.value, top.value)))
         elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
             fm = pdfium_c.FS_MATRIX()
             pdfium_c.FPDFPageObj_GetMatrix(obj, fm)
             inner = compose((fm.a, fm.b, fm.c, fm.d, fm.e, fm.f), m)
             _collect(
-                pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, obj, inner, out, depth + 1
+                pdfium_c.FPDFFormObj_CountObjects,
+                pdfium_c.FPDFFormObj_GetObject,
+                obj,
+                inner,
+                out,
+                texts,
+                depth + 1,
             )
 
 
@@ -280,6 +309,10 @@ def read_flattened(data: bytes, definition: Definition, form_id: FormId, layout:
             value = _read_field(page, f, out, lay.value_sizes, plain)
             if value is not None:
                 out.values[f.name] = value
+            elif f.kind in (TEXT, MULTILINE, COMBO) and page.text_drawn_in(f.widgets[0].rect):
+                out.warnings.append(
+                    f"{_where(f)}: something is written in the box but could not be read; check it"
+                )
             if isinstance(value, str) and "\ufffd" in value:
                 out.warnings.append(
                     f"{_where(f)}: some characters could not be read from the page (shown as �)"
@@ -430,14 +463,8 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
     doubtful = False
     for base in sorted(rows, reverse=True):
         row = sorted(rows[base], key=lambda c: (round(c.left, 2), c.index))
-        if maybe_mirrored(row):
+        if maybe_mirrored(page.tp, row):
             doubtful = True
-        while row and row[0].text == " ":  # no line of a value starts or ends with a space
-            row = row[1:]
-        while row and row[-1].text == " ":
-            row = row[:-1]
-        if not row:
-            continue
         if page.reprinted:  # other software's spaces may be dropped or misplaced: put back by gaps
             row = spaced([c for c in row if c.text != " "])
         groups = glyph_groups(row)

@@ -273,8 +273,11 @@ def shape(text: str) -> Line:
         own = fonts.glyph_chars(face)
         for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
             gid = info.codepoint
-            if gid == 0 and not _invisible(text[info.cluster]):  # the font has no glyph for it
-                drawn_empty.append(text[info.cluster])
+            if gid == 0:  # the font has no glyph for a character of this cluster
+                end = bounds[bounds.index(info.cluster) + 1]
+                drawn_empty += [
+                    c for c in text[info.cluster : end] if not fonts.has(face, ord(c)) and not _invisible(c)
+                ]
             glyphs.append((gid, pos.x_advance * scale, pos.x_offset * scale, pos.y_offset * scale))
             first = info.cluster not in seen
             seen.add(info.cluster)
