@@ -101,6 +101,15 @@ class Group(Block):
 
 
 @dataclass(frozen=True, eq=False)
+class TickRow(Block):
+    """Consecutive ``inline`` tick boxes and groups of tick boxes, side by side in one row of
+    boxes (LAC Voluntary / Statutory, Child protection, Child in Need, Private foster, YOS).
+    ``field`` is the first of ``fields``."""
+
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, eq=False)
 class SignatureBlock(Block):
     """Print name (and position), the signature itself, and the date."""
 
@@ -131,6 +140,8 @@ def _walk(blocks: tuple[Block, ...]) -> Iterator[Block]:
         yield b
         if isinstance(b, Section | Group | Cards):
             yield from _walk(b.children)
+        elif isinstance(b, TickRow):
+            yield from _walk(tuple(block(f) for f in b.fields))
 
 
 # --------------------------------------------------------------------------- building
@@ -147,9 +158,18 @@ def _blocks(fields: tuple[Field, ...]) -> tuple[Block, ...]:
     for run in _scale_runs(fields):
         if len(run) > 1:
             out.append(ScaleGrid(run[0], run, run[0].options))
+        elif run[0].inline and out and isinstance(out[-1], TickRow):
+            out[-1] = TickRow(out[-1].field, (*out[-1].fields, run[0]))
+        elif run[0].inline:
+            out.append(TickRow(run[0], (run[0],)))
         else:
             out.append(block(run[0]))
     return tuple(out)
+
+
+def tick_parts(f: Field) -> tuple[Field, ...]:
+    """The tick boxes of one cell of a :class:`TickRow`: the field, or a group's ticks."""
+    return f.fields if f.fields else (f,)
 
 
 def block(f: Field) -> Block:
@@ -257,6 +277,7 @@ __all__ = [
     "ScaleGrid",
     "Section",
     "SignatureBlock",
+    "TickRow",
     "display",
     "is_grid",
     "option_text",

@@ -127,6 +127,7 @@ _FIELD_KEYS = frozenset(
         "position",
         "name_label",
         "addition",
+        "inline",
     }
 )
 _DEFINITION_KEYS = frozenset({"id", "title", "version", "source", "description", "sections"})
@@ -167,6 +168,9 @@ class Field:
     max_length: int | None = None
     lines: int = 1
     addition: bool = False
+    #: printed side by side with the inline fields next to it, in one row of boxes (a tick
+    #: box, or a group of tick boxes), as the form's status rows are
+    inline: bool = False
 
     @cached_property
     def is_leaf(self) -> bool:
@@ -376,6 +380,10 @@ def _parse_field(
     max_rows = raw.get("max_rows")
     if ftype in (TABLE, LIST) and (not isinstance(max_rows, int) or max_rows < 1):
         raise DefinitionError(f"{file}: {where}: a {ftype} needs max_rows (a positive integer)")
+    inline = bool(raw.get("inline", False))
+    ticks = ftype == TICK or (ftype == GROUP and bool(children) and all(c.type == TICK for c in children))
+    if inline and not ticks:
+        raise DefinitionError(f"{path}: inline is for a tick box or a group of tick boxes")
     return Field(
         key=key,
         label=label.strip(),
@@ -396,6 +404,7 @@ def _parse_field(
         max_length=raw.get("max_length"),
         lines=int(raw.get("lines", 4 if ftype == LONGTEXT else 1)),
         addition="addition" in flags,
+        inline=inline,
     )
 
 

@@ -248,6 +248,9 @@ class _Builder:
             elif isinstance(b, present.Grid | present.Cards):
                 table = None
                 self._repeating(b, child_expr(parent, f.key), heading)
+            elif isinstance(b, present.TickRow):
+                table = None
+                self._tick_row(b, parent)
             elif isinstance(b, present.Group) and not b.flat:
                 table = None
                 self._static_p(self.doc, f.label, CAPTION)
@@ -258,6 +261,19 @@ class _Builder:
                     table = self._table(2, [LABEL_WIDTH, Length(TEXT_WIDTH - LABEL_WIDTH)])
                 self._rows(table, f, child_expr(parent, f.key))
             heading = ""
+
+    def _tick_row(self, row: present.TickRow, parent: str) -> None:
+        """Tick boxes side by side, a cell each (a group: its label above its boxes)."""
+        n = len(row.fields)
+        t = self._table(n, [Length(TEXT_WIDTH // n)] * n)
+        for cell, f in zip(self._add_row(t), row.fields, strict=True):
+            expr = child_expr(parent, f.key)
+            if f.fields:
+                self._static_p(cell, f.label, LABEL, bold=True)
+            for part in present.tick_parts(f):
+                p = _cell_p(cell, VALUE)
+                _box_run(p, var(child_expr(expr, part.key) if f.fields else expr))
+                self._run(p, " " + part.label)
 
     def _table(self, ncols: int, widths: list[Length]) -> Table:
         t: Table = self.doc.add_table(rows=0, cols=ncols)  # python-docx leaves the return unannotated

@@ -270,8 +270,10 @@ class _Builder:
         rows: tuple[int, ...],
         grow: tuple[int, ...] | None = None,
         data: Mapping[str, Any] | None = None,
+        version: int = VERSION,
     ) -> None:
         self.definition = definition
+        self.version = version
         self.rows = iter(rows)
         self.grow = iter(grow) if grow is not None else None
         self.data = data or {}
@@ -371,8 +373,47 @@ class _Builder:
             if isinstance(b, present.ScaleGrid):  # on the PDF a question per row, radio buttons
                 for f in b.fields:
                     self.lay_out_one(present.block(f), prefix, path, tip)
+            elif isinstance(b, present.TickRow) and self.version >= 3:
+                self.tick_row(b, prefix, path)
+            elif isinstance(b, present.TickRow):  # layout 2: a row each, groups under a subheading
+                for f in b.fields:
+                    self.lay_out_one(present.block(f), prefix, path, tip)
             else:
                 self.lay_out_one(b, prefix, path, tip)
+
+    def tick_row(self, b: present.TickRow, prefix: str, path: DataPath) -> None:
+        """Tick boxes side by side in one row of boxes across the page, as the form prints
+        its status row: a cell per field, a group's label above its own tick boxes."""
+        cells = b.fields
+        w = CONTENT_W / len(cells)
+        laid: list[tuple[Field, list[str], list[tuple[Field, list[str]]]]] = []
+        for f in cells:
+            parts = present.tick_parts(f)
+            head = _wrap(f.label, w - 8, LABEL_SIZE) if f.fields else []
+            laid.append((f, head, [(p, _wrap(p.label, w - BOX - 10, LABEL_SIZE)) for p in parts]))
+
+        def cell_h(head: list[str], ticks: list[tuple[Field, list[str]]]) -> float:
+            h = _text_h(head, LABEL_SIZE) + 2 if head else 0.0
+            return h + sum(max(BOX, _text_h(lines, LABEL_SIZE)) + 4 for _, lines in ticks) + 6
+
+        h = max(cell_h(head, ticks) for _, head, ticks in laid)
+
+        def draw(c: _Canvas, top: float) -> None:
+            for i, (f, head, ticks) in enumerate(laid):
+                x = MARGIN_X + i * w
+                c.current.boxes.append((x, top - h, x + w, top))
+                y = top - 4
+                if head:
+                    c.lines(x + 4, y, LABEL_SIZE, head, bold=True)
+                    y -= _text_h(head, LABEL_SIZE) + 2
+                for part, lines in ticks:
+                    in_group = (f.key, part.key) if f.fields else (part.key,)
+                    name = prefix + ".".join(in_group)
+                    self._check(c, part, name, (*path, *in_group), part.label, x + 4, y)
+                    c.lines(x + 4 + BOX + 4, y - 1, LABEL_SIZE, lines)
+                    y -= max(BOX, _text_h(lines, LABEL_SIZE)) + 4
+
+        self.add(_Block(h + ROW_GAP, draw), b.field.label)
 
     def lay_out_one(self, b: present.Block, prefix: str, path: DataPath, tip: str) -> None:
         f = b.field
@@ -772,7 +813,7 @@ def layout(
 ) -> Layout:
     """The layout of ``definition`` with these row counts and growing boxes (``None``: a
     blank form's), stamped with ``version`` (one of :data:`VERSIONS`)."""
-    return _make(_Builder(definition, rows or (), grow or ()), version)
+    return _make(_Builder(definition, rows or (), grow or (), version=version), version)
 
 
 @lru_cache(maxsize=64)

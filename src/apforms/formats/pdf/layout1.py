@@ -229,7 +229,7 @@ class _Builder:
 
     def lay_out(self, blocks: tuple[present.Block, ...], prefix: str, path: DataPath, tip: str = "") -> None:
         for b in blocks:
-            if isinstance(b, present.ScaleGrid):  # on the PDF a question per row, radio buttons
+            if isinstance(b, present.ScaleGrid | present.TickRow):  # a question per row, as in layout 1
                 for f in b.fields:
                     self.lay_out_one(present.block(f), prefix, path, tip)
             else:
