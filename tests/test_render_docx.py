@@ -231,11 +231,12 @@ def test_multiline_text_keeps_its_lines(rendered: dict[str, bytes]) -> None:
     assert "Riverside Farm\nMill Lane\nDerby" in texts(rendered["sla"])
 
 
-def test_footer_has_document_id_version_and_page_numbers(rendered: dict[str, bytes]) -> None:
+def test_footer_has_document_title_version_and_page_numbers(rendered: dict[str, bytes]) -> None:
+    """The footer a person reads, as on the PDF form: the title, not the document id."""
     with zipfile.ZipFile(io.BytesIO(rendered["sla"])) as z:
         footer = z.read("word/footer1.xml").decode("utf-8")
     text = "".join(etree.fromstring(footer.encode()).itertext())
-    assert "sla · version 1.0" in text
+    assert f"{load_definition('sla').title} · version 1.0" in text
     assert 'w:instr=" PAGE "' in footer and 'w:instr=" NUMPAGES "' in footer
 
 

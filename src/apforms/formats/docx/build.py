@@ -195,7 +195,7 @@ class _Builder:
         p.style = FOOTER
         stops = p.paragraph_format.tab_stops
         stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
-        p.add_run(f"{var(view.DOC + '.id')} · version {var(view.DOC + '.version')}\tPage ")
+        p.add_run(f"{var(view.DOC + '.title')} · version {var(view.DOC + '.version')}\tPage ")
         _field(p, "PAGE")
         p.add_run(" of ")
         _field(p, "NUMPAGES")
