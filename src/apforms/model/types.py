@@ -100,14 +100,31 @@ _PRESENTATION_FORMS = re.compile("[\ufb00-\ufdff\ufe70-\ufeff]")
 
 
 _SPACES = re.compile("[ \t]{2,}|\t")
+#: Space characters other than the space (no-break, thin, ideographic …): one space each.
+_SPACE_LIKE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+#: Invisible characters that print as nothing and cannot be read back from paper: controls,
+#: soft hyphen, zero-width space, word joiner, byte-order mark, direction marks and
+#: embeddings (every paragraph of the form is left to right). ZWJ and ZWNJ stay: they change
+#: how Arabic, Persian and Indic letters join.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u070f\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
 
 
 def normal_text(s: str) -> str:
     """``s`` in Unicode's composed form (NFC), with presentation forms (ﬁ, joined Arabic
-    letters such as ﻣ, copied out of PDFs) as the letters they stand for, runs of spaces and
-    tabs as one space, and no spaces at the ends of a line: every spelling of the same text
-    is stored the same way, so a printed form (where two spaces look like one, and a space at
-    the end of a line like none) reads back to the same string."""
+    letters such as ﻣ, copied out of PDFs) as the letters they stand for, every kind of space
+    (no-break, thin, ideographic, tab, several in a row) as one space, no spaces at the ends
+    of a line, line and paragraph separators as line breaks, and no invisible characters
+    (controls, soft hyphens, zero-width spaces, direction marks; ZWJ and ZWNJ stay): every
+    spelling of the same text is stored the same way, so that a printed form, where none of
+    those differences shows, reads back to the same string."""
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    if not s.isascii() or _INVISIBLE.search(s):
+        s = _INVISIBLE.sub("", s)
+        s = _SPACE_LIKE.sub(" ", s).replace("\u2028", "\n").replace("\u2029", "\n")
     if "  " in s or "\t" in s:
         s = _SPACES.sub(" ", s)
     if "\n" in s:  # spaces at the ends of a line do not show on paper

@@ -119,7 +119,11 @@ def logical_line(groups: list[str]) -> str | None:
         candidates = [_display(v) for v in dict.fromkeys((visual, flipped))]
     want = [sorted(g) for g in groups]
     for text in dict.fromkeys(candidates):
-        if [sorted(g) for g in shape.visual_groups(text)] == want:
+        try:
+            drawn = shape.visual_groups(text)
+        except Exception:  # noqa: BLE001 - what a page holds is anyone's: unreadable, not a crash
+            continue
+        if [sorted(g) for g in drawn] == want:
             return text
     return None
 
@@ -129,11 +133,14 @@ def best_guess(groups: list[str]) -> str:
     return _display("".join(groups))
 
 
-def spans(row: list[Char], start: float, text: str, size: float) -> bool:
-    """Whether ``text``, shaped and set from ``start``, ends where the line drawn ends (a
-    space the page lost, or one too many, moves it by a space's width)."""
-    drawn = [c for c in row if c.index >= 0 and c.text != " "]
-    if not drawn or not shape.measurable(text):
+def spans(drawn_right: float | None, start: float, text: str, size: float) -> bool:
+    """Whether ``text``, shaped and set from ``start``, ends where the glyphs drawn on the line
+    end (``drawn_right``, from the page's text objects, not from PDFium's characters): a
+    space the page lost, or one too many, or a syllable read twice, moves it."""
+    if drawn_right is None:
         return True
-    end = start + shape.width(text.rstrip(" "), size)
-    return abs(max(c.right for c in drawn) - end) <= _SPAN_TOLERANCE
+    try:
+        end = start + shape.width(text.rstrip(" "), size)
+    except Exception:  # noqa: BLE001 - see logical_line
+        return False
+    return abs(drawn_right - end) <= _SPAN_TOLERANCE

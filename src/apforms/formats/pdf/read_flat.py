@@ -100,7 +100,7 @@ class _Page:
         self._shaped: bool | None = None
         self.reprinted = False  # set when the file lost apforms' metadata (printed by other software)
         self._marks: list[tuple[Rect, bool]] | None = None
-        self._texts: list[Rect] | None = None
+        self._texts: list[tuple[Rect, bool]] | None = None
         self._buf = (ctypes.c_ushort * 4096)()
 
     def to_page(self, r: Rect) -> Rect:
@@ -204,8 +204,30 @@ class _Page:
         if self._marks is None:
             paths, texts = _objects(self.page)
             self._marks = [(self.from_page(r), filled) for r, filled in paths]
-            self._texts = [self.from_page(r) for r in texts]
+            self._texts = [(self.from_page(r), nested) for r, nested in texts]
         return self._marks
+
+    def drawn_right(self, r: Rect, baseline: float, size: float) -> float | None:
+        """Where the text drawn on the line at ``baseline`` in box ``r`` ends (the right edge
+        of its text objects; ``None`` when none is there)."""
+        if self._texts is None:
+            _ = self.marks
+        ends = [
+            t[2]
+            for t, _ in self._texts or ()
+            if r[0] - 1 < t[0] and t[2] < r[2] + 1 and baseline - size * 0.7 < t[1] < baseline + size * 0.3
+        ]
+        return max(ends) if ends else None
+
+    def foreign_flat(self, r: Rect) -> bool:
+        """Whether the text in box ``r`` is drawn inside a form XObject (a form flattened by
+        other software, which may drop the ``/ActualText`` of shaped syllables)."""
+        if self._texts is None:
+            _ = self.marks
+        return any(
+            nested and r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3]
+            for t, nested in self._texts or ()
+        )
 
     def text_drawn_in(self, r: Rect) -> bool:
         """Whether a text object is drawn inside ``r`` (whether or not PDFium gives its text)."""
@@ -213,14 +235,15 @@ class _Page:
             _ = self.marks
         return any(
             r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3] and t[2] - t[0] > 0.5
-            for t in self._texts or ()
+            for t, _ in self._texts or ()
         )
 
 
-def _objects(page: pdfium.PdfPage) -> tuple[list[tuple[Rect, bool]], list[Rect]]:
-    """The paths drawn on the page (with whether each is filled) and the text objects."""
+def _objects(page: pdfium.PdfPage) -> tuple[list[tuple[Rect, bool]], list[tuple[Rect, bool]]]:
+    """The paths drawn on the page (with whether each is filled) and the text objects (with
+    whether each is inside a form XObject)."""
     paths: list[tuple[Rect, bool]] = []
-    texts: list[Rect] = []
+    texts: list[tuple[Rect, bool]] = []
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     _collect(pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page.raw, identity, paths, texts, 0)
     return paths, texts
@@ -232,7 +255,7 @@ def _collect(
     parent: Any,
     m: tuple[float, ...],
     out: list[tuple[Rect, bool]],
-    texts: list[Rect],
+    texts: list[tuple[Rect, bool]],
     depth: int,
 ) -> None:
     if depth > 8:
@@ -249,7 +272,7 @@ def _collect(
                 out.append((box, fill.value != 0))
         elif kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
             if pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
-                texts.append(_transform(m, (left.value, bottom.value, right.value, top.value)))
+                texts.append((_transform(m, (left.value, bottom.value, right.value, top.value)), depth > 0))
         elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
             fm = pdfium_c.FS_MATRIX()
             pdfium_c.FPDFPageObj_GetMatrix(obj, fm)
@@ -469,7 +492,9 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
             row = spaced([c for c in row if c.text != " "])
         groups = glyph_groups(row)
         logical = logical_line(groups)
-        if logical is not None and not spans(row, r[0] + PAD, logical, sizes[0]):
+        if logical is not None and not spans(
+            page.drawn_right(r, base, sizes[0]), r[0] + PAD, logical, sizes[0]
+        ):
             logical = None  # the right characters, but not as wide as the line drawn
         if logical is None or shape.order_uncertain(logical):
             # not confirmed; or right-to-left text beside numbers, Latin or brackets, which
@@ -485,7 +510,7 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
             "text beside numbers, Latin letters, brackets or marks, or a character the page does not "
             "place); check it"
         )
-    elif page.reprinted and not all(shape.is_simple(t) for _, t in lines):
+    elif (page.reprinted or page.foreign_flat(r)) and not all(shape.is_simple(t) for _, t in lines):
         out.warnings.append(
             f"{_where(f)}: read from a copy printed by other software, which keeps the glyphs of "
             "shaped scripts (Arabic, Hebrew, Indic, Ethiopic, Chinese) but not always their text; check it"

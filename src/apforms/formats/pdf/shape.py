@@ -58,13 +58,17 @@ class Line:
 @cache
 def _complex_pattern() -> re.Pattern[str]:
     """Matches a character that needs shaping: anything but DejaVu Sans' own characters of
-    left-to-right scripts, without combining marks or invisible format characters."""
+    left-to-right scripts, without combining marks or invisible format characters, each
+    with a glyph of its own."""
     simple = []
     claimed = fonts.script_ranges()
-    for cp in sorted(fonts.metrics(0).hexgid):
+    hexgid, own = fonts.metrics(0).hexgid, fonts.glyph_chars(0)
+    for cp in sorted(hexgid):
         ch = chr(cp)
         if unicodedata.category(ch)[0] == "M" or unicodedata.category(ch) == "Cf":
             continue
+        if own.get(int(hexgid[cp], 16)) != ch:  # its glyph is another character's (NBSP, ‑):
+            continue  # ToUnicode would give that one; /ActualText keeps it
         if unicodedata.bidirectional(ch) not in ("L", "EN", "ES", "ET", "CS", "WS", "ON", "B", "S"):
             continue
         if any(lo <= cp <= hi for lo, hi in claimed):
@@ -213,7 +217,7 @@ def _levels(text: str) -> tuple[int, list[int]]:
         return 0, [0] * len(text)
     from bidi import algorithm as uba
 
-    aside = [unicodedata.bidirectional(c) in _SET_ASIDE for c in text]
+    aside = [unicodedata.bidirectional(c) in _SET_ASIDE or not unicodedata.bidirectional(c) for c in text]
     kept = [i for i, c in enumerate(text) if not aside[i]]
     plain = "".join(text[i] for i in kept)
     base = 0
