@@ -293,3 +293,31 @@ def test_no_run_is_a_lone_space() -> None:
     for line in ("王小明 שרה לוי", "Ali 王小明 محمد", "محمد العربي AH", "AH שרה", "אב 12 cd", "ሰላም ተስፋዬ 王"):
         runs = shape.shape(line).runs
         assert not [r.text for r in runs if not r.text.strip()], line
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Supercalifragilisticexpialidocious averylongwordthatbreaks x",  # the line before is full
+        "https://example.org/a/very/long/path/that/never/ends/anywhere next",
+        "Zoë Ångström-Łukasiewiczowska ਹਰਪ੍ਰੀਤਕੌਰਸਿੰਘਢਿੱਲੋਂਬਰਾੜ ab",
+    ],
+)
+def test_a_word_broken_across_lines_reads_back_exactly(value: str, tmp_path: Path) -> None:
+    """From layout 3 a line that goes on with a broken word starts a little to the right, so
+    a full line followed by a new word is told from a word broken in two (which the glyphs
+    alone cannot show), in the apforms copy and in a pdftocairo print."""
+    definition = load_definition("improvement-plan")
+    data = canonical_example("improvement-plan")
+    data["improvement_plan"]["plan"][0]["who_by"] = value  # a narrow column
+    data = records.validate(definition, data).data
+    for what, pdf in (
+        ("flattened", render_pdf(definition, data, flatten=True)),
+        ("printed", cairo_reprint(render_pdf(definition, data), tmp_path)),
+    ):
+        read = ingest_pdf(pdf, f"{what}.pdf")
+        got = read.record["data"]["improvement_plan"]["plan"][0]["who_by"]
+        flagged = any("(improvement_plan.plan.1.who_by)" in w for w in read.warnings)
+        assert got == value or flagged, (what, got)
+        if shape.is_simple(value):
+            assert got == value, (what, got)

@@ -35,6 +35,7 @@ class Char:
     right: float
     baseline: float
     text: str
+    origin: float = 0.0  # x of the pen where the glyph was set (its text object's, for /ActualText)
 
 
 def page_chars(tp: Any, from_page: Callable[[Rect], Rect]) -> list[Char]:
@@ -57,7 +58,8 @@ def page_chars(tp: Any, from_page: Callable[[Rect], Rect]) -> list[Char]:
             continue  # a space PDFium put between two text objects (a drawn one has its width)
         pdfium_c.FPDFText_GetCharOrigin(tp, i, x, y)
         x0, y0, x1, _ = from_page((left.value, y.value, right.value, top.value))
-        out.append(Char(i, x0, x1, y0, chr(code)))
+        ox = from_page((x.value, y.value, x.value, y.value))[0]
+        out.append(Char(i, x0, x1, y0, chr(code), ox))
     return out
 
 
@@ -84,7 +86,7 @@ def spaced(chars: list[Char]) -> list[Char]:
         gap = c.left - out[-1].right if out else 0.0
         if gap > _WORD_GAP:
             for _ in range(max(1, round((gap - 0.6) / _SPACE))):
-                out.append(Char(-1, out[-1].right, out[-1].right, c.baseline, " "))
+                out.append(Char(-1, out[-1].right, out[-1].right, c.baseline, " ", out[-1].right))
         out.append(c)
     return out
 

@@ -46,7 +46,7 @@ from apforms.formats.pdf.read_chars import (
     spaced,
     spans,
 )
-from apforms.formats.pdf.text import LEADING, PAD, PARA, SHAPED_FROM, fit_lines, soft_join
+from apforms.formats.pdf.text import CONTINUED, LEADING, PAD, PARA, SHAPED_FROM, fit_lines, soft_join
 from apforms.formats.pdf.values import FormValue
 from apforms.model.definitions import Definition
 
@@ -206,6 +206,13 @@ class _Page:
             self._marks = [(self.from_page(r), filled) for r, filled in paths]
             self._texts = [(self.from_page(r), nested) for r, nested in texts]
         return self._marks
+
+    def line_start(self, r: Rect, baseline: float) -> float:
+        """Where the pen started the line at ``baseline`` in box ``r`` (its leftmost
+        character's origin)."""
+        near = self.chars_between(baseline - 1, baseline + 1)
+        found = [c.origin for c in near if abs(c.baseline - baseline) < 0.5 and r[0] - 1 < c.origin < r[2]]
+        return min(found) if found else r[0] + PAD
 
     def drawn_right(self, r: Rect, baseline: float, size: float) -> float | None:
         """Where the text drawn on the line at ``baseline`` in box ``r`` ends (the right edge
@@ -483,6 +490,8 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
     if not rows:
         return None
     lines: list[tuple[float, str]] = []
+    continued: list[bool] = []
+    origins: list[float] = []
     doubtful = False
     for base in sorted(rows, reverse=True):
         row = sorted(rows[base], key=lambda c: (round(c.left, 2), c.index))
@@ -492,9 +501,10 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
             row = spaced([c for c in row if c.text != " "])
         groups = glyph_groups(row)
         logical = logical_line(groups)
-        if logical is not None and not spans(
-            page.drawn_right(r, base, sizes[0]), r[0] + PAD, logical, sizes[0]
-        ):
+        origins.append(min((c.origin for c in row if c.index >= 0), default=r[0] + PAD))
+        continued.append(origins[-1] - origins[0] > CONTINUED / 2)  # printers move the page a little
+        start = r[0] + PAD + (CONTINUED if continued[-1] else 0.0)
+        if logical is not None and not spans(page.drawn_right(r, base, sizes[0]), start, logical, sizes[0]):
             logical = None  # the right characters, but not as wide as the line drawn
         if logical is None or shape.order_uncertain(logical):
             # not confirmed; or right-to-left text beside numbers, Latin or brackets, which
@@ -517,7 +527,7 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
         )
     if f.kind != MULTILINE:
         return _spaces(" ".join(t.strip() for _, t in lines).strip()) or None
-    text, _ = _unwrap(lines, r, sizes, False)
+    text, _ = _unwrap(lines, r, sizes, False, continued)
     if text is None:
         out.warnings.append(
             f"{_where(f)}: line breaks could not be recovered exactly; lines were joined with spaces"
@@ -564,7 +574,8 @@ def _multi_line(
     if not runs:
         return None
     lines = _group_lines(runs)
-    text, size = _unwrap(lines, r, sizes, plain)
+    continued = None if plain else _continued(page, r, lines)
+    text, size = _unwrap(lines, r, sizes, plain, continued)
     if _overflows(page, r, lines, size):
         out.warnings.append(
             f"{_where(f)}: the text runs past its box and was clipped; the value may be incomplete"
@@ -575,6 +586,16 @@ def _multi_line(
         )
         return " ".join(t for _, t in lines)
     return text
+
+
+def _continued(page: _Page, r: Rect, lines: list[tuple[float, str]]) -> list[bool]:
+    """Which lines go on with a word broken on the line before (layout 3 sets them a little to
+    the right). Only a line after one with no space can: a broken word's pieces have none."""
+    first = page.line_start(r, lines[0][0])  # not r[0] + PAD: a printer moves the page a little
+    return [
+        i > 0 and " " not in lines[i - 1][1] and page.line_start(r, base) - first > CONTINUED / 2
+        for i, (base, _) in enumerate(lines)
+    ]
 
 
 def _overflows(page: _Page, r: Rect, lines: list[tuple[float, str]], size: float) -> bool:
@@ -615,7 +636,11 @@ def _spaces(text: str) -> str:
 
 
 def _unwrap(
-    lines: list[tuple[float, str]], r: Rect, value_sizes: tuple[float, ...], plain: bool
+    lines: list[tuple[float, str]],
+    r: Rect,
+    value_sizes: tuple[float, ...],
+    plain: bool,
+    continued: list[bool] | None = None,
 ) -> tuple[str | None, float]:
     """The value whose wrapping gives these lines (see :func:`fit_lines`), or ``None``; and
     the font size it was set in.
@@ -627,7 +652,7 @@ def _unwrap(
     first = lines[0][0]
     sizes = sorted(value_sizes, key=lambda s: abs(r[3] - PAD - s * 0.93 - first))
     for size in sizes[:2]:
-        text = _join(lines, w, size, plain)
+        text = _join(lines, w, size, plain, continued)
         if text is None:
             continue
         fitted, paras = fit_lines(text, w, h, value_sizes, plain)
@@ -637,14 +662,22 @@ def _unwrap(
     return None, sizes[0]
 
 
-def _join(lines: list[tuple[float, str]], w: float, size: float, plain: bool) -> str | None:
+def _join(
+    lines: list[tuple[float, str]], w: float, size: float, plain: bool, continued: list[bool] | None = None
+) -> str | None:
+    """The lines joined again: a line of the same paragraph after a space, or straight on
+    where it goes on with a broken word (from layout 3 such a line starts
+    :data:`~apforms.formats.pdf.text.CONTINUED` to the right; before, guessed from widths)."""
     lead, para = size * LEADING, size * (LEADING + PARA)
     tol = size * 0.15
     text = lines[0][1]
-    for (y0, prev), (y1, nxt) in zip(lines, lines[1:], strict=False):
+    for i, ((y0, prev), (y1, nxt)) in enumerate(zip(lines, lines[1:], strict=False), start=1):
         gap = y0 - y1
         if abs(gap - lead) < tol:
-            text += soft_join(prev, nxt, w, size, plain) + nxt
+            if continued is not None:
+                text += ("" if continued[i] else " ") + nxt
+            else:
+                text += soft_join(prev, nxt, w, size, plain) + nxt
             continue
         breaks = round(gap / para)
         if breaks < 1 or abs(gap - breaks * para) > tol * breaks:

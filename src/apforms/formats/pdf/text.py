@@ -19,6 +19,24 @@ PARA = 0.3  # extra space before each new paragraph of a value (so line breaks c
 PAD = 2.0  # inside a box, between its edge and the value
 VALUE_SIZE = 9.0  # every value from layout 2 (its box grows to hold it)
 SHAPED_FROM = 3  # the first layout version whose text is shaped (before: ``plain=True``)
+#: From layout 3, a line that goes on with a word broken at the end of the line before is set
+#: this much to the right (invisible on paper): a reader tells it from a line that starts a new
+#: word, which the glyphs alone cannot show when the line before is full.
+CONTINUED = 0.3
+
+
+def continuations(paragraph: str, lines: list[str]) -> list[bool]:
+    """For each of ``lines`` (:func:`wrap` of ``paragraph``), whether it goes on with a word
+    broken at the end of the line before (rather than after a space)."""
+    out, at = [], 0
+    for i, line in enumerate(lines):
+        if i and paragraph.startswith(" ", at):
+            at += 1
+            out.append(False)
+        else:
+            out.append(i > 0)
+        at += len(line)
+    return out
 
 
 def _measure(text: str, plain: bool) -> Callable[[str, float], float] | None:

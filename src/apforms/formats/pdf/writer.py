@@ -45,7 +45,7 @@ from apforms.formats.pdf.layout import (
     layout_for,
 )
 from apforms.formats.pdf.names import OFF, TX_TAG, YES, AnnotationFlag, FieldFlag, FieldType
-from apforms.formats.pdf.text import LEADING, PAD, PARA, fit_line, fit_lines
+from apforms.formats.pdf.text import CONTINUED, LEADING, PAD, PARA, continuations, fit_line, fit_lines
 from apforms.formats.pdf.values import FormValue, combo_label, form_values
 from apforms.model.definitions import Definition
 
@@ -172,11 +172,17 @@ def _text_ap(f: FormField, value: str, w: float, h: float, sizes: tuple[float, .
         size, paras = fit_lines(value, w - 2 * PAD, h - 2 * PAD, sizes)
         lead, gap = -size * LEADING, -size * (LEADING + PARA)
         y = h - PAD - size * 0.93
+        starts = [  # a line going on with a broken word starts a little to the right
+            [PAD + (CONTINUED if cont else 0.0) for cont in continuations(para, lines)]
+            for para, lines in zip(value.split("\n"), paras, strict=True)
+        ]
         if all(shape.is_simple(line) for lines in paras for line in lines):
             body = [f"BT /{FONT} {ps.num(size)} Tf 0 g {ps.num(PAD)} {ps.num(y)} Td"]
+            x = PAD
             for p, lines in enumerate(paras):
                 for i, line in enumerate(lines):
-                    move = "" if p == i == 0 else f"0 {ps.num(gap if i == 0 else lead)} Td "
+                    dx, x = starts[p][i] - x, starts[p][i]
+                    move = "" if p == i == 0 else f"{ps.num(dx)} {ps.num(gap if i == 0 else lead)} Td "
                     body.append(f"{move}<{fonts.encode(line)}> Tj")
                     if not line.isascii():
                         ink.chars.update(line)
@@ -186,7 +192,7 @@ def _text_ap(f: FormField, value: str, w: float, h: float, sizes: tuple[float, .
                 for i, line in enumerate(lines):
                     if not p == i == 0:
                         y += gap if i == 0 else lead
-                    body.append(ink.line(PAD, y, size, line))
+                    body.append(ink.line(starts[p][i], y, size, line))
         body.append("ET")
     else:
         line = " ".join(value.split("\n"))
