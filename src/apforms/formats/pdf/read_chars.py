@@ -69,8 +69,8 @@ def maybe_mirrored(tp: Any, row: list[Char]) -> bool:
     takes a run for one when right-to-left text comes just before it in its reading order
     (even on the line above, ending in a hyphen); its characters then also come in decreasing
     index order from left to right."""
-    if not any(unicodedata.mirrored(c.text) for c in row):
-        return False
+    if not any(unicodedata.mirrored(c.text) or unicodedata.category(c.text) in ("Pi", "Pf") for c in row):
+        return False  # brackets, and quotation marks (PDFium turns ’ into ‘ too)
     if any(a.index > b.index >= 0 for a, b in zip(row, row[1:], strict=False)):
         return True
     first = min((c.index for c in row if c.index >= 0), default=0)

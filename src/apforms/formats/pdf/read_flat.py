@@ -222,7 +222,10 @@ class _Page:
         ends = [
             t[2]
             for t, _ in self._texts or ()
-            if r[0] - 1 < t[0] and t[2] < r[2] + 1 and baseline - size * 0.7 < t[1] < baseline + size * 0.3
+            if r[0] - 1 < t[0]
+            and t[2] < r[2] + 1
+            and baseline - size * 0.7 < t[1] < baseline + size * 0.3
+            and t[3] - t[1] < size * 1.6  # one line (software that prints pages may set several in one)
         ]
         return max(ends) if ends else None
 
@@ -503,8 +506,9 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
         logical = logical_line(groups)
         origins.append(min((c.origin for c in row if c.index >= 0), default=r[0] + PAD))
         continued.append(origins[-1] - origins[0] > CONTINUED / 2)  # printers move the page a little
-        start = r[0] + PAD + (CONTINUED if continued[-1] else 0.0)
-        if logical is not None and not spans(page.drawn_right(r, base, sizes[0]), start, logical, sizes[0]):
+        if logical is not None and not spans(
+            page.drawn_right(r, base, sizes[0]), origins[-1], logical, sizes[0]
+        ):
             logical = None  # the right characters, but not as wide as the line drawn
         if logical is None or shape.order_uncertain(logical):
             # not confirmed; or right-to-left text beside numbers, Latin or brackets, which

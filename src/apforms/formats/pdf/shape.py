@@ -124,8 +124,9 @@ _STRONG = frozenset(("L", "R", "AL"))
 
 
 def has_rtl(text: str) -> bool:
-    """Whether ``text`` has right-to-left letters (Arabic, Hebrew and their kin)."""
-    return not text.isascii() and any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
+    """Whether ``text`` has right-to-left letters (Arabic, Hebrew and their kin) or Arabic
+    digits (which the bidi algorithm also orders on their own)."""
+    return not text.isascii() and any(unicodedata.bidirectional(c) in ("R", "AL", "AN") for c in text)
 
 
 def order_uncertain(text: str) -> bool:
@@ -135,6 +136,8 @@ def order_uncertain(text: str) -> bool:
     if not has_rtl(text):
         return False
     classes = [unicodedata.bidirectional(c) for c in text]
+    if "AN" in classes:  # Arabic digits beside other digits or spaces move as a block
+        return True
     i = 0
     while i < len(text):
         if classes[i] in _STRONG:
