@@ -63,14 +63,25 @@ def page_chars(tp: Any, from_page: Callable[[Rect], Rect]) -> list[Char]:
     return out
 
 
+def _turnable(ch: str) -> bool:
+    """Whether PDFium may change ``ch`` in what it takes for a right-to-left run: brackets
+    (mirrored), quotation marks (’ turned into ‘) and characters with a compatibility form
+    (the non-breaking hyphen read as a hyphen, ² as 2)."""
+    return bool(
+        unicodedata.mirrored(ch)
+        or unicodedata.category(ch) in ("Pi", "Pf")
+        or (not ch.isascii() and unicodedata.normalize("NFKC", ch) != ch)
+    )
+
+
 def maybe_mirrored(tp: Any, row: list[Char]) -> bool:
-    """Whether PDFium may have mirrored a bracket of this line (characters left to right).
+    """Whether PDFium may have turned round a character of this line (characters left to right).
     PDFium reverses what it takes for a right-to-left run and mirrors its brackets, and it
     takes a run for one when right-to-left text comes just before it in its reading order
     (even on the line above, ending in a hyphen); its characters then also come in decreasing
     index order from left to right."""
-    if not any(unicodedata.mirrored(c.text) or unicodedata.category(c.text) in ("Pi", "Pf") for c in row):
-        return False  # brackets, and quotation marks (PDFium turns ’ into ‘ too)
+    if not any(_turnable(c.text) for c in row):
+        return False
     if any(a.index > b.index >= 0 for a, b in zip(row, row[1:], strict=False)):
         return True
     first = min((c.index for c in row if c.index >= 0), default=0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -486,10 +487,21 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
     does not compare is flagged)."""
     r = f.widgets[0].rect
     rows: dict[float, list[Char]] = {}
-    for c in page.chars_between(r[1], r[3]):
-        if r[0] <= (c.left + c.right) / 2 <= r[2] and r[1] < c.baseline < r[3]:
+    marks: list[Char] = []
+    for c in page.chars_between(r[1] - sizes[0], r[3] + sizes[0]):
+        if not r[0] <= (c.left + c.right) / 2 <= r[2]:
+            continue
+        if unicodedata.category(c.text)[0] == "M":  # set above or below its letter's line
+            marks.append(c)
+        elif r[1] < c.baseline < r[3]:
             key = next((b for b in rows if abs(b - c.baseline) < 0.5), c.baseline)
             rows.setdefault(key, []).append(c)
+    for c in marks:  # a mark goes with the nearest line (lines are a line height apart)
+        near = min(rows, key=lambda b: abs(b - c.baseline), default=None)
+        if near is not None and abs(near - c.baseline) < sizes[0] * LEADING / 2:
+            rows[near].append(c)
+        elif r[1] < c.baseline < r[3]:
+            rows.setdefault(c.baseline, []).append(c)
     if not rows:
         return None
     lines: list[tuple[float, str]] = []

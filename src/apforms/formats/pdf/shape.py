@@ -136,8 +136,14 @@ def order_uncertain(text: str) -> bool:
     if not has_rtl(text):
         return False
     classes = [unicodedata.bidirectional(c) for c in text]
-    if "AN" in classes:  # Arabic digits beside other digits or spaces move as a block
+    if "AN" in classes:  # Arabic digits move as a block
         return True
+    base = ""
+    for cls in classes:
+        if cls != "NSM":
+            base = cls
+        elif base in ("R", "AL"):  # a vowel mark on a right-to-left letter is drawn apart from
+            return True  # it, and readers give it back anywhere
     i = 0
     while i < len(text):
         if classes[i] in _STRONG:
