@@ -117,7 +117,8 @@ def normal_text(s: str) -> str:
     letters such as ﻣ, copied out of PDFs) as the letters they stand for, every kind of space
     (no-break, thin, ideographic, tab, several in a row) as one space, no spaces at the ends
     of a line, line and paragraph separators as line breaks, and no invisible characters
-    (controls, soft hyphens, zero-width spaces, direction marks; ZWJ and ZWNJ stay): every
+    (controls, soft hyphens, zero-width spaces, direction marks; ZWJ and ZWNJ stay), and the
+    non-breaking hyphen as a hyphen: every
     spelling of the same text is stored the same way, so that a printed form, where none of
     those differences shows, reads back to the same string."""
     if "\r" in s:
@@ -125,6 +126,7 @@ def normal_text(s: str) -> str:
     if not s.isascii() or _INVISIBLE.search(s):
         s = _INVISIBLE.sub("", s)
         s = _SPACE_LIKE.sub(" ", s).replace("\u2028", "\n").replace("\u2029", "\n")
+        s = s.replace("\u2011", "\u2010")  # the non-breaking hyphen: PDF readers give a hyphen
     if "  " in s or "\t" in s:
         s = _SPACES.sub(" ", s)
     if "\n" in s:  # spaces at the ends of a line do not show on paper
