@@ -47,7 +47,16 @@ from apforms.formats.pdf.read_chars import (
     spaced,
     spans,
 )
-from apforms.formats.pdf.text import CONTINUED, LEADING, PAD, PARA, SHAPED_FROM, fit_lines, soft_join
+from apforms.formats.pdf.text import (
+    CONTINUED,
+    LEADING,
+    PAD,
+    PARA,
+    SHAPED_FROM,
+    VALUE_SIZE,
+    fit_lines,
+    soft_join,
+)
 from apforms.formats.pdf.values import FormValue
 from apforms.model.definitions import Definition
 
@@ -211,6 +220,14 @@ class _Page:
     def line_start(self, r: Rect, baseline: float) -> float:
         """Where the pen started the line at ``baseline`` in box ``r`` (its leftmost
         character's origin)."""
+        if self._chars is None:  # the first character there, without reading the whole page
+            x, y = ctypes.c_double(), ctypes.c_double()
+            px, py, _, _ = self.to_page((r[0] + PAD + 1.0, baseline + 2.5, 0.0, 0.0))
+            index = pdfium_c.FPDFText_GetCharIndexAtPos(self.tp, px, py, 2.0 * self.scale, 3.0 * self.scale)
+            if index >= 0 and pdfium_c.FPDFText_GetCharOrigin(self.tp, index, x, y):
+                ox, oy, _, _ = self.from_page((x.value, y.value, 0.0, 0.0))
+                if abs(oy - baseline) < 0.5 and r[0] - 1 < ox < r[0] + PAD + 1.5:
+                    return ox
         near = self.chars_between(baseline - 1, baseline + 1)
         found = [c.origin for c in near if abs(c.baseline - baseline) < 0.5 and r[0] - 1 < c.origin < r[2]]
         return min(found) if found else r[0] + PAD
@@ -607,11 +624,17 @@ def _multi_line(
 def _continued(page: _Page, r: Rect, lines: list[tuple[float, str]]) -> list[bool]:
     """Which lines go on with a word broken on the line before (layout 3 sets them a little to
     the right). Only a line after one with no space can: a broken word's pieces have none."""
-    first = page.line_start(r, lines[0][0])  # not r[0] + PAD: a printer moves the page a little
-    return [
-        i > 0 and " " not in lines[i - 1][1] and page.line_start(r, base) - first > CONTINUED / 2
-        for i, (base, _) in enumerate(lines)
-    ]
+    lead = VALUE_SIZE * LEADING
+    out = [False] * len(lines)
+    first: float | None = None
+    for i in range(1, len(lines)):
+        (y0, prev), (y1, _) = lines[i - 1], lines[i]
+        if " " in prev or abs(y0 - y1 - lead) > VALUE_SIZE * 0.15:  # a space, or a new paragraph
+            continue
+        if first is None:  # not r[0] + PAD: a printer moves the page a little
+            first = page.line_start(r, lines[0][0])
+        out[i] = page.line_start(r, y1) - first > CONTINUED / 2
+    return out
 
 
 def _overflows(page: _Page, r: Rect, lines: list[tuple[float, str]], size: float) -> bool:
