@@ -361,13 +361,3 @@ def visual_groups(text: str) -> list[str]:
         else:
             out.extend(t for _, t in run.unicode if t)
     return out
-
-
-def measurable(text: str) -> bool:
-    """Whether a reader's characters for this line span it as drawn. PDFium spreads the
-    characters of an ``/ActualText`` over the first text object of its run only, so a
-    left-to-right shaped run with a glyph moved off the line (a mark, drawn on its own) ends
-    its characters short."""
-    return is_simple(text) or not any(
-        dx or dy for run in shape(text).runs if not run.rtl for _, _, dx, dy in run.glyphs
-    )
