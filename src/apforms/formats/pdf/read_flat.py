@@ -110,7 +110,8 @@ class _Page:
         self._shaped: bool | None = None
         self.reprinted = False  # set when the file lost apforms' metadata (printed by other software)
         self._marks: list[tuple[Rect, bool]] | None = None
-        self._texts: list[tuple[Rect, bool]] | None = None
+        self._texts: list[tuple[Rect, bool, bool]] | None = None
+        self._foreign: list[Rect] | None = None  # text objects not in apforms' fonts
         self._buf = (ctypes.c_ushort * 4096)()
 
     def to_page(self, r: Rect) -> Rect:
@@ -214,7 +215,7 @@ class _Page:
         if self._marks is None:
             paths, texts = _objects(self.page)
             self._marks = [(self.from_page(r), filled) for r, filled in paths]
-            self._texts = [(self.from_page(r), nested) for r, nested in texts]
+            self._texts = [(self.from_page(r), nested, ours) for r, nested, ours in texts]
         return self._marks
 
     def line_start(self, r: Rect, baseline: float) -> float:
@@ -239,7 +240,7 @@ class _Page:
             _ = self.marks
         ends = [
             t[2]
-            for t, _ in self._texts or ()
+            for t, _, _ in self._texts or ()
             if r[0] - 1 < t[0]
             and t[2] < r[2] + 1
             and baseline - size * 0.7 < t[1] < baseline + size * 0.3
@@ -254,8 +255,29 @@ class _Page:
             _ = self.marks
         return any(
             nested and r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3]
-            for t, nested in self._texts or ()
+            for t, nested, _ in self._texts or ()
         )
+
+    def unread_text(self, r: Rect, baselines: list[float], size: float) -> bool:
+        """Whether text is drawn in box ``r`` on a line other than those read (``baselines``):
+        PDFium gives no characters for some text in form XObjects (a form flattened by qpdf)."""
+        if self._texts is None:
+            _ = self.marks
+        for t, _, _ in self._texts or ():
+            if not (r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3]) or t[2] - t[0] < 0.5:
+                continue
+            if not any(b - size * 0.7 < t[1] < b + size * 0.85 for b in baselines):  # marks set high too
+                return True
+        return False
+
+    def drawn_by_others(self, r: Rect) -> bool:
+        """Whether text in box ``r`` is set in a font that is not apforms' (drawn again by
+        other software, which neither wraps nor shapes as apforms does)."""
+        if self._texts is None:
+            _ = self.marks
+        if self._foreign is None:
+            self._foreign = [t for t, _, ours in self._texts or () if not ours]
+        return any(r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3] for t in self._foreign)
 
     def text_drawn_in(self, r: Rect) -> bool:
         """Whether a text object is drawn inside ``r`` (whether or not PDFium gives its text)."""
@@ -263,15 +285,15 @@ class _Page:
             _ = self.marks
         return any(
             r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3] and t[2] - t[0] > 0.5
-            for t, _ in self._texts or ()
+            for t, _, _ in self._texts or ()
         )
 
 
-def _objects(page: pdfium.PdfPage) -> tuple[list[tuple[Rect, bool]], list[tuple[Rect, bool]]]:
+def _objects(page: pdfium.PdfPage) -> tuple[list[tuple[Rect, bool]], list[tuple[Rect, bool, bool]]]:
     """The paths drawn on the page (with whether each is filled) and the text objects (with
-    whether each is inside a form XObject)."""
+    whether each is inside a form XObject, and whether it is set in one of apforms' fonts)."""
     paths: list[tuple[Rect, bool]] = []
-    texts: list[tuple[Rect, bool]] = []
+    texts: list[tuple[Rect, bool, bool]] = []
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     _collect(pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page.raw, identity, paths, texts, 0)
     return paths, texts
@@ -283,7 +305,7 @@ def _collect(
     parent: Any,
     m: tuple[float, ...],
     out: list[tuple[Rect, bool]],
-    texts: list[tuple[Rect, bool]],
+    texts: list[tuple[Rect, bool, bool]],
     depth: int,
 ) -> None:
     if depth > 8:
@@ -300,7 +322,8 @@ def _collect(
                 out.append((box, fill.value != 0))
         elif kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
             if pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
-                texts.append((_transform(m, (left.value, bottom.value, right.value, top.value)), depth > 0))
+                box = _transform(m, (left.value, bottom.value, right.value, top.value))
+                texts.append((box, depth > 0, _our_font(obj)))
         elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
             fm = pdfium_c.FS_MATRIX()
             pdfium_c.FPDFPageObj_GetMatrix(obj, fm)
@@ -314,6 +337,21 @@ def _collect(
                 texts,
                 depth + 1,
             )
+
+
+_OUR_FONTS = ("DejaVuSans", "NotoSans")
+_FONT_NAME = ctypes.create_string_buffer(128)
+
+
+def _our_font(obj: Any) -> bool:
+    """Whether a text object is set in one of apforms' fonts (a value drawn again by other
+    software, such as qpdf making appearances, is set in its own: Helvetica)."""
+    font = pdfium_c.FPDFTextObj_GetFont(obj)
+    if not font:
+        return False
+    n = pdfium_c.FPDFFont_GetBaseFontName(font, _FONT_NAME, len(_FONT_NAME))
+    name = _FONT_NAME.raw[: max(0, min(n, len(_FONT_NAME)) - 1)].decode("latin-1", "replace")
+    return any(f in name for f in _OUR_FONTS)
 
 
 def _transform(m: tuple[float, ...], r: Rect) -> Rect:
@@ -358,11 +396,17 @@ def read_flattened(data: bytes, definition: Definition, form_id: FormId, layout:
                 continue
             plain = lay.version < SHAPED_FROM
             value = _read_field(page, f, out, lay.value_sizes, plain)
+            texty = f.kind in (TEXT, MULTILINE, COMBO)
             if value is not None:
                 out.values[f.name] = value
-            elif f.kind in (TEXT, MULTILINE, COMBO) and page.text_drawn_in(f.widgets[0].rect):
+            elif texty and page.text_drawn_in(f.widgets[0].rect):
                 out.warnings.append(
                     f"{_where(f)}: something is written in the box but could not be read; check it"
+                )
+            if texty and not page.reprinted and page.drawn_by_others(f.widgets[0].rect):
+                out.warnings.append(
+                    f"{_where(f)}: drawn again by other software (not in apforms' fonts), which may have cut "
+                    "or run on its text; check it"
                 )
             if isinstance(value, str) and "\ufffd" in value:
                 out.warnings.append(
@@ -547,6 +591,8 @@ def _by_characters(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float,
         lines.append((base, logical))
     if not lines:
         return None
+    if page.unread_text(r, [b for b, _ in lines], sizes[0]):
+        doubtful = True
     if doubtful:
         out.warnings.append(
             f"{_where(f)}: its text cannot be read back for certain from the page (right-to-left "
@@ -609,6 +655,8 @@ def _multi_line(
     lines = _group_lines(runs)
     continued = None if plain else _continued(page, r, lines)
     text, size = _unwrap(lines, r, sizes, plain, continued)
+    if not plain and page.unread_text(r, [b for b, _ in lines], size):
+        out.warnings.append(f"{_where(f)}: some of the text in the box could not be read; check it")
     if _overflows(page, r, lines, size):
         out.warnings.append(
             f"{_where(f)}: the text runs past its box and was clipped; the value may be incomplete"
