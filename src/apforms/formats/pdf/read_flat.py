@@ -400,8 +400,10 @@ def read_flattened(data: bytes, definition: Definition, form_id: FormId, layout:
             if value is not None:
                 out.values[f.name] = value
             elif texty and page.text_drawn_in(f.widgets[0].rect):
+                in_row = any(part.isdigit() for part in f.name.split("."))
+                moved = "; the rows after it may have moved up one place in the record" if in_row else ""
                 out.warnings.append(
-                    f"{_where(f)}: something is written in the box but could not be read; check it"
+                    f"{_where(f)}: something is written in the box but could not be read{moved}; check it"
                 )
             if texty and not page.reprinted and page.drawn_by_others(f.widgets[0].rect):
                 out.warnings.append(
