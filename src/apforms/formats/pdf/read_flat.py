@@ -64,6 +64,9 @@ from apforms.model.definitions import Definition
 #: as one layout version does.
 LayoutFn = Callable[[Definition, tuple[int, ...] | None, tuple[int, ...] | None], Layout]
 
+#: What a row's box holds in the record when text is drawn in it but none could be read.
+UNREAD = "\ufffd"
+
 #: Pages beyond the form's own that are searched for its pages (cover sheets, blank pages).
 EXTRA_PAGES = 4
 _MULTISPACE = re.compile(" {2,}")
@@ -400,10 +403,12 @@ def read_flattened(data: bytes, definition: Definition, form_id: FormId, layout:
             if value is not None:
                 out.values[f.name] = value
             elif texty and page.text_drawn_in(f.widgets[0].rect):
-                in_row = any(part.isdigit() for part in f.name.split("."))
-                moved = "; the rows after it may have moved up one place in the record" if in_row else ""
+                kept = ""
+                if any(part.isdigit() for part in f.name.split(".")):  # a row of a list or table:
+                    out.values[f.name] = UNREAD  # held, so that the rows after it keep their places
+                    kept = f"; it is kept as {UNREAD} so that the rows keep their places"
                 out.warnings.append(
-                    f"{_where(f)}: something is written in the box but could not be read{moved}; check it"
+                    f"{_where(f)}: something is written in the box but could not be read{kept}; check it"
                 )
             if texty and not page.reprinted and page.drawn_by_others(f.widgets[0].rect):
                 out.warnings.append(
