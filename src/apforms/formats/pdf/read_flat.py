@@ -273,6 +273,18 @@ class _Page:
                 return True
         return False
 
+    def spills(self, r: Rect) -> bool:
+        """Whether text drawn across box ``r`` does not stay inside it: a value running out of
+        its box, or another's running in. apforms never draws so; other software that draws
+        values again may, and the text is then read in the wrong box."""
+        if self._texts is None:
+            _ = self.marks
+        for t, _, _ in self._texts or ():
+            across = min(t[2], r[2]) - max(t[0], r[0]) > 2 and min(t[3], r[3]) - max(t[1], r[1]) > 2
+            if across and (t[0] < r[0] - 1.5 or t[2] > r[2] + 1.5 or t[1] < r[1] - 1.5 or t[3] > r[3] + 1.5):
+                return True  # runs out, or runs in
+        return False
+
     def drawn_by_others(self, r: Rect) -> bool:
         """Whether text in box ``r`` is set in a font that is not apforms' (drawn again by
         other software, which neither wraps nor shapes as apforms does)."""
@@ -410,7 +422,12 @@ def read_flattened(data: bytes, definition: Definition, form_id: FormId, layout:
                 out.warnings.append(
                     f"{_where(f)}: something is written in the box but could not be read{kept}; check it"
                 )
-            if texty and not page.reprinted and page.drawn_by_others(f.widgets[0].rect):
+            if texty and not page.reprinted and page.spills(f.widgets[0].rect):
+                out.warnings.append(
+                    f"{_where(f)}: text runs across the edge of the box (drawn again by other software?); "
+                    "the value may be cut or mixed with a neighbouring box's; check it"
+                )
+            elif texty and not page.reprinted and page.drawn_by_others(f.widgets[0].rect):
                 out.warnings.append(
                     f"{_where(f)}: drawn again by other software (not in apforms' fonts), which may have cut "
                     "or run on its text; check it"
