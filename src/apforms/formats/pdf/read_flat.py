@@ -239,11 +239,9 @@ class _Page:
     def drawn_right(self, r: Rect, baseline: float, size: float) -> float | None:
         """Where the text drawn on the line at ``baseline`` in box ``r`` ends (the right edge
         of its text objects; ``None`` when none is there)."""
-        if self._texts is None:
-            _ = self.marks
         ends = [
             t[2]
-            for t, _, _ in self._texts or ()
+            for t, _, _ in self.text_objects
             if r[0] - 1 < t[0]
             and t[2] < r[2] + 1
             and baseline - size * 0.7 < t[1] < baseline + size * 0.3
@@ -254,19 +252,15 @@ class _Page:
     def foreign_flat(self, r: Rect) -> bool:
         """Whether the text in box ``r`` is drawn inside a form XObject (a form flattened by
         other software, which may drop the ``/ActualText`` of shaped syllables)."""
-        if self._texts is None:
-            _ = self.marks
         return any(
             nested and r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3]
-            for t, nested, _ in self._texts or ()
+            for t, nested, _ in self.text_objects
         )
 
     def unread_text(self, r: Rect, baselines: list[float], size: float) -> bool:
         """Whether text is drawn in box ``r`` on a line other than those read (``baselines``):
         PDFium gives no characters for some text in form XObjects (a form flattened by qpdf)."""
-        if self._texts is None:
-            _ = self.marks
-        for t, _, _ in self._texts or ():
+        for t, _, _ in self.text_objects:
             if not (r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3]) or t[2] - t[0] < 0.5:
                 continue
             if not any(b - size * 0.7 < t[1] < b + size * 0.85 for b in baselines):  # marks set high too
@@ -277,9 +271,7 @@ class _Page:
         """Whether text drawn across box ``r`` does not stay inside it: a value running out of
         its box, or another's running in. apforms never draws so; other software that draws
         values again may, and the text is then read in the wrong box."""
-        if self._texts is None:
-            _ = self.marks
-        for t, _, _ in self._texts or ():
+        for t, _, _ in self.text_objects:
             across = min(t[2], r[2]) - max(t[0], r[0]) > 2 and min(t[3], r[3]) - max(t[1], r[1]) > 2
             if across and (t[0] < r[0] - 1.5 or t[2] > r[2] + 1.5 or t[1] < r[1] - 1.5 or t[3] > r[3] + 1.5):
                 return True  # runs out, or runs in
@@ -288,19 +280,22 @@ class _Page:
     def drawn_by_others(self, r: Rect) -> bool:
         """Whether text in box ``r`` is set in a font that is not apforms' (drawn again by
         other software, which neither wraps nor shapes as apforms does)."""
-        if self._texts is None:
-            _ = self.marks
         if self._foreign is None:
-            self._foreign = [t for t, _, ours in self._texts or () if not ours]
+            self._foreign = [t for t, _, ours in self.text_objects if not ours]
         return any(r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3] for t in self._foreign)
+
+    @property
+    def text_objects(self) -> list[tuple[Rect, bool, bool]]:
+        """The page's text objects: box, inside a form XObject, set in apforms' fonts."""
+        if self._texts is None:
+            _ = self.marks  # read with the paths, in one pass over the page's objects
+        return self._texts or []
 
     def text_drawn_in(self, r: Rect) -> bool:
         """Whether a text object is drawn inside ``r`` (whether or not PDFium gives its text)."""
-        if self._texts is None:
-            _ = self.marks
         return any(
             r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3] and t[2] - t[0] > 0.5
-            for t, _, _ in self._texts or ()
+            for t, _, _ in self.text_objects
         )
 
 

@@ -95,10 +95,10 @@ def render_pdf(definition: Definition, data: dict[str, Any], flatten: bool = Fal
     return _Writer(lay, values, flatten).write()
 
 
-def _font_refs(contents: Iterable[str]) -> str:
-    """The font resources for content streams: DejaVu, and any script font they select."""
+def _font_refs(faces: Iterable[int]) -> str:
+    """The font resources for content that selects these script fonts (and DejaVu)."""
     refs = [f"/{FONT} {FONT_OBJS[0]} 0 R"]
-    refs += [f"/{fonts.FACES[i].resource} {SCRIPT_FONT_OBJS[i][0]} 0 R" for i in faces_in(contents)]
+    refs += [f"/{fonts.FACES[i].resource} {SCRIPT_FONT_OBJS[i][0]} 0 R" for i in sorted(faces)]
     return " ".join(refs)
 
 
@@ -220,7 +220,7 @@ def _size(r: Rect) -> tuple[float, float]:
 @dataclass(frozen=True)
 class _Static:
     contents: tuple[bytes, ...]  # compressed page content streams (object bodies)
-    faces: tuple[str, ...]  # each page's font resources
+    faces: tuple[frozenset[int], ...]  # the script fonts each page's labels select
     ink: Ink  # what the labels (and the dropdown options) need of the fonts
 
 
@@ -230,7 +230,7 @@ def _static(lay: Layout) -> _Static:
     drawn = [_page_content(p, lay.footer(i), ink) for i, p in enumerate(lay.pages)]
     ink.chars.update(c for f in lay.fields for o in f.options for c in o.label if not c.isascii())
     contents = tuple(ps.stream("", d.encode(), compress=True) for d in drawn)
-    return _Static(contents, tuple(_font_refs([d]) for d in drawn), ink)
+    return _Static(contents, tuple(frozenset(faces_in([d])) for d in drawn), ink)
 
 
 @cache
@@ -244,7 +244,7 @@ def _producer() -> str:
 @lru_cache(maxsize=1024)
 def _form_xobject(w: float, h: float, content: str, font: bool = True) -> bytes:
     """A form XObject (an appearance stream); the same bytes for the same box and content."""
-    fonts_used = f"{_font_refs([content])} /{DA_FONT} {HELV} 0 R"
+    fonts_used = f"{_font_refs(faces_in([content]))} /{DA_FONT} {HELV} 0 R"
     res = f" /Resources << /Font << {fonts_used} >> >>" if font else ""
     header = f"/Type /XObject /Subtype /Form /BBox [0 0 {ps.num(w)} {ps.num(h)}]{res}"
     return ps.stream(header, content.encode())
@@ -309,7 +309,7 @@ class _Writer:
         static = _static(self.lay)
         kids = []
         for i in range(len(self.lay.pages)):
-            font_refs = _font_refs([static.faces[i], *extra_content[i]])
+            font_refs = _font_refs(static.faces[i] | set(faces_in(extra_content[i])))
             res = f"/Resources << /Font << {font_refs} >> /ProcSet [/PDF /Text] >>"
             pobj, cobj = self.page_obj(i), self.page_obj(i) + 1
             kids.append(f"{pobj} 0 R")
