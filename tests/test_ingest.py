@@ -92,7 +92,7 @@ def test_record_file_has_provenance_beside_data() -> None:
 
     assert prov["sha256"] == hashlib.sha256(pdf).hexdigest()
     assert prov["source"] == "sla-returned.pdf" and prov["read_from"] == "fields"
-    assert prov["form_version"] == "1.0" and prov["warnings"] == []
+    assert prov["form_version"] == "1.0" and prov["warnings"] == [] and prov["defaulted"] == []
     assert prov["digital_signatures"] == {
         "signatures.provider.digital": False,
         "signatures.school.digital": False,
@@ -306,6 +306,30 @@ def test_filled_by_pypdf() -> None:
     data = ingest_pdf(buf.getvalue(), "pypdf.pdf").record["data"]
     assert data["pupil"]["legal_name"] == "Олександр Шевченко"
     assert data["pupil"]["date_of_birth"] == "2012-05-04"
+
+
+def test_a_list_with_example_wording_read_as_empty_is_flagged_not_passed_off() -> None:
+    """The SLA's obligations have the council's example wording as their default. A return
+    whose list was cleared (or could not be read) must not come back as that wording, silently."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(example_pdf("sla"))))
+    cleared = {name: "" for name in writer.get_fields() or {} if name.startswith("terms.school_obligations")}
+    assert len(cleared) >= 4
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, cleared, auto_regenerate=False)
+    buf = io.BytesIO()
+    writer.write(buf)
+    result = ingest_pdf(buf.getvalue(), "cleared.pdf")
+    assert result.record["provenance"]["defaulted"] == ["terms.school_obligations"]
+    assert any(
+        w.startswith("The school will: (terms.school_obligations): read as empty") for w in result.warnings
+    )
+    # the uncleared lists were read, not defaulted
+    assert (
+        result.record["data"]["terms"]["provider_obligations"]
+        == canonical_example("sla")["terms"]["provider_obligations"]
+    )
 
 
 def test_filled_by_pdftk(tmp_path: Path) -> None:

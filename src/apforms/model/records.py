@@ -232,6 +232,26 @@ def _missing_required(fields: tuple[Field, ...], data: Any, path: str, label: st
                 yield from _missing_required(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
 
 
+def defaulted(definition: Definition, data: Mapping[str, Any]) -> list[Problem]:
+    """The fields with a default (the council's example wording) that are empty in ``data``:
+    their canonical value is the default, not anything read. Outside tables only (no field in
+    a table has a default)."""
+    return list(_defaulted(definition.sections, _prune(data) or {}, "", ""))
+
+
+def _defaulted(fields: tuple[Field, ...], data: Any, path: str, label: str) -> Iterator[Problem]:
+    if not isinstance(data, Mapping):
+        data = {}
+    for f in fields:
+        p = f"{path}.{f.key}" if path else f.key
+        lab = _join_label(label, f.label) if path else ""
+        value = data.get(f.key)
+        if f.shape == _OBJECT:
+            yield from _defaulted(f.fields, value, p, lab)
+        elif f.default is not None and value is None:
+            yield Problem(p, lab, "read as empty: the record holds the form's example wording instead")
+
+
 def _too_many_rows(fields: tuple[Field, ...], data: Any, path: str, label: str) -> list[Problem]:
     """Tables and lists longer than :data:`~apforms.model.types.MAX_ROWS` (marshmallow's
     Length validator is skipped when a row is itself invalid, so rows are counted here)."""

@@ -133,6 +133,8 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         warnings += flat.warnings
         full = flat.layout or full
     data_read = assemble(full, values)
+    defaulted = records.defaulted(definition, data_read)
+    warnings += [f"{p.label or p.path} ({p.path}): {p.message}; check the returned form" for p in defaulted]
     validation = records.validate(definition, data_read)
     # Canonical when every value is valid (required fields may still be empty); else as read,
     # so that `apforms validate` shows the same problems and nothing typed is lost.
@@ -149,6 +151,7 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
             "identified_by": form_id.found_in,
             "valid": validation.ok,
             "warnings": warnings,
+            "defaulted": [p.path for p in defaulted],
             "digital_signatures": signatures,
         },
     )
