@@ -96,9 +96,11 @@ def pdfium_text(data: bytes) -> str:
         flat.close()
 
 
-def poppler_text(data: bytes, tmp: Path) -> str:
+def poppler_text(data: bytes, tmp: Path, raw: bool = False) -> str:
+    """The page text as poppler extracts it: in reading order, or (``raw``) in the order drawn."""
     need("pdftotext")
-    return run_tool(["pdftotext", "-enc", "UTF-8", "IN", "OUT"], tmp, data, "out.txt").decode("utf-8")
+    args = ["pdftotext", "-enc", "UTF-8", *(["-raw"] if raw else []), "IN", "OUT"]
+    return run_tool(args, tmp, data, "out.txt").decode("utf-8")
 
 
 def squash(text: str) -> str:

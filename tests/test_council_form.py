@@ -3,12 +3,16 @@
 The referral's status row: LAC (Voluntary, Statutory) beside Child protection, Child in Need,
 Private foster and YOS, a box each in one row — not listed under "LAC" as if they were kinds
 of LAC — in the PDF (read from the widgets and the page text by pdfplumber) and in Word (read
-by python-docx). Forms of layout 2 keep their geometry.
+by python-docx). Forms of layout 2 keep their geometry. The QA standards as the form's
+four-column table under numbered themes, and English and Maths as rows of the grades table
+(layout 4, and Word); forms of layout 3 keep theirs.
 """
 
 from __future__ import annotations
 
 import io
+import re
+from typing import Any
 
 import docx
 import pdfplumber
@@ -38,7 +42,8 @@ def _status_rects(layout: lay.Layout) -> dict[str, lay.Rect]:
 
 def test_the_status_row_is_one_row_of_boxes_in_the_pdf() -> None:
     definition = load_definition("referral")
-    rects = _status_rects(lay.layout_for(definition, {}))
+    data = canonical_example("referral")
+    rects = _status_rects(lay.layout_for(definition, data))
     row = [rects[k] for k in ("child_protection", "child_in_need", "private_foster", "yos")]
     assert len({round(r[3], 1) for r in row}) == 1, "the statuses are not side by side"
     voluntary, statutory = rects["lac.voluntary"], rects["lac.statutory"]
@@ -46,16 +51,18 @@ def test_the_status_row_is_one_row_of_boxes_in_the_pdf() -> None:
     assert [r[0] for r in (voluntary, *row)] == sorted(r[0] for r in (voluntary, *row))
     assert statutory[0] == voluntary[0] and statutory[3] < voluntary[1], "Statutory is not under Voluntary"
 
-    pdf = render_pdf(definition, canonical_example("referral"))
-    page_no = next(f.widgets[0].page for f in lay.layout_for(definition, {}).fields if f.name == "status.yos")
+    pdf = render_pdf(definition, data)  # the rectangles above are this record's
+    page_no = next(
+        f.widgets[0].page for f in lay.layout_for(definition, data).fields if f.name == "status.yos"
+    )
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         page = doc.pages[page_no]
         words = {w["text"]: w for w in page.extract_words()}
-        lac = words["LAC"]
         top = page.height - voluntary[3]  # pdfplumber measures from the top of the page
-        assert lac["bottom"] <= top + 0.5 and abs(lac["x0"] - voluntary[0]) < 2, (
-            "LAC is not the cell's heading"
-        )
+        # "LAC" also begins other lines of the page: the cell's heading is the one just above
+        # its boxes, at their left edge
+        heads = [w for w in page.extract_words() if w["text"] == "LAC" and abs(w["x0"] - voluntary[0]) < 2]
+        assert any(top - 12 < w["bottom"] <= top + 0.5 for w in heads), "LAC is not the cell's heading"
         for label in ("Voluntary", "Statutory", "YOS"):
             assert label in words
 
@@ -100,3 +107,97 @@ sections:
       - {key: name, label: Name, type: text, inline: true}
 """
         )
+
+
+# --------------------------------------------------------------------------- QA standards, grades
+
+
+def _words(pdf: bytes, page_no: int) -> tuple[float, list[dict[str, Any]]]:
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        page = doc.pages[page_no]
+        return float(page.height), page.extract_words(keep_blank_chars=True)
+
+
+def test_qa_standards_are_the_four_column_table_with_theme_numbers() -> None:
+    """Number | National standard | Requirement met | Evidence, a row per standard: the
+    number left of the standard's wording, the options one above the other in the third
+    column, the evidence box to their right on the same row; the theme heading numbered."""
+    definition = load_definition("qa")
+    data = canonical_example("qa")
+    layout = lay.layout_for(definition, data)
+    by_name = {f.name: f for f in layout.fields}
+    for theme, standards in (("safeguarding", "abcdefghi"), ("outcomes", "abcd")):
+        n = "1" if theme == "safeguarding" else "5"
+        for letter in standards:
+            rating = by_name[f"{theme}.s{n}{letter}.rating"]
+            evidence = by_name[f"{theme}.s{n}{letter}.evidence"]
+            xs = {round(w.rect[0], 1) for w in rating.widgets}
+            tops = [w.rect[3] for w in rating.widgets]
+            assert len(xs) == 1 and tops == sorted(tops, reverse=True), "options not one above the other"
+            box = evidence.widgets[0].rect
+            assert box[0] > rating.widgets[0].rect[2], "evidence not right of the rating"
+            assert box[1] < tops[-1] and box[3] >= tops[0], "evidence not on the standard's row"
+    pdf = render_pdf(definition, data)
+    first = by_name["safeguarding.s1a.rating"].widgets[0]
+    height, words = _words(pdf, first.page)
+    assert any(re.fullmatch(r"1\s+Safeguarding and the wellbeing of children", w["text"]) for w in words)
+    header = {
+        w["text"]: w for w in words if w["text"] in ("National standard", "Requirement met", "Evidence")
+    }
+    assert len(header) == 3 and len({round(w["top"]) for w in header.values()}) == 1, "no header row"
+    assert header["National standard"]["x0"] < header["Requirement met"]["x0"] < header["Evidence"]["x0"]
+    label = next(w for w in words if w["text"] == "1a")
+    wording = next(w for w in words if w["text"].startswith("All staff and proprietors"))
+    assert label["x1"] < wording["x0"] and abs(label["top"] - wording["top"]) < 2
+    assert abs(wording["x0"] - header["National standard"]["x0"]) < 2
+    assert abs(height - first.rect[3] - label["top"]) < 4, "1a not on its rating's row"
+
+
+def test_layout_3_forms_keep_a_standard_each() -> None:
+    """A QA form sent out in layout 3 is read by layout 3's geometry: each standard stacked."""
+    fields = {f.name: f for f in LAYOUTS[3].layout(load_definition("qa"), None, None).fields}
+    rating, evidence = fields["safeguarding.s1a.rating"], fields["safeguarding.s1a.evidence"]
+    assert evidence.widgets[0].rect[3] < rating.widgets[0].rect[1]  # the evidence below
+
+
+def test_english_and_maths_are_rows_of_the_grades_table() -> None:
+    definition = load_definition("referral")
+    data = canonical_example("referral")
+    by_name = {f.name: f for f in lay.layout_for(definition, data).fields}
+    cols = ("specification", "delivered_by", "target_grade", "current_grade")
+    for subject in ("english", "maths"):
+        rects = [by_name[f"grades.{subject}.{c}"].widgets[0].rect for c in cols]
+        assert len({round(r[3], 1) for r in rects}) == 1, f"{subject}: not one row"
+        assert [r[0] for r in rects] == sorted(r[0] for r in rects)
+        assert by_name[f"grades.{subject}.target_grade"].tooltip.endswith(": Target grade")
+    english, maths = by_name["grades.english.specification"], by_name["grades.maths.specification"]
+    assert english.widgets[0].rect[0] == maths.widgets[0].rect[0]  # the same columns
+    assert maths.widgets[0].rect[3] <= english.widgets[0].rect[1] + 0.01  # the next row down
+    height, words = _words(render_pdf(definition, data), english.widgets[0].page)
+    wanted = ("Specification/ course", "Target grade", "English", "Maths")
+    head: dict[str, dict[str, Any]] = {}
+    for w in sorted(words, key=lambda w: w["top"]):  # the first: "Other subjects" repeats the header
+        if w["text"] in wanted:
+            head.setdefault(w["text"], w)
+    assert set(head) == {"Specification/ course", "Target grade", "English", "Maths"}
+    assert head["English"]["x1"] < english.widgets[0].rect[0] < head["Specification/ course"]["x1"]
+    assert head["Specification/ course"]["bottom"] < height - english.widgets[0].rect[3] + 1
+
+
+def test_standards_and_grades_are_tables_in_word() -> None:
+    content = render_docx(load_definition("referral"), canonical_example("referral"))
+    tables = [
+        [[c.text for c in row.cells] for row in block.rows]
+        for block in docx.Document(io.BytesIO(content)).iter_inner_content()
+        if isinstance(block, Table)
+    ]
+    grades = next(
+        t
+        for t in tables
+        if t[0][1:] == ["Specification/ course", "Delivered by", "Target grade", "Current grade"]
+    )
+    english = canonical_example("referral")["grades"]["english"]
+    assert [r[0] for r in grades[1:]] == ["English", "Maths"]
+    assert grades[1][1:] == [
+        english.get(k, "") for k in ("specification", "delivered_by", "target_grade", "current_grade")
+    ]

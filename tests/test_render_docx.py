@@ -202,9 +202,19 @@ def test_qa_ratings_and_improvement_plan_rag() -> None:
     data = example_data("qa")
     data["safeguarding"]["s1a"]["rating"] = "not_at_all"
     content = render_docx(load_definition("qa"), canonical("qa", data))
-    cells = texts(content)
-    i = cells.index("Requirement met")
-    assert cells[i + 1].startswith(f"{EMPTY} Fully") and f"{TICKED} Not at all" in cells[i + 1]
+    # the form's four-column table: number | National standard | Requirement met | Evidence
+    number, standard, rating, evidence = _row(content, "1a")
+    assert standard.startswith("All staff and proprietors have appropriate recruitment checks")
+    assert rating.splitlines() == [
+        f"{EMPTY} Fully",
+        f"{EMPTY} Partially",
+        f"{EMPTY} Limited evidence",
+        f"{TICKED} Not at all",
+    ]
+    assert evidence == data["safeguarding"]["s1a"]["evidence"]
+    rows = _table_rows(content, ["", "National standard", "Requirement met", "Evidence"])
+    assert [r[0] for r in rows[1:]] == ["1a", "1b", "1c", "1d", "1e", "1f", "1g", "1h", "1i"]
+    assert "1   Safeguarding and the wellbeing of children" in texts(content)  # theme numbers
 
 
 def test_tables_grow_with_the_data_and_keep_blank_rows() -> None:

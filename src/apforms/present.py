@@ -17,6 +17,7 @@ Internal (not public API): callers use :mod:`apforms.api` or the :mod:`apforms` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -24,7 +25,7 @@ from typing import Any
 
 from apforms.model import types
 from apforms.model.definitions import Definition, Field, Option
-from apforms.model.types import TYPES, Control, control_of, type_of
+from apforms.model.types import TYPES, Control, Shape, control_of, type_of
 
 YES_NO = (Option("yes", "Yes"), Option("no", "No"))
 #: A table with more columns than this, or with a column that holds several lines of items
@@ -110,6 +111,26 @@ class TickRow(Block):
 
 
 @dataclass(frozen=True, eq=False)
+class Standards(Block):
+    """Consecutive standards — groups with fixed wording, one choice on a scale and the
+    evidence for it — as the QA framework prints them: one table, a row per standard, its
+    columns the standard's number, the standard, the rating (every option a box) and the
+    evidence. ``field`` is the first of ``fields``."""
+
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class RowGroups(Block):
+    """Consecutive groups with the same fields (English, Maths: specification, delivered by,
+    target and current grade) as one table: a row per group, its label in the first column.
+    ``field`` is the first of ``fields``."""
+
+    fields: tuple[Field, ...]
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True, eq=False)
 class SignatureBlock(Block):
     """Print name (and position), the signature itself, and the date."""
 
@@ -121,6 +142,9 @@ class Section(Block):
     """A section of the form (a heading band), with its blocks."""
 
     children: tuple[Block, ...]
+    #: The number printed before the heading: the theme number its standards share ("1"
+    #: for standards 1a–1i), else "".
+    number: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +164,7 @@ def _walk(blocks: tuple[Block, ...]) -> Iterator[Block]:
         yield b
         if isinstance(b, Section | Group | Cards):
             yield from _walk(b.children)
-        elif isinstance(b, TickRow):
+        elif isinstance(b, TickRow | Standards | RowGroups):
             yield from _walk(tuple(block(f) for f in b.fields))
 
 
@@ -150,13 +174,34 @@ def _walk(blocks: tuple[Block, ...]) -> Iterator[Block]:
 @cache
 def present(definition: Definition) -> Presentation:
     """The presentation tree of a definition (built once per definition)."""
-    return Presentation(definition, tuple(Section(s, _blocks(s.fields)) for s in definition.sections))
+    return Presentation(definition, tuple(_section(s) for s in definition.sections))
+
+
+def _section(s: Field) -> Section:
+    children = _blocks(s.fields)
+    numbers = {
+        m.group(1)
+        for b in children
+        if isinstance(b, Standards)
+        for f in b.fields
+        if (m := _STANDARD_NUMBER.match(f.label))
+    }
+    standards = [f for b in children if isinstance(b, Standards) for f in b.fields]
+    whole = len(numbers) == 1 and all(_STANDARD_NUMBER.match(f.label) for f in standards)
+    return Section(s, children, numbers.pop() if whole else "")
+
+
+_STANDARD_NUMBER = re.compile(r"^(\d+)[a-z]$")
 
 
 def _blocks(fields: tuple[Field, ...]) -> tuple[Block, ...]:
     out: list[Block] = []
-    for run in _scale_runs(fields):
-        if len(run) > 1:
+    for run in _runs(fields):
+        if len(run) > 1 and _is_standard(run[0]):
+            out.append(Standards(run[0], run))
+        elif len(run) > 1 and _is_plain_group(run[0]):
+            out.append(RowGroups(run[0], run, tuple(_column(c) for c in run[0].fields)))
+        elif len(run) > 1:
             out.append(ScaleGrid(run[0], run, run[0].options))
         elif run[0].inline and out and isinstance(out[-1], TickRow):
             out[-1] = TickRow(out[-1].field, (*out[-1].fields, run[0]))
@@ -219,14 +264,57 @@ def _is_scale_question(f: Field) -> bool:
     )
 
 
-def _scale_runs(fields: tuple[Field, ...]) -> Iterator[tuple[Field, ...]]:
-    """Fields in order, consecutive questions on the same scale gathered."""
+def _is_standard(f: Field) -> bool:
+    """A group that is one standard: its wording, a choice on a scale, the evidence."""
+    if f.shape != Shape.OBJECT or not f.text or f.help or len(f.fields) != 2:
+        return False
+    rating, evidence = f.fields
+    return (
+        rating.is_leaf
+        and isinstance(type_of(rating), types.Choice)
+        and not type_of(rating).several
+        and type_of(rating).control(rating) == Control.BOXES
+        and not rating.text
+        and evidence.is_leaf
+        and type_of(evidence).control(evidence) == Control.LINES
+        and not evidence.text
+    )
+
+
+def _is_plain_group(f: Field) -> bool:
+    """A group of a few one-line answers and nothing else (a row of a fixed table)."""
+    return (
+        type_of(f).control(f) == Control.GROUP
+        and not f.text
+        and not f.help
+        and not f.inline
+        and 1 < len(f.fields) <= GRID_MAX_COLUMNS
+        and all(c.is_leaf and type_of(c).control(c) == Control.LINE and not c.text for c in f.fields)
+    )
+
+
+def _same_fields(a: Field, b: Field) -> bool:
+    return [(c.key, c.label, c.type) for c in a.fields] == [(c.key, c.label, c.type) for c in b.fields]
+
+
+def _runs(fields: tuple[Field, ...]) -> Iterator[tuple[Field, ...]]:
+    """Fields in order, gathered into runs: questions on the same scale, standards on the same
+    scale, groups with the same fields."""
     i = 0
     while i < len(fields):
-        j = i + 1
-        if _is_scale_question(fields[i]):
-            same = fields[i].options
-            while j < len(fields) and _is_scale_question(fields[j]) and fields[j].options == same:
+        f, j = fields[i], i + 1
+        if _is_standard(f):
+            while (
+                j < len(fields)
+                and _is_standard(fields[j])
+                and fields[j].fields[0].options == f.fields[0].options
+            ):
+                j += 1
+        elif _is_plain_group(f):
+            while j < len(fields) and _is_plain_group(fields[j]) and _same_fields(f, fields[j]):
+                j += 1
+        elif _is_scale_question(f):
+            while j < len(fields) and _is_scale_question(fields[j]) and fields[j].options == f.options:
                 j += 1
         yield fields[i:j]
         i = j
@@ -274,9 +362,11 @@ __all__ = [
     "Grid",
     "Group",
     "Presentation",
+    "RowGroups",
     "ScaleGrid",
     "Section",
     "SignatureBlock",
+    "Standards",
     "TickRow",
     "display",
     "is_grid",

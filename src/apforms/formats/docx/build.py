@@ -225,7 +225,7 @@ class _Builder:
     def _section(self, section: present.Section) -> None:
         f = section.field
         if f.label != self.definition.title or f is not self.definition.sections[0]:
-            self._static_p(self.doc, f.label, HEADING)
+            self._static_p(self.doc, f"{section.number}   {f.label}" if section.number else f.label, HEADING)
         self._intro(self.doc, f)
         self._blocks(section.children, f.key, heading=f.label)
 
@@ -251,6 +251,12 @@ class _Builder:
             elif isinstance(b, present.TickRow):
                 table = None
                 self._tick_row(b, parent)
+            elif isinstance(b, present.Standards):
+                table = None
+                self._standards(b, parent)
+            elif isinstance(b, present.RowGroups):
+                table = None
+                self._row_groups(b, parent)
             elif isinstance(b, present.Group) and not b.flat:
                 table = None
                 self._static_p(self.doc, f.label, CAPTION)
@@ -274,6 +280,47 @@ class _Builder:
                 p = _cell_p(cell, VALUE)
                 _box_run(p, var(child_expr(expr, part.key) if f.fields else expr))
                 self._run(p, " " + part.label)
+
+    def _header_row(self, t: Table, labels: list[str]) -> None:
+        for cell, label in zip(self._add_row(t), labels, strict=True):
+            _shade(cell, LABEL_FILL)
+            self._static_p(cell, label, LABEL, bold=True)
+        _repeat_header(t)
+
+    def _standards(self, b: present.Standards, parent: str) -> None:
+        """The QA framework's table: number | National standard | Requirement met | Evidence."""
+        rating0, evidence0 = b.fields[0].fields
+        widths = [Cm(1.0), Cm(6.8), Cm(3.9), Cm(5.3)]
+        t = self._table(4, widths)
+        self._header_row(t, ["", "National standard", rating0.label, evidence0.label])
+        for std in b.fields:
+            rating, evidence = std.fields
+            expr = child_expr(parent, std.key)
+            number, text, boxes, value = self._add_row(t)
+            self._static_p(number, std.label, LABEL, bold=True)
+            for line in (std.text or "").split("\n"):
+                if line.strip():
+                    self._static_p(text, line.strip(), TEXT)
+            self._value(boxes, rating, child_expr(expr, rating.key), narrow=True)
+            self._value(value, evidence, child_expr(expr, evidence.key))
+            _min_height(t, Length(LINE_HEIGHT * 4), keep=False)
+
+    def _row_groups(self, b: present.RowGroups, parent: str) -> None:
+        """Groups with the same fields as one table, a row per group (English, Maths)."""
+        cols = b.field.fields
+        label_w = Cm(3.2)
+        weights = [c.weight for c in b.columns]
+        rest = TEXT_WIDTH - label_w
+        widths = [label_w] + [Length(int(rest * w / sum(weights))) for w in weights]
+        t = self._table(1 + len(cols), widths)
+        self._header_row(t, [""] + [c.label for c in cols])
+        for g in b.fields:
+            cells = self._add_row(t)
+            _shade(cells[0], LABEL_FILL)
+            self._static_p(cells[0], g.label, LABEL, bold=True)
+            for cell, col in zip(cells[1:], g.fields, strict=True):
+                self._value(cell, col, child_expr(child_expr(parent, g.key), col.key), narrow=True)
+            _min_height(t, LINE_HEIGHT, keep=True)
 
     def _table(self, ncols: int, widths: list[Length]) -> Table:
         t: Table = self.doc.add_table(rows=0, cols=ncols)  # python-docx leaves the return unannotated

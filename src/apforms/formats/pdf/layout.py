@@ -1,4 +1,4 @@
-"""Layout 2: the page layout apforms writes, computed from a definition, the number of rows of
+"""Layouts 2 to 4: the page layout apforms writes, computed from a definition, the number of rows of
 each repeating table or list, and how many lines each growing box needs.
 
 Boxes grow to hold their values: every value is set at one size (9 pt), a one-line answer
@@ -77,8 +77,10 @@ __all__ = [
 
 #: Layouts 2 and 3 have the same geometry; from 3, text that needs it is shaped (so a line
 #: of Arabic, Indic or CJK text breaks where its shaped width says, see ``text.SHAPED_FROM``).
-VERSION = 3
-VERSIONS = (2, 3)
+#: Layout 4 prints standards (the QA framework's) and groups with the same fields (English,
+#: Maths) as the tables the council's forms print, and numbers the QA themes.
+VERSION = 4
+VERSIONS = (2, 3, 4)
 VALUE_SIZES = (VALUE_SIZE,)
 
 # --------------------------------------------------------------------------- page geometry (points)
@@ -107,6 +109,12 @@ WRITE_LINE = 20.0  # a line of handwriting in a multi-line box of its printed si
 DATE_HINT = "DD/MM/YYYY"
 #: The tallest a single box may grow: a page's room less a heading and a table header.
 MAX_BOX_H = TOP - BOTTOM - 60.0
+#: Layout 4's tables of standards (number | standard | rating | evidence) and of groups
+#: with the same fields (the row's label first).
+STD_NUMBER_W, STD_TEXT_W, STD_RATING_W = 26.0, 200.0, 100.0
+ROW_LABEL_W = 110.0
+#: The tallest a standard's row grows before its evidence goes below it, across the table.
+STD_ROW_MAX = 330.0
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -378,6 +386,13 @@ class _Builder:
             elif isinstance(b, present.TickRow):  # layout 2: a row each, groups under a subheading
                 for f in b.fields:
                     self.lay_out_one(present.block(f), prefix, path, tip)
+            elif isinstance(b, present.Standards) and self.version >= 4:
+                self.standards(b, prefix, path)
+            elif isinstance(b, present.RowGroups) and self.version >= 4:
+                self.row_groups(b, prefix, path)
+            elif isinstance(b, present.Standards | present.RowGroups):  # layouts 2, 3: a group each
+                for f in b.fields:
+                    self.lay_out_one(present.block(f), prefix, path, tip)
             else:
                 self.lay_out_one(b, prefix, path, tip)
 
@@ -414,6 +429,186 @@ class _Builder:
                     y -= max(BOX, _text_h(lines, LABEL_SIZE)) + 4
 
         self.add(_Block(h + ROW_GAP, draw), b.field.label)
+
+    def _table_header(self, xs: list[float], widths: list[float], heads: list[str]) -> _Block:
+        """A shaded header row of a table, its labels bold; kept with the row after it."""
+        wrapped = [_wrap(h, w - 6, HEADER_SIZE) for h, w in zip(heads, widths, strict=True)]
+        h = max(_text_h(x, HEADER_SIZE) for x in wrapped) + 6
+
+        def draw(c: _Canvas, top: float) -> None:
+            c.current.bands.append((xs[0], top - h, xs[-1] + widths[-1], top))
+            for x, w, lines in zip(xs, widths, wrapped, strict=True):
+                c.current.boxes.append((x, top - h, x + w, top))
+                c.lines(x + 3, top - 3, HEADER_SIZE, lines, gray=0.15, bold=True)
+
+        return _Block(h, draw, keep_with_next=True)
+
+    def standards(self, b: present.Standards, prefix: str, path: DataPath) -> None:
+        """The QA framework's table: number | National standard | Requirement met | Evidence,
+        a row per standard, its rating's options one above the other, the evidence box as
+        tall as the row (taller if its text needs it). Evidence too long for its column
+        (over :data:`STD_ROW_MAX` tall) goes in a box across the table, in a row of its own
+        below the standard's."""
+        widths = [
+            STD_NUMBER_W,
+            STD_TEXT_W,
+            STD_RATING_W,
+            CONTENT_W - STD_NUMBER_W - STD_TEXT_W - STD_RATING_W,
+        ]
+        xs = [MARGIN_X + sum(widths[:i]) for i in range(4)]
+        rating0, evidence0 = b.fields[0].fields
+        header = self._table_header(xs, widths, ["", "National standard", rating0.label, evidence0.label])
+        self.add(header)
+        for std in b.fields:
+            rating, evidence = std.fields
+            name, spath = f"{prefix}{std.key}", (*path, std.key)
+            paras = [
+                _wrap(p.strip(), widths[1] - 6, LABEL_SIZE) for p in (std.text or "").split("\n") if p.strip()
+            ]
+            text_h = sum(_text_h(p, LABEL_SIZE) + 2 for p in paras) + 4
+            items = [_wrap(o.label, widths[2] - BOX - 10, LABEL_SIZE) for o in present.options_of(rating)]
+            rate_h = sum(max(BOX, _text_h(x, LABEL_SIZE)) + 3 for x in items) + 5
+            base_h = max(text_h, rate_h, 2 * WRITE_LINE)
+            text = shown(evidence, self.value((*spath, evidence.key))) if self.grow is None else ""
+            n = self.grown_lines(lambda text=text: [(text, widths[3] - 2 * PAD)], capacity(base_h))
+            rh = max(base_h, lines_height(n)) if n else base_h
+            evidence_at: Rect | None = (xs[3], 0.0, xs[3] + widths[3], rh)  # (x0, -, x1, height)
+            if rh > STD_ROW_MAX:
+                rh, evidence_at = max(text_h, rate_h, LINE_H), None
+            row = _Block(
+                rh, self._standard(std, name, spath, xs, widths, paras, items, rh, evidence_at), header=header
+            )
+            self.add(row, std.label)
+            if evidence_at is None:  # the evidence below, across the table, under its own label
+                wide_base = 2 * WRITE_LINE
+                n = self.grown_lines(lambda text=text: [(text, CONTENT_W - 2 * PAD)], capacity(wide_base))
+                wh = lines_height(n) if n else wide_base
+                head = [f"{std.label}: {evidence.label}"]
+                head_h = _text_h(head, LABEL_SIZE) + 4
+                wide = (MARGIN_X, 0.0, MARGIN_X + CONTENT_W, wh)
+                row.keep_with_next = rh + head_h + wh <= MAX_BOX_H
+
+                def draw_wide(
+                    c: _Canvas,
+                    top: float,
+                    std: Field = std,
+                    name: str = name,
+                    spath: DataPath = spath,
+                    wide: Rect = wide,
+                    head: list[str] = head,
+                    head_h: float = head_h,
+                ) -> None:
+                    self.unit(c)
+                    c.lines(MARGIN_X + 3, top - 3, LABEL_SIZE, head, bold=True)
+                    self._evidence(c, std, name, spath, wide, top - head_h)
+
+                self.add(_Block(head_h + wh, draw_wide, header=header), head[0])
+        self.add(_Block(ROW_GAP + 2, lambda c, top: None))
+
+    def _standard(
+        self,
+        std: Field,
+        name: str,
+        spath: DataPath,
+        xs: list[float],
+        widths: list[float],
+        paras: list[list[str]],
+        items: list[list[str]],
+        rh: float,
+        evidence_at: Rect | None,
+    ) -> Callable[[_Canvas, float], None]:
+        """What draws a standard's row: its number, its wording, its rating's radio buttons
+        and its evidence box (or, when that is below, "See below")."""
+        rating, evidence = std.fields
+        options = present.options_of(rating)
+        states = tuple(o.value for o in options)
+
+        def draw(c: _Canvas, top: float) -> None:
+            self.unit(c)
+            for x, w in zip(xs[:3], widths[:3], strict=True):
+                c.current.boxes.append((x, top - rh, x + w, top))
+            c.lines(xs[0] + 3, top - 3, LABEL_SIZE, [std.label], bold=True)
+            y = top - 3
+            for para in paras:
+                c.lines(xs[1] + 3, y, LABEL_SIZE, para)
+                y -= _text_h(para, LABEL_SIZE) + 2
+            widgets, y = [], top - 3
+            for lab, state in zip(items, states, strict=True):
+                bx = xs[2] + 3
+                c.current.circles.append((bx + BOX / 2, y - BOX / 2, BOX / 2))
+                widgets.append(c.widget((bx, y - BOX, bx + BOX, y), state=state, box=False))
+                c.lines(bx + BOX + 4, y - 1.5, LABEL_SIZE, lab)
+                y -= max(BOX, _text_h(lab, LABEL_SIZE)) + 3
+            tip = f"{std.label}: {rating.label}"
+            rpath = (*spath, rating.key)
+            c.fields.append(
+                FormField(f"{name}.{rating.key}", RADIO, rating, rpath, tip, tuple(widgets), options, states)
+            )
+            if evidence_at is None:
+                c.current.boxes.append((xs[3], top - rh, xs[3] + widths[3], top))
+                c.lines(xs[3] + 3, top - 3, HELP_SIZE, ["See below"], gray=0.3)
+            else:
+                self._evidence(c, std, name, spath, evidence_at, top)
+
+        return draw
+
+    def _evidence(self, c: _Canvas, std: Field, name: str, spath: DataPath, at: Rect, top: float) -> None:
+        """A standard's evidence box: ``at`` is (x0, -, x1, height)."""
+        evidence = std.fields[1]
+        x0, _, x1, h = at
+        wid = c.widget((x0, top - h, x1, top))
+        tip = f"{std.label}: {evidence.label}"
+        epath = (*spath, evidence.key)
+        c.fields.append(
+            FormField(f"{name}.{evidence.key}", MULTILINE, evidence, epath, tip, (wid,), lines=capacity(h))
+        )
+
+    def row_groups(self, b: present.RowGroups, prefix: str, path: DataPath) -> None:
+        """Groups with the same fields as one table: a row per group, its label first
+        (English, Maths), a column per field."""
+        cols = b.field.fields
+        weights = [c.weight for c in b.columns]
+        label_lines = [_wrap(g.label, ROW_LABEL_W - 6, LABEL_SIZE) for g in b.fields]
+        avail = CONTENT_W - ROW_LABEL_W
+        widths = [ROW_LABEL_W] + [avail * w / sum(weights) for w in weights]
+        xs = [MARGIN_X + sum(widths[:i]) for i in range(len(widths))]
+        heads = [""] + [c.label + (f"\n{DATE_HINT}" if c.type == d.DATE else "") for c in cols]
+        header = self._table_header(xs, widths, heads)
+        self.add(header)
+        for g, glabel in zip(b.fields, label_lines, strict=True):
+            name, gpath = f"{prefix}{g.key}", (*path, g.key)
+
+            def texts(gpath: DataPath = gpath) -> Iterator[tuple[str, float]]:
+                for col, w in zip(cols, widths[1:], strict=True):
+                    yield shown(col, self.value((*gpath, col.key))), w - 2 * PAD
+
+            n = self.grown_lines(texts, 1)
+            rh = max(LINE_H, _text_h(glabel, LABEL_SIZE) + 6, lines_height(n) if n else 0.0)
+            lines = max(n, 1)
+
+            def draw(
+                c: _Canvas,
+                top: float,
+                g: Field = g,
+                glabel: list[str] = glabel,
+                name: str = name,
+                gpath: DataPath = gpath,
+                rh: float = rh,
+                lines: int = lines,
+            ) -> None:
+                self.unit(c)
+                c.current.boxes.append((xs[0], top - rh, xs[0] + widths[0], top))
+                c.lines(xs[0] + 3, top - 4, LABEL_SIZE, glabel, bold=True)
+                for col, x, w in zip(g.fields, xs[1:], widths[1:], strict=True):
+                    wid = c.widget((x, top - rh, x + w, top))
+                    kind = MULTILINE if lines > 1 else TEXT
+                    tip = f"{g.label}: {col.label}"
+                    c.fields.append(
+                        FormField(f"{name}.{col.key}", kind, col, (*gpath, col.key), tip, (wid,), lines=lines)
+                    )
+
+            self.add(_Block(rh, draw, header=header), g.label)
+        self.add(_Block(ROW_GAP + 2, lambda c, top: None))
 
     def lay_out_one(self, b: present.Block, prefix: str, path: DataPath, tip: str) -> None:
         f = b.field
@@ -729,7 +924,8 @@ class _Builder:
         self.title()
         for section in present.present(self.definition).sections:
             s = section.field
-            self.heading(s.label)
+            number = section.number if self.version >= 4 else ""
+            self.heading(f"{number}   {s.label}" if number else s.label)
             self.paragraphs(s.help, HELP_SIZE, 0.3)
             self.paragraphs(s.text)
             self.lay_out(section.children, f"{s.key}.", (s.key,), "")

@@ -229,7 +229,8 @@ class _Builder:
 
     def lay_out(self, blocks: tuple[present.Block, ...], prefix: str, path: DataPath, tip: str = "") -> None:
         for b in blocks:
-            if isinstance(b, present.ScaleGrid | present.TickRow):  # a question per row, as in layout 1
+            if isinstance(b, present.ScaleGrid | present.TickRow | present.Standards | present.RowGroups):
+                # a question per row, a group each, as in layout 1
                 for f in b.fields:
                     self.lay_out_one(present.block(f), prefix, path, tip)
             else:

@@ -27,9 +27,9 @@ from apforms.errors import IngestError
 from apforms.model.definitions import Definition
 
 #: The layout version this apforms writes.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 #: The layout versions this apforms reads (every version it ever wrote).
-KNOWN_LAYOUTS = (1, 2, 3)
+KNOWN_LAYOUTS = (1, 2, 3, 4)
 #: The layout of a form that does not say (every form sent out before layouts were recorded).
 UNMARKED_LAYOUT = 1
 

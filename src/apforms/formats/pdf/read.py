@@ -72,6 +72,14 @@ def _names_3(definition: Definition, names: Iterable[str]) -> Layout:
     return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names), 3)
 
 
+def _layout_4(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[int, ...] | None) -> Layout:
+    return layout_2.layout(definition, rows, grow, 4)
+
+
+def _names_4(definition: Definition, names: Iterable[str]) -> Layout:
+    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names), 4)
+
+
 #: The geometry of every layout version this apforms reads, by version (see
 #: :data:`~apforms.formats.pdf.protocol.KNOWN_LAYOUTS`). A new layout version is added beside
 #: the old ones, which stay, so that forms already sent out keep reading.
@@ -79,6 +87,7 @@ LAYOUTS: dict[int, Geometry] = {
     1: Geometry(_layout_1, _names_1),
     2: Geometry(_layout_2, _names_2),
     3: Geometry(_layout_3, _names_3),
+    4: Geometry(_layout_4, _names_4),
 }
 
 

@@ -732,7 +732,9 @@ def _group_lines(runs: list[_Run]) -> list[tuple[float, str]]:
         for prev, run in zip(group, group[1:], strict=False):
             touching = run.x0 - prev.x1 < 0.25 * max(prev.height, run.height)
             text += run.text if touching else " " + run.text
-        out.append((group[0].baseline, _spaces(text)))
+        # no value's line ends in a space (the writer breaks lines at spaces, and validation
+        # drops a line's trailing spaces): one here is the extraction's, before the next cell
+        out.append((group[0].baseline, _spaces(text).rstrip(" ")))
     return out
 
 
