@@ -18,11 +18,12 @@ import docx
 import pdfplumber
 import pytest
 from docx.table import Table
+from docx.text.paragraph import Paragraph
 
 from apforms.errors import DefinitionError
 from apforms.formats.docx.compile import render_docx
 from apforms.formats.pdf import layout as lay
-from apforms.formats.pdf.read import LAYOUTS
+from apforms.formats.pdf.read import LAYOUTS, ingest_pdf
 from apforms.formats.pdf.writer import render_pdf
 from apforms.model.definitions import load_definition
 
@@ -201,3 +202,80 @@ def test_standards_and_grades_are_tables_in_word() -> None:
     assert grades[1][1:] == [
         english.get(k, "") for k in ("specification", "delivered_by", "target_grade", "current_grade")
     ]
+
+
+# --------------------------------------------------------------------------- the SLA's sentences
+
+
+def test_the_sla_general_sentences_are_plain_paragraphs_in_the_pdf() -> None:
+    """No invented heading, no numbers, no empty row, no box outline: the sentences as the
+    form prints them, still fields that read back."""
+    definition = load_definition("sla")
+    data = canonical_example("sla")
+    layout = lay.layout_for(definition, data)
+    general = [f for f in layout.fields if f.name.startswith("terms.provider_general.")]
+    assert [f.name for f in general] == ["terms.provider_general.1", "terms.provider_general.2"]
+    pdf = render_pdf(definition, data, flatten=True)
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        text = "\n".join(page.extract_text() for page in doc.pages)
+        rects = [
+            (n, (r["x0"], page.height - r["bottom"], r["x1"], page.height - r["top"]))
+            for n, page in enumerate(doc.pages)
+            for r in page.rects
+        ]
+    assert "The alternative provider's responsibility for the provision" not in text
+    lines = text.splitlines()
+    first = next(
+        i for i, ln in enumerate(lines) if ln.startswith("The alternative provider will be responsible")
+    )
+    assert not lines[first - 1].strip().endswith(("1.", "1"))
+    for f in [
+        *general,
+        *(
+            g
+            for g in layout.fields
+            if g.name in ("terms.safeguarding_clause", "terms.emergency_review_clause")
+        ),
+    ]:
+        w = f.widgets[0]
+        outlined = [
+            r for n, r in rects if n == w.page and all(abs(a - b) < 1 for a, b in zip(r, w.rect, strict=True))
+        ]
+        assert not outlined, f.name
+    assert "If an emergency review is called, clear targets will be set." in text
+    assert "Emergency review" not in text.replace("If an emergency review", "")
+    result = ingest_pdf(pdf, "sla.pdf")
+    assert result.record["data"] == data
+
+
+def test_the_sla_general_sentences_are_plain_paragraphs_in_word() -> None:
+    data = canonical_example("sla")
+    content = render_docx(load_definition("sla"), data)
+    body = [p for p in docx.Document(io.BytesIO(content)).iter_inner_content()]
+    paras = [(b.text, b.style.name) for b in body if isinstance(b, Paragraph)]
+    sentences = data["terms"]["provider_general"]
+    at = [t for t, _ in paras].index(sentences[0])
+    assert paras[at : at + 2] == [(sentences[0], "Form Text"), (sentences[1], "Form Text")]
+    assert isinstance(
+        body[[b.text if isinstance(b, Paragraph) else None for b in body].index(sentences[1]) + 1], Table
+    )
+    clause = data["terms"]["emergency_review_clause"]
+    assert (clause, "Form Text") in paras
+    texts = "\n".join(t for t, _ in paras)
+    assert "The alternative provider's responsibility for the provision" not in texts
+
+
+def test_prose_is_for_lists_and_long_texts() -> None:
+    with pytest.raises(DefinitionError, match=r"s\.name: prose is for a list or a long text"):
+        make_definition(
+            """
+id: prose
+title: Prose
+version: "1.0"
+sections:
+  - key: s
+    label: S
+    fields:
+      - {key: name, label: Name, type: text, prose: true}
+"""
+        )

@@ -168,7 +168,8 @@ def test_blank_form_prints_every_label(doc: str, tmp_path: Path) -> None:
     definition = load_definition(doc)
     data = records.canonical(definition, {})
     text = squash(poppler_text(render_pdf(definition, data), tmp_path))
-    missing = [f.label for f in definition.walk() if squash(f.label) not in text]
+    # a prose field's label names it in messages; the form prints its wording alone
+    missing = [f.label for f in definition.walk() if not f.prose and squash(f.label) not in text]
     assert missing == []
     shown = lay.layout_for(definition, data).fields  # options printed beside buttons, not in dropdowns
     options = [o.label for f in shown if f.kind == lay.RADIO for o in f.options]

@@ -128,6 +128,7 @@ _FIELD_KEYS = frozenset(
         "name_label",
         "addition",
         "inline",
+        "prose",
     }
 )
 _DEFINITION_KEYS = frozenset({"id", "title", "version", "source", "description", "sections"})
@@ -171,6 +172,9 @@ class Field:
     #: printed side by side with the inline fields next to it, in one row of boxes (a tick
     #: box, or a group of tick boxes), as the form's status rows are
     inline: bool = False
+    #: printed as the form prints it, as plain paragraphs: without its label (which still
+    #: names it in messages and tooltips), a list's items without numbers or blank rows
+    prose: bool = False
 
     @cached_property
     def is_leaf(self) -> bool:
@@ -384,6 +388,9 @@ def _parse_field(
     ticks = ftype == TICK or (ftype == GROUP and bool(children) and all(c.type == TICK for c in children))
     if inline and not ticks:
         raise DefinitionError(f"{path}: inline is for a tick box or a group of tick boxes")
+    prose = bool(raw.get("prose", False))
+    if prose and ftype not in (LIST, LONGTEXT):
+        raise DefinitionError(f"{path}: prose is for a list or a long text")
     return Field(
         key=key,
         label=label.strip(),
@@ -405,6 +412,7 @@ def _parse_field(
         lines=int(raw.get("lines", 4 if ftype == LONGTEXT else 1)),
         addition="addition" in flags,
         inline=inline,
+        prose=prose,
     )
 
 

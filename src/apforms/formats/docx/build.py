@@ -257,6 +257,9 @@ class _Builder:
             elif isinstance(b, present.RowGroups):
                 table = None
                 self._row_groups(b, parent)
+            elif f.prose:  # plain paragraphs, as the form prints them: no label, no bullets
+                table = None
+                self._prose(f, child_expr(parent, f.key))
             elif isinstance(b, present.Group) and not b.flat:
                 table = None
                 self._static_p(self.doc, f.label, CAPTION)
@@ -280,6 +283,16 @@ class _Builder:
                 p = _cell_p(cell, VALUE)
                 _box_run(p, var(child_expr(expr, part.key) if f.fields else expr))
                 self._run(p, " " + part.label)
+
+    def _prose(self, f: Field, expr: str) -> None:
+        if type_of(f).control(f) == Control.LIST:
+            item = self._loop_name(f.key, "item")
+            self._static_p(self.doc, "{%p for " + item + " in " + expr + " %}", VALUE)
+            self._run(self.doc.add_paragraph(style=TEXT), var(item))
+            self._static_p(self.doc, "{%p endfor %}", VALUE)
+            self.names.discard(item)
+        else:
+            self._run(self.doc.add_paragraph(style=TEXT), var(expr))
 
     def _header_row(self, t: Table, labels: list[str]) -> None:
         for cell, label in zip(self._add_row(t), labels, strict=True):

@@ -88,7 +88,8 @@ def _view(f: Field, value: Any) -> Any:
         return rows + [_group(f, None) for _ in range(f.blank_rows - len(rows))]
     if control is _LIST:
         items = [text(str(v)) for v in value or ()]
-        return items + [""] * (f.blank_rows - len(items))
+        blank = (1 if not items else 0) if f.prose else f.blank_rows  # prose: its items only
+        return items + [""] * (blank - len(items))
     if control is _TICK:
         return BOX_TICKED if value else BOX_EMPTY
     if f.type == d.YESNO:

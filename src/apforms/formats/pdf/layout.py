@@ -134,10 +134,12 @@ def _wrap(text: str, w: float, size: float) -> list[str]:
 # --------------------------------------------------------------------------- row counts
 
 
-def rows_for(f: Field, value: Any) -> int:
-    """Rows a table or list gets: its values, and at least ``blank_rows`` (any number)."""
+def rows_for(f: Field, value: Any, version: int | None = None) -> int:
+    """Rows a table or list gets: its values, and at least ``blank_rows`` (any number); from
+    layout 4 a list printed as prose gets its items only (one box when it has none)."""
     n = len(value) if isinstance(value, list) else 0
-    return max(1, n, f.blank_rows)
+    prose = f.prose and (version or VERSION) >= 4
+    return max(1, n, 1 if prose else f.blank_rows)
 
 
 def row_counts(definition: Definition, data: Mapping[str, Any]) -> tuple[int, ...]:
@@ -162,7 +164,9 @@ def _counts(fields: tuple[Field, ...], data: Any) -> Iterator[int]:
                     yield from _counts(f.fields, rows[i] if i < len(rows) else {})
 
 
-def rows_from_names(definition: Definition, field_names: Iterable[str]) -> tuple[int, ...]:
+def rows_from_names(
+    definition: Definition, field_names: Iterable[str], version: int | None = None
+) -> tuple[int, ...]:
     """Row counts that give every one of ``field_names`` a field (a returned form's own rows,
     read from its field names when the metadata does not say)."""
     seen: dict[str, int] = {}
@@ -172,20 +176,22 @@ def rows_from_names(definition: Definition, field_names: Iterable[str]) -> tuple
             if part.isdigit():
                 prefix = ".".join(parts[:i])
                 seen[prefix] = max(seen.get(prefix, 0), int(part))
-    return tuple(_named(definition.sections, "", seen))
+    return tuple(_named(definition.sections, "", seen, version))
 
 
-def _named(fields: tuple[Field, ...], prefix: str, seen: dict[str, int]) -> Iterator[int]:
+def _named(
+    fields: tuple[Field, ...], prefix: str, seen: dict[str, int], version: int | None
+) -> Iterator[int]:
     for f in fields:
         name = f"{prefix}{f.key}"
         if f.shape == Shape.OBJECT:
-            yield from _named(f.fields, f"{name}.", seen)
+            yield from _named(f.fields, f"{name}.", seen, version)
         elif f.shape in (Shape.ITEMS, Shape.ROWS):
-            n = max(seen.get(name, 0), rows_for(f, None))
+            n = max(seen.get(name, 0), rows_for(f, None, version))
             yield n
             if f.shape == Shape.ROWS and not present.is_grid(f):
                 for i in range(n):
-                    yield from _named(f.fields, f"{name}.{i + 1}.", seen)
+                    yield from _named(f.fields, f"{name}.{i + 1}.", seen, version)
 
 
 # --------------------------------------------------------------------------- growing boxes
@@ -291,7 +297,7 @@ class _Builder:
 
     def next_rows(self, f: Field) -> int:
         n = next(self.rows, None)
-        n = rows_for(f, None) if n is None else max(1, n)
+        n = rows_for(f, None, self.version) if n is None else max(1, n)
         self.used.append(n)
         return n
 
@@ -724,7 +730,37 @@ class _Builder:
             return lines_height(n), n
         return base_h, fits
 
+    def prose(self, f: Field, name: str, path: DataPath, tooltip: str, rows: int | None = None) -> None:
+        """Layout 4's plain paragraphs (a ``prose`` long text or list, as the SLA prints its
+        general sentences): no label, no numbers, no box outline; a box per paragraph."""
+        for i in range(rows or 1):
+            rpath, leaf = ((*path, i), _item(f)) if rows is not None else (path, f)
+            text = shown(leaf, self.value(rpath)) if self.grow is None else ""
+            n = self.grown_lines(lambda text=text: [(text, CONTENT_W - 2 * PAD)], 1)
+            bh, lines = lines_height(max(n, 1)), max(n, 1)
+            fname = f"{name}.{i + 1}" if rows is not None else name
+            tip = f"{f.label}, row {i + 1}" if rows is not None else tooltip
+
+            def draw(
+                c: _Canvas,
+                top: float,
+                fname: str = fname,
+                rpath: DataPath = rpath,
+                bh: float = bh,
+                lines: int = lines,
+                tip: str = tip,
+            ) -> None:
+                self.unit(c)
+                wid = c.widget((MARGIN_X, top - bh, MARGIN_X + CONTENT_W, top), box=False)
+                c.fields.append(FormField(fname, MULTILINE, f, rpath, tip, (wid,), lines=lines))
+
+            self.add(_Block(bh + 2, draw), tip)
+        self.add(_Block(ROW_GAP, lambda c, top: None))
+
     def longtext(self, f: Field, name: str, path: DataPath, tooltip: str) -> None:
+        if f.prose and self.version >= 4:
+            self.prose(f, name, path, tooltip)
+            return
         label = _wrap(f.label, CONTENT_W, LABEL_SIZE)
         helps = _wrap(f.help, CONTENT_W, HELP_SIZE) if f.help else []
         head = _text_h(label, LABEL_SIZE) + _text_h(helps, HELP_SIZE) + 3
@@ -778,6 +814,9 @@ class _Builder:
 
     def list_field(self, f: Field, name: str, path: DataPath) -> None:
         n = self.next_rows(f)
+        if f.prose and self.version >= 4:
+            self.prose(f, name, path, f.label, rows=n)
+            return
         label = _wrap(f.label, CONTENT_W, LABEL_SIZE)
         helps = _wrap(f.help, CONTENT_W, HELP_SIZE) if f.help else []
         head = _text_h(label, LABEL_SIZE) + _text_h(helps, HELP_SIZE) + 2

@@ -61,7 +61,7 @@ def _layout_2(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[
 
 
 def _names_2(definition: Definition, names: Iterable[str]) -> Layout:
-    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names), 2)
+    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names, 2), 2)
 
 
 def _layout_3(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[int, ...] | None) -> Layout:
@@ -69,7 +69,7 @@ def _layout_3(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[
 
 
 def _names_3(definition: Definition, names: Iterable[str]) -> Layout:
-    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names), 3)
+    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names, 3), 3)
 
 
 def _layout_4(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[int, ...] | None) -> Layout:
@@ -77,7 +77,7 @@ def _layout_4(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[
 
 
 def _names_4(definition: Definition, names: Iterable[str]) -> Layout:
-    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names), 4)
+    return layout_2.names_layout(definition, layout_2.rows_from_names(definition, names, 4), 4)
 
 
 #: The geometry of every layout version this apforms reads, by version (see
