@@ -31,6 +31,7 @@ from docx.table import Table
 from docxtpl import DocxTemplate
 from lxml import etree
 
+from apforms import present
 from apforms._demo import DemoResult, _demo_docx
 from apforms.cli import main
 from apforms.errors import RenderError
@@ -268,7 +269,11 @@ def test_blank_form_prints_every_label(doc: str, blanks: dict[str, bytes]) -> No
     fixture = Path(__file__).parent / "fixtures" / "printed_labels" / f"{doc}.txt"
     printed = [line for line in fixture.read_text(encoding="utf-8").splitlines() if line.strip()]
     for f in load_definition(doc).walk():
-        printed += [f.label if not f.prose else "", f.help or ""] + (f.text or "").split("\n")
+        lines = [
+            (m.group(1) if (m := present.WRITE_ON.match(t.strip())) else t)
+            for t in (f.text or "").split("\n")
+        ]
+        printed += [f.label if not f.prose else "", f.help or ""] + lines  # a write-on line: the contact
         if view.shows_boxes(f):
             printed += [o.label for o in view.options_of(f)]
     missing = [p for p in printed if _norm(p) not in text]

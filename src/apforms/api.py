@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from apforms import files
 from apforms import formats as _formats
-from apforms.errors import ArchiveError, DefinitionError, IngestError, RecordError, RenderError
+from apforms.errors import ArchiveError, ConfigError, DefinitionError, IngestError, RecordError, RenderError
 from apforms.formats.result import IngestResult
 from apforms.model import records
 from apforms.model.definitions import Definition, Field, data_dir, load_definition
@@ -183,21 +183,31 @@ def render_bytes(
     fmt: str,
     flatten: bool = False,
     template: str | os.PathLike[str] | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> bytes:
     """The document in ``fmt`` for canonical ``data`` (already validated); ``template``: a
-    restyled copy of the Word template (checked against the definition first)."""
-    return _formats.render_bytes(definition, data, fmt, flatten=flatten, template=template)
+    restyled copy of the Word template (checked against the definition first); ``config``:
+    the configuration whose council name, logo and LA contact the form prints (default:
+    ``$APFORMS_CONFIG``, else Derby's)."""
+    from apforms.model.config import load_config
+
+    brand = load_config(config).brand
+    return _formats.render_bytes(definition, data, fmt, flatten=flatten, template=template, brand=brand)
 
 
 def render_record(
-    record: Record, fmt: str, flatten: bool = False, template: str | os.PathLike[str] | None = None
+    record: Record,
+    fmt: str,
+    flatten: bool = False,
+    template: str | os.PathLike[str] | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> RenderResult:
     """Render a (possibly partial) record to bytes (``content``). Invalid values stop it
     (``content`` is then ``None``); empty fields stay blank and are listed in ``missing``."""
     result = records.validate(record.definition, record.data, partial=True)
     if not result.ok:
         return RenderResult(None, result.problems, result.missing)
-    content = render_bytes(record.definition, result.data, fmt, flatten, template)
+    content = render_bytes(record.definition, result.data, fmt, flatten, template, config)
     return RenderResult(None, [], result.missing, content)
 
 
@@ -207,10 +217,11 @@ def render(
     out: str | os.PathLike[str],
     flatten: bool = False,
     template: str | os.PathLike[str] | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> RenderResult:
     """Render a (possibly partial) record into the file ``out``; nothing is written if a value
     is invalid."""
-    result = render_record(record, fmt, flatten, template)
+    result = render_record(record, fmt, flatten, template, config)
     if result.content is None:
         return result
     result.path = files.write_bytes(out, result.content)
@@ -222,6 +233,7 @@ def blank_bytes(
     fmt: str,
     template: str | os.PathLike[str] | None = None,
     rows: Mapping[str, int] | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> bytes:
     """The empty form: every label, empty tick boxes, blank rows in each table (``rows``:
     how many for some tables or lists, by key path, e.g. ``{"provision.costings": 12}``)."""
@@ -235,7 +247,7 @@ def blank_bytes(
         for key in path.split(".")[:-1]:
             node = node.setdefault(key, {})
         node[f.key] = [{} if f.shape == Shape.ROWS else "" for _ in range(n)]
-    return render_bytes(definition, data, fmt, template=template)
+    return render_bytes(definition, data, fmt, template=template, config=config)
 
 
 def _repeating(definition: Definition, path: str) -> Field:
@@ -267,9 +279,10 @@ def blank(
     out: str | os.PathLike[str],
     template: str | os.PathLike[str] | None = None,
     rows: Mapping[str, int] | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> Path:
     """The empty form written to ``out`` (see :func:`blank_bytes`)."""
-    return files.write_bytes(out, blank_bytes(doc_id, fmt, template, rows))
+    return files.write_bytes(out, blank_bytes(doc_id, fmt, template, rows, config))
 
 
 @dataclass
@@ -333,6 +346,23 @@ class CheckResult:
 
     def by_file(self) -> list[tuple[str, str, list[Finding]]]:
         return [(name, doc, [f for f in self.findings if f.file == name]) for name, doc in self.files]
+
+
+def config_init(out: str | os.PathLike[str], council: str) -> Path:
+    """Write a council's starting configuration file to ``out`` (never over an existing
+    file): Derby's settings with their sources, for ``council``, the LA contact and the logo
+    left to fill in. The file written loads (it is checked before the command returns)."""
+    from apforms.model.config import read_config, starting_config
+
+    target = Path(out)
+    name = " ".join(council.split())
+    if not name:
+        raise ConfigError("give the council's name (--council)")
+    if target.exists() or target.is_symlink():
+        raise ConfigError(f"{target} exists; give another file name, or delete it first")
+    path = files.write_text(target, starting_config(name))
+    read_config(path)
+    return path
 
 
 def check(
@@ -430,7 +460,7 @@ def bulk_sla(
 
     return bulk.bulk_sla(
         placements, providers, schools, out_dir, thresholds, tuple(formats), jobs,
-        allow_unregistered, progress=progress, on_plan=on_plan,
+        allow_unregistered, progress=progress, on_plan=on_plan, brand=load_config(config).brand,
     )  # fmt: skip
 
 
@@ -551,6 +581,7 @@ __all__ = [
     "bulk_sla",
     "bulk_template",
     "check",
+    "config_init",
     "definition_text",
     "document_ids",
     "documents",

@@ -37,6 +37,9 @@ MATRIX_OPTION = 20
 STACK_LABEL = 70
 #: Boxes whose labels together are longer than this go above their answer, across the page.
 SHORT_OPTIONS = 60
+#: Fixed wording that ends in a line to write on ("please inform the local authority's AP
+#: lead: ______"): the configured LA contact is printed there, else the line stays.
+WRITE_ON = re.compile(r"^(.*?[^\s_])\s*_{5,}\s*$")
 
 
 # --------------------------------------------------------------------------- blocks

@@ -16,7 +16,7 @@ from apforms.bulk.inputs import KINDS, RowProblem, input_definition, read_rows
 from apforms.bulk.run import BulkResult, PairResult, run_slas
 from apforms.bulk.sla import Plan, plan_slas, safe_name
 from apforms.errors import BulkInputError
-from apforms.model.config import RegistrationThresholds
+from apforms.model.config import FormBrand, RegistrationThresholds
 from apforms.model.definitions import data_dir
 
 __all__ = [
@@ -46,12 +46,14 @@ def bulk_sla(
     allow_unregistered: bool = False,
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
+    brand: FormBrand | None = None,
 ) -> BulkResult:
-    """Read, check and group the inputs, then write every SLA the check allows."""
+    """Read, check and group the inputs, then write every SLA the check allows (with the
+    council's ``brand``)."""
     plan = plan_slas(Path(placements), Path(providers), Path(schools), thresholds)
     if on_plan:
         on_plan(plan)
-    return run_slas(plan, out_dir, formats, jobs, allow_unregistered, progress)
+    return run_slas(plan, out_dir, formats, jobs, allow_unregistered, progress, brand)
 
 
 def example_inputs() -> dict[str, Path]:

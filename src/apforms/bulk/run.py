@@ -24,6 +24,7 @@ from apforms.bulk.sla import Pair, Plan
 from apforms.errors import BulkInputError
 from apforms.formats import FORMATS as FORMAT_REGISTRY
 from apforms.formats import get_format
+from apforms.model.config import FormBrand
 from apforms.model.definitions import load_definition
 
 WRITTEN, UNCHANGED, WITHHELD, FAILED = "written", "unchanged", "withheld", "failed"
@@ -67,8 +68,10 @@ def run_slas(
     jobs: int | None = None,
     allow_unregistered: bool = False,
     progress: Callable[[int], None] | None = None,
+    brand: FormBrand | None = None,
 ) -> BulkResult:
-    """Render every pair of the plan into ``out_dir`` and write the manifest."""
+    """Render every pair of the plan into ``out_dir`` and write the manifest; ``brand``: the
+    council's name, logo and contact on every SLA."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -90,7 +93,7 @@ def run_slas(
     dropped = tuple(f for f in FORMATS if f not in formats)
     removed = {pair.stem: _remove_outputs(out, pair.stem, dropped) for pair in todo}
     jobs = max(1, jobs or os.cpu_count() or 1)
-    tasks = [(str(out), p.stem, p.data, formats) for p in todo]
+    tasks = [(str(out), p.stem, p.data, formats, brand) for p in todo]
     if jobs == 1 or len(tasks) < 2:
         outcomes = map(_render_pair, tasks)
         results += _collect(todo, outcomes, progress)
@@ -115,18 +118,20 @@ def _collect(todo: list[Pair], outcomes: Any, progress: Callable[[int], None] | 
     return out
 
 
-def _render_pair(task: tuple[str, str, dict[str, Any], tuple[str, ...]]) -> tuple[str, dict[str, Any], str]:
+def _render_pair(
+    task: tuple[str, str, dict[str, Any], tuple[str, ...], FormBrand | None],
+) -> tuple[str, dict[str, Any], str]:
     """Render one pair's documents (in a worker process); write only what changed."""
     from apforms.errors import ApformsError
     from apforms.formats import render_bytes
 
-    out_dir, stem, data, formats = task
+    out_dir, stem, data, formats, brand = task
     definition = load_definition("sla")
     written: dict[str, tuple[str, str]] = {}
     changed = False
     try:
         for fmt in formats:
-            content = render_bytes(definition, data, fmt)
+            content = render_bytes(definition, data, fmt, brand=brand)
             digest = hashlib.sha256(content).hexdigest()
             path = Path(out_dir) / f"{stem}{get_format(fmt).extension}"
             if not _same_file(path, digest):

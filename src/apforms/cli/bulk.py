@@ -24,7 +24,12 @@ def bulk() -> None:
 @click.option("-f", "--format", "fmt", default="docx,pdf", show_default=True, help="docx, pdf or both.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Processes (default: cores).")
 @click.option("--allow-unregistered", is_flag=True, help="Also produce SLAs for flagged providers.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Local thresholds file.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="The council's configuration: thresholds, and name, logo and LA contact on the SLAs.",
+)
 def bulk_sla_cmd(
     placements: str,
     providers: str,

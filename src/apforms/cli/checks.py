@@ -106,4 +106,19 @@ def improvement_plan_from_qa(record: str, out: str) -> None:
     click.echo(f"wrote {path} ({rows} row(s); actions, by when and who by to agree with the provider)")
 
 
-COMMANDS = (check, rules_cmd, qa, improvement_plan)
+@click.group("config")
+def config_group() -> None:
+    """A council's configuration: thresholds, LA contact, name and logo on the forms."""
+
+
+@config_group.command("init")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write (.yaml).")
+@click.option("--council", required=True, help="The council's name, as printed on its forms.")
+def config_init(out: str, council: str) -> None:
+    """Write a starting configuration to edit (Derby's values, each with its source), then
+    use it with --config FILE or APFORMS_CONFIG=FILE."""
+    click.echo(f"wrote {api.config_init(out, council)}")
+    click.echo("edit la_contact (name, email, phone) and branding (logo) before using it")
+
+
+COMMANDS = (check, rules_cmd, qa, improvement_plan, config_group)

@@ -11,6 +11,10 @@ from apforms.cli import EXIT_OK, EXIT_PROBLEMS, doc_choice, read_record
 from apforms.errors import PasswordRequired
 
 _FORMAT_HELP = "docx or pdf [default: from the output file's extension, else docx]."
+_CONFIG_HELP = (
+    "The council's configuration: name, logo and LA contact on the form "
+    "(default: $APFORMS_CONFIG, else Derby's)."
+)
 _TEMPLATE_HELP = (
     "Word only: a restyled copy of the template (apforms template DOC), checked against the form first."
 )
@@ -22,10 +26,15 @@ _TEMPLATE_HELP = (
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--flatten", is_flag=True, help="PDF only: a final copy whose fields cannot be edited.")
 @click.option("--template", type=click.Path(dir_okay=False), help=_TEMPLATE_HELP)
-def render(record: str, fmt: str | None, out: str, flatten: bool, template: str | None) -> None:
+@click.option("--config", type=click.Path(dir_okay=False), help=_CONFIG_HELP)
+def render(
+    record: str, fmt: str | None, out: str, flatten: bool, template: str | None, config: str | None
+) -> None:
     """Render a record as the council's form; empty fields are left blank to fill by hand."""
     rec = read_record(record)
-    result = api.render(rec, api.output_format(fmt, out), out, flatten=flatten, template=template)
+    result = api.render(
+        rec, api.output_format(fmt, out), out, flatten=flatten, template=template, config=config
+    )
     if result.problems:
         click.echo(f"{record}: not rendered, {len(result.problems)} problem(s):", err=True)
         for p in result.problems:
@@ -50,7 +59,10 @@ def render(record: str, fmt: str | None, out: str, flatten: bool, template: str 
     metavar="TABLE=N",
     help="Print N blank rows in a table or list (its key path, e.g. provision.costings=12); repeatable.",
 )
-def blank(doc: str, fmt: str | None, out: str, template: str | None, rows: tuple[str, ...]) -> None:
+@click.option("--config", type=click.Path(dir_okay=False), help=_CONFIG_HELP)
+def blank(
+    doc: str, fmt: str | None, out: str, template: str | None, rows: tuple[str, ...], config: str | None
+) -> None:
     """Write the empty DOC form, to fill in by hand."""
     counts: dict[str, int] = {}
     for given in rows:
@@ -59,7 +71,7 @@ def blank(doc: str, fmt: str | None, out: str, template: str | None, rows: tuple
             hint = f"{given!r}: write TABLE=N, e.g. provision.costings=12"
             raise click.BadParameter(hint, param_hint="--rows")
         counts[table.strip()] = int(n)
-    click.echo(f"wrote {api.blank(doc, api.output_format(fmt, out), out, template, counts)}")
+    click.echo(f"wrote {api.blank(doc, api.output_format(fmt, out), out, template, counts, config)}")
 
 
 @click.command("template")

@@ -45,9 +45,9 @@ FORMATS: dict[str, Format] = {
             ".docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "apforms.formats.docx",
-            frozenset({"template"}),
+            frozenset({"template", "brand"}),
         ),
-        Format("pdf", ".pdf", "application/pdf", "apforms.formats.pdf", frozenset({"flatten"})),
+        Format("pdf", ".pdf", "application/pdf", "apforms.formats.pdf", frozenset({"flatten", "brand"})),
     )
 }
 

@@ -26,10 +26,28 @@ class RegistrationThresholds:
 
 
 @dataclass(frozen=True)
+class FormBrand:
+    """What a council puts on its forms: its name (at the top of the first page), an optional
+    logo (PNG or JPEG bytes) and the line giving the local authority's AP contact (``""``:
+    the form prints a line to write it on)."""
+
+    council: str = ""
+    logo: bytes | None = None
+    contact: str = ""
+
+
+#: The largest logo file accepted (a logo is a small picture; this keeps forms small).
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+#: The longest contact line: it is printed on one line of the form, whatever its content.
+CONTACT_MAX = 110
+
+
+@dataclass(frozen=True)
 class Config:
     council: str
     registration: RegistrationThresholds
     raw: Mapping[str, Any] = field(default_factory=dict)
+    brand: FormBrand = FormBrand()
 
     def get(self, *keys: str) -> Any:
         """A value by its keys (``config.get("reviews", "max_weeks_between_reviews")``)."""
@@ -53,13 +71,19 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 @cache
 def _load(path: str) -> Config:
+    return read_config(path)
+
+
+def read_config(path: str | os.PathLike[str]) -> Config:
+    """The configuration file at ``path``, read and checked now (not the copy
+    :func:`load_config` keeps for the process)."""
     try:
         raw = read_yaml(Path(path))
     except DefinitionError as exc:  # read_yaml's error for any YAML file; here it is configuration
         raise ConfigError(str(exc)) from exc.__cause__
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: configuration must be a mapping")
-    _check_shape(raw, path)
+    _check_shape(raw, str(path))
     reg = raw.get("registration") or {}
     triggers = reg.get("single_pupil_triggers", ["looked_after", "ehcp"])
     unknown = set(triggers) - {"looked_after", "ehcp", "sen"}
@@ -76,7 +100,43 @@ def _load(path: str) -> Config:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: registration: {exc}") from None
-    return Config(str(raw.get("council", "")), thresholds, raw)
+    return Config(str(raw.get("council", "")), thresholds, raw, _brand(raw, Path(path)))  # fmt: skip
+
+
+def _brand(raw: Mapping[str, Any], path: Path) -> FormBrand:
+    """The council's name, logo and contact line, checked (a logo path is relative to the
+    configuration file)."""
+    branding = raw.get("branding") or {}
+    contact = raw.get("la_contact") or {}
+    for section, value in (("branding", branding), ("la_contact", contact)):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{path}: {section}: must be a mapping of settings")
+        for key, v in value.items():
+            if v is not None and not isinstance(v, str):
+                raise ConfigError(f"{path}: {section}.{key}: {v!r} is not text")
+    name = (branding.get("name") or raw.get("council") or "").strip()
+    logo = None
+    if branding.get("logo"):
+        logo_path = path.parent / str(branding["logo"])
+        try:
+            with open(logo_path, "rb") as fh:
+                logo = fh.read(LOGO_MAX_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(
+                f"{path}: branding.logo: cannot read {logo_path} ({exc.strerror or exc})"
+            ) from None
+        if len(logo) > LOGO_MAX_BYTES:
+            raise ConfigError(f"{path}: branding.logo: larger than {LOGO_MAX_BYTES // 1024 // 1024} MB")
+        if not (logo.startswith(b"\x89PNG\r\n\x1a\n") or logo.startswith(b"\xff\xd8")):
+            raise ConfigError(f"{path}: branding.logo: {logo_path.name} is not a PNG or JPEG picture")
+    parts = [" ".join(str(contact.get(k) or "").split()) for k in ("name", "email", "phone")]
+    line = ", ".join(p for p in parts if p)
+    if len(line) > CONTACT_MAX:
+        raise ConfigError(
+            f"{path}: la_contact: {len(line)} characters; the form prints it on one line of at "
+            f"most {CONTACT_MAX}"
+        )
+    return FormBrand(name, logo, line)
 
 
 #: Sections whose values (or, one level down, whose mappings' values) must be numbers.
@@ -91,7 +151,7 @@ _NUMERIC = {
 
 def _check_shape(raw: Mapping[str, Any], path: str) -> None:
     """Sections are mappings and numbers are numbers, so a typo fails here, named, not later."""
-    for section in (*_NUMERIC, "la_contact"):
+    for section in (*_NUMERIC, "la_contact", "branding"):
         if section in raw and not isinstance(raw[section], Mapping):
             raise ConfigError(f"{path}: {section}: must be a mapping of settings")
     for section, keys in _NUMERIC.items():
@@ -101,3 +161,15 @@ def _check_shape(raw: Mapping[str, Any], path: str) -> None:
             for v in values:
                 if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
                     raise ConfigError(f"{path}: {section}.{key}: {v!r} is not a number")
+
+
+def starting_config(council: str) -> str:
+    """A council's starting configuration file: Derby's, with the comments that name each
+    value's source, for ``council``, its contact and branding left to fill in."""
+    text = default_config_path().read_text(encoding="utf-8")
+    text = text.replace("council: Derby City Council", f"council: {_yaml_text(council)}", 1)
+    return text
+
+
+def _yaml_text(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

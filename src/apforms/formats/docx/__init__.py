@@ -10,11 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from apforms.errors import RenderError
+from apforms.model.config import FormBrand
 from apforms.model.definitions import Definition
 
 
 def render(
-    definition: Definition, data: Mapping[str, Any], template: str | os.PathLike[str] | None = None
+    definition: Definition,
+    data: Mapping[str, Any],
+    template: str | os.PathLike[str] | None = None,
+    brand: FormBrand | None = None,
 ) -> bytes:
     """The Word document of canonical ``data`` from ``templates/<id>.docx``, or from a
     restyled copy of it (``template``), which is first checked against the definition."""
@@ -22,7 +26,7 @@ def render(
 
     if template is not None:
         check_template(definition, template)
-    return render_docx(definition, data, template)
+    return render_docx(definition, data, template, brand)
 
 
 def check_template(definition: Definition, template: str | os.PathLike[str]) -> None:

@@ -138,6 +138,7 @@ class _Builder:
     def build(self) -> bytes:
         self._page()
         self._styles()
+        self._header()
         self._footer()
         self._static_p(self.doc, self.definition.title, TITLE)
         for section in present.present(self.definition).sections:
@@ -190,6 +191,13 @@ class _Builder:
             st.paragraph_format.space_after = Pt(after)
         _prune_styles(styles.element, _KEEP_STYLES, styles)
 
+    def _header(self) -> None:
+        """The council's name, right-aligned at the top of every page (from the configuration)."""
+        p = self.doc.sections[0].header.paragraphs[0]
+        p.style = FOOTER
+        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        p.add_run(var(view.DOC + ".council"))
+
     def _footer(self) -> None:
         p = self.doc.sections[0].footer.paragraphs[0]
         p.style = FOOTER
@@ -231,9 +239,7 @@ class _Builder:
 
     def _intro(self, where: _Container, f: Field) -> None:
         """A field's fixed wording and help, as paragraphs."""
-        for line in (f.text or "").split("\n"):
-            if line.strip():
-                self._static_p(where, line.strip(), TEXT)
+        self._text_lines(where, f.text)
         if f.help:
             self._static_p(where, f.help.strip(), HELP)
 
@@ -294,6 +300,17 @@ class _Builder:
         else:
             self._run(self.doc.add_paragraph(style=TEXT), var(expr))
 
+    def _text_lines(self, where: _Container, text: str | None) -> None:
+        """Fixed wording, a paragraph a line; a line to write on at the end of one ("please
+        inform the local authority's AP lead: ____") is the configured contact, if any."""
+        for line in (text or "").split("\n"):
+            blank = present.WRITE_ON.match(line.strip())
+            if blank:
+                p = self._static_p(where, blank.group(1) + " ", TEXT)
+                self._run(p, var(view.DOC + ".la_contact"))
+            elif line.strip():
+                self._static_p(where, line.strip(), TEXT)
+
     def _header_row(self, t: Table, labels: list[str]) -> None:
         for cell, label in zip(self._add_row(t), labels, strict=True):
             _shade(cell, LABEL_FILL)
@@ -303,7 +320,7 @@ class _Builder:
     def _standards(self, b: present.Standards, parent: str) -> None:
         """The QA framework's table: number | National standard | Requirement met | Evidence."""
         rating0, evidence0 = b.fields[0].fields
-        widths = [Cm(1.0), Cm(6.8), Cm(3.9), Cm(5.3)]
+        widths: list[Length] = [Cm(1.0), Cm(6.8), Cm(3.9), Cm(5.3)]
         t = self._table(4, widths)
         self._header_row(t, ["", "National standard", rating0.label, evidence0.label])
         for std in b.fields:
@@ -367,9 +384,7 @@ class _Builder:
             return
         if f.text:
             (cell,) = self._add_row(t, merged=True)
-            for line in f.text.split("\n"):
-                if line.strip():
-                    self._static_p(cell, line.strip(), TEXT)
+            self._text_lines(cell, f.text)
         if control == Control.TICK:
             (cell,) = self._add_row(t, merged=True)
             p = _cell_p(cell, VALUE)

@@ -33,6 +33,7 @@ from lxml import etree
 
 from apforms.errors import RenderError
 from apforms.formats.docx.context import context
+from apforms.model.config import FormBrand
 from apforms.model.definitions import Definition, data_dir
 
 _CT = "application/vnd.openxmlformats-officedocument.wordprocessingml."
@@ -69,14 +70,18 @@ def template_path(doc_id: str) -> Path:
 
 
 def render_docx(
-    definition: Definition, data: Mapping[str, Any], template: str | os.PathLike[str] | None = None
+    definition: Definition,
+    data: Mapping[str, Any],
+    template: str | os.PathLike[str] | None = None,
+    brand: FormBrand | None = None,
 ) -> bytes:
     """The Word document of canonical ``data`` (already validated; may be partial or empty),
-    from ``templates/<id>.docx`` or another ``template`` (e.g. a restyled copy)."""
+    from ``templates/<id>.docx`` or another ``template`` (e.g. a restyled copy); ``brand``:
+    the council's name and LA contact."""
     path = Path(template) if template is not None else template_path(definition.id)
     compiled = compiled_template(path)
     try:
-        return compiled.render(context(definition, data))
+        return compiled.render(context(definition, data, brand))
     except jinja2.TemplateError as exc:
         raise RenderError(f"{_shown(path)}: {type(exc).__name__}: {exc}") from None
 

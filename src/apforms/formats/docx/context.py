@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 
 from apforms import present
 from apforms.model import definitions as d
+from apforms.model.config import FormBrand
 from apforms.model.definitions import Definition, Field
 from apforms.model.types import Control, control_of
 
@@ -32,7 +33,9 @@ BOX_EMPTY = "☐"
 BOX_TICKED = "☒"
 #: The name of the context entry that describes the document itself (not a section).
 DOC = "doc"
-DOC_ATTRIBUTES = ("id", "version", "title")
+DOC_ATTRIBUTES = ("id", "version", "title", "council", "la_contact")
+#: Printed where the configuration gives no LA contact: a line to write it on.
+WRITE_ON_LINE = "_" * 40
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Inside a <w:t> element: end the text, add a break or tab, start a new text in the same run.
@@ -62,9 +65,15 @@ options_of = present.options_of
 # --------------------------------------------------------------------------- context
 
 
-def context(definition: Definition, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The template context of canonical ``data`` (see the module docstring)."""
-    ctx: dict[str, Any] = {DOC: {a: getattr(definition, a) for a in DOC_ATTRIBUTES}}
+def context(
+    definition: Definition, data: Mapping[str, Any], brand: FormBrand | None = None
+) -> dict[str, Any]:
+    """The template context of canonical ``data`` (see the module docstring); ``brand``: the
+    council's name and LA contact line (``doc.council``, ``doc.la_contact``)."""
+    brand = brand or FormBrand()
+    doc = {a: getattr(definition, a) for a in ("id", "version", "title")}
+    doc |= {"council": text(brand.council), "la_contact": text(brand.contact) or WRITE_ON_LINE}
+    ctx: dict[str, Any] = {DOC: doc}
     for s in definition.sections:
         ctx[s.key] = _group(s, data.get(s.key))
     return ctx

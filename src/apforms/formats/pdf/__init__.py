@@ -13,11 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from apforms.model.config import FormBrand
 from apforms.model.definitions import Definition
 
 
-def render(definition: Definition, data: Mapping[str, Any], flatten: bool = False) -> bytes:
-    """The fillable form for canonical ``data``, or with ``flatten`` a final copy."""
+def render(
+    definition: Definition, data: Mapping[str, Any], flatten: bool = False, brand: FormBrand | None = None
+) -> bytes:
+    """The fillable form for canonical ``data``, or with ``flatten`` a final copy; ``brand``:
+    the council's name, logo and contact line."""
     from apforms.formats.pdf.writer import render_pdf
 
-    return render_pdf(definition, dict(data), flatten=flatten)
+    return render_pdf(definition, dict(data), flatten=flatten, brand=brand)

@@ -77,6 +77,9 @@ class PageLayout:
     boxes: list[Rect] = field(default_factory=list)
     bands: list[Rect] = field(default_factory=list)
     circles: list[tuple[float, float, float]] = field(default_factory=list)
+    #: Lines of fixed wording the configuration fills (the LA contact): (x, baseline, width);
+    #: the contact is printed there, or a line to write it on. Never moves anything.
+    write_on: list[tuple[float, float, float]] = field(default_factory=list)
 
 
 @dataclass(eq=False)

@@ -118,6 +118,7 @@ STD_ROW_MAX = 330.0
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 
+
 assert LINE_H >= 8 * MM and BOX >= 4 * MM and SIGN_H >= 15 * MM  # noqa: S101 - the promised sizes
 
 
@@ -372,11 +373,18 @@ class _Builder:
         if not text:
             return
         for para in text.strip().split("\n"):
-            lines = _wrap(para.strip(), CONTENT_W - (x - MARGIN_X), size) if para.strip() else []
+            blank = present.WRITE_ON.match(para.strip()) if self.version >= 4 else None
+            wording = blank.group(1) if blank else para.strip()
+            lines = _wrap(wording, CONTENT_W - (x - MARGIN_X), size) if wording else []
             h = _text_h(lines, size) + (2 if lines else 3)
+            if blank:  # a line of its own that the configuration fills (the LA contact)
+                h += size * LEADING + 2
 
-            def draw(c: _Canvas, top: float, lines: list[str] = lines) -> None:
+            def draw(c: _Canvas, top: float, lines: list[str] = lines, blank: bool = bool(blank)) -> None:
                 c.lines(x, top, size, lines, gray=gray)
+                if blank:
+                    base = top - size * 0.93 - len(lines) * size * LEADING - 2
+                    c.current.write_on.append((x, base, CONTENT_W - (x - MARGIN_X)))
 
             self.add(_Block(h, draw))
 
@@ -476,7 +484,7 @@ class _Builder:
             rate_h = sum(max(BOX, _text_h(x, LABEL_SIZE)) + 3 for x in items) + 5
             base_h = max(text_h, rate_h, 2 * WRITE_LINE)
             text = shown(evidence, self.value((*spath, evidence.key))) if self.grow is None else ""
-            n = self.grown_lines(lambda text=text: [(text, widths[3] - 2 * PAD)], capacity(base_h))
+            n = self.grown_lines(_one(text, widths[3] - 2 * PAD), capacity(base_h))
             rh = max(base_h, lines_height(n)) if n else base_h
             evidence_at: Rect | None = (xs[3], 0.0, xs[3] + widths[3], rh)  # (x0, -, x1, height)
             if rh > STD_ROW_MAX:
@@ -487,7 +495,7 @@ class _Builder:
             self.add(row, std.label)
             if evidence_at is None:  # the evidence below, across the table, under its own label
                 wide_base = 2 * WRITE_LINE
-                n = self.grown_lines(lambda text=text: [(text, CONTENT_W - 2 * PAD)], capacity(wide_base))
+                n = self.grown_lines(_one(text, CONTENT_W - 2 * PAD), capacity(wide_base))
                 wh = lines_height(n) if n else wide_base
                 head = [f"{std.label}: {evidence.label}"]
                 head_h = _text_h(head, LABEL_SIZE) + 4
@@ -736,8 +744,10 @@ class _Builder:
         for i in range(rows or 1):
             rpath, leaf = ((*path, i), _item(f)) if rows is not None else (path, f)
             text = shown(leaf, self.value(rpath)) if self.grow is None else ""
-            n = self.grown_lines(lambda text=text: [(text, CONTENT_W - 2 * PAD)], 1)
-            bh, lines = lines_height(max(n, 1)), max(n, 1)
+            # one line of text, in a box tall enough to write one by hand (8 mm), or as tall
+            # as its lines
+            n = self.grown_lines(_one(text, CONTENT_W - 2 * PAD), capacity(LINE_H))
+            bh, lines = (lines_height(n), n) if n else (LINE_H, capacity(LINE_H))
             fname = f"{name}.{i + 1}" if rows is not None else name
             tip = f"{f.label}, row {i + 1}" if rows is not None else tooltip
 
@@ -979,6 +989,11 @@ def _cell_kind(col: Field) -> str:
     if control in (Control.BOXES, Control.DROPDOWN) and not type_of(col).several:
         return COMBO
     return TEXT
+
+
+def _one(text: str, w: float) -> Callable[[], list[tuple[str, float]]]:
+    """One growing box's text and the width it is wrapped to (for :meth:`_Builder.grown_lines`)."""
+    return lambda: [(text, w)]
 
 
 def _item(f: Field) -> Field:

@@ -21,8 +21,9 @@ from importlib import metadata
 from typing import Any
 
 from apforms.errors import RenderError
-from apforms.formats.pdf import fonts, protocol, shape
+from apforms.formats.pdf import fonts, image, protocol, shape
 from apforms.formats.pdf import syntax as ps
+from apforms.formats.pdf.fonts import width
 from apforms.formats.pdf.geometry import (
     CHECK,
     COMBO,
@@ -37,6 +38,9 @@ from apforms.formats.pdf.geometry import (
 )
 from apforms.formats.pdf.ink import MAIN, Ink, faces_in
 from apforms.formats.pdf.layout import (
+    HEADER_SIZE,
+    HEADER_Y,
+    LABEL_SIZE,
     MARGIN_X,
     MARKER_SIZE,
     MARKER_Y,
@@ -47,6 +51,7 @@ from apforms.formats.pdf.layout import (
 from apforms.formats.pdf.names import OFF, TX_TAG, YES, AnnotationFlag, FieldFlag, FieldType
 from apforms.formats.pdf.text import CONTINUED, LEADING, PAD, PARA, continuations, fit_line, fit_lines
 from apforms.formats.pdf.values import FormValue, combo_label, form_values
+from apforms.model.config import FormBrand
 from apforms.model.definitions import Definition
 
 FONT = MAIN  # resource name of the main embedded font (the script fonts have their own)
@@ -68,6 +73,8 @@ SCRIPT_FONT_OBJS = {
 }
 FIRST_PAGE_OBJ = 12 + 5 * (len(fonts.FACES) - 1)
 
+#: The logo: top right of the first page, in the margin above the title (never moving it).
+LOGO, LOGO_TOP, LOGO_H, LOGO_W = "Logo", PAGE_H - 14.0, 26.0, 140.0
 _K = 0.5523  # Bézier circle constant
 _OFF, _YES = ps.name(OFF), ps.name(YES)
 _RADIO_FLAGS = int(FieldFlag.RADIO | FieldFlag.NO_TOGGLE_TO_OFF)
@@ -76,8 +83,11 @@ _RADIO_FLAGS = int(FieldFlag.RADIO | FieldFlag.NO_TOGGLE_TO_OFF)
 # --------------------------------------------------------------------------- public
 
 
-def render_pdf(definition: Definition, data: dict[str, Any], flatten: bool = False) -> bytes:
-    """The form for canonical ``data``: fillable, or flattened into a final copy."""
+def render_pdf(
+    definition: Definition, data: dict[str, Any], flatten: bool = False, brand: FormBrand | None = None
+) -> bytes:
+    """The form for canonical ``data``: fillable, or flattened into a final copy; ``brand``:
+    the council's name, logo and contact (none printed, and a line for the contact, without)."""
     lay = layout_for(definition, data)
     values = form_values(lay, data)
     for f in lay.fields:
@@ -92,7 +102,7 @@ def render_pdf(definition: Definition, data: dict[str, Any], flatten: bool = Fal
             raise RenderError(
                 f"{f.tooltip}: the PDF form has no font for {chars}; the Word document shows it"
             )
-    return _Writer(lay, values, flatten).write()
+    return _Writer(lay, values, flatten, brand or FormBrand()).write()
 
 
 def _font_refs(faces: Iterable[int]) -> str:
@@ -117,8 +127,20 @@ def _circle(cx: float, cy: float, r: float) -> str:
     )
 
 
-def _page_content(page: PageLayout, footer: str, ink: Ink) -> str:
+def _page_content(page: PageLayout, footer: str, ink: Ink, brand: FormBrand, first: bool) -> str:
     out: list[str] = []
+    rules = [] if brand.contact else [(x, y - 2, x + w * 0.7) for x, y, w in page.write_on]
+    if rules:
+        out.append(
+            "0.35 G 0.6 w "
+            + " ".join(f"{ps.num(x)} {ps.num(y)} m {ps.num(x1)} {ps.num(y)} l" for x, y, x1 in rules)
+            + " S"
+        )
+    if first and brand.logo:
+        pic = image.picture(brand.logo)
+        w, h = _logo_size(pic)
+        at = f"{ps.num(PAGE_W - MARGIN_X - w)} {ps.num(LOGO_TOP - h)}"
+        out.append(f"q {ps.num(w)} 0 0 {ps.num(h)} {at} cm /{LOGO} Do Q")
     if page.bands:
         out.append("0.88 g " + " ".join(f"{_re(r)} re" for r in page.bands) + " f")
     if page.boxes or page.circles:
@@ -136,9 +158,24 @@ def _page_content(page: PageLayout, footer: str, ink: Ink) -> str:
         out.append(ink.line(t.x, t.y, t.size, t.text))
     if bold:
         out.append("0 Tr")
+    if brand.contact:
+        for x, y, w in page.write_on:
+            if width(brand.contact, LABEL_SIZE) > w:
+                raise RenderError("configuration la_contact: too long for its line on the form; shorten it")
+            out.append(f"0 g 0 G {ink.line(x, y, LABEL_SIZE, brand.contact)}")
+    if first and brand.council:
+        right = PAGE_W - MARGIN_X - (_logo_size(image.picture(brand.logo))[0] + 8 if brand.logo else 0)
+        left = right - width(brand.council, HEADER_SIZE)
+        out.append(f"0.3 g {ink.line(left, HEADER_Y, HEADER_SIZE, brand.council)}")
     out.append(f"0.45 g {ink.line(MARGIN_X, MARKER_Y, MARKER_SIZE, footer)}")
     out.append("ET")
     return "\n".join(out)
+
+
+def _logo_size(pic: image.Picture) -> tuple[float, float]:
+    """The logo's size on the page: at most :data:`LOGO_H` tall and :data:`LOGO_W` wide."""
+    scale = min(LOGO_H / pic.height, LOGO_W / pic.width)
+    return pic.width * scale, pic.height * scale
 
 
 def _re(r: Rect) -> str:
@@ -225,9 +262,9 @@ class _Static:
 
 
 @lru_cache(maxsize=64)
-def _static(lay: Layout) -> _Static:
+def _static(lay: Layout, brand: FormBrand) -> _Static:
     ink = Ink()
-    drawn = [_page_content(p, lay.footer(i), ink) for i, p in enumerate(lay.pages)]
+    drawn = [_page_content(p, lay.footer(i), ink, brand, i == 0) for i, p in enumerate(lay.pages)]
     ink.chars.update(c for f in lay.fields for o in f.options for c in o.label if not c.isascii())
     contents = tuple(ps.stream("", d.encode(), compress=True) for d in drawn)
     return _Static(contents, tuple(frozenset(faces_in([d])) for d in drawn), ink)
@@ -256,8 +293,8 @@ def _form_xobject(w: float, h: float, content: str, font: bool = True) -> bytes:
 class _Writer:
     """Numbers and serialises the objects of one document."""
 
-    def __init__(self, lay: Layout, values: dict[str, FormValue], flatten: bool) -> None:
-        self.lay, self.values, self.flatten = lay, values, flatten
+    def __init__(self, lay: Layout, values: dict[str, FormValue], flatten: bool, brand: FormBrand) -> None:
+        self.lay, self.values, self.flatten, self.brand = lay, values, flatten, brand
         self.ink = Ink()
         self.objs: dict[int, bytes] = {}
         self.next = FIRST_PAGE_OBJ + 2 * len(lay.pages)
@@ -290,7 +327,7 @@ class _Writer:
             ).encode()
             catalog_form = f" /AcroForm {ACROFORM} 0 R"
         self.pages(extra_content)
-        self.ink.merge(_static(lay).ink)
+        self.ink.merge(_static(lay, self.brand).ink)
         for face, program in self.ink.programs().items():
             self.objs.update(program.objects(*(SCRIPT_FONT_OBJS[face] if face else FONT_OBJS)))
         d = lay.definition
@@ -306,11 +343,13 @@ class _Writer:
         return self.serialise()
 
     def pages(self, extra_content: list[list[str]]) -> None:
-        static = _static(self.lay)
+        static = _static(self.lay, self.brand)
+        logo = self.logo() if self.brand.logo else ""
         kids = []
         for i in range(len(self.lay.pages)):
             font_refs = _font_refs(static.faces[i] | set(faces_in(extra_content[i])))
-            res = f"/Resources << /Font << {font_refs} >> /ProcSet [/PDF /Text] >>"
+            xobjects = f" /XObject << /{LOGO} {logo} >>" if logo and i == 0 else ""
+            res = f"/Resources << /Font << {font_refs} >>{xobjects} /ProcSet [/PDF /Text /ImageC] >>"
             pobj, cobj = self.page_obj(i), self.page_obj(i) + 1
             kids.append(f"{pobj} 0 R")
             self.objs[cobj] = static.contents[i]
@@ -325,6 +364,18 @@ class _Writer:
                 f"{res} /Contents {contents}{annots} >>"
             ).encode()
         self.objs[PAGES] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
+
+    def logo(self) -> str:
+        """The logo's image objects; a reference to the image."""
+        pic = image.picture(self.brand.logo or b"")
+        obj = self.alloc()
+        body = pic.body
+        if pic.mask is not None:
+            mask = self.alloc()
+            self.objs[mask] = pic.mask
+            body = body.replace(image.SMASK_REF.encode(), f"{mask} 0 R".encode(), 1)
+        self.objs[obj] = body
+        return f"{obj} 0 R"
 
     # -- form fields
 
