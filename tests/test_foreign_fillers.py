@@ -2,7 +2,8 @@
 
 The blank referral is filled, as a school would, by pdftk (FDF and XFDF, with and without
 ``need_appearances``), pypdf (``auto_regenerate`` both ways), PyPDFForm, pdf.js (saved as
-Firefox saves a filled form) and pdf-lib. After each: the values show in poppler, MuPDF and
+Firefox saves a filled form), pdf-lib and PDFium's form filling (as Chrome's viewer types,
+clicks and saves). After each: the values show in poppler, MuPDF and
 PDFium, and ``ingest`` gives back exactly the record that was typed.
 """
 
@@ -161,6 +162,70 @@ def _pypdfform(blank: bytes, tmp: Path) -> bytes:
     return bytes(filled.read())
 
 
+def _pdfium(blank: bytes, tmp: Path) -> bytes:
+    """Filled as Chrome's PDF viewer fills a form, through PDFium's form-fill environment:
+    focus a text field, select its text and type over it (a line break is typed as CR, as the
+    Enter key gives), click a tick box or a radio button, choose a dropdown option by its
+    index, leave the field; then save (``FPDF_SaveAsCopy``)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    options = {
+        name: [o.value for o in load_definition("referral").field_at(name).options]
+        for name in ("pupil.ethnicity",)
+    }
+
+    def text_of(fn: Any, form: Any, annot: Any) -> str:
+        n = fn(form, annot, None, 0)
+        buf = ctypes.create_string_buffer(n)
+        fn(form, annot, ctypes.cast(buf, ctypes.POINTER(raw.FPDF_WCHAR)), n)
+        return buf.raw[: max(0, n - 2)].decode("utf-16-le")
+
+    pdf = pdfium.PdfDocument(blank)
+    pdf.init_forms()
+    assert pdf.formenv is not None
+    form = pdf.formenv.raw
+    for i in range(len(pdf)):
+        held = pdf[i]  # the page stays open while its handle is used
+        page = held.raw
+        raw.FORM_OnAfterLoadPage(page, form)
+        for k in range(raw.FPDFPage_GetAnnotCount(page)):
+            annot = raw.FPDFPage_GetAnnot(page, k)
+            name = text_of(raw.FPDFAnnot_GetFormFieldName, form, annot)
+            value = TYPED.get(name)
+            kind = raw.FPDFAnnot_GetFormFieldType(form, annot)
+            rect = raw.FS_RECTF()
+            raw.FPDFAnnot_GetRect(annot, rect)
+            x, y = (rect.left + rect.right) / 2, (rect.top + rect.bottom) / 2
+            if value is None:
+                pass
+            elif kind == raw.FPDF_FORMFIELD_TEXTFIELD:
+                raw.FORM_SetFocusedAnnot(form, annot)
+                raw.FORM_SelectAllText(form, page)
+                typed = ctypes.create_string_buffer(
+                    (str(value).replace("\n", "\r") + "\0").encode("utf-16-le")
+                )
+                raw.FORM_ReplaceSelection(form, page, ctypes.cast(typed, raw.FPDF_WIDESTRING))
+            elif kind in (raw.FPDF_FORMFIELD_CHECKBOX, raw.FPDF_FORMFIELD_RADIOBUTTON):
+                state = text_of(raw.FPDFAnnot_GetFormFieldExportValue, form, annot)
+                if value is True or state == value:
+                    raw.FORM_OnMouseMove(form, page, 0, x, y)
+                    raw.FORM_OnLButtonDown(form, page, 0, x, y)
+                    raw.FORM_OnLButtonUp(form, page, 0, x, y)
+            elif kind == raw.FPDF_FORMFIELD_COMBOBOX:
+                raw.FORM_SetFocusedAnnot(form, annot)
+                raw.FORM_SetIndexSelected(form, page, options[name].index(str(value)), True)
+            raw.FORM_ForceToKillFocus(form)  # leaving the field commits it
+            raw.FPDFPage_CloseAnnot(annot)
+        raw.FORM_OnBeforeClosePage(page, form)
+        held.close()
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
 def _node(tool: str) -> Callable[[bytes, Path], bytes]:
     def fill(blank: bytes, tmp: Path) -> bytes:
         node = need("node")
@@ -186,6 +251,7 @@ FILLERS: dict[str, Callable[[bytes, Path], bytes]] = {
     "PyPDFForm": _pypdfform,
     "pdfjs": _node("pdfjs"),
     "pdf-lib": _node("pdflib"),
+    "PDFium (as Chrome fills)": _pdfium,
 }
 
 
