@@ -87,8 +87,9 @@ def word_template(doc: str, out: str) -> None:
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Record file [default: FILE.json].")
 @click.option("--password", default=None, help="The password of a protected PDF (asked for when not given).")
 def ingest(pdf: str, out: str | None, password: str | None) -> None:
-    """Read a returned PDF form into a record file. Exit 1 if its values have problems
-    (the record is still written); 2 if the file is refused (nothing is written). A
+    """Read a returned PDF form into a record file. Exit 1 if its values have problems or a
+    warning names a field to check (the record is still written); 2 if the file is refused
+    (nothing is written). A
     password-protected PDF is opened with --password, or the password is asked for (not shown)."""
     try:
         read = api.ingest(pdf, out, password)
@@ -105,7 +106,10 @@ def ingest(pdf: str, out: str | None, password: str | None) -> None:
         click.echo(f"{pdf}: {len(result.validation.problems)} problem(s):")
         for p in result.validation.problems:
             click.echo(f"  {p}")
-    sys.exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+    review = result.review
+    if review:
+        click.echo(f"{pdf}: needs review: check {len(review)} field(s) named above against the returned form")
+    sys.exit(EXIT_OK if result.ok and not review else EXIT_PROBLEMS)
 
 
 def can_ask() -> bool:

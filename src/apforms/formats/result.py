@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,23 @@ class IngestResult:
     @property
     def ok(self) -> bool:
         return self.validation.ok
+
+    @property
+    def review(self) -> list[str]:
+        """The key paths of the fields a warning names: values read that a person should
+        check against the returned form (nothing read is passed off as exact)."""
+        paths = {f.path.replace("[]", "") for f in self.definition.walk()}
+        named: list[str] = []
+        for w in self.warnings:
+            for m in _NAMED.finditer(w):
+                path = re.sub(r"\.\d+(?=\.|$)", "", m.group(1))
+                if path in paths and m.group(1) not in named:
+                    named.append(m.group(1))
+        return named
+
+
+#: A field named in a warning: "Label (key.path): …" (table rows as ``.2.``).
+_NAMED = re.compile(r"\(([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)\)")
 
 
 __all__ = ["METHOD_FIELDS", "METHOD_FLATTENED", "IngestResult"]

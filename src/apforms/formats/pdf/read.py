@@ -141,6 +141,12 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         values = flat.values
         warnings += flat.warnings
         full = flat.layout or full
+        if not any(v not in (None, "", False) for v in values.values()):
+            warnings.append(
+                "no values were found on the pages: if the form was filled in, its values were not "
+                "printed (print it with its form fields shown, e.g. 'Document and markups', or send "
+                "the filled PDF itself)"
+            )
     data_read = assemble(full, values)
     defaulted = records.defaulted(definition, data_read)
     warnings += [f"{p.label or p.path} ({p.path}): {p.message}; check the returned form" for p in defaulted]

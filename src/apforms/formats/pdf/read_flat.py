@@ -680,11 +680,58 @@ def _multi_line(
         out.warnings.append(
             f"{_where(f)}: the text runs past its box and was clipped; the value may be incomplete"
         )
+    if text is None and (measured := _join_by_measure(runs, r)) is not None:
+        out.warnings.append(
+            f"{_where(f)}: drawn by other software; its line breaks were told from soft wraps "
+            "by measuring the text against its box; check them"
+        )
+        return measured
     if text is None:
         out.warnings.append(
             f"{_where(f)}: line breaks could not be recovered exactly; lines were joined with spaces"
         )
         return " ".join(t for _, t in lines)
+    return text
+
+
+def _join_by_measure(runs: list[_Run], r: Rect) -> str | None:
+    """Lines another program wrapped, joined again by measuring them against the box: a line
+    that ends with room left for the next line's first word ended where the writer pressed
+    Enter; one without that room was wrapped. A wider gap between baselines is an empty line.
+    ``None`` when the lines are not evenly spaced (not one block of text)."""
+    groups: list[list[_Run]] = []
+    for run in sorted(runs, key=lambda run: (-round(run.baseline, 1), run.x0)):
+        if groups and abs(groups[-1][0].baseline - run.baseline) < 0.5:
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    lines = [
+        (
+            g[0].baseline,
+            min(x.x0 for x in g),
+            max(x.x1 for x in g),
+            _spaces(" ".join(x.text for x in g)).strip(),
+        )
+        for g in groups
+    ]
+    if len(lines) < 2:
+        return None
+    gaps = [a[0] - b[0] for a, b in zip(lines, lines[1:], strict=False)]
+    lead = min(gaps)
+    if lead <= 0:
+        return None
+    text = lines[0][3]
+    right = r[2] - PAD
+    for (_, _, end, _), (_, nx0, nx1, nxt), gap in zip(lines, lines[1:], gaps, strict=False):
+        extra = round(gap / lead) - 1
+        if extra < 0 or abs(gap - (extra + 1) * lead) > lead * 0.25:
+            return None
+        per_char = (nx1 - nx0) / max(len(nxt), 1)
+        first = len(nxt.split(" ", 1)[0]) * per_char
+        if extra or right - end - 1.0 >= per_char + first:  # a point of slack: page widths
+            text += "\n" * (extra + 1) + nxt
+        else:
+            text += " " + nxt
     return text
 
 

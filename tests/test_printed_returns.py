@@ -1,0 +1,197 @@
+"""Returns filled or drawn again by other software, then flattened or printed (issue 12,
+item 2): every value read back exactly or named in a warning — never silently wrong — and an
+empty print recognised as one.
+
+The example record (in Latin-1 letters, which every filler can encode) is rendered, its every
+field set again by pdf-lib or pdftk (each drawing its own appearances) and flattened by the
+same tool, or printed to PDF by ghostscript. ``ingest`` must give each value exactly, or name
+its field in a warning (and then exit 1: the record needs review). One document per tool
+runs here (each tool on a different document).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from apforms import api
+from apforms.cli import main
+from apforms.formats.pdf.layout import CHECK, RADIO, layout_for
+from apforms.formats.pdf.read import ingest_pdf
+from apforms.formats.pdf.values import form_values
+from apforms.formats.pdf.writer import render_pdf
+from apforms.model import records
+from apforms.model.definitions import load_definition
+
+from .pdf_support import need, run_tool
+
+JS = Path(__file__).parent / "js"
+
+
+def _latin(x: Any) -> Any:
+    """Text without what Latin-1 cannot hold (accents kept where it can)."""
+    if isinstance(x, str):
+        kept = "".join(c for c in unicodedata.normalize("NFKD", x) if not unicodedata.combining(c))
+        return unicodedata.normalize("NFC", kept.encode("latin-1", "ignore").decode("latin-1")) or "x"
+    if isinstance(x, dict):
+        return {k: _latin(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_latin(v) for v in x]
+    return x
+
+
+def _leaves(x: Any, p: tuple[Any, ...] = ()) -> Any:
+    if isinstance(x, dict):
+        for k, v in x.items():
+            yield from _leaves(v, (*p, k))
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _leaves(v, (*p, i))
+    elif x not in (None, False, "", []):
+        yield p, x
+
+
+def _at(x: Any, p: tuple[Any, ...]) -> Any:
+    for k in p:
+        try:
+            x = x[k]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return x
+
+
+def _values(doc: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Every field's value as a filler takes it: text, a tick, a radio button's state."""
+    lay = layout_for(load_definition(doc), data)
+    values = form_values(lay, data)
+    out: dict[str, Any] = {}
+    for f in lay.fields:
+        if f.name in values:
+            v = values[f.name]
+            out[f.name] = (
+                bool(v)
+                if f.kind == CHECK
+                else (v if isinstance(v, str) else None)
+                if f.kind == RADIO
+                else str(v or "")
+            )
+    return out
+
+
+def _pdflib_flatten(pdf: bytes, values: dict[str, Any], tmp: Path) -> bytes:
+    node = need("node")
+    if not (JS / "node_modules" / "pdf-lib").is_dir():
+        pytest.skip("tests/js/node_modules is missing (.ci/run installs it with npm ci)")
+    (tmp / "in.pdf").write_bytes(pdf)
+    (tmp / "v.json").write_text(json.dumps(values), encoding="utf-8")
+    args = [
+        node,
+        str(JS / "fill.mjs"),
+        "pdflib-flatten",
+        str(tmp / "in.pdf"),
+        str(tmp / "v.json"),
+        str(tmp / "out.pdf"),
+    ]
+    subprocess.run(args, check=True, capture_output=True, timeout=120)
+    return (tmp / "out.pdf").read_bytes()
+
+
+def _pdftk_flatten(pdf: bytes, values: dict[str, Any], tmp: Path) -> bytes:
+    need("pdftk")
+
+    def s(v: str) -> str:
+        return "(" + v.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").replace("\n", "\r") + ")"
+
+    fields = [
+        f"<< /T {s(n)} /V {'/Yes' if v is True else '/Off' if v is False else s(v)} >>"
+        for n, v in values.items()
+        if v is not None
+    ]
+    fdf = (
+        "%FDF-1.2\n1 0 obj << /FDF << /Fields ["
+        + " ".join(fields)
+        + "] >> >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF"
+    )
+    (tmp / "v.fdf").write_bytes(fdf.encode("latin-1"))
+    return run_tool(["pdftk", "IN", "fill_form", str(tmp / "v.fdf"), "output", "OUT", "flatten"], tmp, pdf)
+
+
+def _gs(pdf: bytes, values: dict[str, Any], tmp: Path, *options: str) -> bytes:
+    """Printed to PDF by ghostscript (``-dPrinted``: as a printer sees the page)."""
+    gs = need("gs")
+    (tmp / "in.pdf").write_bytes(pdf)
+    args = [gs, "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite", *(options or ("-dPrinted",))]
+    subprocess.run([*args, f"-sOutputFile={tmp / 'out.pdf'}", str(tmp / "in.pdf")], check=True, timeout=120)
+    return (tmp / "out.pdf").read_bytes()
+
+
+TOOLS: dict[str, tuple[str, Callable[[bytes, dict[str, Any], Path], bytes]]] = {
+    "pdf-lib fill + flatten": ("referral", _pdflib_flatten),
+    "pdftk fill_form flatten": ("sla", _pdftk_flatten),
+    "ghostscript pdfwrite (printed)": ("qa", _gs),
+}
+
+
+@pytest.mark.parametrize("tool", list(TOOLS))
+def test_flattened_or_printed_elsewhere_is_exact_or_flagged(tool: str, tmp_path: Path) -> None:
+    doc, make = TOOLS[tool]
+    definition = load_definition(doc)
+    data = records.canonical(definition, _latin(api.example(doc)["data"]))
+    assert records.validate(definition, data).ok
+    returned = make(render_pdf(definition, data), _values(doc, data), tmp_path)
+    result = ingest_pdf(returned, "returned.pdf")
+    assert result.method == "flattened"
+    named = " ".join(result.warnings)
+    exact, silent = 0, []
+    for path, value in _leaves(data):
+        if _at(result.record["data"], path) == value:
+            exact += 1
+            continue
+        key = ".".join(str(k + 1) if isinstance(k, int) else k for k in path)
+        item_of = re.sub(r"\.\d+$", "", key)  # a list's item: the list is named
+        if f"({key})" not in named and f"({item_of})" not in named:
+            silent.append((key, value, _at(result.record["data"], path)))
+    total = len(list(_leaves(data)))
+    assert silent == [], f"{tool}: silently wrong: {silent[:5]}"
+    assert exact / total >= 0.98, f"{tool}: {exact} of {total} exact"
+    if exact < total:
+        assert result.review, "a value that is not exact must be named for review"
+
+
+def test_a_print_without_its_values_is_recognised(tmp_path: Path) -> None:
+    """ghostscript with annotations off prints the form without the values typed into it."""
+    definition = load_definition("referral")
+    pdf = render_pdf(definition, records.canonical(definition, api.example("referral")["data"]))
+    printed = _gs(pdf, {}, tmp_path, "-dShowAnnots=false")
+    (tmp_path / "printed.pdf").write_bytes(printed)
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path / "printed.pdf")])
+    assert result.exit_code == 1
+    assert (
+        "no values were found on the pages: if the form was filled in, its values were not printed"
+        in result.output
+    )
+
+
+def test_a_value_named_in_a_warning_exits_1_for_review(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    pdf = render_pdf(
+        load_definition("sla"), records.canonical(load_definition("sla"), api.example("sla")["data"])
+    )
+    writer = PdfWriter(clone_from=PdfReader(__import__("io").BytesIO(pdf)))
+    cleared = {n: "" for n in writer.get_fields() or {} if n.startswith("terms.school_obligations")}
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, cleared, auto_regenerate=False)
+    writer.write(tmp_path / "cleared.pdf")
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path / "cleared.pdf")])
+    assert result.exit_code == 1
+    assert "needs review: check 1 field(s) named above" in result.output
+    assert (tmp_path / "cleared.json").is_file()
