@@ -1,6 +1,7 @@
 """apforms forms filled by other people's software: every value visible and read back exactly.
 
-The blank referral is filled, as a school would, by pdftk (FDF and XFDF, with and without
+The blank referral, and one pre-filled from the example record (where a box is unticked, a
+choice changed and a dropdown changed), are filled, as a school would, by pdftk (FDF and XFDF, with and without
 ``need_appearances``), pypdf (``auto_regenerate`` both ways), PyPDFForm, pdf.js (saved as
 Firefox saves a filled form), pdf-lib and PDFium's form filling (as Chrome's viewer types,
 clicks and saves). After each: the values show in poppler, MuPDF and
@@ -36,7 +37,8 @@ TYPED: dict[str, str | bool] = {
     "parents.address": "12 Oak Road\nDerby",
     "parents.email": "z.muller@example.org",
     "status.child_in_need": True,
-    "pupil.gender": "F",
+    "status.child_protection": False,  # unticked (ticked on the pre-filled form)
+    "pupil.gender": "M",  # changed (F on the pre-filled form)
     "status.fsm": "Yes",
     "pupil.ethnicity": "WBRI",
 }
@@ -46,11 +48,11 @@ EXPECTED_DATA = {
         "legal_name": "Zoë Müller-Brown",
         "date_of_birth": "2012-05-04",
         "upn": "W831400516007",
-        "gender": "F",
+        "gender": "M",
         "ethnicity": "WBRI",
     },
     "parents": {"address": "12 Oak Road\nDerby", "email": "z.muller@example.org"},
-    "status": {"child_in_need": True, "fsm": True},
+    "status": {"child_in_need": True, "child_protection": False, "fsm": True},
 }
 #: Text that must be visible on the page in every engine.
 VISIBLE = ["Zoë Müller-Brown", "04/05/2012", "W831400516007", "Oak Road", "z.muller@example.org"]
@@ -131,7 +133,7 @@ def _pypdf(auto_regenerate: bool) -> Callable[[bytes, Path], bytes]:
         from pypdf import PdfReader, PdfWriter
 
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(blank)))
-        values = {n: ("/Yes" if v is True else v) if isinstance(v, bool) else v for n, v in TYPED.items()}
+        values = {n: ("/Yes" if v else "/Off") if isinstance(v, bool) else v for n, v in TYPED.items()}
         values = {n: (f"/{v}" if n in ("pupil.gender", "status.fsm") else v) for n, v in values.items()}
         for page in writer.pages:
             writer.update_page_form_field_values(page, values, auto_regenerate=auto_regenerate)
@@ -210,7 +212,9 @@ def _pdfium(blank: bytes, tmp: Path) -> bytes:
                 raw.FORM_ReplaceSelection(form, page, ctypes.cast(typed, raw.FPDF_WIDESTRING))
             elif kind in (raw.FPDF_FORMFIELD_CHECKBOX, raw.FPDF_FORMFIELD_RADIOBUTTON):
                 state = text_of(raw.FPDFAnnot_GetFormFieldExportValue, form, annot)
-                if value is True or state == value:
+                ticked = bool(raw.FPDFAnnot_IsChecked(form, annot))
+                wanted = value if isinstance(value, bool) else state == value
+                if wanted != ticked and (wanted or kind == raw.FPDF_FORMFIELD_CHECKBOX):
                     raw.FORM_OnMouseMove(form, page, 0, x, y)
                     raw.FORM_OnLButtonDown(form, page, 0, x, y)
                     raw.FORM_OnLButtonUp(form, page, 0, x, y)
