@@ -198,7 +198,7 @@ def test_config_init_writes_a_file_that_loads_and_never_overwrites(tmp_path: Pat
 
 def test_bad_branding_is_refused_by_its_setting(tmp_path: Path) -> None:
     (tmp_path / "logo.png").write_text("not a picture")
-    with pytest.raises(ConfigError, match=r"branding\.logo: logo\.png is not a PNG or JPEG"):
+    with pytest.raises(ConfigError, match=r"branding\.logo: logo\.png: not a PNG or JPEG picture"):
         load_config(_config(tmp_path, "logo.png"))
     with pytest.raises(ConfigError, match=r"branding\.logo: cannot read"):
         load_config(_config(tmp_path, "missing.png"))
@@ -209,5 +209,115 @@ def test_bad_branding_is_refused_by_its_setting(tmp_path: Path) -> None:
     data = bytearray(interlaced.read_bytes())
     data[28] = 1  # IHDR's interlace byte
     interlaced.write_bytes(bytes(data))
-    with pytest.raises(RenderError, match="not interlaced"):
-        _pdf("qa", _config(tmp_path, "i.png"))
+    with pytest.raises(ConfigError, match=r"branding\.logo: i\.png: a PNG of 8 bits a channel, interlaced"):
+        load_config(_config(tmp_path, "i.png"))  # refused when the configuration is read, not later
+    broken = bytearray(_png(tmp_path / "b.png").read_bytes())
+    broken[45:60] = b"garbage garbage"  # inside the compressed pixels
+    (tmp_path / "b.png").write_bytes(bytes(broken))
+    with pytest.raises(ConfigError, match=r"b\.png: the PNG is damaged"):
+        load_config(_config(tmp_path, "b.png"))
+    with pytest.raises(ConfigError, match=r"la_contact\.phone: 191579136 is not text \(put it in quotes"):
+        path = _config(tmp_path)
+        path.write_text(
+            path.read_text(encoding="utf-8").replace('  phone: ""', "  phone: 01332642000"), encoding="utf-8"
+        )
+        load_config(path)
+
+
+def test_branding_that_cannot_be_printed_is_refused_by_its_setting(tmp_path: Path) -> None:
+    wide = {
+        "name": "Mrs Wilhelmina Montgomery-Whitworth MBE",
+        "email": "AP.Lead.Wellbeing@WarwickshireMidlandsCouncil.gov.uk",
+        "phone": "01632 960123",
+    }
+    config = _config(tmp_path, **wide)
+    with pytest.raises(
+        RenderError,
+        match=r"council-0\.yaml: la_contact: name, email and phone take \d+ pt on the form's line, "
+        r"which holds \d+ pt",
+    ):
+        _pdf("qa", config)
+    korean = _config(tmp_path, name="김민준 (Min-jun Kim)")
+    with pytest.raises(RenderError, match=r"la_contact: the PDF form has no font for 김 \(U\+AE40\)"):
+        _pdf("qa", korean)
+    named = _config(tmp_path)
+    named.write_text(
+        named.read_text(encoding="utf-8").replace(
+            '  name: ""\n  logo', '  name: "Borsetshire 🏰 Council"\n  logo'
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(RenderError, match=r"branding\.name: the PDF form has no font for 🏰"):
+        _pdf("sla", named)
+
+
+def _png_kind(path: Path, colour: int, rows: list[bytes], extra: bytes = b"") -> Path:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", len(rows[0]) // {0: 1, 2: 3, 3: 1}[colour], len(rows), 8, colour, 0, 0, 0)
+    raw = b"".join(b"\x00" + r for r in rows)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + extra
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+@pytest.mark.parametrize("kind", ["palette with tRNS", "grey with tRNS", "rgb"])
+def test_logo_kinds_draw_with_their_transparency(kind: str, tmp_path: Path) -> None:
+    """A palette PNG whose index 0 is transparent (pngquant's usual output), a grey one with a
+    transparent level, and plain RGB: PDFium draws navy where the logo is, white around it."""
+
+    def chunk(k: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + k + body + struct.pack(">I", zlib.crc32(k + body))
+
+    inside = [[10 < x < 50 and 5 < y < 15 for x in range(60)] for y in range(20)]
+    if kind == "palette with tRNS":
+        rows = [bytes(1 if v else 0 for v in row) for row in inside]
+        extra = chunk(b"PLTE", bytes((0, 0, 0, *NAVY))) + chunk(b"tRNS", b"\x00")
+        logo = _png_kind(tmp_path / "l.png", 3, rows, extra)
+    elif kind == "grey with tRNS":
+        rows = [bytes(0x30 if v else 0 for v in row) for row in inside]
+        logo = _png_kind(tmp_path / "l.png", 0, rows, chunk(b"tRNS", b"\x00\x00"))
+    else:
+        rows = [b"".join(bytes(NAVY) if v else b"\xff\xff\xff" for v in row) for row in inside]
+        logo = _png_kind(tmp_path / "l.png", 2, rows)
+    pdf = _pdf("sla", _config(tmp_path, logo.name))
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        (image,) = doc.pages[0].images
+    bitmap = pdfium.PdfDocument(pdf)[0].render(scale=1)
+    buf, stride, n = bitmap.buffer, bitmap.stride, bitmap.n_channels
+
+    def pixel(x: float, y: float) -> tuple[int, ...]:
+        at = int(y) * stride + int(x) * n
+        return tuple(buf[at : at + 3][::-1])
+
+    cx, cy = (image["x0"] + image["x1"]) / 2, (image["top"] + image["bottom"]) / 2
+    centre = pixel(cx, cy)
+    want = (0x30, 0x30, 0x30) if kind == "grey with tRNS" else NAVY
+    assert max(abs(a - b) for a, b in zip(centre, want, strict=True)) < 40, centre
+    assert pixel(image["x0"] + 1, image["top"] + 1) == (255, 255, 255)  # transparent, or white
+
+
+def test_adobe_cmyk_jpegs_are_inverted_wherever_their_marker_is() -> None:
+    """Photoshop writes its APP14 "Adobe" marker after large ICC and XMP segments."""
+    from apforms.pictures import read_picture
+
+    def segment(marker: int, body: bytes) -> bytes:
+        return bytes((0xFF, marker)) + struct.pack(">H", len(body) + 2) + body
+
+    sof = segment(
+        0xC0, struct.pack(">BHHB", 8, 10, 20, 4) + b"\x01\x11\x00\x02\x11\x00\x03\x11\x00\x04\x11\x00"
+    )
+    icc = segment(0xE2, b"ICC_PROFILE\x00" + b"\x00" * 6000)
+    adobe = segment(0xEE, b"Adobe\x00\x64\x00\x00\x00\x00\x02")
+    xmp = segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>Adobe Photoshop</x:xmpmeta>")
+    assert read_picture(b"\xff\xd8" + icc + adobe + sof).inverted
+    assert not read_picture(b"\xff\xd8" + xmp + sof).inverted  # "Adobe" in XMP is not the marker
+    assert not read_picture(
+        b"\xff\xd8" + adobe + segment(0xC0, struct.pack(">BHHB", 8, 10, 20, 3) + b"\x00" * 9)
+    ).inverted

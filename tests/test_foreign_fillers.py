@@ -1,11 +1,11 @@
 """apforms forms filled by other people's software: every value visible and read back exactly.
 
 The blank referral, and one pre-filled from the example record (where a box is unticked, a
-choice changed and a dropdown changed), are filled, as a school would, by pdftk (FDF and XFDF, with and without
-``need_appearances``), pypdf (``auto_regenerate`` both ways), PyPDFForm, pdf.js (saved as
-Firefox saves a filled form), pdf-lib and PDFium's form filling (as Chrome's viewer types,
-clicks and saves). After each: the values show in poppler, MuPDF and
-PDFium, and ``ingest`` gives back exactly the record that was typed.
+choice changed and a dropdown changed), are filled, as a school would, by pdftk (FDF and
+XFDF, with and without ``need_appearances``), pypdf (``auto_regenerate`` both ways),
+PyPDFForm, pdf.js (saved as Firefox saves a filled form), pdf-lib and PDFium's form filling
+(as Chrome's viewer types, clicks and saves). After each: the values show in poppler, MuPDF
+and PDFium, and ``ingest`` gives back exactly the record that was typed.
 """
 
 from __future__ import annotations

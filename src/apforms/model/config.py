@@ -14,6 +14,7 @@ from typing import Any
 
 from apforms.errors import ConfigError, DefinitionError
 from apforms.model.definitions import data_dir, read_yaml
+from apforms.pictures import PictureError, read_picture
 
 ENV_VAR = "APFORMS_CONFIG"
 
@@ -34,6 +35,8 @@ class FormBrand:
     council: str = ""
     logo: bytes | None = None
     contact: str = ""
+    #: the configuration file they come from (named when one cannot be printed)
+    source: str = ""
 
 
 #: The largest logo file accepted (a logo is a small picture; this keeps forms small).
@@ -113,7 +116,12 @@ def _brand(raw: Mapping[str, Any], path: Path) -> FormBrand:
             raise ConfigError(f"{path}: {section}: must be a mapping of settings")
         for key, v in value.items():
             if v is not None and not isinstance(v, str):
-                raise ConfigError(f"{path}: {section}.{key}: {v!r} is not text")
+                hint = (
+                    " (put it in quotes: a number starting 0 is read as another number)"
+                    if isinstance(v, int)
+                    else ""
+                )
+                raise ConfigError(f"{path}: {section}.{key}: {v!r} is not text{hint}")
     name = (branding.get("name") or raw.get("council") or "").strip()
     logo = None
     if branding.get("logo"):
@@ -127,8 +135,10 @@ def _brand(raw: Mapping[str, Any], path: Path) -> FormBrand:
             ) from None
         if len(logo) > LOGO_MAX_BYTES:
             raise ConfigError(f"{path}: branding.logo: larger than {LOGO_MAX_BYTES // 1024 // 1024} MB")
-        if not (logo.startswith(b"\x89PNG\r\n\x1a\n") or logo.startswith(b"\xff\xd8")):
-            raise ConfigError(f"{path}: branding.logo: {logo_path.name} is not a PNG or JPEG picture")
+        try:
+            read_picture(logo)
+        except PictureError as exc:
+            raise ConfigError(f"{path}: branding.logo: {logo_path.name}: {exc}") from None
     parts = [" ".join(str(contact.get(k) or "").split()) for k in ("name", "email", "phone")]
     line = ", ".join(p for p in parts if p)
     if len(line) > CONTACT_MAX:
@@ -136,7 +146,7 @@ def _brand(raw: Mapping[str, Any], path: Path) -> FormBrand:
             f"{path}: la_contact: {len(line)} characters; the form prints it on one line of at "
             f"most {CONTACT_MAX}"
         )
-    return FormBrand(name, logo, line)
+    return FormBrand(name, logo, line, str(path))
 
 
 #: Sections whose values (or, one level down, whose mappings' values) must be numbers.

@@ -102,7 +102,14 @@ def render_pdf(
             raise RenderError(
                 f"{f.tooltip}: the PDF form has no font for {chars}; the Word document shows it"
             )
-    return _Writer(lay, values, flatten, brand or FormBrand()).write()
+    brand = brand or FormBrand()
+    for what, text in (("branding.name", brand.council), ("la_contact", brand.contact)):
+        if text and not text.isascii() and (lost := shape.unprintable(text)):
+            chars = ", ".join(f"{c} (U+{ord(c):04X})" for c in lost[:5])
+            raise RenderError(
+                f"{brand.source or 'configuration'}: {what}: the PDF form has no font for {chars}"
+            )
+    return _Writer(lay, values, flatten, brand).write()
 
 
 def _font_refs(faces: Iterable[int]) -> str:
@@ -161,11 +168,21 @@ def _page_content(page: PageLayout, footer: str, ink: Ink, brand: FormBrand, fir
     if brand.contact:
         for x, y, w in page.write_on:
             if width(brand.contact, LABEL_SIZE) > w:
-                raise RenderError("configuration la_contact: too long for its line on the form; shorten it")
+                took = width(brand.contact, LABEL_SIZE)
+                raise RenderError(
+                    f"{brand.source or 'configuration'}: la_contact: name, email and phone take "
+                    f"{took:.0f} pt on the form's line, which holds {w:.0f} pt; shorten them"
+                )
             out.append(f"0 g 0 G {ink.line(x, y, LABEL_SIZE, brand.contact)}")
     if first and brand.council:
         right = PAGE_W - MARGIN_X - (_logo_size(image.picture(brand.logo))[0] + 8 if brand.logo else 0)
         left = right - width(brand.council, HEADER_SIZE)
+        if left < MARGIN_X:
+            raise RenderError(
+                f"{brand.source or 'configuration'}: branding.name: too long for the top of the form "
+                f"({width(brand.council, HEADER_SIZE):.0f} pt beside the logo, room for "
+                f"{right - MARGIN_X:.0f})"
+            )
         out.append(f"0.3 g {ink.line(left, HEADER_Y, HEADER_SIZE, brand.council)}")
     out.append(f"0.45 g {ink.line(MARGIN_X, MARKER_Y, MARKER_SIZE, footer)}")
     out.append("ET")
