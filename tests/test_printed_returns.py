@@ -195,3 +195,57 @@ def test_a_value_named_in_a_warning_exits_1_for_review(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "needs review: check 1 field(s) named above" in result.output
     assert (tmp_path / "cleared.json").is_file()
+
+
+# --------------------------------------------------------------------------- found by fuzzing
+
+
+def _silent(data: dict[str, Any], result: Any) -> list[tuple[str, Any, Any]]:
+    """Values read differently from ``data`` that no warning names."""
+    named = " ".join(result.warnings)
+    out = []
+    for path, value in _leaves(data):
+        got = _at(result.record["data"], path)
+        key = ".".join(str(k + 1) if isinstance(k, int) else k for k in path)
+        item_of = re.sub(r"[.]\d+$", "", key)
+        if got != value and f"({key})" not in named and f"({item_of})" not in named:
+            out.append((key, value, got))
+    for path, value in _leaves(result.record["data"]):  # read where nothing was written
+        key = ".".join(str(k + 1) if isinstance(k, int) else k for k in path)
+        if _at(data, path) in (None, False, "") and f"({key})" not in named:
+            out.append((key, None, value))
+    return out
+
+
+@pytest.mark.parametrize("text", ["P ďwň report", "fứw and more", "ok T ďcPOč safe"])
+def test_a_reprint_does_not_read_an_accented_letter_twice(text: str, tmp_path: Path) -> None:
+    """pdftocairo splits a word where an accent's box reaches over the next letter; the two
+    runs overlap, and reading each gave the shared letters twice ('ďwďwň')."""
+    definition = load_definition("sla")
+    data = records.canonical(definition, api.example("sla")["data"])
+    data["terms"]["emergency_review_clause"] = text
+    data["school"]["contact_name"] = text
+    printed = run_tool(["pdftocairo", "-pdf", "IN", "OUT"], tmp_path, render_pdf(definition, data))
+    result = ingest_pdf(printed, "printed.pdf")
+    assert result.record["data"]["terms"]["emergency_review_clause"] == text
+    assert result.record["data"]["school"]["contact_name"] == text
+    assert _silent(data, result) == []
+
+
+def test_text_the_layer_misplaces_is_flagged_where_it_lands(tmp_path: Path) -> None:
+    """In a qpdf-flattened copy, PDFium puts the /ActualText of a line (combining marks,
+    drawn inside a form XObject) at the XObject's own coordinates: here over standard 3e's
+    empty rating. What lands in a box that nothing is drawn in must not pass as a value."""
+    need("qpdf")
+    definition = load_definition("qa")
+    record = json.loads(
+        (Path(__file__).parent / "fixtures" / "returns" / "qa-actualtext-evidence.json").read_text()
+    )
+    data = records.canonical(definition, record)
+    assert "rating" not in data["admissions"]["s3e"]
+    flat = run_tool(
+        ["qpdf", "--flatten-annotations=all", "IN", "OUT"], tmp_path, render_pdf(definition, data)
+    )
+    result = ingest_pdf(flat, "flattened.pdf")
+    assert _silent(data, result) == []
+    assert "admissions.s3e.rating" in result.review

@@ -115,6 +115,7 @@ class _Page:
         self._marks: list[tuple[Rect, bool]] | None = None
         self._texts: list[tuple[Rect, bool, bool]] | None = None
         self._foreign: list[Rect] | None = None  # text objects not in apforms' fonts
+        self._ghosts: list[Rect] | None = None
         self._buf = (ctypes.c_ushort * 4096)()
 
     def to_page(self, r: Rect) -> Rect:
@@ -220,6 +221,32 @@ class _Page:
             self._marks = [(self.from_page(r), filled) for r, filled in paths]
             self._texts = [(self.from_page(r), nested, ours) for r, nested, ours in texts]
         return self._marks
+
+    @property
+    def ghosts(self) -> list[Rect]:
+        """Where the text layer has characters that no text object draws (their centres):
+        PDFium places the /ActualText of text inside a form XObject at the XObject's own
+        coordinates, not where it is drawn, in copies flattened by qpdf or PDFium. Only
+        pages with text inside form XObjects are checked."""
+        if self._ghosts is None:
+            self._ghosts = []
+            texts = self.text_objects
+            if any(nested for _, nested, _ in texts):
+                rows: dict[int, list[Rect]] = {}  # the text objects by height on the page
+                for t, _, _ in texts:
+                    for b in range(int((t[1] - 1) // _BUCKET), int((t[3] + 1) // _BUCKET) + 1):
+                        rows.setdefault(b, []).append(t)
+                self.chars_between(0.0, 0.0)  # read the page's characters
+                for c in (c for bucket in (self._chars or {}).values() for c in bucket):
+                    cx, cy = (c.left + c.right) / 2, c.baseline + 2.0
+                    near = rows.get(int(cy // _BUCKET), ())
+                    if not any(b[0] - 1 <= cx <= b[2] + 1 and b[1] - 1 <= cy <= b[3] + 1 for b in near):
+                        self._ghosts.append((c.left, c.baseline - 2.5, c.right, c.baseline + 7.5))
+        return self._ghosts
+
+    def ghosts_in(self, r: Rect) -> bool:
+        """Whether characters the text layer misplaces (see :attr:`ghosts`) touch box ``r``."""
+        return any(g[0] < r[2] and g[2] > r[0] and g[1] < r[3] and g[3] > r[1] for g in self.ghosts)
 
     def line_start(self, r: Rect, baseline: float) -> float:
         """Where the pen started the line at ``baseline`` in box ``r`` (its leftmost
@@ -522,6 +549,11 @@ def _map_pages(
 
 
 def _read_field(page: _Page, f: FormField, out: FlatRead, sizes: tuple[float, ...], plain: bool) -> FormValue:
+    if any(page.ghosts_in(w.rect) for w in f.widgets):
+        out.warnings.append(
+            f"{_where(f)}: the copy's text layer puts characters here that are drawn elsewhere "
+            "(other software flattened it); what was read may include them, check it"
+        )
     if not plain and f.kind in (TEXT, COMBO, MULTILINE) and page.shaped:
         return _by_characters(page, f, out, sizes)
     if f.kind in (TEXT, COMBO):
@@ -645,22 +677,37 @@ class _Run:
 
 def _runs_in(page: _Page, r: Rect) -> list[_Run]:
     """The runs of text whose baseline lies in the box, cut to its width (a re-printed file
-    may run the text of neighbouring table cells together)."""
-    out = []
+    may run the text of neighbouring table cells together). Runs of one line that overlap
+    (a re-print splits a word where an accent's box reaches over the next letter) are read
+    once, as one: read each, the letters they share would be read twice."""
+    spans: list[tuple[float, float, float, float, float]] = []  # baseline, x0, y0, x1, y1
     for ln in page.lines_near(r[1], r[3]):
         if not (ln.x0 < r[2] and ln.x1 > r[0]):
             continue
         base = page.baseline(ln)
         if not r[1] < base < r[3]:
             continue
-        x0, x1 = ln.x0, ln.x1
-        if x0 < r[0] - 0.5 or x1 > r[2] + 0.5:
-            x0, x1 = max(x0, r[0] + 0.5), min(x1, r[2] - 0.5)
-            text = page.text_in((x0, ln.y0, x1, ln.y1))
+        spans.append((base, ln.x0, ln.y0, ln.x1, ln.y1))
+    spans.sort(key=lambda sp: (-round(sp[0], 1), sp[1]))
+    merged: list[list[float]] = []
+    for base, x0, y0, x1, y1 in spans:
+        last = merged[-1] if merged else None
+        if last is not None and abs(last[0] - base) < 0.5 and x0 < last[3] + 0.5:
+            last[1], last[2], last[3], last[4] = (
+                min(last[1], x0),
+                min(last[2], y0),
+                max(last[3], x1),
+                max(last[4], y1),
+            )
         else:
-            text = page.text(ln)
+            merged.append([base, x0, y0, x1, y1])
+    out = []
+    for base, x0, y0, x1, y1 in merged:
+        cut_left, cut_right = x0 < r[0] - 0.5, x1 > r[2] + 0.5
+        x0, x1 = (max(x0, r[0] + 0.5) if cut_left else x0), (min(x1, r[2] - 0.5) if cut_right else x1)
+        text = page.text_in((x0, y0, x1, y1))
         if text.strip():
-            out.append(_Run(base, x0, x1, ln.y1 - ln.y0, text.strip("\r\n")))
+            out.append(_Run(base, x0, x1, y1 - y0, text.strip("\r\n")))
     return out
 
 
@@ -855,6 +902,8 @@ def _marked(page: _Page, r: Rect) -> bool:
         if filled or not (mw >= bw * 0.9 and mh >= bh * 0.9):
             return True
     inner = (r[0] + 1, r[1] + 1, r[2] - 1, r[3] - 1)
+    if page.ghosts_in(inner) and not page.text_drawn_in(inner):
+        return False  # the text layer's characters, misplaced: nothing is drawn in the box
     return bool(page.runs_touching(inner)) and bool(page.text_in(inner).strip())
 
 
