@@ -16,6 +16,7 @@ from typing import Any
 
 import docx
 import pdfplumber
+import pikepdf
 import pytest
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -279,3 +280,30 @@ sections:
       - {key: name, label: Name, type: text, prose: true}
 """
         )
+
+
+def test_an_empty_prose_paragraph_has_a_box_to_write_in() -> None:
+    """Prose paragraphs print without outlines; one left empty (a blank form with added
+    rows) gets its outline from the field, on the fillable form and on a flattened copy."""
+    definition = load_definition("sla")
+    data = canonical_example("sla")
+    data["terms"]["provider_general"] = [data["terms"]["provider_general"][0], ""]
+    data["terms"]["emergency_review_clause"] = ""
+    layout = lay.layout_for(definition, data)
+    pdf = render_pdf(definition, data)
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        aps = {
+            f.fully_qualified_name: f.obj.AP.N.read_bytes()
+            for f in pikepdf.AcroForm(doc).fields
+            if f.fully_qualified_name.startswith("terms.") and "/AP" in f.obj
+        }
+    assert b" re S" not in aps["terms.provider_general.1"]  # the written sentence: no outline
+    assert b" re S" in aps["terms.provider_general.2"]  # the empty one: outlined
+    assert b" re S" in aps["terms.emergency_review_clause"]
+    assert b" re S" not in aps["terms.safeguarding_clause"]
+    flat = render_pdf(definition, data, flatten=True)
+    empty = next(f for f in layout.fields if f.name == "terms.provider_general.2").widgets[0]
+    with pdfplumber.open(io.BytesIO(flat)) as doc:
+        page = doc.pages[empty.page]
+        rects = [(r["x0"], page.height - r["bottom"], r["x1"], page.height - r["top"]) for r in page.rects]
+    assert any(all(abs(a - b) < 1.5 for a, b in zip(r, empty.rect, strict=True)) for r in rects)

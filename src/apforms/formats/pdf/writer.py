@@ -76,6 +76,8 @@ FIRST_PAGE_OBJ = 12 + 5 * (len(fonts.FACES) - 1)
 #: The logo: top right of the first page, in the margin above the title (never moving it).
 LOGO, LOGO_TOP, LOGO_H, LOGO_W = "Logo", PAGE_H - 14.0, 26.0, 140.0
 _K = 0.5523  # Bézier circle constant
+#: The outline of an empty prose box (drawn with the field, not with the page).
+_OUTLINE = "0.35 G 0.6 w 0.3 0.3"
 _OFF, _YES = ps.name(OFF), ps.name(YES)
 _RADIO_FLAGS = int(FieldFlag.RADIO | FieldFlag.NO_TOGGLE_TO_OFF)
 
@@ -470,12 +472,15 @@ class _Writer:
         self.objs[off] = _form_xobject(w, h, "", font=False)
         return on, off
 
-    def empty_appearance(self, rect: Rect) -> int:
-        """An empty text or signature field's own appearance, the size of its box."""
+    def empty_appearance(self, rect: Rect, outline: bool = False) -> int:
+        """An empty text or signature field's own appearance, the size of its box; with
+        ``outline`` its box drawn (a prose paragraph has none on the page, and an empty one
+        would be nowhere to write)."""
         w, h = _size(rect)
         obj = self.alloc()
         # the font resources stay: qpdf (pikepdf, PyPDFForm) draws a filled value with them
-        self.objs[obj] = _form_xobject(w, h, f"/{TX_TAG} BMC EMC")
+        box = f"{_OUTLINE} {ps.num(w - 0.6)} {ps.num(h - 0.6)} re S " if outline else ""
+        self.objs[obj] = _form_xobject(w, h, f"{box}/{TX_TAG} BMC EMC")
         return obj
 
     def widget_head(self, page: int, rect: Rect, obj: int) -> str:
@@ -496,7 +501,9 @@ class _Writer:
             body = f"/FT /{FieldType.TEXT} /Ff {int(flags)}"
         body += f" /DA {ps.text(DA_TEXT)}"
         if not shown:
-            return f"{body} /AP << /N {self.empty_appearance(rect)} 0 R >>"
+            return (
+                f"{body} /AP << /N {self.empty_appearance(rect, f.leaf is not None and f.leaf.prose)} 0 R >>"
+            )
         ap = self.alloc()
         w, h = _size(rect)
         drawn = _text_ap(f, shown, w, h, self.lay.value_sizes, self.ink)
@@ -507,6 +514,12 @@ class _Writer:
 
     def flat_ops(self, f: FormField) -> Iterable[tuple[int, str]]:
         value = self.values.get(f.name)
+        if not value and f.kind == MULTILINE and f.leaf is not None and f.leaf.prose:
+            wid = f.widgets[0]
+            w, h = _size(wid.rect)
+            at = f"{ps.num(wid.rect[0])} {ps.num(wid.rect[1])}"
+            yield wid.page, f"q 1 0 0 1 {at} cm {_OUTLINE} {ps.num(w - 0.6)} {ps.num(h - 0.6)} re S Q"
+            return
         if value is None or value is False or f.kind == SIGNATURE:
             return
         for wid in f.widgets:
