@@ -176,12 +176,15 @@ def test_english_and_maths_are_rows_of_the_grades_table() -> None:
     assert english.widgets[0].rect[0] == maths.widgets[0].rect[0]  # the same columns
     assert maths.widgets[0].rect[3] <= english.widgets[0].rect[1] + 0.01  # the next row down
     height, words = _words(render_pdf(definition, data), english.widgets[0].page)
-    wanted = ("Specification/ course", "Target grade", "English", "Maths")
+    wanted = ("Subject", "Specification/ course", "Target grade", "English", "Maths")
     head: dict[str, dict[str, Any]] = {}
     for w in sorted(words, key=lambda w: w["top"]):  # the first: "Other subjects" repeats the header
         if w["text"] in wanted:
             head.setdefault(w["text"], w)
-    assert set(head) == {"Specification/ course", "Target grade", "English", "Maths"}
+    assert set(head) == set(wanted)
+    assert (
+        head["Subject"]["x0"] < head["English"]["x1"] and head["Subject"]["bottom"] <= head["English"]["top"]
+    )
     assert head["English"]["x1"] < english.widgets[0].rect[0] < head["Specification/ course"]["x1"]
     assert head["Specification/ course"]["bottom"] < height - english.widgets[0].rect[3] + 1
 
@@ -196,7 +199,7 @@ def test_standards_and_grades_are_tables_in_word() -> None:
     grades = next(
         t
         for t in tables
-        if t[0][1:] == ["Specification/ course", "Delivered by", "Target grade", "Current grade"]
+        if t[0] == ["Subject", "Specification/ course", "Delivered by", "Target grade", "Current grade"]
     )
     english = canonical_example("referral")["grades"]["english"]
     assert [r[0] for r in grades[1:]] == ["English", "Maths"]

@@ -131,6 +131,9 @@ class RowGroups(Block):
 
     fields: tuple[Field, ...]
     columns: tuple[Column, ...]
+    #: The heading of the column of row labels: the first column's label of a table right
+    #: after it with the same other columns ("Subject", from "Other subjects"), else "".
+    row_header: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,6 +215,12 @@ def _blocks(fields: tuple[Field, ...]) -> tuple[Block, ...]:
             out.append(TickRow(run[0], (run[0],)))
         else:
             out.append(block(run[0]))
+    for i, b in enumerate(out[:-1]):
+        after = out[i + 1]
+        if isinstance(b, RowGroups) and isinstance(after, Grid) and len(after.field.fields) > 1:
+            same = [c.key for c in after.field.fields[1:]] == [c.key for c in b.field.fields]
+            if same:
+                out[i] = RowGroups(b.field, b.fields, b.columns, after.field.fields[0].label)
     return tuple(out)
 
 

@@ -343,7 +343,7 @@ class _Builder:
         rest = TEXT_WIDTH - label_w
         widths = [label_w] + [Length(int(rest * w / sum(weights))) for w in weights]
         t = self._table(1 + len(cols), widths)
-        self._header_row(t, [""] + [c.label for c in cols])
+        self._header_row(t, [b.row_header] + [c.label for c in cols])
         for g in b.fields:
             cells = self._add_row(t)
             _shade(cells[0], LABEL_FILL)

@@ -586,7 +586,7 @@ class _Builder:
         avail = CONTENT_W - ROW_LABEL_W
         widths = [ROW_LABEL_W] + [avail * w / sum(weights) for w in weights]
         xs = [MARGIN_X + sum(widths[:i]) for i in range(len(widths))]
-        heads = [""] + [c.label + (f"\n{DATE_HINT}" if c.type == d.DATE else "") for c in cols]
+        heads = [b.row_header] + [c.label + (f"\n{DATE_HINT}" if c.type == d.DATE else "") for c in cols]
         header = self._table_header(xs, widths, heads)
         self.add(header)
         for g, glabel in zip(b.fields, label_lines, strict=True):
