@@ -301,12 +301,20 @@ def _is_plain_group(f: Field) -> bool:
         and not f.help
         and not f.inline
         and 1 < len(f.fields) <= GRID_MAX_COLUMNS
-        and all(c.is_leaf and type_of(c).control(c) == Control.LINE and not c.text for c in f.fields)
+        and all(
+            c.is_leaf and type_of(c).control(c) == Control.LINE and not c.text and not c.help
+            for c in f.fields
+        )
     )
 
 
 def _same_fields(a: Field, b: Field) -> bool:
-    return [(c.key, c.label, c.type) for c in a.fields] == [(c.key, c.label, c.type) for c in b.fields]
+    """Whether two groups ask the same questions (so one row of headings serves both)."""
+
+    def asks(g: Field) -> list[tuple[object, ...]]:
+        return [(c.key, c.label, c.type, c.required, c.options, c.codelist) for c in g.fields]
+
+    return asks(a) == asks(b)
 
 
 def _runs(fields: tuple[Field, ...]) -> Iterator[tuple[Field, ...]]:
