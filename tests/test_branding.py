@@ -321,3 +321,22 @@ def test_adobe_cmyk_jpegs_are_inverted_wherever_their_marker_is() -> None:
     assert not read_picture(
         b"\xff\xd8" + adobe + segment(0xC0, struct.pack(">BHHB", 8, 10, 20, 3) + b"\x00" * 9)
     ).inverted
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_bulk_slas_carry_the_council_and_its_logo(jobs: int, tmp_path: Path) -> None:
+    from apforms.bulk import example_inputs
+
+    logo = _png(tmp_path / "logo.png")
+    config = _config(tmp_path, logo.name, **CONTACT)
+    inputs = example_inputs()
+    out = tmp_path / "out"
+    result = api.bulk_sla(
+        inputs["placements"], inputs["providers"], inputs["schools"], out, ("pdf",), jobs, config=config
+    )
+    pdfs = sorted(out.glob("*.pdf"))
+    assert pdfs and len(pdfs) == result.count(api.BULK_WRITTEN)
+    for pdf in pdfs:
+        with pdfplumber.open(pdf) as doc:
+            assert "Borsetshire County Council" in (doc.pages[0].extract_text() or "")
+            assert len(doc.pages[0].images) == 1

@@ -93,13 +93,15 @@ def run_slas(
     dropped = tuple(f for f in FORMATS if f not in formats)
     removed = {pair.stem: _remove_outputs(out, pair.stem, dropped) for pair in todo}
     jobs = max(1, jobs or os.cpu_count() or 1)
-    tasks = [(str(out), p.stem, p.data, formats, brand) for p in todo]
+    tasks = [(str(out), p.stem, p.data, formats) for p in todo]
     if jobs == 1 or len(tasks) < 2:
+        _use_brand(brand)
         outcomes = map(_render_pair, tasks)
         results += _collect(todo, outcomes, progress)
     else:
         chunk = max(1, len(tasks) // (jobs * 8))
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # the brand (a logo of up to 2 MB) goes to each worker once, not with every pair
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_use_brand, initargs=(brand,)) as pool:
             results += _collect(todo, pool.map(_render_pair, tasks, chunksize=chunk), progress)
     for r in results:
         r.removed = r.removed or removed.get(r.pair.stem, [])
@@ -118,20 +120,26 @@ def _collect(todo: list[Pair], outcomes: Any, progress: Callable[[int], None] | 
     return out
 
 
-def _render_pair(
-    task: tuple[str, str, dict[str, Any], tuple[str, ...], FormBrand | None],
-) -> tuple[str, dict[str, Any], str]:
+_BRAND: FormBrand | None = None  # the council's name, logo and contact, in this process
+
+
+def _use_brand(brand: FormBrand | None) -> None:
+    global _BRAND
+    _BRAND = brand
+
+
+def _render_pair(task: tuple[str, str, dict[str, Any], tuple[str, ...]]) -> tuple[str, dict[str, Any], str]:
     """Render one pair's documents (in a worker process); write only what changed."""
     from apforms.errors import ApformsError
     from apforms.formats import render_bytes
 
-    out_dir, stem, data, formats, brand = task
+    out_dir, stem, data, formats = task
     definition = load_definition("sla")
     written: dict[str, tuple[str, str]] = {}
     changed = False
     try:
         for fmt in formats:
-            content = render_bytes(definition, data, fmt, brand=brand)
+            content = render_bytes(definition, data, fmt, brand=_BRAND)
             digest = hashlib.sha256(content).hexdigest()
             path = Path(out_dir) / f"{stem}{get_format(fmt).extension}"
             if not _same_file(path, digest):
