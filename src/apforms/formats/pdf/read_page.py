@@ -82,6 +82,7 @@ class _Page:
         self._texts: list[tuple[Rect, bool, bool]] | None = None
         self._foreign: list[Rect] | None = None  # text objects not in apforms' fonts
         self._ghosts: list[Rect] | None = None
+        self._text_rows: dict[int, list[int]] | None = None  # text objects by height, for lookup
         self._buf = (ctypes.c_ushort * 4096)()
 
     def to_page(self, r: Rect) -> Rect:
@@ -253,18 +254,33 @@ class _Page:
     def unread_text(self, r: Rect, baselines: list[float], size: float) -> bool:
         """Whether text is drawn in box ``r`` on a line other than those read (``baselines``):
         PDFium gives no characters for some text in form XObjects (a form flattened by qpdf)."""
-        for t, _, _ in self.text_objects:
+        for t, _, _ in self.texts_near(r):
             if not (r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3]) or t[2] - t[0] < 0.5:
                 continue
             if not any(b - size * 0.7 < t[1] < b + size * 0.85 for b in baselines):  # marks set high too
                 return True
         return False
 
+    def texts_near(self, r: Rect) -> list[tuple[Rect, bool, bool]]:
+        """The text objects whose height on the page meets box ``r``'s (see :attr:`text_objects`)."""
+        if self._text_rows is None:
+            self._text_rows = {}
+            for i, obj in enumerate(self.text_objects):
+                t = obj[0]
+                for b in range(int(t[1] // _BUCKET), int(t[3] // _BUCKET) + 1):
+                    self._text_rows.setdefault(b, []).append(i)
+        found = {
+            i
+            for b in range(int((r[1] - 2) // _BUCKET), int((r[3] + 2) // _BUCKET) + 1)
+            for i in self._text_rows.get(b, ())
+        }
+        return [self.text_objects[i] for i in sorted(found)]
+
     def spills(self, r: Rect) -> bool:
         """Whether text drawn across box ``r`` does not stay inside it: a value running out of
         its box, or another's running in. apforms never draws so; other software that draws
         values again may, and the text is then read in the wrong box."""
-        for t, _, _ in self.text_objects:
+        for t, _, _ in self.texts_near(r):
             across = min(t[2], r[2]) - max(t[0], r[0]) > 2 and min(t[3], r[3]) - max(t[1], r[1]) > 2
             if across and (t[0] < r[0] - 1.5 or t[2] > r[2] + 1.5 or t[1] < r[1] - 1.5 or t[3] > r[3] + 1.5):
                 return True  # runs out, or runs in
@@ -288,7 +304,7 @@ class _Page:
         """Whether a text object is drawn inside ``r`` (whether or not PDFium gives its text)."""
         return any(
             r[0] < (t[0] + t[2]) / 2 < r[2] and r[1] < (t[1] + t[3]) / 2 < r[3] and t[2] - t[0] > 0.5
-            for t, _, _ in self.text_objects
+            for t, _, _ in self.texts_near(r)
         )
 
 
