@@ -217,10 +217,14 @@ def _silent(data: dict[str, Any], result: Any) -> list[tuple[str, Any, Any]]:
     return out
 
 
-@pytest.mark.parametrize("text", ["P ďwň report", "fứw and more", "ok T ďcPOč safe"])
-def test_a_reprint_does_not_read_an_accented_letter_twice(text: str, tmp_path: Path) -> None:
-    """pdftocairo splits a word where an accent's box reaches over the next letter; the two
-    runs overlap, and reading each gave the shared letters twice ('ďwďwň')."""
+@pytest.mark.parametrize(
+    "text",
+    ["P ďwň report", "fứw and more", "ok T ďcPOč safe", "Hı the (KS3)", "~‐ and ‹юял> ok", "{êRićêâı>"],
+)
+def test_a_reprint_reads_split_words_as_written(text: str, tmp_path: Path) -> None:
+    """pdftocairo splits a word where an accent's box reaches over the next letter, or beside
+    a glyph with wide side bearings: overlapping runs gave the shared letters twice ('ďwďwň'),
+    and runs an ink gap apart a space that is not there ('H ı')."""
     definition = load_definition("sla")
     data = records.canonical(definition, api.example("sla")["data"])
     data["terms"]["emergency_review_clause"] = text
@@ -249,3 +253,36 @@ def test_text_the_layer_misplaces_is_flagged_where_it_lands(tmp_path: Path) -> N
     result = ingest_pdf(flat, "flattened.pdf")
     assert _silent(data, result) == []
     assert "admissions.s3e.rating" in result.review
+
+
+def test_an_arabic_letter_with_a_haraka_reads_back_or_is_flagged(tmp_path: Path) -> None:
+    """In a right-to-left run HarfBuzz gives a haraka's glyph before its letter's joined form;
+    the letter was left out of the text map (PDFium then read the glyph number, 'f' for
+    beh.init), and the flattened copy came back 'خfَ' for 'بَخ' with no warning."""
+    definition = load_definition("referral")
+    data = records.canonical(definition, api.example("referral")["data"])
+    data["grades"]["english"]["specification"] = "بَخ"
+    data["other_info"]["pupil_views"] = "كَتَبَ الولد"
+    flat = render_pdf(definition, data, flatten=True)
+    from .pdf_support import pdfium_text
+
+    text = pdfium_text(flat)
+    assert "fَ" not in text and "ب" in text  # the letter's own character, not its glyph number
+    result = ingest_pdf(flat, "flat.pdf")
+    assert _silent(data, result) == []
+    filled = ingest_pdf(render_pdf(definition, data), "filled.pdf")
+    assert filled.record["data"] == data
+
+
+def test_glyphs_whose_ink_stands_apart_keep_no_space_on_a_shaped_page(tmp_path: Path) -> None:
+    """On a page with shaped text (Hebrew in another box) a reprint is read glyph by glyph;
+    '.' and '!' stand 2.3 pt apart in ink with no space between them (the pen moved on by the
+    full stop's width), and were read as '. !'."""
+    definition = load_definition("referral")
+    data = records.canonical(definition, api.example("referral")["data"])
+    data["school_contacts"]["attendance"]["position"] = ".!"
+    data["school_contacts"]["senco"]["name"] = "ךעץ"
+    printed = run_tool(["pdftocairo", "-pdf", "IN", "OUT"], tmp_path, render_pdf(definition, data))
+    result = ingest_pdf(printed, "printed.pdf")
+    assert result.record["data"]["school_contacts"]["attendance"]["position"] == ".!"
+    assert _silent(data, result) == []

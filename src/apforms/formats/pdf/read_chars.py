@@ -19,8 +19,9 @@ from typing import Any
 
 import pypdfium2.raw as pdfium_c
 
-from apforms.formats.pdf import shape
+from apforms.formats.pdf import fonts, shape
 from apforms.formats.pdf.geometry import Rect
+from apforms.formats.pdf.text import VALUE_SIZE
 
 RTL_LETTERS = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _WORD_GAP = 2.2  # points between two glyphs' boxes that mean a space (letters are closer)
@@ -95,11 +96,22 @@ def spaced(chars: list[Char]) -> list[Char]:
     out: list[Char] = []
     for c in chars:
         gap = c.left - out[-1].right if out else 0.0
+        if gap > _WORD_GAP and _one_glyph_on(out[-1], c):
+            gap = 0.0  # the pen moved on by the glyph before and no more: no space between
         if gap > _WORD_GAP:
             for _ in range(max(1, round((gap - 0.6) / _SPACE))):
                 out.append(Char(-1, out[-1].right, out[-1].right, c.baseline, " ", out[-1].right))
         out.append(c)
     return out
+
+
+def _one_glyph_on(prev: Char, c: Char) -> bool:
+    """Whether ``c`` was set where the pen stood after ``prev`` (its origin one advance of
+    ``prev``, in apforms' main font at the value size, on): glyphs whose ink stands apart
+    (". !") with no space between them."""
+    if len(prev.text) != 1 or c.origin <= prev.origin or not fonts.has(0, ord(prev.text)):
+        return False
+    return abs(c.origin - prev.origin - fonts.width(prev.text, VALUE_SIZE)) < 0.3
 
 
 def glyph_groups(chars: list[Char]) -> list[str]:

@@ -208,7 +208,8 @@ class _Page:
                     cx, cy = (c.left + c.right) / 2, c.baseline + 2.0
                     near = rows.get(int(cy // _BUCKET), ())
                     if not any(b[0] - 1 <= cx <= b[2] + 1 and b[1] - 1 <= cy <= b[3] + 1 for b in near):
-                        self._ghosts.append((c.left, c.baseline - 2.5, c.right, c.baseline + 7.5))
+                        # as high as an accented capital reaches (PDFium's boxes do)
+                        self._ghosts.append((c.left, c.baseline - 2.5, c.right, c.baseline + 10.0))
         return self._ghosts
 
     def ghosts_in(self, r: Rect) -> bool:

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from apforms.formats.pdf import shape
+from apforms.formats.pdf.fonts import width
 from apforms.formats.pdf.geometry import (
     MULTILINE,
     FormField,
@@ -278,6 +279,10 @@ def _overflows(page: _Page, r: Rect, lines: list[tuple[float, str]], size: float
     return False
 
 
+#: The widest gap between two runs of one word (points): 0.7 of a space at the value size.
+_NO_SPACE = 0.7 * width(" ", VALUE_SIZE)
+
+
 def _group_lines(runs: list[_Run]) -> list[tuple[float, str]]:
     """Runs on the same baseline joined into lines, top first: (baseline, text). Runs that
     touch are one word (a re-printed file splits text where it changes font)."""
@@ -291,7 +296,9 @@ def _group_lines(runs: list[_Run]) -> list[tuple[float, str]]:
     for group in groups:
         text = group[0].text
         for prev, run in zip(group, group[1:], strict=False):
-            touching = run.x0 - prev.x1 < 0.25 * max(prev.height, run.height)
+            # a space at the value size is 2.9 pt; ink boxes of glyphs with wide side bearings
+            # (ı . ~ ‐ !) stand up to 2 pt apart with none between them
+            touching = run.x0 - prev.x1 < max(0.25 * max(prev.height, run.height), _NO_SPACE)
             text += run.text if touching else " " + run.text
         # no value's line ends in a space (the writer breaks lines at spaces, and validation
         # drops a line's trailing spaces): one here is the extraction's, before the next cell

@@ -284,6 +284,13 @@ def shape(text: str) -> Line:
         mapped: list[tuple[int, str]] = []
         seen: set[int] = set()
         own = fonts.glyph_chars(face)
+        # the characters of each cluster that a glyph of their own stands for (a haraka's
+        # mark): the cluster's other glyph stands for the rest, whichever comes first (in a
+        # right-to-left run HarfBuzz gives the mark before its letter)
+        marked: dict[int, list[str]] = {}
+        for info in buf.glyph_infos:
+            if info.codepoint in own:
+                marked.setdefault(info.cluster, []).append(own[info.codepoint])
         for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
             gid = info.codepoint
             if gid == 0:  # the font has no glyph for a character of this cluster
@@ -292,12 +299,13 @@ def shape(text: str) -> Line:
                     c for c in text[info.cluster : end] if not fonts.has(face, ord(c)) and not _invisible(c)
                 ]
             glyphs.append((gid, pos.x_advance * scale, pos.x_offset * scale, pos.y_offset * scale))
-            first = info.cluster not in seen
-            seen.add(info.cluster)
             if gid in own:  # a character's own glyph stands for that character, wherever it is
                 mapped.append((gid, own[gid]))
-            elif first:  # a joined form or ligature: the text of its cluster
+            elif info.cluster not in seen:  # a joined form or ligature: the text of its cluster
+                seen.add(info.cluster)
                 shown = text[info.cluster : bounds[bounds.index(info.cluster) + 1]]
+                for ch in marked.get(info.cluster, ()):  # less what other glyphs stand for
+                    shown = shown.replace(ch, "", 1)
                 mapped.append((gid, shown[::-1] if rtl else shown))  # readers reverse it back
             else:
                 mapped.append((gid, ""))
