@@ -340,3 +340,19 @@ def test_bulk_slas_carry_the_council_and_its_logo(jobs: int, tmp_path: Path) -> 
         with pdfplumber.open(pdf) as doc:
             assert "Borsetshire County Council" in (doc.pages[0].extract_text() or "")
             assert len(doc.pages[0].images) == 1
+
+
+def test_the_word_document_carries_the_logo_in_its_header(tmp_path: Path) -> None:
+    """The logo beside the council's name in the page header, 1 cm tall."""
+    logo = _png(tmp_path / "logo.png")
+    content = api.render_record(_record("sla"), "docx", config=_config(tmp_path, logo.name)).content
+    assert content is not None
+    document = docx.Document(io.BytesIO(content))
+    header = document.sections[0].header
+    assert header.paragraphs[0].text == "Borsetshire County Council"
+    blips = header._element.xpath(".//a:blip/@r:embed")
+    assert len(blips) == 1
+    assert header.part.related_parts[blips[0]].blob == logo.read_bytes()
+    drawing = header._element.xpath(".//wp:inline/wp:extent")[0]
+    assert int(drawing.get("cy")) == 360_000  # 1 cm tall, its width in proportion (90 x 30 px)
+    assert int(drawing.get("cx")) == 1_080_000

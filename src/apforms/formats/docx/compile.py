@@ -33,6 +33,7 @@ from lxml import etree
 
 from apforms.errors import RenderError
 from apforms.formats.docx.context import context
+from apforms.formats.docx.logo import with_logo
 from apforms.model.config import FormBrand
 from apforms.model.definitions import Definition, data_dir
 
@@ -81,7 +82,8 @@ def render_docx(
     path = Path(template) if template is not None else template_path(definition.id)
     compiled = compiled_template(path)
     try:
-        return compiled.render(context(definition, data, brand))
+        content = compiled.render(context(definition, data, brand))
+        return with_logo(content, brand.logo) if brand is not None and brand.logo else content
     except jinja2.TemplateError as exc:
         raise RenderError(f"{_shown(path)}: {type(exc).__name__}: {exc}") from None
 
