@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
@@ -41,8 +42,10 @@ class Picture:
     palette: bytes = b""
 
 
+@lru_cache(maxsize=4)
 def read_picture(data: bytes) -> Picture:
-    """The logo ``data`` read and checked; :class:`PictureError` if it cannot be used."""
+    """The logo ``data`` read and checked; :class:`PictureError` if it cannot be used. Read
+    once a process: the configuration checks it, and every form drawn with it reuses it."""
     if data.startswith(PNG_SIGNATURE):
         return _png(data)
     if data.startswith(b"\xff\xd8"):
