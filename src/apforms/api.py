@@ -294,10 +294,13 @@ class IngestFileResult:
 
 
 def ingest_bytes(data: bytes, source: str, password: str | None = None) -> IngestResult:
-    """Read the bytes of a returned PDF form into a record (``result.record``); a refused
-    file raises IngestError (PasswordRequired: protected, and no or a wrong ``password``)."""
-    from apforms.formats.pdf.read import ingest_pdf
+    """Read the bytes of a returned PDF form, or of a scan of one (a PDF of page images, PNG,
+    JPEG or TIFF), into a record (``result.record``); a refused file raises IngestError
+    (PasswordRequired: protected, and no or a wrong ``password``)."""
+    from apforms.formats.pdf.read import ingest_image, ingest_pdf, is_image
 
+    if is_image(data):
+        return ingest_image(data, source)
     return ingest_pdf(data, source, password)
 
 
@@ -315,8 +318,10 @@ def ingest(
     except OSError as exc:
         raise IngestError(f"cannot read {src}: {exc.strerror or exc}") from None
     from apforms.formats.pdf.open import check_bytes
+    from apforms.formats.pdf.read import is_image
 
-    check_bytes(data)  # not a PDF at all: say so before anything else
+    if not is_image(data):
+        check_bytes(data)  # not a PDF (nor a scan's image) at all: say so before anything else
     target = Path(out) if out is not None else src.with_suffix(".json")
     if target.resolve() == src.resolve():
         hint = "give a different -o" if out is not None else "give -o"

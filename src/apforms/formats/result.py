@@ -11,6 +11,8 @@ from apforms.model.records import ValidationResult
 
 METHOD_FIELDS = "fields"
 METHOD_FLATTENED = "flattened"
+#: Read from a scan (pictures of the pages) by OCR and mark detection: nothing is exact.
+METHOD_SCANNED = "scanned"
 
 
 @dataclass
@@ -50,4 +52,4 @@ class IngestResult:
 _NAMED = re.compile(r"\(([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)\)")
 
 
-__all__ = ["METHOD_FIELDS", "METHOD_FLATTENED", "IngestResult"]
+__all__ = ["METHOD_FIELDS", "METHOD_FLATTENED", "METHOD_SCANNED", "IngestResult"]

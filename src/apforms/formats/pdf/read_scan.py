@@ -1,0 +1,840 @@
+"""Reading a scanned return: pages that are pictures (a scanner's PDF, PNG, JPEG or TIFF).
+
+Nothing read from a scan is exact, so every value is listed for checking. The method, page by
+page:
+
+1. **Pages as images.** A PDF whose pages are images with no visible text (a scanner's PDF,
+   or one with only an invisible OCR text layer, render mode 3) is rendered by PDFium at the
+   resolution of its images (150 to 300 dpi); image files are read with Pillow (every frame
+   of a TIFF). The OCR text layer of a searchable PDF is never used.
+2. **Deskew.** The angle (up to ±2°) that makes the horizontal box edges line up best: the
+   projection profile of the dark pixels, rotated, with the most peaked histogram.
+3. **Identify.** The bottom of the page is read by tesseract with only the characters of the
+   footer line allowed (``apforms:sla:1.0 layout 4 page 1 of 3 rows 3.2 grow 0*13 end``);
+   :func:`~apforms.formats.pdf.protocol.identify_text` parses it. The layout rebuilt from
+   the rows and growing boxes must have the number of pages the footer says, and each page
+   as many growing boxes as its footer lists.
+4. **Register.** The page of that layout is drawn with no values (the writer's own drawing,
+   :func:`~apforms.formats.pdf.writer.draw_layout`) and rendered at the scan's resolution.
+   The long horizontal and vertical lines (box edges) of both are profiled along each axis;
+   the scale and shift that best correlate the profiles map the scan onto the drawing. A page
+   whose lines do not then cover the drawing's is refused (its fields are not read).
+5. **Read.** Tick boxes and radio buttons: the ink in the inner part of each box, less the
+   empty drawing's. Text: the scan with everything outside the text boxes (labels, box
+   edges) whitened is read by one tesseract call per page; words go to the box their centre
+   is in; lines of a multi-line box are joined again by the gaps between baselines (a new
+   paragraph starts lower) and by measuring (a line with room for the next line's first
+   word ended where Enter was pressed), and checked by wrapping the result again.
+   Dropdowns match their options' printed text.
+6. **Confirm.** The values read are drawn again by the writer in the same geometry and
+   compared with the scan box by box: a value that does not look like what is on the page is
+   marked low confidence. A box with ink that gives no words (handwriting) is cut out as a
+   PNG and attached for a person to read.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image, ImageFilter, ImageSequence
+
+from apforms import present
+from apforms.errors import IngestError, RenderError
+from apforms.formats.pdf import ocr, shape
+from apforms.formats.pdf.geometry import CHECK, COMBO, MULTILINE, RADIO, TEXT, FormField, Layout, Rect
+from apforms.formats.pdf.layout import PAGE_H, PAGE_W
+from apforms.formats.pdf.protocol import FormId, identify_text
+from apforms.formats.pdf.read_page import UNREAD, _where
+from apforms.formats.pdf.text import LEADING, PAD, PARA, soft_join, wrap
+from apforms.formats.pdf.values import FormValue
+from apforms.formats.pdf.writer import draw_layout
+from apforms.model.definitions import Definition
+
+#: Numbers as NDArray of bytes (a grey page, 255 white) or booleans (ink).
+Gray = np.ndarray[Any, np.dtype[np.uint8]]
+Mask = np.ndarray[Any, np.dtype[np.bool_]]
+Floats = np.ndarray[Any, np.dtype[np.float64]]
+
+#: The resolution pages are read at (scans finer than this are scaled down, coarser ones kept).
+MAX_DPI = 300
+MIN_DPI = 150
+#: A value read with less confidence than this is marked low confidence.
+LOW = 0.85
+#: Ink: a pixel darker than this (0 black, 255 white).
+INK = 150
+#: tesseract's page segmentation for a page of values (one block: the boxes' lines).
+PAGE_PSM = 6
+#: Pages a scan may have (a form is a few pages; more is not a return).
+MAX_PAGES = 40
+
+_FOOTER_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789:.*-"
+#: The footer line as OCR gives it with no spaces; a letter of a keyword may be misread (the
+#: numbers may not: the layout rebuilt from them is checked against the page).
+_FOOTER = re.compile(
+    r"a[a-z]form[a-z]:([a-z][a-z0-9-]*):(\d+(?:\.\d+)*)[a-z]ayout(\d{1,6})[a-z]age(\d+)of(\d+)"
+    r"(?:[a-z]?ows(\d[0-9.*]*?))?(?:[a-z]row(\d[0-9.*]*?))?e[a-z]d"
+)
+
+
+@dataclass
+class ScanImage:
+    """One page of a scan: grey pixels and the resolution they were taken at."""
+
+    pixels: Gray
+    dpi: float
+
+
+@dataclass
+class ScanRead:
+    """What the pages of a scan gave: values by field name and how sure each is."""
+
+    form_id: FormId
+    layout: Layout | None = None
+    values: dict[str, FormValue] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    #: Every value read (by full field name): its confidence, 0 to 1.
+    confidence: dict[str, float] = field(default_factory=dict)
+    #: Boxes with ink that could not be read: a PNG of each as a data: URL.
+    images: dict[str, str] = field(default_factory=dict)
+    pages: dict[int, int] = field(default_factory=dict)  # layout page → file page (from 0)
+    #: Per page: the scan's deskew angle, scales and shifts (for the record and for tests).
+    alignment: dict[int, dict[str, float]] = field(default_factory=dict)
+    #: Per text value: how much of the box differs from the value drawn again (0 the same).
+    confirm_ratio: dict[str, float] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- recognising a scan
+
+
+def scan_pages(data: bytes) -> list[ScanImage] | None:
+    """The pages of a PDF as images when it is a scan (images, no visible text); ``None``
+    for a PDF with visible text on its pages (read as a PDF form)."""
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return None
+    try:
+        if len(doc) == 0 or len(doc) > MAX_PAGES:
+            return None
+        dpis: list[float] = []
+        for i in range(len(doc)):
+            page = doc[i]
+            dpi = _image_page(page)
+            if dpi is None:
+                return None
+            dpis.append(dpi)
+        out = []
+        for i, dpi in enumerate(dpis):
+            bitmap = doc[i].render(scale=dpi / 72, grayscale=True)
+            out.append(ScanImage(np.asarray(bitmap.to_pil().convert("L"), dtype=np.uint8).copy(), dpi))
+        return out
+    finally:
+        doc.close()
+
+
+def _image_page(page: pdfium.PdfPage) -> float | None:
+    """The resolution to render a page at if it is a scanned page (an image covering most of
+    it and no visible text), else ``None``."""
+    w, h = page.get_size()
+    best = 0.0
+    dpi = 0.0
+    for obj in page.get_objects(max_depth=3):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            if pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw) != pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+                return None
+        elif obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            x0, y0, x1, y1 = obj.get_bounds()
+            area = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+            if area > best:
+                best = area
+                px = obj.get_px_size()[0]
+                dpi = px / max((x1 - x0) / 72, 1e-6)
+    if best < 0.5 * w * h:
+        return None
+    return float(min(max(round(dpi), MIN_DPI), MAX_DPI))
+
+
+def image_pages(data: bytes) -> list[ScanImage]:
+    """The pages of a PNG, JPEG or TIFF file (every frame of a TIFF)."""
+    try:
+        img = Image.open(io.BytesIO(data))
+        out = []
+        for n, frame in enumerate(ImageSequence.Iterator(img)):
+            if n >= MAX_PAGES:
+                raise IngestError(f"the image has more than {MAX_PAGES} pages; not a returned form")
+            gray = frame.convert("L")
+            dpi = _image_dpi(frame, gray.size)
+            if dpi > MAX_DPI:  # scaled down: finer adds nothing to reading and costs time
+                size = (round(gray.width * MAX_DPI / dpi), round(gray.height * MAX_DPI / dpi))
+                gray = gray.resize(size, Image.Resampling.LANCZOS)
+                dpi = MAX_DPI
+            out.append(ScanImage(np.asarray(gray, dtype=np.uint8).copy(), dpi))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise IngestError(f"the image cannot be read ({str(exc).splitlines()[0][:160]})") from None
+    return out
+
+
+def _image_dpi(frame: Image.Image, size: tuple[int, int]) -> float:
+    """A page's resolution: from its width as an A4 page (scanners' dpi tags are often wrong)."""
+    w, h = size
+    short = min(w, h)
+    return short / (PAGE_W / 72)
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The kind of image file (``"png"``, ``"jpeg"``, ``"tiff"``) by its first bytes."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    return None
+
+
+# --------------------------------------------------------------------------- page geometry
+
+
+def _deskew(a: Gray) -> float:
+    """The angle in degrees the page is turned by (counter-clockwise positive): the one that
+    makes the projection of its dark pixels on the vertical axis most peaked."""
+    ys, xs = np.nonzero(a[::2, ::2] < INK)
+    if len(ys) < 100:
+        return 0.0
+    if len(ys) > 150_000:
+        pick = np.random.default_rng(0).choice(len(ys), 150_000, replace=False)
+        ys, xs = ys[pick], xs[pick]
+    fy, fx = ys.astype(np.float64), xs.astype(np.float64)
+    n = a.shape[0] // 2 + a.shape[1] // 2 + 2
+
+    def score(deg: float) -> float:
+        t = np.tan(np.radians(deg))
+        h = np.bincount((fy + fx * t + a.shape[1] / 2).astype(np.int64).clip(0, n - 1), minlength=n)
+        return float(np.dot(h, h))
+
+    coarse = max(np.arange(-2.0, 2.01, 0.1), key=score)
+    return float(max(np.arange(coarse - 0.1, coarse + 0.101, 0.01), key=score))
+
+
+def _rotate(a: Gray, deg: float) -> Gray:
+    if abs(deg) < 0.005:
+        return a
+    img = Image.fromarray(a).rotate(-deg, resample=Image.Resampling.BILINEAR, fillcolor=255)
+    return np.asarray(img, dtype=np.uint8).copy()
+
+
+def _lines(a: Gray, dpi: float) -> tuple[Floats, Floats]:
+    """Profiles of the long lines of a page: for each row, the pixels on horizontal lines
+    (runs of ink a fifth of an inch long); for each column, those on vertical lines."""
+    dark = (a < INK).astype(np.int32)
+    run = max(int(dpi / 5), 8)
+
+    def along(d: np.ndarray[Any, np.dtype[np.int32]]) -> Floats:
+        c = np.cumsum(d, axis=1)
+        win = c[:, run:] - c[:, :-run]
+        out: Floats = (win >= run * 0.9).sum(axis=1).astype(np.float64)
+        return out
+
+    return along(dark), along(np.ascontiguousarray(dark.T))
+
+
+def _smooth(p: Floats, sigma: float) -> Floats:
+    r = int(3 * sigma) + 1
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    return np.convolve(p, k / k.sum(), mode="same")
+
+
+def _fit_axis(scan: Floats, drawn: Floats, max_shift: int) -> tuple[float, float, float]:
+    """Scale and shift (scan = scale · drawn + shift) that best correlate two line profiles,
+    and the correlation (0 to 1)."""
+    s_scan, s_drawn = _smooth(scan, 1.5), _smooth(drawn, 1.5)
+    n = len(s_scan)
+    size = 1 << int(np.ceil(np.log2(2 * n + 1)))
+    f_scan = np.fft.rfft(s_scan, size)
+    best = (0.0, 1.0, 0.0)
+    norm_scan = float(np.linalg.norm(s_scan)) or 1.0
+    for scale in np.arange(0.96, 1.0401, 0.002):
+        u = np.arange(n, dtype=np.float64)
+        resampled = np.interp(u / scale, np.arange(len(s_drawn)), s_drawn, left=0.0, right=0.0)
+        corr = np.fft.irfft(f_scan * np.conj(np.fft.rfft(resampled, size)), size)
+        shifts = np.concatenate([corr[: max_shift + 1], corr[-max_shift:]])
+        k = int(np.argmax(shifts))
+        shift = k if k <= max_shift else k - len(shifts)
+        value = float(shifts[k]) / (norm_scan * (float(np.linalg.norm(resampled)) or 1.0))
+        if value > best[0]:
+            best = (value, float(scale), float(shift))
+    return best[1], best[2], best[0]
+
+
+@dataclass
+class _Aligned:
+    """A scanned page mapped onto the drawing of its layout page (pixels of the drawing)."""
+
+    pixels: Gray
+    drawn: Gray  # the page drawn with no values
+    dpi: float
+    coverage: float  # of the drawing's line pixels, the share the scan has ink on
+
+    def box(self, r: Rect, inset: float = 0.0) -> tuple[int, int, int, int]:
+        """Pixel box (left, top, right, bottom) of a rectangle in points, shrunk by ``inset``
+        points on every side."""
+        k = self.dpi / 72
+        x0, x1 = (r[0] + inset) * k, (r[2] - inset) * k
+        y0, y1 = (PAGE_H - r[3] + inset) * k, (PAGE_H - r[1] - inset) * k
+        h, w = self.pixels.shape
+        return (
+            max(int(round(x0)), 0),
+            max(int(round(y0)), 0),
+            min(int(round(x1)), w),
+            min(int(round(y1)), h),
+        )
+
+
+def _render(pdf: bytes, page: int, dpi: float) -> Gray:
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        bitmap = doc[page].render(scale=dpi / 72, grayscale=True)
+        return np.asarray(bitmap.to_pil().convert("L"), dtype=np.uint8).copy()
+    finally:
+        doc.close()
+
+
+def _align(scan: Gray, drawn: Gray, dpi: float) -> tuple[_Aligned, dict[str, float]]:
+    """The scan registered onto the drawing: scale and shift on each axis from line profiles."""
+    sy_prof, sx_prof = _lines(scan, dpi)
+    dy_prof, dx_prof = _lines(drawn, dpi)
+    max_shift = int(dpi * 0.6)  # 15 mm either way
+    sy, ty, cy = _fit_axis(_pad(sy_prof, len(dy_prof)), dy_prof, max_shift)
+    sx, tx, cx = _fit_axis(_pad(sx_prof, len(dx_prof)), dx_prof, max_shift)
+    h, w = drawn.shape
+    img = Image.fromarray(scan).transform(
+        (w, h), Image.Transform.AFFINE, (sx, 0, tx, 0, sy, ty), Image.Resampling.BILINEAR, fillcolor=255
+    )
+    pixels = np.asarray(img, dtype=np.uint8).copy()
+    lines = _line_pixels(drawn, dpi)
+    near = _dilate(pixels < INK + 40, max(int(dpi / 100), 1))
+    coverage = float((near & lines).sum() / max(int(lines.sum()), 1))
+    fit = {"scale_x": sx, "shift_x": tx, "scale_y": sy, "shift_y": ty, "corr_x": cx, "corr_y": cy}
+    return _Aligned(pixels, drawn, dpi, coverage), fit
+
+
+def _pad(p: Floats, n: int) -> Floats:
+    return p[:n] if len(p) >= n else np.concatenate([p, np.zeros(n - len(p))])
+
+
+def _line_pixels(a: Gray, dpi: float) -> Mask:
+    """Pixels on long horizontal or vertical lines."""
+    dark = a < INK
+    run = max(int(dpi / 5), 8)
+
+    def along(d: Mask) -> Mask:
+        c = np.cumsum(d.astype(np.int32), axis=1)
+        full = np.zeros_like(d)
+        win = (c[:, run:] - c[:, :-run]) >= run
+        full[:, run:] |= win
+        return full
+
+    return along(dark) | along(dark.T).T
+
+
+def _dilate(m: Mask, r: int) -> Mask:
+    out = m.copy()
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if dx or dy:
+                out |= np.roll(np.roll(m, dy, axis=0), dx, axis=1)
+    return out
+
+
+def _erode(m: Mask) -> Mask:
+    """Ink with ink on all four sides (specks of noise vanish, strokes stay)."""
+    out = m.copy()
+    for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        out &= np.roll(np.roll(m, dy, axis=0), dx, axis=1)
+    return out
+
+
+# --------------------------------------------------------------------------- identifying
+
+
+def identify_page(a: Gray, dpi: float, angle: float = 0.0) -> tuple[FormId, int, int] | None:
+    """The footer line at the bottom of a scanned page (``a`` as scanned, turned by ``angle``),
+    with the page number and page count it gives (``None`` when none can be read). The
+    bottom of the page is enlarged to 600 dpi before it is turned straight: the line is 5 pt."""
+    h, w = a.shape
+    crop = Image.fromarray(a[int(h * 0.93) :, :])
+    zoom = 600 / dpi
+    crop = crop.resize((int(crop.width * zoom), int(crop.height * zoom)), Image.Resampling.LANCZOS)
+    if abs(angle) >= 0.005:
+        crop = crop.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    for attempt in (crop, crop.filter(ImageFilter.MedianFilter(3))):
+        buf = io.BytesIO()
+        attempt.save(buf, "PNG")
+        found = _footer_in(ocr.words(buf.getvalue(), 6, 600, _FOOTER_CHARS))
+        if found is not None:
+            return found
+    return None
+
+
+def _footer_in(found: list[ocr.Word]) -> tuple[FormId, int, int] | None:
+    lines: dict[tuple[int, int, int], list[ocr.Word]] = {}
+    for wd in found:
+        lines.setdefault(wd.line, []).append(wd)
+    for ws in lines.values():
+        text = "".join(x.text for x in sorted(ws, key=lambda x: x.left))
+        m = _FOOTER.search(text)
+        if m is None:
+            continue
+        doc, version, lay, page, pages, rows, grow = m.groups()
+        spaced = f"apforms:{doc}:{version} layout {lay} page {page} of {pages}"
+        spaced += (f" rows {rows}" if rows else "") + (f" grow {grow}" if grow else "") + " end"
+        fid = identify_text(spaced)
+        if fid is not None:
+            return fid, int(page), int(pages)
+    return None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+LayoutFor = Callable[[FormId], Callable[[Definition, tuple[int, ...] | None, tuple[int, ...] | None], Layout]]
+
+
+def read_scan(
+    images: list[ScanImage],
+    definition_for: Callable[[FormId, list[str]], Definition],
+    layout_for: LayoutFor,
+) -> ScanRead:
+    """Values of every field read from the scanned pages; IngestError when no page can be
+    identified as a page of an apforms form or none can be aligned."""
+    deskewed: list[tuple[Gray, float, float]] = []
+    ids: dict[int, tuple[int, FormId]] = {}  # layout page → (file page, footer)
+    other: list[int] = []
+    found_any: FormId | None = None
+    stated: set[int] = set()
+    for i, im in enumerate(images):
+        angle = _deskew(im.pixels)
+        a = _rotate(im.pixels, angle)
+        deskewed.append((a, im.dpi, angle))
+        got = identify_page(im.pixels, im.dpi, angle)
+        if got is None:
+            other.append(i)
+            continue
+        fid, page_no, pages = got
+        found_any = found_any or fid
+        if fid.document == found_any.document:
+            stated.add(pages)
+        if page_no - 1 not in ids:
+            ids[page_no - 1] = (i, fid)
+    if found_any is None:
+        raise IngestError(
+            "not an apforms form: no page of the scan has a readable apforms footer line "
+            "(scan at 300 dpi, the whole page, the right way up)"
+        )
+    out = ScanRead(found_any)
+    definition = definition_for(found_any, out.warnings)
+    lay_fn = layout_for(found_any)
+    mine = {n: v for n, v in ids.items() if v[1].document == found_any.document}
+    for _n, (i, fid) in sorted(ids.items()):
+        if fid.document != found_any.document:
+            out.warnings.append(f"page {i + 1} belongs to another form ({fid.document}); skipped")
+    rows = found_any.rows
+    grow: list[int] = []
+    complete = True
+    for n in range(max(mine) + 1):
+        if n not in mine or mine[n][1].grow is None:
+            complete = False
+            break
+        grow += mine[n][1].grow or ()
+    lay = lay_fn(definition, rows, tuple(grow) if complete else None)
+    if stated != {len(lay.pages)}:
+        said = " or ".join(str(n) for n in sorted(stated))
+        raise IngestError(
+            f"the scan's footer lines were misread: they say {said} pages where the form they "
+            f"describe has {len(lay.pages)}; scan it again at 300 dpi"
+        )
+    if not complete:
+        out.warnings.append(
+            "a page of the scan is missing or its footer line could not be read, so the sizes of "
+            "the boxes after it are unknown; they were read at their printed size"
+        )
+    for n, (_i, fid) in mine.items():
+        if n < len(lay.page_grow) and fid.grow is not None and len(fid.grow) != len(lay.page_grow[n]):
+            out.warnings.append(
+                f"page {n + 1}: its footer line lists {len(fid.grow)} growing boxes where the "
+                f"layout has {len(lay.page_grow[n])}; values may have been read from the wrong boxes"
+            )
+    out.layout = lay
+    missing = [str(n + 1) for n in range(len(lay.pages)) if n not in mine]
+    if missing:
+        out.warnings.append(
+            f"page(s) {', '.join(missing)} of the form are missing; their fields were not read"
+        )
+    for i in other:
+        out.warnings.append(f"page {i + 1} of the scan has no readable apforms footer line; it was not read")
+    blank = draw_layout(lay, {})
+    aligned: dict[int, _Aligned] = {}
+    for n, (i, _fid) in sorted(mine.items()):
+        if n >= len(lay.pages):
+            continue
+        a, dpi, angle = deskewed[i]
+        drawn = _render(blank, n, dpi)
+        al, fit = _align(a, drawn, dpi)
+        fit["angle"] = angle
+        fit["coverage"] = al.coverage
+        out.alignment[n] = fit
+        if al.coverage < 0.75:
+            out.warnings.append(
+                f"page {n + 1} (page {i + 1} of the scan) could not be lined up with the form's "
+                f"layout ({al.coverage:.0%} of its box edges found); its fields were not read"
+            )
+            continue
+        aligned[n] = al
+        out.pages[n] = i
+    if not aligned:
+        raise IngestError(
+            "the scanned pages could not be lined up with the form's layout (cropped, folded or "
+            "turned?); scan the whole page at 300 dpi"
+        )
+    for n, al in sorted(aligned.items()):
+        _read_page(lay, n, al, out)
+    _confirm(lay, aligned, out)
+    return out
+
+
+# --------------------------------------------------------------------------- one page
+
+#: A tick box or radio button is marked when this much more of its inner part is ink than
+#: of the empty box's.
+MARK = 0.06
+#: A text box differs from its value drawn again when more than this share of its ink has
+#: no counterpart within a pixel or two.
+CONFIRM = 0.05
+
+
+def _png(a: Gray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _read_page(lay: Layout, n: int, al: _Aligned, out: ScanRead) -> None:
+    fields = [f for f in lay.fields if f.widgets[0].page == n and f.data_path is not None]
+    texty = [f for f in fields if f.kind in (TEXT, MULTILINE, COMBO)]
+    for f in fields:
+        if f.kind == CHECK:
+            ink = _mark_ink(al, f.widgets[0].rect)
+            out.values[f.name] = ink > MARK
+            out.confidence[f.name] = _mark_confidence(ink)
+        elif f.kind == RADIO:
+            inks = [_mark_ink(al, w.rect) for w in f.widgets]
+            chosen = [w.state for w, ink in zip(f.widgets, inks, strict=True) if ink > MARK]
+            conf = min(_mark_confidence(ink) for ink in inks)
+            if len(chosen) > 1:
+                out.warnings.append(f"{_where(f)}: more than one option is marked; none was taken")
+                conf = 0.0
+            out.values[f.name] = chosen[0] if len(chosen) == 1 else None
+            out.confidence[f.name] = conf
+    if not texty:
+        return
+    # Only the insides of the text boxes are read: labels, edges and the rest are whitened.
+    canvas = np.full_like(al.pixels, 255)
+    for f in texty:
+        x0, y0, x1, y1 = al.box(f.widgets[0].rect, inset=1.0)
+        canvas[y0:y1, x0:x1] = al.pixels[y0:y1, x0:x1]
+    canvas[_dilate(al.drawn < 200, max(int(al.dpi / 150), 1))] = 255
+    words = ocr.words(_png(canvas), PAGE_PSM, int(al.dpi), lang=ocr.language())
+    by_field: dict[str, list[ocr.Word]] = {f.name: [] for f in texty}
+    boxes = [(f, al.box(f.widgets[0].rect)) for f in texty]
+    for wd in words:
+        for f, (x0, y0, x1, y1) in boxes:
+            if x0 <= wd.cx < x1 and y0 <= wd.cy < y1:
+                by_field[f.name].append(wd)
+                break
+    for f in texty:
+        _read_text(f, by_field[f.name], al, lay, out)
+
+
+def _mark_ink(al: _Aligned, r: Rect) -> float:
+    """The share of the inner part of a box that is ink, less the empty box's."""
+    x0, y0, x1, y1 = al.box(r)
+    w, h = x1 - x0, y1 - y0
+    x0, x1 = x0 + int(w * 0.22), x1 - int(w * 0.22)
+    y0, y1 = y0 + int(h * 0.22), y1 - int(h * 0.22)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    scan = float((al.pixels[y0:y1, x0:x1] < INK).mean())
+    drawn = float((al.drawn[y0:y1, x0:x1] < INK).mean())
+    return scan - drawn
+
+
+def _mark_confidence(ink: float) -> float:
+    """How sure a mark (or its absence) is: from its distance to the threshold."""
+    return float(min(1.0, 0.5 + abs(ink - MARK) * 10))
+
+
+def _ink_in(al: _Aligned, r: Rect) -> int:
+    """Pixels of ink in the inside of a box (specks of noise not counted), less the empty
+    drawing's."""
+    x0, y0, x1, y1 = al.box(r, inset=1.5)
+    if x1 <= x0 or y1 <= y0:
+        return 0
+    scan = _erode(al.pixels[y0:y1, x0:x1] < INK)
+    drawn = _dilate(al.drawn[y0:y1, x0:x1] < 200, 2)
+    return int((scan & ~drawn).sum())
+
+
+def _cutout(al: _Aligned, r: Rect) -> str:
+    x0, y0, x1, y1 = al.box(r)
+    return "data:image/png;base64," + base64.b64encode(_png(al.pixels[y0:y1, x0:x1])).decode("ascii")
+
+
+def _read_text(f: FormField, words: list[ocr.Word], al: _Aligned, lay: Layout, out: ScanRead) -> None:
+    rect = f.widgets[0].rect
+    inked = _ink_in(al, rect) >= 12 * (al.dpi / 300) ** 2
+    row = any(isinstance(p, int) for p in f.data_path or ())
+    if not words and inked and f.kind != MULTILINE:  # a short value the page's reading missed
+        words = _read_box(al, rect)
+    if not words:
+        if inked:  # handwriting, or marks OCR cannot read
+            out.images[f.name] = _cutout(al, rect)
+            out.confidence[f.name] = 0.0
+            if row:
+                out.values[f.name] = UNREAD  # the rows after it keep their places
+            out.warnings.append(
+                f"{_where(f)}: something is written in the box that OCR could not read (handwriting?); "
+                "its image is attached to the record (provenance images): read it and enter the value"
+            )
+        return
+    size = lay.value_sizes[0]
+    conf = min(min(wd.conf for wd in words) / 100, *(_ambiguous(wd.text) for wd in words))
+    if f.kind == MULTILINE or (f.kind == COMBO and f.lines > 1):
+        text, ok = _join_lines(words, rect, size, al.dpi)
+        if not ok:
+            conf = min(conf, LOW - 0.05)
+    else:
+        text = " ".join(wd.text for wd in sorted(words, key=lambda wd: wd.left))
+    if f.kind == COMBO:
+        text, sure = _option(f, text)
+        if not sure:
+            conf = min(conf, LOW - 0.05)
+    out.values[f.name] = text
+    out.confidence[f.name] = max(conf, 0.0)
+    if conf < 0.5 and inked:
+        out.images[f.name] = _cutout(al, rect)
+
+
+#: Letters and digits that look alike in the form's font: a word where one of them could be
+#: the other (``Ionescu``/``lonescu``, ``0``/``O``) is read with low confidence.
+_LOOKALIKE = re.compile(
+    r"^[Il|][a-z]"  # I or l starting a word of small letters
+    r"|[a-z][I|]|[|]"  # a capital I among small letters
+    r"|[0-9][OoIlSB]|[OoIlSB][0-9]|[A-Za-z][01]|[01][A-Za-z]"  # letters among digits
+)
+
+
+def _ambiguous(word: str) -> float:
+    """1, or a low confidence for a word with look-alike characters where either could be."""
+    return LOW - 0.05 if _LOOKALIKE.search(word) else 1.0
+
+
+def _read_box(al: _Aligned, rect: Rect) -> list[ocr.Word]:
+    """The words of one box read on their own (as one line, else as one character), for a
+    short value that the page's reading missed."""
+    x0, y0, x1, y1 = al.box(rect, inset=1.0)
+    inside = al.pixels[y0:y1, x0:x1].copy()
+    inside[_dilate(al.drawn[y0:y1, x0:x1] < 200, 1)] = 255
+    crop = np.full((inside.shape[0] + 40, inside.shape[1] + 40), 255, dtype=np.uint8)
+    crop[20:-20, 20:-20] = inside
+    for psm in (7, 10):
+        found = ocr.words(_png(crop), psm, int(al.dpi), lang=ocr.language())
+        if found:
+            return [
+                ocr.Word(w.text, w.left + x0 - 20, w.top + y0 - 20, w.width, w.height, w.conf, w.line)
+                for w in found
+            ]
+    return []
+
+
+def _join_lines(words: list[ocr.Word], r: Rect, size: float, dpi: float) -> tuple[str, bool]:
+    """The lines of a multi-line box joined again: by the gap between baselines (a new
+    paragraph starts :data:`~apforms.formats.pdf.text.PARA` lower, an empty one a line lower
+    again) and by measuring (a line with room for the next line's first word ended at Enter);
+    ``ok`` when wrapping the result again gives the lines read."""
+    k = dpi / 72
+    lead = size * LEADING * k
+    lines: list[list[ocr.Word]] = []
+    for wd in sorted(words, key=lambda wd: wd.cy):
+        if lines and abs(wd.cy - sum(x.cy for x in lines[-1]) / len(lines[-1])) < lead * 0.45:
+            lines[-1].append(wd)
+        else:
+            lines.append([wd])
+    texts = [" ".join(x.text for x in sorted(ln, key=lambda x: x.left)) for ln in lines]
+    # Most lines have a capital or a tall letter (their tops line up) and a letter with no
+    # descender (their bottoms line up): both are measured; where they disagree it is noted.
+    tops = [min(x.top for x in ln) for ln in lines]
+    bottoms = [min(x.top + x.height for x in ln) for ln in lines]
+    width = r[2] - r[0] - 2 * PAD
+    text = texts[0]
+    para_start = 0
+    sure = True
+    for i in range(1, len(lines)):
+        by_top = _breaks((tops[i] - tops[i - 1]) / (size * k))
+        by_bottom = _breaks((bottoms[i] - bottoms[i - 1]) / (size * k))
+        sure = sure and by_top == by_bottom
+        breaks = by_top
+        prev, nxt = texts[i - 1], texts[i]
+        if not breaks:
+            first = nxt.split(" ", 1)[0]
+            tail = text[para_start:]
+            if len(wrap(f"{tail} {first}", width, size)) == len(wrap(tail, width, size)):
+                breaks = 1  # the word would have fitted: the line ended where Enter was pressed
+        if breaks:
+            text += "\n" * breaks + nxt
+            para_start = len(text) - len(nxt)
+        else:
+            text += soft_join(prev, nxt, width, size) + nxt
+    again = [ln for p in text.split("\n") if p for ln in wrap(p, width, size)]
+    return text, sure and [" ".join(x.split()) for x in again] == [" ".join(x.split()) for x in texts]
+
+
+def _breaks(gap: float) -> int:
+    """Line breaks (Enter pressed) between two lines a gap apart (in font sizes): none for a
+    wrapped line, one for a new paragraph, more for empty lines between."""
+    return round(gap / (LEADING + PARA)) if gap > LEADING + PARA / 2 else 0
+
+
+_DASHES = str.maketrans({"–": "-", "—": "-", "‒": "-", "−": "-"})
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.translate(_DASHES).casefold().split())
+
+
+def _option(f: FormField, text: str) -> tuple[str, bool]:
+    """A dropdown's text as the printed text of the option it matches; ``sure`` when it
+    matches one exactly (dashes and spaces aside)."""
+    printed = {present.option_text(f.leaf, o): o for o in f.options}
+    folded = _fold(text)
+    for p in printed:
+        if _fold(p) == folded:
+            return p, True
+    best = max(printed, key=lambda p: difflib.SequenceMatcher(None, _fold(p), folded).ratio(), default=None)
+    if best is not None and difflib.SequenceMatcher(None, _fold(best), folded).ratio() >= 0.85:
+        return best, False
+    return text, False
+
+
+# --------------------------------------------------------------------------- confirming
+
+
+def _confirm(lay: Layout, aligned: dict[int, _Aligned], out: ScanRead) -> None:
+    """Draw the values read in the same geometry and compare each text box with the scan:
+    a value that does not look like the page is marked low confidence."""
+    drawable: dict[str, FormValue] = {}
+    for name, v in out.values.items():
+        if isinstance(v, str) and (v == UNREAD or (not v.isascii() and shape.unprintable(v))):
+            continue
+        drawable[name] = v
+    try:
+        pdf = draw_layout(lay, drawable)
+    except (RenderError, ValueError, KeyError):  # pragma: no cover - a value the writer cannot draw
+        for name in out.confidence:
+            out.confidence[name] = min(out.confidence[name], LOW - 0.05)
+        return
+    for n, al in aligned.items():
+        again = _render(pdf, n, al.dpi)
+        for f in lay.fields:
+            if f.widgets[0].page != n or f.kind not in (TEXT, MULTILINE, COMBO) or f.name not in out.values:
+                continue
+            if f.name not in drawable:
+                out.confidence[f.name] = min(out.confidence.get(f.name, 0.0), LOW - 0.05)
+                continue
+            x0, y0, x1, y1 = al.box(f.widgets[0].rect, inset=1.0)
+            ratio = _difference(al.pixels[y0:y1, x0:x1] < INK, again[y0:y1, x0:x1] < INK, al.dpi, lay)
+            out.confirm_ratio[f.name] = ratio
+            if ratio > CONFIRM:
+                out.confidence[f.name] = min(out.confidence[f.name], LOW - 0.05)
+
+
+def _difference(scan: Mask, drawn: Mask, dpi: float, lay: Layout) -> float:
+    """How unlike the scan of a box the value drawn again is: the largest share of ink with no
+    counterpart (a pixel either way) in any window the size of a small character, so that a
+    missing full stop or accent counts as much as a wrong letter."""
+    if scan.size == 0:
+        return 0.0
+    miss = (scan & ~_dilate(drawn, 1)) | (drawn & ~_dilate(scan, 1))
+    side = max(int(lay.value_sizes[0] * 0.35 * dpi / 72), 3)
+    c = np.zeros((miss.shape[0] + 1, miss.shape[1] + 1), dtype=np.int64)
+    c[1:, 1:] = np.cumsum(np.cumsum(miss, axis=0), axis=1)
+    if miss.shape[0] < side or miss.shape[1] < side:
+        return float(miss.sum()) / (side * side)
+    win = c[side:, side:] - c[:-side, side:] - c[side:, :-side] + c[:-side, :-side]
+    return float(win.max()) / (side * side)
+
+
+# --------------------------------------------------------------------------- what the record says
+
+#: The first warning of every scan.
+SCANNED = (
+    "the return is a scan (pictures of its pages): it was read by OCR and mark detection, so no value "
+    "is exact; every value is listed to check against the returned form (provenance needs_checking)"
+)
+
+
+def scan_provenance(scan: ScanRead) -> tuple[list[str], dict[str, object]]:
+    """The warnings a scan's record carries (each value read named, with its confidence) and
+    its provenance entries: ``needs_checking`` (every value read, by field name: confidence
+    0 to 1), ``low_confidence`` (the names of those below :data:`LOW`), ``images`` (boxes with
+    ink that could not be read, as PNG data URLs) and ``scan`` (pages and alignment)."""
+    lay = scan.layout
+    if lay is None:  # pragma: no cover - read_scan refuses a scan it has no layout for
+        raise IngestError("the scan could not be read")
+    said = [SCANNED, *scan.warnings]
+    needs: dict[str, float] = {}
+    for f in lay.fields:
+        if f.name not in scan.confidence:
+            continue
+        c = scan.confidence[f.name]
+        v = scan.values.get(f.name)
+        needs[f.name] = round(c, 2)
+        low = c < LOW
+        if f.kind in (CHECK, RADIO) and not v and not low:
+            continue  # clearly empty: listed in needs_checking, not worth a warning each
+        if f.name in scan.images and v in (None, UNREAD):
+            continue  # named already: its picture is attached
+        how = "mark detection" if f.kind in (CHECK, RADIO) else "OCR"
+        what = (
+            f"read from a scan by {how}" + (" with low confidence" if low else "") + f" (confidence {c:.0%})"
+        )
+        if f.kind == CHECK:
+            what = f"{'ticked' if v else 'not ticked'}, {what}"
+        elif f.kind == RADIO and v is None:
+            what = f"nothing chosen, {what}"
+        said.append(f"{_where(f)}: {what}; check it against the returned form")
+    extra: dict[str, object] = {
+        "needs_checking": needs,
+        "low_confidence": [name for name, c in needs.items() if c < LOW],
+        "images": dict(scan.images),
+        "scan": {
+            "pages": {str(n + 1): i + 1 for n, i in sorted(scan.pages.items())},
+            "alignment": {
+                str(n + 1): {k: round(v, 4) for k, v in fit.items()}
+                for n, fit in sorted(scan.alignment.items())
+            },
+        },
+    }
+    return said, extra
+
+
+def _rounded(fit: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in fit.items()}
