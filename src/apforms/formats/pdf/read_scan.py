@@ -35,6 +35,7 @@ page:
 from __future__ import annotations
 
 import base64
+import dataclasses
 import difflib
 import io
 import re
@@ -57,7 +58,7 @@ from apforms.formats.pdf.read_page import UNREAD, _where
 from apforms.formats.pdf.text import LEADING, PAD, PARA, soft_join, wrap
 from apforms.formats.pdf.values import FormValue
 from apforms.formats.pdf.writer import draw_layout
-from apforms.model.definitions import Definition
+from apforms.model.definitions import Definition, document_ids
 
 #: Numbers as NDArray of bytes (a grey page, 255 white) or booleans (ink).
 Gray = np.ndarray[Any, np.dtype[np.uint8]]
@@ -385,6 +386,17 @@ def identify_page(a: Gray, dpi: float, angle: float = 0.0) -> tuple[FormId, int,
     return None
 
 
+def _known(fid: FormId) -> FormId:
+    """The footer's document id as the nearest document this apforms knows (OCR may misread a
+    letter of it: ``qga`` for ``qa``); what the layout rebuilt from the rest gives is checked
+    against the page."""
+    known = document_ids()
+    if fid.document in known:
+        return fid
+    near = difflib.get_close_matches(fid.document, known, n=1, cutoff=0.5)
+    return dataclasses.replace(fid, document=near[0]) if near else fid
+
+
 def _footer_in(found: list[ocr.Word]) -> tuple[FormId, int, int] | None:
     lines: dict[tuple[int, int, int], list[ocr.Word]] = {}
     for wd in found:
@@ -399,7 +411,7 @@ def _footer_in(found: list[ocr.Word]) -> tuple[FormId, int, int] | None:
         spaced += (f" rows {rows}" if rows else "") + (f" grow {grow}" if grow else "") + " end"
         fid = identify_text(spaced)
         if fid is not None:
-            return fid, int(page), int(pages)
+            return _known(fid), int(page), int(pages)
     return None
 
 
@@ -552,6 +564,7 @@ def _read_page(lay: Layout, n: int, al: _Aligned, out: ScanRead) -> None:
         x0, y0, x1, y1 = al.box(f.widgets[0].rect, inset=1.0)
         canvas[y0:y1, x0:x1] = al.pixels[y0:y1, x0:x1]
     canvas[_dilate(al.drawn < 200, max(int(al.dpi / 150), 1))] = 255
+    canvas[canvas > 200] = 255  # the paper's grain
     words = ocr.words(_png(canvas), PAGE_PSM, int(al.dpi), lang=ocr.language())
     by_field: dict[str, list[ocr.Word]] = {f.name: [] for f in texty}
     boxes = [(f, al.box(f.widgets[0].rect)) for f in texty]
@@ -636,7 +649,7 @@ def _read_text(f: FormField, words: list[ocr.Word], al: _Aligned, lay: Layout, o
 #: Letters and digits that look alike in the form's font: a word where one of them could be
 #: the other (``Ionescu``/``lonescu``, ``0``/``O``) is read with low confidence.
 _LOOKALIKE = re.compile(
-    r"^[Il|][a-z]"  # I or l starting a word of small letters
+    r"^l[a-z]"  # l starting a word (an I read as l, in names: the dictionary has the words)
     r"|[a-z][I|]|[|]"  # a capital I among small letters
     r"|[0-9][OoIlSB]|[OoIlSB][0-9]|[A-Za-z][01]|[01][A-Za-z]"  # letters among digits
 )
@@ -647,15 +660,16 @@ def _ambiguous(word: str) -> float:
     return LOW - 0.05 if _LOOKALIKE.search(word) else 1.0
 
 
-def _read_box(al: _Aligned, rect: Rect) -> list[ocr.Word]:
-    """The words of one box read on their own (as one line, else as one character), for a
-    short value that the page's reading missed."""
+def _read_box(al: _Aligned, rect: Rect, multi: bool = False) -> list[ocr.Word]:
+    """The words of one box read on their own (as one line, else as one character; a
+    multi-line box as a block), for a value that the page's reading missed or misread."""
     x0, y0, x1, y1 = al.box(rect, inset=1.0)
     inside = al.pixels[y0:y1, x0:x1].copy()
     inside[_dilate(al.drawn[y0:y1, x0:x1] < 200, 1)] = 255
+    inside[inside > 200] = 255
     crop = np.full((inside.shape[0] + 40, inside.shape[1] + 40), 255, dtype=np.uint8)
     crop[20:-20, 20:-20] = inside
-    for psm in (7, 10):
+    for psm in (6,) if multi else (7, 10):
         found = ocr.words(_png(crop), psm, int(al.dpi), lang=ocr.language())
         if found:
             return [
@@ -679,19 +693,16 @@ def _join_lines(words: list[ocr.Word], r: Rect, size: float, dpi: float) -> tupl
         else:
             lines.append([wd])
     texts = [" ".join(x.text for x in sorted(ln, key=lambda x: x.left)) for ln in lines]
-    # Most lines have a capital or a tall letter (their tops line up) and a letter with no
-    # descender (their bottoms line up): both are measured; where they disagree it is noted.
-    tops = [min(x.top for x in ln) for ln in lines]
-    bottoms = [min(x.top + x.height for x in ln) for ln in lines]
+    bases = [float(np.median([_baseline(x, size * k) for x in ln])) for ln in lines]
     width = r[2] - r[0] - 2 * PAD
     text = texts[0]
     para_start = 0
     sure = True
     for i in range(1, len(lines)):
-        by_top = _breaks((tops[i] - tops[i - 1]) / (size * k))
-        by_bottom = _breaks((bottoms[i] - bottoms[i - 1]) / (size * k))
-        sure = sure and by_top == by_bottom
-        breaks = by_top
+        gap = (bases[i] - bases[i - 1]) / (size * k)
+        breaks = _breaks(gap)
+        step = LEADING if breaks == 0 else breaks * (LEADING + PARA)
+        sure = sure and abs(gap - step) < PARA / 3
         prev, nxt = texts[i - 1], texts[i]
         if not breaks:
             first = nxt.split(" ", 1)[0]
@@ -705,6 +716,22 @@ def _join_lines(words: list[ocr.Word], r: Rect, size: float, dpi: float) -> tupl
             text += soft_join(prev, nxt, width, size) + nxt
     again = [ln for p in text.split("\n") if p for ln in wrap(p, width, size)]
     return text, sure and [" ".join(x.split()) for x in again] == [" ".join(x.split()) for x in texts]
+
+
+#: Letters that reach below the baseline, and those that reach the ascender line, in the
+#: form's font (DejaVu Sans: ascender 0.76, x-height 0.55, descender 0.24 of the size).
+_DESCENDING = frozenset("gjpqy,;()[]{}|Q@$")
+_TALL = frozenset("bdfhiklt'\"!?/\\()[]{}|#%&@$£")
+
+
+def _baseline(w: ocr.Word, size_px: float) -> float:
+    """Where a word's baseline is, from its box and its letters: its bottom unless a letter
+    descends; then from its top if a letter is tall, else from its bottom less a descender."""
+    if not any(c in _DESCENDING for c in w.text):
+        return float(w.top + w.height)
+    if any(c.isupper() or c.isdigit() or c in _TALL for c in w.text):
+        return w.top + 0.76 * size_px
+    return w.top + w.height - 0.236 * size_px
 
 
 def _breaks(gap: float) -> int:
@@ -738,32 +765,112 @@ def _option(f: FormField, text: str) -> tuple[str, bool]:
 
 
 def _confirm(lay: Layout, aligned: dict[int, _Aligned], out: ScanRead) -> None:
-    """Draw the values read in the same geometry and compare each text box with the scan:
-    a value that does not look like the page is marked low confidence."""
+    """Draw the values read in the same geometry and compare each text box with the scan.
+    A box that does not match is read again on its own; the reading that looks more like
+    the page is kept, and one that still does not match is marked low confidence."""
+    ratios = _ratios(lay, aligned, out.values)
+    out.confirm_ratio.update(ratios)
+    unlike = [lay.by_name[name] for name, ratio in ratios.items() if ratio > CONFIRM]
+    if unlike:
+        again = ScanRead(out.form_id)
+        for f in unlike:
+            al = aligned[f.widgets[0].page]
+            words = _read_box(al, f.widgets[0].rect, multi=f.kind == MULTILINE or f.lines > 1)
+            if words:
+                _read_text(f, words, al, lay, again)
+        tried = {**out.values, **{k: v for k, v in again.values.items() if k in {f.name for f in unlike}}}
+        second = _ratios(lay, aligned, tried, {f.name for f in unlike})
+        for f in unlike:
+            if f.name in again.values and second.get(f.name, 1.0) < ratios[f.name]:
+                out.values[f.name] = again.values[f.name]
+                out.confidence[f.name] = again.confidence[f.name]
+                out.confirm_ratio[f.name] = second[f.name]
+                if f.name not in again.images:
+                    out.images.pop(f.name, None)
+    _lookalikes(lay, aligned, out)
+    for name, ratio in out.confirm_ratio.items():
+        if ratio > CONFIRM:
+            out.confidence[name] = min(out.confidence[name], LOW - 0.05)
+    for name, v in out.values.items():  # what the writer cannot draw cannot be compared
+        if (
+            name not in out.confirm_ratio
+            and isinstance(v, str)
+            and lay.by_name[name].kind not in (CHECK, RADIO)
+        ):
+            out.confidence[name] = min(out.confidence.get(name, 0.0), LOW - 0.05)
+
+
+#: Characters OCR gives for others that look alike in the form's font, tried again where a
+#: value does not match the page: the alternative that does is kept (still low confidence).
+_SWAPS = (
+    (re.compile(r"(?<= )-(?= )"), "\u2013"),  # a spaced hyphen: an en dash
+    (re.compile(r"'"), "\u2019"),
+    (re.compile(r"\bl(?=[a-z])"), "I"),
+    (re.compile(r"(?<=[a-z])I"), "l"),
+    (re.compile("\u015e"), "\u0218"),  # S with cedilla or with comma below
+    (re.compile("\u0218"), "\u015e"),
+    (re.compile("\u015f"), "\u0219"),
+    (re.compile("\u0219"), "\u015f"),
+    (re.compile("\u0162"), "\u021a"),
+    (re.compile("\u0163"), "\u021b"),
+)
+
+
+def _lookalikes(lay: Layout, aligned: dict[int, _Aligned], out: ScanRead) -> None:
+    """Values unlike their box, or with look-alike letters, tried with each swap of look-alike
+    characters (one draw for all of them): a swap that matches the page better is kept."""
+    for swap, to in _SWAPS:
+        trial: dict[str, str] = {}
+        for name, v in out.values.items():
+            if not isinstance(v, str) or lay.by_name[name].kind not in (TEXT, MULTILINE, COMBO):
+                continue
+            if out.confirm_ratio.get(name, 0.0) <= CONFIRM and out.confidence.get(name, 1.0) >= LOW:
+                continue
+            changed = swap.sub(to, v)
+            if changed != v:
+                trial[name] = changed
+        if not trial:
+            continue
+        ratios = _ratios(lay, aligned, {**out.values, **trial}, set(trial))
+        for name, changed in trial.items():
+            before = out.confirm_ratio.get(name, 1.0)
+            if ratios.get(name, 1.0) < before * 0.5:
+                out.values[name] = changed
+                out.confirm_ratio[name] = ratios[name]
+                out.confidence[name] = min(out.confidence[name], LOW - 0.05)
+
+
+def _ratios(
+    lay: Layout, aligned: dict[int, _Aligned], values: dict[str, FormValue], only: set[str] | None = None
+) -> dict[str, float]:
+    """For each text value: how unlike the scan's box it is drawn again (0 the same)."""
     drawable: dict[str, FormValue] = {}
-    for name, v in out.values.items():
+    for name, v in values.items():
         if isinstance(v, str) and (v == UNREAD or (not v.isascii() and shape.unprintable(v))):
             continue
         drawable[name] = v
     try:
         pdf = draw_layout(lay, drawable)
     except (RenderError, ValueError, KeyError):  # pragma: no cover - a value the writer cannot draw
-        for name in out.confidence:
-            out.confidence[name] = min(out.confidence[name], LOW - 0.05)
-        return
+        return {}
+    out: dict[str, float] = {}
     for n, al in aligned.items():
+        fields = [
+            f
+            for f in lay.fields
+            if f.widgets[0].page == n
+            and f.kind in (TEXT, MULTILINE, COMBO)
+            and f.name in drawable
+            and isinstance(drawable[f.name], str)
+            and (only is None or f.name in only)
+        ]
+        if not fields:
+            continue
         again = _render(pdf, n, al.dpi)
-        for f in lay.fields:
-            if f.widgets[0].page != n or f.kind not in (TEXT, MULTILINE, COMBO) or f.name not in out.values:
-                continue
-            if f.name not in drawable:
-                out.confidence[f.name] = min(out.confidence.get(f.name, 0.0), LOW - 0.05)
-                continue
+        for f in fields:
             x0, y0, x1, y1 = al.box(f.widgets[0].rect, inset=1.0)
-            ratio = _difference(al.pixels[y0:y1, x0:x1] < INK, again[y0:y1, x0:x1] < INK, al.dpi, lay)
-            out.confirm_ratio[f.name] = ratio
-            if ratio > CONFIRM:
-                out.confidence[f.name] = min(out.confidence[f.name], LOW - 0.05)
+            out[f.name] = _difference(al.pixels[y0:y1, x0:x1] < INK, again[y0:y1, x0:x1] < INK, al.dpi, lay)
+    return out
 
 
 def _difference(scan: Mask, drawn: Mask, dpi: float, lay: Layout) -> float:
