@@ -82,7 +82,7 @@ _FOOTER_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789:.*-"
 #: numbers may not: the layout rebuilt from them is checked against the page).
 _FOOTER = re.compile(
     r"a[a-z]form[a-z]:([a-z][a-z0-9-]*):(\d+(?:\.\d+)*)[a-z]ayout(\d{1,6})[a-z]age(\d+)of(\d+)"
-    r"(?:[a-z]?ows(\d[0-9.*]*?))?(?:[a-z]row(\d[0-9.*]*?))?e[a-z]d"
+    r"(?:[a-z]?ows(\d[0-9.*]*?))?(?:[.:-]?[a-z]row(\d[0-9.*]*?))?[.:-]?e[a-z]d"
 )
 
 
@@ -372,14 +372,29 @@ def identify_page(a: Gray, dpi: float, angle: float = 0.0) -> tuple[FormId, int,
     with the page number and page count it gives (``None`` when none can be read). The
     bottom of the page is enlarged to 600 dpi before it is turned straight: the line is 5 pt."""
     h, w = a.shape
-    crop = Image.fromarray(a[int(h * 0.93) :, :])
+    bottom = Image.fromarray(a[int(h * 0.93) :, :])
     zoom = 600 / dpi
-    crop = crop.resize((int(crop.width * zoom), int(crop.height * zoom)), Image.Resampling.LANCZOS)
-    if abs(angle) >= 0.005:
-        crop = crop.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    for attempt in (crop, crop.filter(ImageFilter.MedianFilter(3))):
+    size = (int(bottom.width * zoom), int(bottom.height * zoom))
+
+    # Specks and grain are taken out at the scan's own resolution (a 3-pixel median) before
+    # the line is enlarged and turned; below 250 dpi that takes the thin strokes too, so there
+    # the line is read as it is first, then with a median at 600 dpi.
+    def enlarged(img: Image.Image) -> Image.Image:
+        big = img.resize(size, Image.Resampling.LANCZOS)
+        if abs(angle) >= 0.005:
+            big = big.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+        return big
+
+    attempts: list[Callable[[], Image.Image]] = [
+        lambda: enlarged(bottom.filter(ImageFilter.MedianFilter(3))),
+        lambda: enlarged(bottom),
+        lambda: enlarged(bottom).filter(ImageFilter.MedianFilter(5)),
+    ]
+    if dpi < 250:
+        attempts = [attempts[1], attempts[2], attempts[0]]
+    for attempt in attempts:
         buf = io.BytesIO()
-        attempt.save(buf, "PNG")
+        attempt().save(buf, "PNG")
         found = _footer_in(ocr.words(buf.getvalue(), 6, 600, _FOOTER_CHARS))
         if found is not None:
             return found
@@ -531,6 +546,8 @@ MARK = 0.06
 #: A text box differs from its value drawn again when more than this share of its ink has
 #: no counterpart within a pixel or two.
 CONFIRM = 0.05
+#: Beyond this the box holds something else than typed text (handwriting, a stamp).
+UNLIKE = 0.45
 
 
 def _png(a: Gray) -> bytes:
@@ -791,6 +808,15 @@ def _confirm(lay: Layout, aligned: dict[int, _Aligned], out: ScanRead) -> None:
     for name, ratio in out.confirm_ratio.items():
         if ratio > CONFIRM:
             out.confidence[name] = min(out.confidence[name], LOW - 0.05)
+        if ratio > UNLIKE and name not in out.images:  # not typed text (handwriting?): a person reads it
+            f = lay.by_name[name]
+            out.images[name] = _cutout(aligned[f.widgets[0].page], f.widgets[0].rect)
+            out.confidence[name] = min(out.confidence[name], 0.3)
+            out.warnings.append(
+                f"{_where(f)}: what is in the box does not look like the typed text OCR read from it "
+                f"({str(out.values[name])[:60]!r}; handwriting?); its image is attached to the record "
+                "(provenance images): read it and correct the value"
+            )
     for name, v in out.values.items():  # what the writer cannot draw cannot be compared
         if (
             name not in out.confirm_ratio
