@@ -173,22 +173,22 @@ def image_pages(data: bytes) -> list[ScanImage]:
             if n >= MAX_PAGES:
                 raise IngestError(f"the image has more than {MAX_PAGES} pages; not a returned form")
             gray = frame.convert("L")
-            dpi = _image_dpi(frame, gray.size)
+            dpi = _image_dpi(gray.size)
             if dpi > MAX_DPI:  # scaled down: finer adds nothing to reading and costs time
                 size = (round(gray.width * MAX_DPI / dpi), round(gray.height * MAX_DPI / dpi))
                 gray = gray.resize(size, Image.Resampling.LANCZOS)
                 dpi = MAX_DPI
             out.append(ScanImage(np.asarray(gray, dtype=np.uint8).copy(), dpi))
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise IngestError(f"the image cannot be read ({str(exc).splitlines()[0][:160]})") from None
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        kind = {"png": "a PNG", "jpeg": "a JPEG", "tiff": "a TIFF"}.get(sniff_image(data) or "", "an")
+        raise IngestError(f"{kind} image that cannot be read (damaged or incomplete)") from None
     return out
 
 
-def _image_dpi(frame: Image.Image, size: tuple[int, int]) -> float:
-    """A page's resolution: from its width as an A4 page (scanners' dpi tags are often wrong)."""
-    w, h = size
-    short = min(w, h)
-    return short / (PAGE_W / 72)
+def _image_dpi(size: tuple[int, int]) -> float:
+    """A page's resolution: from its width as an A4 page (scanners' dpi tags are often wrong;
+    registration takes out the rest)."""
+    return min(size) / (PAGE_W / 72)
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -261,19 +261,21 @@ def _fit_axis(scan: Floats, drawn: Floats, max_shift: int) -> tuple[float, float
     n = len(s_scan)
     size = 1 << int(np.ceil(np.log2(2 * n + 1)))
     f_scan = np.fft.rfft(s_scan, size)
-    best = (0.0, 1.0, 0.0)
     norm_scan = float(np.linalg.norm(s_scan)) or 1.0
-    for scale in np.arange(0.96, 1.0401, 0.002):
-        u = np.arange(n, dtype=np.float64)
-        resampled = np.interp(u / scale, np.arange(len(s_drawn)), s_drawn, left=0.0, right=0.0)
+    u = np.arange(n, dtype=np.float64)
+    at = np.arange(len(s_drawn), dtype=np.float64)
+
+    def fit(scale: float) -> tuple[float, float, float]:
+        resampled = np.interp(u / scale, at, s_drawn, left=0.0, right=0.0)
         corr = np.fft.irfft(f_scan * np.conj(np.fft.rfft(resampled, size)), size)
         shifts = np.concatenate([corr[: max_shift + 1], corr[-max_shift:]])
         k = int(np.argmax(shifts))
         shift = k if k <= max_shift else k - len(shifts)
-        value = float(shifts[k]) / (norm_scan * (float(np.linalg.norm(resampled)) or 1.0))
-        if value > best[0]:
-            best = (value, float(scale), float(shift))
-    return best[1], best[2], best[0]
+        return float(shifts[k]) / (norm_scan * (float(np.linalg.norm(resampled)) or 1.0)), scale, float(shift)
+
+    coarse = max((fit(float(x)) for x in np.arange(0.96, 1.0401, 0.002)), key=lambda t: t[0])
+    fine = max((fit(coarse[1] + float(d)) for d in np.arange(-0.002, 0.00201, 0.00025)), key=lambda t: t[0])
+    return fine[1], fine[2], fine[0]
 
 
 @dataclass
