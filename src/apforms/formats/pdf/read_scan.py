@@ -39,6 +39,7 @@ import dataclasses
 import difflib
 import io
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -446,10 +447,8 @@ def read_scan(
     """Values of every field read from the scanned pages; IngestError when no page can be
     identified as a page of an apforms form or none can be aligned."""
     deskewed: list[tuple[Gray, float, float]] = []
-    ids: dict[int, tuple[int, FormId]] = {}  # layout page → (file page, footer)
+    footers: list[tuple[int, FormId, int, int]] = []  # (file page, footer, its page number, of)
     other: list[int] = []
-    found_any: FormId | None = None
-    stated: set[int] = set()
     for i, im in enumerate(images):
         angle = _deskew(im.pixels)
         a = _rotate(im.pixels, angle)
@@ -457,26 +456,40 @@ def read_scan(
         got = identify_page(im.pixels, im.dpi, angle)
         if got is None:
             other.append(i)
-            continue
-        fid, page_no, pages = got
-        found_any = found_any or fid
-        if fid.document == found_any.document:
-            stated.add(pages)
-        if page_no - 1 not in ids:
-            ids[page_no - 1] = (i, fid)
-    if found_any is None:
+        else:
+            footers.append((i, *got))
+    if not footers:
         raise IngestError(
             "not an apforms form: no page of the scan has a readable apforms footer line "
             "(scan at 300 dpi, the whole page, the right way up)"
         )
+    # The form is what most pages say (one misread footer does not decide it).
+    votes = Counter((fid.document, fid.version, fid.layout, fid.rows) for _, fid, _, _ in footers)
+    document, version, layout_no, rows = votes.most_common(1)[0][0]
+    found_any = next(
+        fid for _, fid, _, _ in footers if (fid.document, fid.version, fid.rows) == (document, version, rows)
+    )
     out = ScanRead(found_any)
     definition = definition_for(found_any, out.warnings)
     lay_fn = layout_for(found_any)
-    mine = {n: v for n, v in ids.items() if v[1].document == found_any.document}
-    for _n, (i, fid) in sorted(ids.items()):
-        if fid.document != found_any.document:
+    mine: dict[int, tuple[int, FormId]] = {}  # layout page → (file page, footer)
+    stated: set[int] = set()
+    for i, fid, page_no, pages in footers:
+        if fid.document != document:
             out.warnings.append(f"page {i + 1} belongs to another form ({fid.document}); skipped")
-    rows = found_any.rows
+        elif (fid.version, fid.layout, fid.rows) != (version, layout_no, rows):
+            out.warnings.append(
+                f"page {i + 1} of the scan: its footer line gives another version, layout or row counts "
+                "than the other pages' (misread?); it was not read"
+            )
+        elif page_no - 1 in mine:
+            out.warnings.append(
+                f"page {i + 1} of the scan says it is page {page_no}, as page {mine[page_no - 1][0] + 1} "
+                "does; it was not read"
+            )
+        else:
+            mine[page_no - 1] = (i, fid)
+            stated.add(pages)
     grow: list[int] = []
     complete = True
     for n in range(max(mine) + 1):
@@ -559,7 +572,19 @@ def _png(a: Gray) -> bytes:
 
 
 def _read_page(lay: Layout, n: int, al: _Aligned, out: ScanRead) -> None:
-    fields = [f for f in lay.fields if f.widgets[0].page == n and f.data_path is not None]
+    fields = []
+    for f in lay.fields:
+        if f.widgets[0].page != n or f.data_path is None:
+            continue
+        found = min(_edges_found(al, w.rect) for w in f.widgets)
+        if found < EDGES:  # the box is not where the layout puts it: a misread footer, a fold
+            out.warnings.append(
+                f"{_where(f)}: its box is not on the scan where the form's layout puts it "
+                f"({found:.0%} of its edges found); it was not read, check it"
+            )
+            out.confidence[f.name] = 0.0
+            continue
+        fields.append(f)
     texty = [f for f in fields if f.kind in (TEXT, MULTILINE, COMBO)]
     for f in fields:
         if f.kind == CHECK:
@@ -594,6 +619,22 @@ def _read_page(lay: Layout, n: int, al: _Aligned, out: ScanRead) -> None:
                 break
     for f in texty:
         _read_text(f, by_field[f.name], al, lay, out)
+
+
+#: A box is read only when this share of its drawn edges has ink on the scan beside it.
+EDGES = 0.8
+
+
+def _edges_found(al: _Aligned, r: Rect) -> float:
+    """The share of a box's drawn outline (its edges or circle, as the empty form has them)
+    that has ink on the scan within a pixel or two."""
+    x0, y0, x1, y1 = al.box(r, inset=-1.5)
+    drawn = al.drawn[y0:y1, x0:x1] < INK + 40
+    total = int(drawn.sum())
+    if total == 0:
+        return 1.0
+    near = _dilate(al.pixels[y0:y1, x0:x1] < INK + 40, max(int(al.dpi / 150), 1))
+    return float((drawn & near).sum()) / total
 
 
 def _mark_ink(al: _Aligned, r: Rect) -> float:
