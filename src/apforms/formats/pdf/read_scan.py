@@ -10,26 +10,34 @@ page:
 2. **Deskew.** The angle (up to ±2°) that makes the horizontal box edges line up best: the
    projection profile of the dark pixels, rotated, with the most peaked histogram.
 3. **Identify.** The bottom of the page is read by tesseract with only the characters of the
-   footer line allowed (``apforms:sla:1.0 layout 4 page 1 of 3 rows 3.2 grow 0*13 end``);
-   :func:`~apforms.formats.pdf.protocol.identify_text` parses it. The layout rebuilt from
-   the rows and growing boxes must have the number of pages the footer says, and each page
-   as many growing boxes as its footer lists.
+   footer line allowed (``apforms:sla:1.0 layout 4 page 1 of 3 rows 3.2 grow 0*13 end``),
+   specks filtered out first; :func:`~apforms.formats.pdf.protocol.identify_text` parses
+   it. The form is what most pages say; a page whose footer disagrees, or repeats a page
+   number, is not read. The layout rebuilt from the rows and growing boxes must have the
+   number of pages the footers say (else the scan is refused).
 4. **Register.** The page of that layout is drawn with no values (the writer's own drawing,
    :func:`~apforms.formats.pdf.writer.draw_layout`) and rendered at the scan's resolution.
    The long horizontal and vertical lines (box edges) of both are profiled along each axis;
    the scale and shift that best correlate the profiles map the scan onto the drawing. A page
-   whose lines do not then cover the drawing's is refused (its fields are not read).
+   whose lines do not then cover the drawing's is not read (a misread footer gives such a
+   page: its boxes are elsewhere), and neither is a box whose own edges are not found.
 5. **Read.** Tick boxes and radio buttons: the ink in the inner part of each box, less the
-   empty drawing's. Text: the scan with everything outside the text boxes (labels, box
-   edges) whitened is read by one tesseract call per page; words go to the box their centre
-   is in; lines of a multi-line box are joined again by the gaps between baselines (a new
-   paragraph starts lower) and by measuring (a line with room for the next line's first
-   word ended where Enter was pressed), and checked by wrapping the result again.
-   Dropdowns match their options' printed text.
+   empty drawing's; the confidence grows with the distance from the threshold. Text: the
+   scan with everything but the insides of the text boxes whitened is read by one tesseract
+   call per page; words go to the box their centre is in; the lines of a multi-line box are
+   joined again by the gaps between baselines (a new paragraph starts lower; each word's
+   baseline from its box and letters) and by measuring (a line with room for the next line's
+   first word ended where Enter was pressed), and checked by wrapping the result again.
+   Dropdowns match their options' printed text. A box with ink the page's reading gave no
+   words for is read on its own.
 6. **Confirm.** The values read are drawn again by the writer in the same geometry and
-   compared with the scan box by box: a value that does not look like what is on the page is
-   marked low confidence. A box with ink that gives no words (handwriting) is cut out as a
-   PNG and attached for a person to read.
+   compared with the scan box by box (the largest difference in any window the size of a
+   small character, so a lost full stop or accent counts). A box that differs is read again
+   on its own and look-alike characters are tried (en dash, ’, I/l, Ş/Ș); the reading that
+   looks more like the page is kept, and one that still differs is low confidence. A box
+   with ink that gives no words, or nothing like them (handwriting), is cut out as a PNG for
+   a person to read. Words with look-alike letters where either could be (``lonescu``) are
+   low confidence whatever tesseract says.
 """
 
 from __future__ import annotations
@@ -54,7 +62,7 @@ from apforms.errors import IngestError, RenderError
 from apforms.formats.pdf import ocr, shape
 from apforms.formats.pdf.geometry import CHECK, COMBO, MULTILINE, RADIO, TEXT, FormField, Layout, Rect
 from apforms.formats.pdf.layout import PAGE_H, PAGE_W
-from apforms.formats.pdf.protocol import FormId, identify_text
+from apforms.formats.pdf.protocol import FormId, footer_text, identify_text
 from apforms.formats.pdf.read_page import UNREAD, _where
 from apforms.formats.pdf.text import LEADING, PAD, PARA, soft_join, wrap
 from apforms.formats.pdf.values import FormValue
@@ -490,36 +498,45 @@ def read_scan(
         else:
             mine[page_no - 1] = (i, fid)
             stated.add(pages)
+    # The growing boxes' lines of the pages before the first page missing (or whose footer
+    # is cut off): the pages after it cannot be laid out (their boxes may have moved).
+    gap = next((n for n in range(max(mine) + 2) if n not in mine or mine[n][1].grow is None), None)
     grow: list[int] = []
-    complete = True
-    for n in range(max(mine) + 1):
-        if n not in mine or mine[n][1].grow is None:
-            complete = False
-            break
+    for n in range(gap if gap is not None else max(mine) + 1):
         grow += mine[n][1].grow or ()
-    lay = lay_fn(definition, rows, tuple(grow) if complete else None)
+    lay = lay_fn(definition, rows, tuple(grow))
     if stated != {len(lay.pages)}:
         said = " or ".join(str(n) for n in sorted(stated))
         raise IngestError(
             f"the scan's footer lines were misread: they say {said} pages where the form they "
             f"describe has {len(lay.pages)}; scan it again at 300 dpi"
         )
-    if not complete:
-        out.warnings.append(
-            "a page of the scan is missing or its footer line could not be read, so the sizes of "
-            "the boxes after it are unknown; they were read at their printed size"
-        )
-    for n, (_i, fid) in mine.items():
-        if n < len(lay.page_grow) and fid.grow is not None and len(fid.grow) != len(lay.page_grow[n]):
-            out.warnings.append(
-                f"page {n + 1}: its footer line lists {len(fid.grow)} growing boxes where the "
-                f"layout has {len(lay.page_grow[n])}; values may have been read from the wrong boxes"
-            )
-    out.layout = lay
     missing = [str(n + 1) for n in range(len(lay.pages)) if n not in mine]
+    for n, (i, fid) in sorted(mine.items()):
+        if gap is not None and n > gap:
+            out.warnings.append(
+                f"page {n + 1} (page {i + 1} of the scan) comes after page {gap + 1}, which is missing or "
+                "whose footer line could not be read: where its boxes are is unknown; it was not read"
+            )
+            del mine[n]
+        elif n < len(lay.pages) and lay.footer(n) != footer_text(
+            definition, n + 1, len(lay.pages), fid.rows or (), fid.layout, fid.grow
+        ):
+            # The footer read is not the one this layout prints on the page: a digit misread.
+            out.warnings.append(
+                f"page {n + 1} (page {i + 1} of the scan): its footer line does not match the form's "
+                "layout (misread?); it was not read"
+            )
+            del mine[n]
+    out.layout = lay
     if missing:
         out.warnings.append(
-            f"page(s) {', '.join(missing)} of the form are missing; their fields were not read"
+            f"page(s) {', '.join(missing)} of the form are missing from the scan (or their footer line "
+            "could not be read); their fields were not read"
+        )
+    if not mine:
+        raise IngestError(
+            "no page of the scan matches the form its footer lines name (misread?); scan it again at 300 dpi"
         )
     for i in other:
         out.warnings.append(f"page {i + 1} of the scan has no readable apforms footer line; it was not read")
