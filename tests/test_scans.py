@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,14 +54,18 @@ def _pages(
     seed: int = 0,
     scale: float = 1.0,
     shift: tuple[int, int] = (0, 0),
+    pen: Callable[[int, Image.Image], None] | None = None,
 ) -> list[Image.Image]:
-    """The first ``pages`` pages of a fixture's flattened form as a scanner gives them."""
+    """The first ``pages`` pages of a fixture's flattened form as a scanner gives them
+    (``pen`` writes on page ``i`` before it is scanned)."""
     rng = np.random.default_rng(seed)
     pdf = pdfium.PdfDocument(FIXTURES / f"{doc}-flat.pdf")
     out = []
     try:
         for i in range(pages):
             img = pdf[i].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+            if pen is not None:
+                pen(i, img)
             if scale != 1.0 or shift != (0, 0):  # on the glass a little off and not quite full size
                 small = img.resize(
                     (round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS
@@ -208,11 +213,37 @@ def sla_pdf() -> IngestResult:
     return api.ingest_bytes(_pdf(_pages("sla", 300, 3, angle=0.7, noise=8, seed=1), 300), "sla-scan.pdf")
 
 
+def _pixels(r: tuple[float, float, float, float], dpi: int, inset: float = 0.0) -> tuple[int, int, int, int]:
+    """A rectangle in points as pixels of a page rendered at ``dpi`` (left, top, right, bottom)."""
+    k = dpi / 72
+    return (
+        round((r[0] + inset) * k),
+        round((PAGE_H - r[3] + inset) * k),
+        round((r[2] - inset) * k),
+        round((PAGE_H - r[1] - inset) * k),
+    )
+
+
+#: The referral's "Independent travel" tick box (page 3), empty on the form.
+PENCIL = "transport.arrangements.independent"
+
+
+def _pencil(i: int, img: Image.Image) -> None:
+    """A faint pencil tick, lighter than ink, in an empty box of the referral's page 3."""
+    if i != 2:
+        return
+    lay = layout_for(
+        load_definition("referral"), json.loads((FIXTURES / "referral.json").read_text())["data"]
+    )
+    x0, y0, x1, y1 = _pixels(lay.by_name[PENCIL].widgets[0].rect, 300, inset=2.5)
+    ImageDraw.Draw(img).line([(x0, (y0 + y1) // 2), ((x0 + x1) // 2, y1), (x1, y0)], fill=185, width=4)
+
+
 @pytest.fixture(scope="module")
 def referral_tiff() -> IngestResult:
     """The referral's first three pages, 300 dpi, turned -1.1°, shrunk to 98.5 % and moved 4 mm
-    right and 3 mm down, noisy, as a multi-page TIFF."""
-    images = _pages("referral", 300, 3, angle=-1.1, noise=8, seed=2, scale=0.985, shift=(47, 35))
+    right and 3 mm down, noisy, as a multi-page TIFF; a faint pencil tick on page 3."""
+    images = _pages("referral", 300, 3, angle=-1.1, noise=8, seed=2, scale=0.985, shift=(47, 35), pen=_pencil)
     return api.ingest_bytes(_tiff(images, 300), "referral-scan.tiff")
 
 
@@ -280,9 +311,7 @@ def test_handwriting_is_attached_as_an_image() -> None:
     img = _pages("sla", 200, 1, noise=4, seed=5)[0]
     lay = layout_for(load_definition("sla"), json.loads((FIXTURES / "sla.json").read_text())["data"])
     f = lay.by_name["provider.urn"]
-    x0, y0, x1, y1 = f.widgets[0].rect
-    k = 200 / 72
-    box = (round(x0 * k) + 6, round((PAGE_H - y1) * k) + 6, round(x1 * k) - 6, round((PAGE_H - y0) * k) - 6)
+    box = _pixels(f.widgets[0].rect, 200, inset=2.0)
     draw = ImageDraw.Draw(img)
     draw.rectangle(box, fill=255)  # the typed value taken away
     rng = np.random.default_rng(6)

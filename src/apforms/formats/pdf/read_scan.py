@@ -79,8 +79,9 @@ MAX_DPI = 300
 MIN_DPI = 150
 #: A value read with less confidence than this is marked low confidence.
 LOW = 0.85
-#: Ink: a pixel darker than this (0 black, 255 white).
+#: Ink: a pixel darker than this (0 black, 255 white); faint ink (pencil), darker than FAINT.
 INK = 150
+FAINT = 200
 #: tesseract's page segmentation for a page of values (one block: the boxes' lines).
 PAGE_PSM = 6
 #: Pages a scan may have (a form is a few pages; more is not a return).
@@ -605,13 +606,13 @@ def _read_page(lay: Layout, n: int, al: _Aligned, out: ScanRead) -> None:
     texty = [f for f in fields if f.kind in (TEXT, MULTILINE, COMBO)]
     for f in fields:
         if f.kind == CHECK:
-            ink = _mark_ink(al, f.widgets[0].rect)
+            ink, conf = _mark(al, f.widgets[0].rect)
             out.values[f.name] = ink > MARK
-            out.confidence[f.name] = _mark_confidence(ink)
+            out.confidence[f.name] = conf
         elif f.kind == RADIO:
-            inks = [_mark_ink(al, w.rect) for w in f.widgets]
-            chosen = [w.state for w, ink in zip(f.widgets, inks, strict=True) if ink > MARK]
-            conf = min(_mark_confidence(ink) for ink in inks)
+            marks = [_mark(al, w.rect) for w in f.widgets]
+            chosen = [w.state for w, (ink, _) in zip(f.widgets, marks, strict=True) if ink > MARK]
+            conf = min(c for _, c in marks)
             if len(chosen) > 1:
                 out.warnings.append(f"{_where(f)}: more than one option is marked; none was taken")
                 conf = 0.0
@@ -654,17 +655,28 @@ def _edges_found(al: _Aligned, r: Rect) -> float:
     return float((drawn & near).sum()) / total
 
 
-def _mark_ink(al: _Aligned, r: Rect) -> float:
-    """The share of the inner part of a box that is ink, less the empty box's."""
+def _mark_ink(al: _Aligned, r: Rect, dark: int = INK) -> float:
+    """The share of the inner part of a box that is ink (darker than ``dark``), less the empty
+    box's."""
     x0, y0, x1, y1 = al.box(r)
     w, h = x1 - x0, y1 - y0
     x0, x1 = x0 + int(w * 0.22), x1 - int(w * 0.22)
     y0, y1 = y0 + int(h * 0.22), y1 - int(h * 0.22)
     if x1 <= x0 or y1 <= y0:
         return 0.0
-    scan = float((al.pixels[y0:y1, x0:x1] < INK).mean())
-    drawn = float((al.drawn[y0:y1, x0:x1] < INK).mean())
+    scan = float((al.pixels[y0:y1, x0:x1] < dark).mean())
+    drawn = float((al.drawn[y0:y1, x0:x1] < dark).mean())
     return scan - drawn
+
+
+def _mark(al: _Aligned, r: Rect) -> tuple[float, float]:
+    """How much a box is marked, and how sure that is: a faint mark (pencil, a pale pen) that
+    does not reach the threshold in ink makes an empty box low confidence."""
+    ink = _mark_ink(al, r)
+    conf = _mark_confidence(ink)
+    if ink <= MARK and _mark_ink(al, r, FAINT) > MARK / 2:
+        conf = min(conf, 0.6)
+    return ink, conf
 
 
 def _mark_confidence(ink: float) -> float:
@@ -678,8 +690,8 @@ def _ink_in(al: _Aligned, r: Rect) -> int:
     x0, y0, x1, y1 = al.box(r, inset=1.5)
     if x1 <= x0 or y1 <= y0:
         return 0
-    scan = _erode(al.pixels[y0:y1, x0:x1] < INK)
-    drawn = _dilate(al.drawn[y0:y1, x0:x1] < 200, 2)
+    scan = _erode(al.pixels[y0:y1, x0:x1] < FAINT)
+    drawn = _dilate(al.drawn[y0:y1, x0:x1] < 220, 2)
     return int((scan & ~drawn).sum())
 
 
