@@ -144,6 +144,7 @@ def _score(doc: str, result: IngestResult) -> Score:
     prov = result.record["provenance"]
     read_pages = {int(n) - 1 for n in prov["scan"]["pages"]}
     needs = prov["needs_checking"]
+    defaulted = set(prov["defaulted"])
     own_warnings = [w for w in result.warnings if "read from a scan by" not in w]
     problems = {p.path for p in result.validation.problems} if not result.ok else set()
     score = Score(wrong=[], unflagged=[])
@@ -155,6 +156,9 @@ def _score(doc: str, result: IngestResult) -> Score:
         if f.kind not in (CHECK, RADIO, TEXT, MULTILINE, COMBO):
             continue
         want, got = _expected(f, truth), _expected(f, data)
+        path = ".".join(str(p) for p in f.data_path)
+        if any(path == d or path.startswith(f"{d}.") for d in defaulted):
+            got = "(not read: the example wording)"
         # a record with an invalid value is kept as read (text), not canonical
         ok = want == got or (not result.ok and isinstance(got, str) and got == to_form(f, want))
         if f.kind in (CHECK, RADIO):
@@ -168,7 +172,6 @@ def _score(doc: str, result: IngestResult) -> Score:
         if ok:
             continue
         score.wrong.append(f"{f.name}: {want!r} read as {got!r}")
-        path = ".".join(str(p) for p in f.data_path)
         flagged = (
             needs.get(f.name, 1.0) < LOW
             or f.name in prov["images"]

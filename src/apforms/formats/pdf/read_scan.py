@@ -541,7 +541,9 @@ def read_scan(
         )
     for i in other:
         out.warnings.append(f"page {i + 1} of the scan has no readable apforms footer line; it was not read")
-    blank = draw_layout(lay, {})
+    # An empty prose paragraph is drawn as a box, a filled one without: the page with no values
+    # is drawn with none of those boxes (a space for each), as a filled form has it.
+    blank = draw_layout(lay, {f.name: " " for f in lay.fields if _prose(f)})
     aligned: dict[int, _Aligned] = {}
     for n, (i, _fid) in sorted(mine.items()):
         if n >= len(lay.pages):
@@ -594,7 +596,7 @@ def _read_page(lay: Layout, n: int, al: _Aligned, out: ScanRead) -> None:
     for f in lay.fields:
         if f.widgets[0].page != n or f.data_path is None:
             continue
-        found = min(_edges_found(al, w.rect) for w in f.widgets)
+        found = 1.0 if _prose(f) else min(_edges_found(al, w.rect) for w in f.widgets)
         if found < EDGES:  # the box is not where the layout puts it: a misread footer, a fold
             out.warnings.append(
                 f"{_where(f)}: its box is not on the scan where the form's layout puts it "
@@ -637,6 +639,11 @@ def _read_page(lay: Layout, n: int, al: _Aligned, out: ScanRead) -> None:
                 break
     for f in texty:
         _read_text(f, by_field[f.name], al, lay, out)
+
+
+def _prose(f: FormField) -> bool:
+    """A field printed as plain paragraphs (layout 4): no box around it once filled."""
+    return f.kind == MULTILINE and f.leaf.prose
 
 
 #: A box is read only when this share of its drawn edges has ink on the scan beside it.
