@@ -55,7 +55,9 @@ def read_record(source: str) -> api.Record:
     record = api.read_record("<stdin>", sys.stdin.buffer.read()) if source == "-" else api.read_record(source)
     provenance = api.read_from_return(record)
     if provenance is not None:
-        how = "form fields" if provenance.get("read_from") == "fields" else "flattened page"
+        how = {"fields": "form fields", "scanned": "scan, by OCR"}.get(
+            str(provenance.get("read_from")), "flattened page"
+        )
         click.echo(f"note: {source}: read from the returned PDF ({how})", err=True)
         for w in provenance.get("warnings") or ():
             click.echo(f"warning: {w}", err=True)

@@ -100,7 +100,7 @@ def ingest(pdf: str, out: str | None, password: str | None) -> None:
     result = read.result
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
-    how = "form fields" if result.method == "fields" else "flattened page"
+    how = {"fields": "form fields", "scanned": "scan, by OCR"}.get(result.method, "flattened page")
     click.echo(f"wrote {read.path} ({result.definition.id} {result.form_version}, read from the {how})")
     if not result.ok:
         click.echo(f"{pdf}: {len(result.validation.problems)} problem(s):")
