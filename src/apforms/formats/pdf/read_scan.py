@@ -379,10 +379,21 @@ def _erode(m: Mask) -> Mask:
 # --------------------------------------------------------------------------- identifying
 
 
-def identify_page(a: Gray, dpi: float, angle: float = 0.0) -> tuple[FormId, int, int] | None:
+Footer = tuple[FormId, int, int]  # what a footer line says, its page number and page count
+
+
+def identify_page(a: Gray, dpi: float, angle: float = 0.0) -> Footer | None:
     """The footer line at the bottom of a scanned page (``a`` as scanned, turned by ``angle``),
-    with the page number and page count it gives (``None`` when none can be read). The
-    bottom of the page is enlarged to 600 dpi before it is turned straight: the line is 5 pt."""
+    with the page number and page count it gives (``None`` when none can be read)."""
+    found = footer_readings(a, dpi, angle)
+    return found[0] if found else None
+
+
+def footer_readings(a: Gray, dpi: float, angle: float = 0.0, every: bool = True) -> list[Footer]:
+    """The different readings of a scanned page's footer line, the likeliest first (only
+    the first unless ``every``): the bottom of the page is enlarged to 600 dpi and turned
+    straight (the line is 5 pt), and read in three ways; the layout rebuilt from a reading
+    tells the right one."""
     h, w = a.shape
     bottom = Image.fromarray(a[int(h * 0.93) :, :])
     zoom = 600 / dpi
@@ -404,13 +415,16 @@ def identify_page(a: Gray, dpi: float, angle: float = 0.0) -> tuple[FormId, int,
     ]
     if dpi < 250:
         attempts = [attempts[1], attempts[2], attempts[0]]
+    readings: list[Footer] = []
     for attempt in attempts:
         buf = io.BytesIO()
         attempt().save(buf, "PNG")
         found = _footer_in(ocr.words(buf.getvalue(), 6, 600, _FOOTER_CHARS))
-        if found is not None:
-            return found
-    return None
+        if found is not None and found not in readings:
+            readings.append(found)
+            if not every:
+                break
+    return readings
 
 
 def _known(fid: FormId) -> FormId:
@@ -456,79 +470,33 @@ def read_scan(
     """Values of every field read from the scanned pages; IngestError when no page can be
     identified as a page of an apforms form or none can be aligned."""
     deskewed: list[tuple[Gray, float, float]] = []
-    footers: list[tuple[int, FormId, int, int]] = []  # (file page, footer, its page number, of)
-    other: list[int] = []
+    readings: dict[int, list[Footer]] = {}  # file page → its footer's readings
     for i, im in enumerate(images):
         angle = _deskew(im.pixels)
-        a = _rotate(im.pixels, angle)
-        deskewed.append((a, im.dpi, angle))
-        got = identify_page(im.pixels, im.dpi, angle)
-        if got is None:
-            other.append(i)
-        else:
-            footers.append((i, *got))
-    if not footers:
+        deskewed.append((_rotate(im.pixels, angle), im.dpi, angle))
+        found = footer_readings(im.pixels, im.dpi, angle, every=False)
+        if found:
+            readings[i] = found
+    if not readings:
         raise IngestError(
             "not an apforms form: no page of the scan has a readable apforms footer line "
             "(scan at 300 dpi, the whole page, the right way up)"
         )
-    # The form is what most pages say (one misread footer does not decide it).
-    votes = Counter((fid.document, fid.version, fid.layout, fid.rows) for _, fid, _, _ in footers)
-    document, version, layout_no, rows = votes.most_common(1)[0][0]
-    found_any = next(
-        fid for _, fid, _, _ in footers if (fid.document, fid.version, fid.rows) == (document, version, rows)
-    )
-    out = ScanRead(found_any)
-    definition = definition_for(found_any, out.warnings)
-    lay_fn = layout_for(found_any)
-    mine: dict[int, tuple[int, FormId]] = {}  # layout page → (file page, footer)
-    stated: set[int] = set()
-    for i, fid, page_no, pages in footers:
-        if fid.document != document:
-            out.warnings.append(f"page {i + 1} belongs to another form ({fid.document}); skipped")
-        elif (fid.version, fid.layout, fid.rows) != (version, layout_no, rows):
-            out.warnings.append(
-                f"page {i + 1} of the scan: its footer line gives another version, layout or row counts "
-                "than the other pages' (misread?); it was not read"
-            )
-        elif page_no - 1 in mine:
-            out.warnings.append(
-                f"page {i + 1} of the scan says it is page {page_no}, as page {mine[page_no - 1][0] + 1} "
-                "does; it was not read"
-            )
-        else:
-            mine[page_no - 1] = (i, fid)
-            stated.add(pages)
-    # The growing boxes' lines of the pages before the first page missing (or whose footer
-    # is cut off): the pages after it cannot be laid out (their boxes may have moved).
-    gap = next((n for n in range(max(mine) + 2) if n not in mine or mine[n][1].grow is None), None)
-    grow: list[int] = []
-    for n in range(gap if gap is not None else max(mine) + 1):
-        grow += mine[n][1].grow or ()
-    lay = lay_fn(definition, rows, tuple(grow))
-    if stated != {len(lay.pages)}:
-        said = " or ".join(str(n) for n in sorted(stated))
-        raise IngestError(
-            f"the scan's footer lines were misread: they say {said} pages where the form they "
-            f"describe has {len(lay.pages)}; scan it again at 300 dpi"
-        )
-    missing = [str(n + 1) for n in range(len(lay.pages)) if n not in mine]
-    for n, (i, fid) in sorted(mine.items()):
-        if gap is not None and n > gap:
-            out.warnings.append(
-                f"page {n + 1} (page {i + 1} of the scan) comes after page {gap + 1}, which is missing or "
-                "whose footer line could not be read: where its boxes are is unknown; it was not read"
-            )
-            del mine[n]
-        elif n < len(lay.pages) and lay.footer(n) != footer_text(
-            definition, n + 1, len(lay.pages), fid.rows or (), fid.layout, fid.grow
-        ):
-            # The footer read is not the one this layout prints on the page: a digit misread.
-            out.warnings.append(
-                f"page {n + 1} (page {i + 1} of the scan): its footer line does not match the form's "
-                "layout (misread?); it was not read"
-            )
-            del mine[n]
+    definitions: dict[tuple[str, str], tuple[Definition, list[str]]] = {}
+    pick = _pick(readings, definitions, definition_for, layout_for)
+    unused = [i for i in range(len(images)) if i not in {j for j, _ in pick.mine.values()}]
+    if unused:  # pages not read: their footers are read the other ways too, and tried again
+        for i in unused:
+            _, dpi, angle = deskewed[i]
+            found = footer_readings(images[i].pixels, dpi, angle, every=True)
+            if found:
+                readings[i] = found
+        pick = _pick(readings, definitions, definition_for, layout_for)
+    lay, mine = pick.layout, pick.mine
+    out = ScanRead(pick.form_id)
+    out.warnings += definitions[(pick.form_id.document, pick.form_id.version)][1] + pick.warnings
+    other = [i for i in range(len(images)) if i not in readings]
+    missing = [str(n + 1) for n in range(len(lay.pages)) if n not in pick.options]
     out.layout = lay
     if missing:
         out.warnings.append(
@@ -639,6 +607,127 @@ def _read_page(lay: Layout, n: int, al: _Aligned, out: ScanRead) -> None:
                 break
     for f in texty:
         _read_text(f, by_field[f.name], al, lay, out)
+
+
+@dataclass
+class _Pick:
+    """Which scan page is which page of the form, by the readings of their footer lines."""
+
+    form_id: FormId
+    layout: Layout
+    options: dict[int, list[tuple[int, FormId]]]  # layout page → (scan page, reading) that say so
+    mine: dict[int, tuple[int, FormId]]  # layout page → (scan page, reading) borne out by the layout
+    warnings: list[str]
+
+
+def _pick(
+    readings: dict[int, list[Footer]],
+    definitions: dict[tuple[str, str], tuple[Definition, list[str]]],
+    definition_for: Callable[[FormId, list[str]], Definition],
+    layout_for: LayoutFor,
+) -> _Pick:
+    """The form most pages' footers name, and for each of its pages the scan page and footer
+    reading the layout rebuilt from them bears out (a page whose reading it does not is
+    tried with its other readings)."""
+    said: list[str] = []
+    votes = Counter(k for found in readings.values() for k in {(*_key(fid), of) for fid, _, of in found})
+    key = votes.most_common(1)[0][0]
+    document, version, _layout_no, rows, pages = key
+    found_any = next(fid for found in readings.values() for fid, _, of in found if (*_key(fid), of) == key)
+    if (document, version) not in definitions:
+        noted: list[str] = []
+        definitions[(document, version)] = (definition_for(found_any, noted), noted)
+    definition = definitions[(document, version)][0]
+    lay_fn = layout_for(found_any)
+    options: dict[int, list[tuple[int, FormId]]] = {}
+    for i, found in readings.items():
+        mine_here = [(fid, page_no) for fid, page_no, of in found if (*_key(fid), of) == key]
+        if not mine_here:
+            fid = found[0][0]
+            if fid.document != document:
+                said.append(f"page {i + 1} belongs to another form ({fid.document}); skipped")
+            else:
+                said.append(
+                    f"page {i + 1} of the scan: its footer line gives another version, layout, row "
+                    "counts or number of pages than the other pages' (misread?); it was not read"
+                )
+            continue
+        for fid, page_no in mine_here:
+            if page_no >= 1 and all(j != i for j, _ in options.get(page_no - 1, [])):
+                options.setdefault(page_no - 1, []).append((i, fid))
+    chosen: dict[int, tuple[int, FormId]] = {}  # layout page → (file page, footer reading)
+    for n in sorted(options):
+        free = [(i, fid) for i, fid in options[n] if all(i != j for j, _ in chosen.values())]
+        if free:
+            chosen[n] = free[0]
+    lay, mine, gap = _lay_out(lay_fn, definition, rows, chosen)
+    if len(lay.pages) != pages:
+        raise IngestError(
+            f"the scan's footer lines were misread: they say {pages} pages where the form they "
+            f"describe has {len(lay.pages)}; scan it again at 300 dpi"
+        )
+    for n in sorted(options):  # a reading the layout does not bear out: the others are tried
+        if n in mine or (gap is not None and n > gap):
+            continue
+        for alt in options[n]:
+            if alt == chosen.get(n) or any(alt[0] == j for m, (j, _) in chosen.items() if m != n):
+                continue
+            trial = {**chosen, n: alt}
+            lay2, mine2, gap2 = _lay_out(lay_fn, definition, rows, trial)
+            if n in mine2 and len(lay2.pages) == pages:
+                chosen, lay, mine, gap = trial, lay2, mine2, gap2
+                break
+    for n, (i, _fid) in sorted(chosen.items()):
+        if n in mine:
+            continue
+        if gap is not None and n > gap:
+            said.append(
+                f"page {n + 1} (page {i + 1} of the scan) comes after page {gap + 1}, which is missing or "
+                "whose footer line could not be read: where its boxes are is unknown; it was not read"
+            )
+        else:
+            said.append(
+                f"page {n + 1} (page {i + 1} of the scan): its footer line does not match the form's "
+                "layout (misread?); it was not read"
+            )
+    taken = {i for i, _ in chosen.values()}
+    doubled = {i: n for n, opts in sorted(options.items()) for i, _ in opts if i not in taken}
+    for i, n in sorted(doubled.items()):
+        said.append(
+            f"page {i + 1} of the scan says it is page {n + 1}, as another page does; it was not read"
+        )
+    return _Pick(found_any, lay, options, mine, said)
+
+
+def _key(fid: FormId) -> tuple[str, str, int, tuple[int, ...] | None]:
+    return fid.document, fid.version, fid.layout, fid.rows
+
+
+def _lay_out(
+    lay_fn: Callable[[Definition, tuple[int, ...] | None, tuple[int, ...] | None], Layout],
+    definition: Definition,
+    rows: tuple[int, ...] | None,
+    chosen: dict[int, tuple[int, FormId]],
+) -> tuple[Layout, dict[int, tuple[int, FormId]], int | None]:
+    """The layout from the growing boxes of the pages read up to the first page missing (or
+    whose footer is cut off) — the pages after it cannot be laid out, their boxes may have
+    moved — with the pages whose footer reading is exactly the line that layout prints on
+    them, and that first missing page (``None``: none)."""
+    last = max(chosen) + 1 if chosen else 0
+    gap = next((n for n in range(last + 1) if n not in chosen or chosen[n][1].grow is None), None)
+    grow: list[int] = []
+    for n in range(gap if gap is not None else last):
+        grow += chosen[n][1].grow or ()
+    lay = lay_fn(definition, rows, tuple(grow))
+    mine = {
+        n: (i, fid)
+        for n, (i, fid) in chosen.items()
+        if (gap is None or n < gap)
+        and n < len(lay.pages)
+        and lay.footer(n)
+        == footer_text(definition, n + 1, len(lay.pages), fid.rows or (), fid.layout, fid.grow)
+    }
+    return lay, mine, gap
 
 
 def _prose(f: FormField) -> bool:
