@@ -45,6 +45,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import difflib
+import functools
 import io
 import re
 from collections import Counter
@@ -396,14 +397,13 @@ def footer_readings(a: Gray, dpi: float, angle: float = 0.0, every: bool = True)
     tells the right one."""
     h, w = a.shape
     bottom = Image.fromarray(a[int(h * 0.93) :, :])
-    zoom = 600 / dpi
-    size = (int(bottom.width * zoom), int(bottom.height * zoom))
 
     # Specks and grain are taken out at the scan's own resolution (a 3-pixel median) before
     # the line is enlarged and turned; below 250 dpi that takes the thin strokes too, so there
-    # the line is read as it is first, then with a median at 600 dpi.
-    def enlarged(img: Image.Image) -> Image.Image:
-        big = img.resize(size, Image.Resampling.LANCZOS)
+    # the line is read as it is first, then with a median at 600 dpi. For a page whose first
+    # reading was not borne out, it is read at other sizes (OCR errs differently) too.
+    def enlarged(img: Image.Image, zoom: float = 600 / dpi) -> Image.Image:
+        big = img.resize((int(img.width * zoom), int(img.height * zoom)), Image.Resampling.LANCZOS)
         if abs(angle) >= 0.005:
             big = big.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
         return big
@@ -415,6 +415,14 @@ def footer_readings(a: Gray, dpi: float, angle: float = 0.0, every: bool = True)
     ]
     if dpi < 250:
         attempts = [attempts[1], attempts[2], attempts[0]]
+    if every:
+        blurred = bottom.filter(ImageFilter.GaussianBlur(0.7))
+        for zoom in (500 / dpi, 700 / dpi):
+            attempts += [
+                functools.partial(enlarged, bottom, zoom),
+                functools.partial(_median5, functools.partial(enlarged, bottom, zoom)),
+                functools.partial(enlarged, blurred, zoom),
+            ]
     readings: list[Footer] = []
     for attempt in attempts:
         buf = io.BytesIO()
@@ -425,6 +433,10 @@ def footer_readings(a: Gray, dpi: float, angle: float = 0.0, every: bool = True)
             if not every:
                 break
     return readings
+
+
+def _median5(make: Callable[[], Image.Image]) -> Image.Image:
+    return make().filter(ImageFilter.MedianFilter(5))
 
 
 def _known(fid: FormId) -> FormId:
@@ -653,7 +665,7 @@ def _pick(
                 )
             continue
         for fid, page_no in mine_here:
-            if page_no >= 1 and all(j != i for j, _ in options.get(page_no - 1, [])):
+            if page_no >= 1 and (i, fid) not in options.get(page_no - 1, []):
                 options.setdefault(page_no - 1, []).append((i, fid))
     chosen: dict[int, tuple[int, FormId]] = {}  # layout page → (file page, footer reading)
     for n in sorted(options):
