@@ -330,13 +330,31 @@ def _align(scan: Gray, drawn: Gray, dpi: float) -> tuple[_Aligned, dict[str, flo
     sy, ty, cy = _fit_axis(_pad(sy_prof, len(dy_prof)), dy_prof, max_shift)
     sx, tx, cx = _fit_axis(_pad(sx_prof, len(dx_prof)), dx_prof, max_shift)
     h, w = drawn.shape
-    img = Image.fromarray(scan).transform(
-        (w, h), Image.Transform.AFFINE, (sx, 0, tx, 0, sy, ty), Image.Resampling.BILINEAR, fillcolor=255
-    )
-    pixels = np.asarray(img, dtype=np.uint8).copy()
     lines = _line_pixels(drawn, dpi)
-    near = _dilate(pixels < INK + 40, max(int(dpi / 100), 1))
-    coverage = float((near & lines).sum() / max(int(lines.sum()), 1))
+    r = max(int(dpi / 100), 1)
+
+    def mapped(m: tuple[float, float, float, float]) -> tuple[Gray, float]:
+        img = Image.fromarray(scan).transform(
+            (w, h),
+            Image.Transform.AFFINE,
+            (m[0], 0, m[1], 0, m[2], m[3]),
+            Image.Resampling.BILINEAR,
+            fillcolor=255,
+        )
+        pixels = np.asarray(img, dtype=np.uint8).copy()
+        near = _dilate(pixels < INK + 40, r)
+        return pixels, float((near & lines).sum() / max(int(lines.sum()), 1))
+
+    # The fit, and where an axis's profiles hardly correlate (few long lines that way) the
+    # scan as it is on that axis: whichever puts more of the drawing's lines on ink.
+    best = (sx, tx, sy, ty)
+    pixels, coverage = mapped(best)
+    weak = [m for m, c in (((1.0, 0.0, sy, ty), cx), ((sx, tx, 1.0, 0.0), cy)) if c < 0.6]
+    for m in weak:
+        p2, c2 = mapped(m)
+        if c2 > coverage:
+            best, pixels, coverage = m, p2, c2
+    sx, tx, sy, ty = best
     fit = {"scale_x": sx, "shift_x": tx, "scale_y": sy, "shift_y": ty, "corr_x": cx, "corr_y": cy}
     return _Aligned(pixels, drawn, dpi, coverage), fit
 
