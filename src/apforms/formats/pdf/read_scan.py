@@ -69,6 +69,7 @@ from apforms.formats.pdf.text import LEADING, PAD, PARA, soft_join, wrap
 from apforms.formats.pdf.values import FormValue
 from apforms.formats.pdf.writer import draw_layout
 from apforms.model.definitions import Definition, document_ids
+from apforms.model.types import EMAIL
 
 #: Numbers as NDArray of bytes (a grey page, 255 white) or booleans (ink).
 Gray = np.ndarray[Any, np.dtype[np.uint8]]
@@ -851,6 +852,8 @@ def _read_text(f: FormField, words: list[ocr.Word], al: _Aligned, lay: Layout, o
             conf = min(conf, LOW - 0.05)
     else:
         text = " ".join(wd.text for wd in sorted(words, key=lambda wd: wd.left))
+    if f.leaf.type == EMAIL:  # OCR puts spaces after full stops; an address has none
+        text = "".join(text.split())
     if f.kind == COMBO:
         text, sure = _option(f, text)
         if not sure:
