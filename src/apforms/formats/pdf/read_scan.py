@@ -14,7 +14,10 @@ page:
    specks filtered out first; :func:`~apforms.formats.pdf.protocol.identify_text` parses
    it. The form is what most pages say; a page whose footer disagrees, or repeats a page
    number, is not read. The layout rebuilt from the rows and growing boxes must have the
-   number of pages the footers say (else the scan is refused).
+   number of pages the footers say (else the scan is refused) and print exactly the footer
+   read on each page; a page whose reading it does not bear out is read in other ways and
+   each reading tried. Pages after one missing or unreadable are not read (the growing boxes
+   of the missing page are unknown, so the later boxes may have moved).
 4. **Register.** The page of that layout is drawn with no values (the writer's own drawing,
    :func:`~apforms.formats.pdf.writer.draw_layout`) and rendered at the scan's resolution.
    The long horizontal and vertical lines (box edges) of both are profiled along each axis;
