@@ -114,7 +114,7 @@ def read_record(
 ) -> Record:
     """Read a record file (or ``text`` already read from ``source``, e.g. standard input).
 
-    A returned PDF form is read too, as ``ingest`` reads it: the record then carries the
+    A returned PDF or Word form is read too, as ``ingest`` reads it: the record then carries the
     ingest's ``provenance`` (how it was read, its warnings) in ``extra``, so that a caller can
     say it was read from a return.
     """
@@ -123,7 +123,7 @@ def read_record(
             text = Path(source).read_bytes()
         except OSError as exc:
             raise RecordError(f"cannot read {source}: {exc.strerror or exc}") from None
-    if isinstance(text, bytes) and PDF_MAGIC in text[:1024]:
+    if isinstance(text, bytes) and (PDF_MAGIC in text[:1024] or text.startswith(ZIP_MAGIC)):
         read = ingest_bytes(text, Path(source).name, password)
         return records.record_from_obj(read.record, str(source))
     return records.parse_record(text, str(source))
@@ -294,11 +294,24 @@ class IngestFileResult:
 
 
 def ingest_bytes(data: bytes, source: str, password: str | None = None) -> IngestResult:
-    """Read the bytes of a returned PDF form into a record (``result.record``); a refused
-    file raises IngestError (PasswordRequired: protected, and no or a wrong ``password``)."""
+    """Read the bytes of a returned PDF or Word form into a record (``result.record``); a
+    refused file raises IngestError (PasswordRequired: protected, and no or a wrong
+    ``password``)."""
+    if data.startswith(ZIP_MAGIC):
+        from apforms.formats.docx.read import ingest_docx
+
+        if len(data) > MAX_RETURN_BYTES:
+            raise IngestError(f"file too large ({len(data) >> 20} MB; at most {MAX_RETURN_BYTES >> 20} MB)")
+        return ingest_docx(data, source)
     from apforms.formats.pdf.read import ingest_pdf
 
     return ingest_pdf(data, source, password)
+
+
+#: How a .docx (a ZIP package) starts.
+ZIP_MAGIC = b"PK\x03\x04"
+#: The largest returned file read.
+MAX_RETURN_BYTES = 64 * 1024 * 1024
 
 
 def ingest(
@@ -316,7 +329,8 @@ def ingest(
         raise IngestError(f"cannot read {src}: {exc.strerror or exc}") from None
     from apforms.formats.pdf.open import check_bytes
 
-    check_bytes(data)  # not a PDF at all: say so before anything else
+    if not data.startswith(ZIP_MAGIC):
+        check_bytes(data)  # not a PDF (or a Word document) at all: say so before anything else
     target = Path(out) if out is not None else src.with_suffix(".json")
     if target.resolve() == src.resolve():
         hint = "give a different -o" if out is not None else "give -o"

@@ -55,11 +55,20 @@ def read_record(source: str) -> api.Record:
     record = api.read_record("<stdin>", sys.stdin.buffer.read()) if source == "-" else api.read_record(source)
     provenance = api.read_from_return(record)
     if provenance is not None:
-        how = "form fields" if provenance.get("read_from") == "fields" else "flattened page"
-        click.echo(f"note: {source}: read from the returned PDF ({how})", err=True)
+        how = RETURN_KINDS.get(str(provenance.get("read_from")), "a return")
+        click.echo(f"note: {source}: read from {how}", err=True)
         for w in provenance.get("warnings") or ():
             click.echo(f"warning: {w}", err=True)
     return record
+
+
+#: How each way of reading a return is named in the note that says a record came from one.
+RETURN_KINDS = {
+    "fields": "the returned PDF (form fields)",
+    "flattened": "the returned PDF (flattened page)",
+    "word": "the returned Word document",
+    "scanned": "a scan of the returned form (by OCR: check every value)",
+}
 
 
 def dump(obj: Any) -> str:

@@ -40,6 +40,7 @@ from docx.text.run import Run
 from apforms import present
 from apforms.errors import DefinitionError
 from apforms.formats.docx import context as view
+from apforms.formats.docx import marks
 from apforms.model.definitions import Definition, Field
 from apforms.model.types import Control, Shape, type_of
 
@@ -60,6 +61,9 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 # Paragraph styles the layout uses; restyle them in Word to restyle every form.
 LABEL, VALUE, HELP, TEXT, SPACER = "Form Label", "Form Value", "Form Help", "Form Text", "Form Spacer"
+#: Answers printed as plain paragraphs (prose): set like fixed wording, but their own style, so
+#: that a paragraph added to an answer (Enter in Word) is known to belong to it.
+ANSWER = "Form Answer"
 TITLE, HEADING, CAPTION, BULLET, FOOTER = "Title", "Heading 1", "Heading 2", "List Bullet", "Footer"
 _KEEP_STYLES = (
     "Normal",
@@ -78,6 +82,7 @@ _KEEP_STYLES = (
     HELP,
     TEXT,
     SPACER,
+    ANSWER,
 )
 _DROP_RELS = ("stylesWithEffects", "customXml", "thumbnail", "webSettings")
 #: What paragraphs are added to: the document body or a table cell.
@@ -147,7 +152,7 @@ class _Builder:
         self._drop_unused_parts()
         buf = io.BytesIO()
         self.doc.save(buf)
-        return normalise_zip(buf.getvalue())
+        return normalise_zip(with_properties(buf.getvalue(), self.definition))
 
     # ---------------------------------------------------------------- document set-up
 
@@ -182,6 +187,7 @@ class _Builder:
             (VALUE, 10, False, None, 1),
             (HELP, 8, True, GREY, 1),
             (TEXT, 10, False, None, 4),
+            (ANSWER, 10, False, None, 4),
             (SPACER, 4, False, None, 0),
         ):
             st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
@@ -287,18 +293,22 @@ class _Builder:
                 self._static_p(cell, f.label, LABEL, bold=True)
             for part in present.tick_parts(f):
                 p = _cell_p(cell, VALUE)
-                _box_run(p, var(child_expr(expr, part.key) if f.fields else expr))
+                box = _box_run(p, var(child_expr(expr, part.key) if f.fields else expr))
+                marks.bookmark(p._p, marks.mark(marks.BOX, part.path), before=box._r)
                 self._run(p, " " + part.label)
 
     def _prose(self, f: Field, expr: str) -> None:
         if type_of(f).control(f) == Control.LIST:
             item = self._loop_name(f.key, "item")
             self._static_p(self.doc, "{%p for " + item + " in " + expr + " %}", VALUE)
-            self._run(self.doc.add_paragraph(style=TEXT), var(item))
+            p = self.doc.add_paragraph(style=ANSWER)
+            self._run(p, var(item))
             self._static_p(self.doc, "{%p endfor %}", VALUE)
             self.names.discard(item)
         else:
-            self._run(self.doc.add_paragraph(style=TEXT), var(expr))
+            p = self.doc.add_paragraph(style=ANSWER)
+            self._run(p, var(expr))
+        marks.bookmark(p._p, marks.mark(marks.PROSE, f.path))
 
     def _text_lines(self, where: _Container, text: str | None) -> None:
         """Fixed wording, a paragraph a line; a line to write on at the end of one ("please
@@ -307,6 +317,7 @@ class _Builder:
             blank = present.WRITE_ON.match(line.strip())
             if blank:
                 p = self._static_p(where, blank.group(1) + " ", TEXT)
+                marks.bookmark(p._p, marks.mark(marks.OTHER, "la_contact"))
                 self._run(p, var(view.DOC + ".la_contact"))
             elif line.strip():
                 self._static_p(where, line.strip(), TEXT)
@@ -388,7 +399,8 @@ class _Builder:
         if control == Control.TICK:
             (cell,) = self._add_row(t, merged=True)
             p = _cell_p(cell, VALUE)
-            _box_run(p, var(expr))
+            box = _box_run(p, var(expr))
+            marks.bookmark(p._p, marks.mark(marks.BOX, f.path), before=box._r)
             self._run(p, " " + f.label)
             if f.help:
                 self._static_p(cell, f.help.strip(), HELP)
@@ -414,34 +426,46 @@ class _Builder:
             height = Length(LINE_HEIGHT * f.lines)
         _min_height(t, height, keep=control not in (Control.LINES, Control.LIST))
 
-    def _value(self, cell: _Cell, f: Field, expr: str, narrow: bool = False) -> None:
-        """What prints a leaf's answer into a cell."""
+    def _value(self, cell: _Cell, f: Field, expr: str, narrow: bool = False, mark: bool = True) -> None:
+        """What prints a leaf's answer into a cell; ``mark``: with the bookmarks that find it
+        again in a returned copy (not in a grid's rows, which its header row finds)."""
         control = type_of(f).control(f)
         if control == Control.LIST:
             item = self._loop_name(f.key, "item")
             self._static_p(cell, "{%p for " + item + " in " + expr + " %}", VALUE)
-            self._run(_cell_p(cell, BULLET), var(item))
+            p = _cell_p(cell, BULLET)
+            self._run(p, var(item))
             self._static_p(cell, "{%p endfor %}", VALUE)
             self.names.discard(item)
         elif control == Control.TICK:
             p = _cell_p(cell, VALUE)
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _box_run(p, var(expr))
+            box = _box_run(p, var(expr))
+            if mark:
+                marks.bookmark(p._p, marks.mark(marks.BOX, f.path), before=box._r)
+            return
         elif control == Control.BOXES:
-            self._boxes(cell, f, expr, narrow)
+            self._boxes(cell, f, expr, narrow, mark)
+            return
         elif control == Control.DROPDOWN:
-            self._run(_cell_p(cell, VALUE), var(expr + ".text"))
+            p = _cell_p(cell, VALUE)
+            self._run(p, var(expr + ".text"))
         else:
-            self._run(_cell_p(cell, VALUE), var(expr))
+            p = _cell_p(cell, VALUE)
+            self._run(p, var(expr))
+        if mark:
+            marks.bookmark(p._p, marks.mark(marks.VALUE, f.path))
 
-    def _boxes(self, cell: _Cell, f: Field, expr: str, narrow: bool) -> None:
+    def _boxes(self, cell: _Cell, f: Field, expr: str, narrow: bool, mark: bool = True) -> None:
         options = view.options_of(f)
         inline = not narrow and sum(len(o.label) for o in options) <= present.SHORT_OPTIONS
         p = _cell_p(cell, VALUE)
         for i, o in enumerate(options):
             if i and not inline:
                 p = cell.add_paragraph(style=VALUE)
-            _box_run(p, var(f"{expr}.box[{literal(o.value)}]"))
+            box = _box_run(p, var(f"{expr}.box[{literal(o.value)}]"))
+            if mark:
+                marks.bookmark(p._p, marks.mark(marks.BOX, f.path, o.value), before=box._r)
             self._run(p, f" {o.label}" + ("    " if inline and i < len(options) - 1 else ""))
 
     # ---------------------------------------------------------------- grids
@@ -465,7 +489,8 @@ class _Builder:
             for cell, o in zip(cells[1:], options, strict=True):
                 p = _cell_p(cell, VALUE)
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                _box_run(p, var(f"{child_expr(parent, f.key)}.box[{literal(o.value)}]"))
+                box = _box_run(p, var(f"{child_expr(parent, f.key)}.box[{literal(o.value)}]"))
+                marks.bookmark(p._p, marks.mark(marks.BOX, f.path, o.value), before=box._r)
             _min_height(t, LINE_HEIGHT, keep=True)
 
     def _repeating(self, b: present.Grid | present.Cards, expr: str, heading: str) -> None:
@@ -478,6 +503,7 @@ class _Builder:
         if isinstance(b, present.Cards):
             self._static_p(self.doc, "{%p for " + row + " in " + expr + " %}", VALUE)
             p = self._static_p(self.doc, f.label + " ", CAPTION)
+            marks.bookmark(p._p, marks.mark(marks.CARD, f.path))
             self._run(p, var("loop.index"))
             self._blocks(b.children, row)
             self._static_p(self.doc, "{%p endfor %}", VALUE)
@@ -489,15 +515,17 @@ class _Builder:
         """A table with a header and one row per item, repeated by docxtpl (``{%tr for %}``)."""
         f = grid.field
         t = self._table(len(f.fields), column_widths(grid))
-        for cell, c in zip(self._add_row(t), f.fields, strict=True):
+        for i, (cell, c) in enumerate(zip(self._add_row(t), f.fields, strict=True)):
             _shade(cell, LABEL_FILL)
-            self._static_p(cell, c.label, LABEL, bold=True)
+            p = self._static_p(cell, c.label, LABEL, bold=True)
+            if i == 0:  # the rows after this header row are the table's, as many as there are
+                marks.bookmark(p._p, marks.mark(marks.GRID, f.path))
             if c.help:
                 self._static_p(cell, c.help.strip(), HELP)
         _repeat_header(t)
         self._static_p(self._add_row(t)[0], "{%tr for " + row + " in " + expr + " %}", VALUE)
         for cell, c in zip(self._add_row(t), f.fields, strict=True):
-            self._value(cell, c, child_expr(row, c.key), narrow=True)
+            self._value(cell, c, child_expr(row, c.key), narrow=True, mark=False)
         lines = max([c.field.lines for c in grid.columns if c.control == Control.LINES] or [1])
         _min_height(t, Length(LINE_HEIGHT * lines), keep=lines <= 4)
         self._static_p(self._add_row(t)[0], "{%tr endfor %}", VALUE)
@@ -558,11 +586,12 @@ def _cell_p(where: _Container, style: str) -> Paragraph:
     return p
 
 
-def _box_run(p: Paragraph, text: str) -> None:
+def _box_run(p: Paragraph, text: str) -> Run:
     run = p.add_run(text)
     rfonts = run._r.get_or_add_rPr().get_or_add_rFonts()
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         rfonts.set(qn(attr), BOX_FONT)
+    return run
 
 
 def _keep_with_next(cell: _Cell) -> None:
@@ -656,6 +685,26 @@ def _prune_styles(root: Any, keep_names: tuple[str, ...], styles: Any) -> None:
     latent = root.find(qn("w:latentStyles"))
     if latent is not None:
         root.remove(latent)
+
+
+def with_properties(data: bytes, definition: Definition) -> bytes:
+    """The package with custom properties naming the document and its definition version
+    (what a returned copy is identified by)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            part = zin.read(item)
+            if item.filename == "[Content_Types].xml":
+                override = f'<Override PartName="/{marks.CUSTOM_PART}" ContentType="{marks.CUSTOM_TYPE}"/>'
+                part = part.replace(b"</Types>", override.encode() + b"</Types>")
+            elif item.filename == "_rels/.rels":
+                rel = (
+                    f'<Relationship Id="rIdApforms" Type="{marks.CUSTOM_REL}" Target="{marks.CUSTOM_PART}"/>'
+                )
+                part = part.replace(b"</Relationships>", rel.encode() + b"</Relationships>")
+            zout.writestr(item, part)
+        zout.writestr(marks.CUSTOM_PART, marks.custom_properties(definition.id, definition.version))
+    return out.getvalue()
 
 
 def normalise_zip(data: bytes) -> bytes:
