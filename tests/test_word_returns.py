@@ -417,3 +417,10 @@ def test_text_typed_before_the_first_answer_is_named_for_review() -> None:
     result = ingest_docx(w.save(), "sla.docx")
     assert any("DRAFT – not agreed yet" in x for x in result.warnings)
     assert result.review == ["agreement.reference"]
+
+
+def test_a_word_form_from_an_earlier_apforms_is_refused_with_the_reason() -> None:
+    with zipfile.ZipFile(io.BytesIO(_rendered("sla"))) as z:
+        parts = {n: z.read(n) for n in z.namelist() if n != marks.CUSTOM_PART}
+    with pytest.raises(IngestError, match="from an earlier apforms"):
+        ingest_docx(_docx(parts), "old-sla.docx")

@@ -95,6 +95,11 @@ def ingest_docx(data: bytes, source: str) -> IngestResult:
             if "word/document.xml" not in z.namelist():
                 raise IngestError("not a Word document (a ZIP file with no word/document.xml)")
             found = _properties(z)
+            if found is None and _older_apforms(z):
+                raise IngestError(
+                    "a Word form from an earlier apforms, whose answers are not marked to be read "
+                    "back; send the PDF, or fill in a form rendered by this apforms"
+                )
             if found is None:
                 raise IngestError(
                     "a Word document that was not made by apforms (it has no apforms document "
@@ -155,6 +160,15 @@ def _properties(z: zipfile.ZipFile) -> tuple[str, str] | None:
     if not re.fullmatch(r"\d+(?:\.\d+)*", version):
         return None
     return document, version
+
+
+def _older_apforms(z: zipfile.ZipFile) -> bool:
+    """A form rendered before answers were marked: its core properties name its template."""
+    try:
+        core = _part(z, "docProps/core.xml")
+    except IngestError:
+        return False
+    return "Template for apforms document" in "".join(core.itertext())
 
 
 def _style_names(root: etree._Element) -> dict[str, str]:
