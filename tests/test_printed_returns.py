@@ -286,3 +286,31 @@ def test_glyphs_whose_ink_stands_apart_keep_no_space_on_a_shaped_page(tmp_path: 
     result = ingest_pdf(printed, "printed.pdf")
     assert result.record["data"]["school_contacts"]["attendance"]["position"] == ".!"
     assert _silent(data, result) == []
+
+
+@pytest.mark.parametrize("doc", ["commissioning", "improvement-plan"])
+def test_a_copy_mupdf_rewrote_reads_back_exactly(doc: str, tmp_path: Path) -> None:
+    """``mutool convert`` writes every page and font again and rebuilds the text maps from
+    the font programs: the embedded subsets carry a cmap of the characters they draw, so the
+    copy reads back exactly, Č, Ș and Cyrillic included (before, it was refused: no text map)."""
+    need("mutool")
+    definition = load_definition(doc)
+    data = records.canonical(definition, api.example(doc)["data"])
+    copy = run_tool(["mutool", "convert", "-o", "OUT", "IN"], tmp_path, render_pdf(definition, data))
+    result = ingest_pdf(copy, "rewritten.pdf")
+    assert result.method == "flattened"  # MuPDF drops the form fields
+    assert result.record["data"] == data
+    assert result.review == []
+
+
+def test_shaped_text_mupdf_cannot_map_is_flagged_not_guessed(tmp_path: Path) -> None:
+    need("mutool")
+    definition = load_definition("referral")
+    data = api.example("referral")["data"]
+    data["pupil"]["legal_name"] = "محمد العربي"
+    data["parents"]["first"]["name"] = "प्रिया शर्मा"
+    data = records.canonical(definition, data)
+    pdf = render_pdf(definition, data, flatten=True)
+    result = ingest_pdf(run_tool(["mutool", "convert", "-o", "OUT", "IN"], tmp_path, pdf), "rewritten.pdf")
+    assert _silent(data, result) == []
+    assert {"pupil.legal_name", "parents.first.name"} <= set(result.review)
