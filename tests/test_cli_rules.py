@@ -38,7 +38,9 @@ def test_check_examples_exit_0_grouped_by_file(tmp_path: Path) -> None:
     assert lines[0].endswith("referral.json (referral): 1 finding(s)")
     assert lines[1].startswith("  info    ATT-007  ")
     assert lines[2].endswith("commissioning.json (commissioning): no findings")
-    assert lines[-1] == "0 errors, 0 warnings, 1 info in 5 file(s)"
+    # the QA example was approved subject to a plan with its 1f Limited: advice, exit 0
+    assert any(line.startswith("  warning QA-001  ") for line in lines)
+    assert lines[-1] == "0 errors, 1 warning, 1 info in 5 file(s)"
 
 
 def test_check_errors_first_and_exit_1(tmp_path: Path) -> None:
@@ -106,9 +108,11 @@ def test_qa_outcome(tmp_path: Path) -> None:
     path = examples(tmp_path)[3]
     result = run("qa", "outcome", path)
     assert result.exit_code == 0
-    assert "(approved_subject_to_plan)" in result.output.splitlines()[0]
-    assert "Recorded outcome: approved_subject_to_plan (agrees)" in result.output
+    assert "(not_met_reapply)" in result.output.splitlines()[0]
+    assert "Safeguarding standard(s) below Fully: 1f (Limited evidence)" in result.output
+    assert "Recorded outcome: approved_subject_to_plan (DIFFERS)" in result.output
     data = example_data("qa")
+    data["safeguarding"]["s1f"]["rating"] = "fully"
     data["outcome"]["outcome"] = "approved"
     out = json.loads(run("qa", "outcome", "--json", "-", input=record_text("qa", data)).output)
     assert out["supported"] == "approved_subject_to_plan" and out["agrees"] is False

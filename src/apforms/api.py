@@ -413,14 +413,18 @@ class QaOutcome:
         return self.recorded == self.supported or (self.recorded in NOT_MET and self.supported in NOT_MET)
 
 
-def qa_outcome(record: Record) -> QaOutcome:
-    """The outcome the ratings of a QA record support (``apforms qa outcome``)."""
-    from apforms.rules.qa import outcome_label
+def qa_outcome(record: Record, config: str | os.PathLike[str] | None = None) -> QaOutcome:
+    """The outcome the ratings of a QA record suggest, with the council's safeguarding gate
+    (``apforms qa outcome``; advice: the officer's recorded outcome stands)."""
+    from apforms.model.config import load_config
+    from apforms.rules.qa import GATE, outcome_label
     from apforms.rules.qa import qa_outcome as _qa_outcome
 
     _require(record, "qa")
     data = records.canonical(record.definition, record.data)
-    supported, reasons = _qa_outcome(data)
+    configured = load_config(config).raw.get("qa", {}) or {}
+    gate = configured.get("safeguarding_gate", GATE) if isinstance(configured, dict) else GATE
+    supported, reasons = _qa_outcome(data, tuple(str(g) for g in gate))
     recorded = data.get("outcome", {}).get("outcome")
     return QaOutcome(supported, outcome_label(supported), reasons, recorded)
 

@@ -69,13 +69,17 @@ def qa() -> None:
 @qa.command("outcome")
 @click.argument("record", metavar="QA.json|-")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
-def qa_outcome(record: str, as_json: bool) -> None:
-    """Print the outcome the ratings of a QA record support, and why."""
-    result = api.qa_outcome(read_record(record))
+@click.option(
+    "--config", type=click.Path(dir_okay=False), help="Council configuration (the safeguarding gate)."
+)
+def qa_outcome(record: str, as_json: bool, config: str | None) -> None:
+    """Print the outcome the ratings of a QA record suggest, and why (advice: the officer's
+    recorded outcome stands; see docs/qa-outcome.md)."""
+    result = api.qa_outcome(read_record(record), config)
     if as_json:
         click.echo(dump({**vars(result), "agrees": result.agrees}))
         return
-    click.echo(f"The ratings support: {result.supported_label} ({result.supported})")
+    click.echo(f"The ratings suggest: {result.supported_label} ({result.supported})")
     for reason in result.reasons:
         click.echo(f"  - {reason}")
     if result.recorded is None:
