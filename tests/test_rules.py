@@ -602,3 +602,35 @@ def test_a_mistyped_far_future_date_does_not_break_the_term_count() -> None:
     data["reviews"]["reviews"][-1]["date"] = "9999-12-31"
     found = [f for f in check(("commissioning", data)) if f.rule == "COM-004"]
     assert 0 < len(found) <= 60
+
+
+@pytest.mark.parametrize(
+    ("today", "severity", "words"),
+    [
+        (date(2026, 7, 1), "info", "a draft: sign it before the provision starts on 07/09/2026"),
+        (date(2026, 8, 31), "warning", "the provision starts on 07/09/2026: sign it before then"),
+        (date(2026, 9, 8), "warning", "the provision started on 07/09/2026 without it: sign it now"),
+    ],
+)
+def test_an_unsigned_sla_is_a_draft_until_its_start_is_near(today: date, severity: str, words: str) -> None:
+    """SLA-003 fits the moment: bulk writes SLAs ready to sign, which are information; two
+    weeks before the start (configuration: sla.signed_days_before_start) and after it, a warning."""
+    sla = example_data("sla")
+    del sla["signatures"]["school"]["signature"]
+    (finding,) = [f for f in check(("sla", sla), today=today) if f.rule == "SLA-003"]
+    assert finding.severity == severity
+    assert words in finding.message
+    assert not [f for f in check(("sla", sla), today=today) if f.severity == "error"]
+
+
+def test_registration_advice_explains_the_test_and_never_suggests_fewer_hours() -> None:
+    ref = example_data("referral")
+    full_time_at_provider(ref)
+    found = [
+        f for f in check(("referral", ref), *sla_for_referral(registered=False)(ref)) if f.rule == "REG-001"
+    ]
+    assert found
+    message = found[0].message
+    assert "or fewer" not in message and "keep each pupil's hours" not in message
+    assert "indicator, not a line to stay under" in message
+    assert "Children's Wellbeing and Schools Act 2026" in message
