@@ -139,3 +139,12 @@ def test_demo_shows_checks_and_writes_the_drafted_plan(tmp_path: Path) -> None:
     plan = json.loads((tmp_path / "examples" / "improvement-plan-from-qa.json").read_text(encoding="utf-8"))
     assert len(plan["data"]["improvement_plan"]["plan"]) == 6
     assert any(note.startswith("check: ") for note in result.notes)
+
+
+def test_check_as_of_a_date_is_reproducible(tmp_path: Path) -> None:
+    """--as-of (the documented name; --today still works) fixes every dated finding."""
+    paths = examples(tmp_path)
+    early = run("check", "--as-of", "2026-10-15", *paths)
+    assert early.output == run("check", "--today", "2026-10-15", *paths).output
+    late = run("check", "--as-of", "2026-12-01", *paths)
+    assert "ATT-003" not in early.output and "ATT-003" in late.output  # the review date passed

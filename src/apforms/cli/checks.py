@@ -20,7 +20,13 @@ from apforms.cli import EXIT_OK, EXIT_PROBLEMS, dump, read_record
     type=click.Path(dir_okay=False),
     help="Local expectations and thresholds (default: $APFORMS_CONFIG, else Derby's).",
 )
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), hidden=True, help="Check as on this date.")
+@click.option(
+    "--as-of",
+    "--today",
+    "today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Check as on this date (YYYY-MM-DD; default today): every dated finding is then reproducible.",
+)
 def check(records: tuple[str, ...], as_json: bool, config: str | None, today: Any) -> None:
     """Check records against the guidance and the law; exit 1 if any error.
 
