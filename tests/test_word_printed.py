@@ -22,9 +22,11 @@ from click.testing import CliRunner
 
 from apforms.cli import main
 from apforms.errors import IngestError
+from apforms.formats.docx.compile import render_docx
 from apforms.formats.docx.read_pdf import ingest_word_pdf
 from apforms.formats.pdf.read import ingest_pdf
 from apforms.formats.result import IngestResult
+from apforms.model.definitions import load_definition
 from tests.pdf_support import canonical_example
 from tests.test_word_returns import DOCS, WordCopy, _expected, _filled_referral, _rendered
 
@@ -45,6 +47,34 @@ def _filled_sla() -> tuple[bytes, dict[str, Any]]:
     data["provision"]["costings"].append({"item": "Transport", "sessions": 10, "rate": 12.5, "amount": 125})
     data["provision"]["days_sessions"] = "Monday and Wednesday\nmornings only"
     return w.save(), _expected("sla", data)
+
+
+def _tricky_referral() -> tuple[bytes, dict[str, Any]]:
+    """An answer that repeats the next label, a line break typed into a short answer, and a
+    box holding '?'."""
+    data = canonical_example("referral")
+    w = WordCopy(_rendered("referral"))
+    w.type_in("pupil.legal_name", "Date of birth")
+    religion = (
+        "Roman Catholic\nAttends mass weekly with her foster carer and sings in the parish choir on Sundays."
+    )
+    w.type_in("pupil.religion", religion)
+    w.tick("safeguarding.harm", "yes", mark="?")
+    data["pupil"]["legal_name"] = "Date of birth"
+    data["pupil"]["religion"] = religion
+    return w.save(), _expected("referral", data)
+
+
+def _long_grid() -> tuple[bytes, dict[str, Any]]:
+    """Thirty agencies, their names wrapping: the grid runs over pages, its header repeated."""
+    data = canonical_example("referral")
+    agencies = data["sen"]["agencies"]
+    data["sen"]["agencies"] = [
+        dict(agencies[i % len(agencies)], name=f"Agency {i + 1} with a long name that wraps in its column")
+        for i in range(30)
+    ]
+    data = _expected("referral", data)
+    return render_docx(load_definition("referral"), data), data
 
 
 def _retitled(content: bytes, title: str) -> bytes:
@@ -81,6 +111,8 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
         "filled-sla": _filled_sla()[0],
         "unknown": _retitled(_rendered("sla"), "Tuck shop rota"),
         "letter": _letter(),
+        "tricky-referral": _tricky_referral()[0],
+        "long-grid": _long_grid()[0],
     }
     typed = WordCopy(_rendered("referral"))
     typed.type_after_heading("Reason for referral", "Mum phoned: he is not to travel by taxi.")
@@ -173,6 +205,20 @@ def test_filled_copies_printed_to_pdf_read_back(printed: dict[str, bytes]) -> No
     sla_data = ingest_word_pdf(printed["filled-sla"], "filled-sla.pdf").record["data"]
     assert sla_data["provision"]["costings"] == sla["provision"]["costings"]
     assert sla_data["provision"]["days_sessions"] == "Monday and Wednesday\nmornings only"
+
+
+def test_an_answer_like_a_label_a_typed_line_break_and_a_long_grid(printed: dict[str, bytes]) -> None:
+    _, tricky = _tricky_referral()
+    result = ingest_word_pdf(printed["tricky-referral"], "tricky.pdf")
+    assert result.record["data"]["pupil"] == tricky["pupil"]  # the name is not taken for the label
+    assert "safeguarding.harm" in result.review  # the 'Yes' box holds '?'
+    assert any("safeguarding.harm" in w and "'?'" in w for w in result.warnings)
+    exact, total, _, unflagged = _score(result, tricky)
+    assert exact >= total - 1 and unflagged == 0
+    _, long = _long_grid()
+    result = ingest_word_pdf(printed["long-grid"], "long.pdf")
+    assert result.record["data"]["sen"]["agencies"] == long["sen"]["agencies"]
+    assert _score(result, long)[3] == 0
 
 
 def test_text_typed_outside_every_answer_is_named_for_review(printed: dict[str, bytes]) -> None:

@@ -211,6 +211,8 @@ class _Text:
     """Fixed text (a paragraph's): an anchor, found whole at the start of a line."""
 
     words: tuple[str, ...]
+    #: Its column (points from the table's left edge), ``None`` outside tables.
+    cell: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -383,7 +385,7 @@ def _para_items(
                     out.append(box)
                     box = None
                 elif static:
-                    out.append(_Text(tuple(" ".join(static).split())))
+                    out.append(_Text(tuple(" ".join(static).split()), cell))
                 static = []
                 if pending and pending[0] == marks.BOX:
                     box = _Box(pending[1], pending[2], (), cell)
@@ -400,7 +402,7 @@ def _para_items(
         out.append(box)
     words = tuple(" ".join(static).split())
     if words:
-        out.append(_Text(words))
+        out.append(_Text(words, cell))
         printed.add(" ".join(words))
     return out
 
@@ -680,7 +682,7 @@ class _Reader:
         how many words it takes."""
         end = len(self.toks) if stop is None else stop
         if isinstance(it, _Text):
-            return self._find_words(tuple(_norm(w) for w in it.words), start, end, whole=True)
+            return self._find_words(tuple(_norm(w) for w in it.words), start, end, whole=True, cell=it.cell)
         if isinstance(it, _Grid):
             return self._find_words(tuple(_norm(w) for w in it.header), start, end, whole=False)
         if isinstance(it, _Cards):
@@ -690,8 +692,13 @@ class _Reader:
         return None
 
     def _find_words(
-        self, words: tuple[str, ...], start: int, end: int, whole: bool
-    ) -> tuple[int, int] | None:
+        self,
+        words: tuple[str, ...],
+        start: int,
+        end: int,
+        whole: bool,
+        cell: tuple[float, float] | None | bool = False,
+    ) -> _Hit | None:
         """The first place at or after ``start`` where ``words`` are printed from the start of
         a line (``whole``: to its end too), and how many words of the page they are (a word
         with a hyphen may wrap after it)."""
@@ -699,18 +706,29 @@ class _Reader:
             return None
         want = "".join(words)
         first = words[0]
-        words_, toks = self.words, self.toks
+        toks = self.toks
         for p in range(start, min(end, len(toks))):
-            w = words_[p]
+            w = self.words[p]
             if not toks[p].seg or not (w == first or (first.startswith(w) and w.endswith("-"))):
                 continue
-            got, k = "", 0
-            while p + k < len(toks) and len(got) < len(want) and want.startswith(got + words_[p + k]):
-                got += words_[p + k]
-                k += 1
-            if got == want and (not whole or p + k == len(toks) or toks[p + k].seg):
+            k = self._match_at(p, want) or 0
+            ends = not whole or p + k == len(toks) or toks[p + k].seg
+            if k and ends and (cell is False or self._in_cell(toks[p], cell)):
                 return p, k
         return None
+
+    def _in_cell(self, t: _Tok, cell: tuple[float, float] | None | bool) -> bool:
+        """Whether a word is where the form prints fixed text of that place (its column of a
+        table, or outside tables): an answer that repeats a label is not taken for it. A
+        page without rules cannot tell."""
+        if not self.pages[t.page].vrules:
+            return True
+        rel, _, in_table = self._place(t)
+        if cell is None:
+            return not in_table
+        if isinstance(cell, tuple):
+            return in_table and cell[0] - 2 <= rel <= cell[1] + 2
+        return True
 
     def _find_caption(self, it: _Cards, start: int, end: int) -> _Hit | None:
         """A block's caption: its words and the block's number, a line of their own."""
@@ -782,6 +800,8 @@ class _Reader:
                 self._unplaced(stray)
             self._share_paragraphs(pending, by_slot)
         for i, (s, rows) in enumerate(pending):
+            if s.field is None and by_slot.get(i):
+                self._contact(by_slot[i])
             if s.field is not None and by_slot.get(i):
                 self._value(s.field, _concrete(s.field, rows), by_slot[i])
         self._last(readable)
@@ -834,6 +854,12 @@ class _Reader:
             if brk == "\n":
                 out.append([])
         return [p for p in out if p]
+
+    def _contact(self, toks: list[_Tok]) -> None:
+        """The LA contact the form prints from the configuration: not read, but shown."""
+        text = " ".join(t.text for t in toks)
+        if text.strip("_ "):
+            self.unplaced.append(f"the local authority contact line reads '{text[:120]}'; it was not read")
 
     def _last(self, readable: list[tuple[_Slot, tuple[int, ...]]]) -> None:
         if readable:
