@@ -792,12 +792,10 @@ class _Reader:
         if not pending:
             self._unplaced(toks)
             return
-        if len(pending) == 1:
-            by_slot = {0: toks}
-        else:
-            by_slot, stray = self._by_column(toks, [s.cell for s, _ in pending])
-            if stray:
-                self._unplaced(stray)
+        by_slot, stray = self._by_column(toks, [s.cell for s, _ in pending])
+        if stray:  # text typed outside the answer's box (below a table, say)
+            self._unplaced(stray)
+        if len(pending) > 1:
             self._share_paragraphs(pending, by_slot)
         for i, (s, rows) in enumerate(pending):
             if s.field is None and by_slot.get(i):
@@ -865,8 +863,7 @@ class _Reader:
         if readable:
             s, rows = readable[-1]
             assert s.field is not None
-            self.last = _shown(s.field, _concrete(s.field, rows)).replace(")", ")", 1)
-            self.last = f"{s.field.label} ({s.field.path.replace('[]', '')})"
+            self.last = _shown(s.field, _concrete(s.field, rows))
 
     def _unplaced(self, toks: list[_Tok]) -> None:
         text = " ".join(t.text for t in toks)
@@ -895,6 +892,9 @@ class _Reader:
         out: dict[int, list[_Tok]] = {}
         stray: list[_Tok] = []
         for t in toks:
+            if not self.pages[t.page].vrules:  # a page without rules cannot tell: in order
+                out.setdefault(0, []).append(t)
+                continue
             rel, _, in_table = self._place(t)
             for i, c in enumerate(cells):
                 if (c is None and not in_table) or (
@@ -1043,7 +1043,7 @@ class _Reader:
                 self.values[path] = True
         else:
             self.boxes.setdefault(path, {})[it.option] = ticked
-        self.last = f"{it.field.label} ({it.field.path.replace('[]', '')})"
+        self.last = _shown(it.field, path)
 
     def _grid(self, it: _Grid, rows: tuple[int, ...], rest: list[_Item]) -> None:
         hit = self._guarded(it, rest)
@@ -1085,7 +1085,7 @@ class _Reader:
                 if cols.get(i):
                     self._value(col, cpath, cols[i])
             n += 1
-        self.last = f"{it.field.label} ({it.field.path.replace('[]', '')})"
+        self.last = _shown(it.field, path)
 
     def _cards(self, it: _Cards, rows: tuple[int, ...], rest: list[_Item]) -> None:
         n = 0
