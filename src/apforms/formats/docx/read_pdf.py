@@ -30,7 +30,7 @@ import ctypes
 import hashlib
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,11 +55,15 @@ from apforms.model.types import MULTICHOICE, Control, type_of
 FOOTER = re.compile(r"^(?P<title>.+?)\s+·\s+version\s+(?P<version>\d+(?:\.\d+)*)\s+Page\s+\d+\s+of\s+\d+\s*$")
 _MARGIN = 56.69  # points: the Word form's page margins (2 cm)
 _PAD = 5.4  # points: a table cell's left and right margins (108 twips)
-#: Points by which the words set on a line measure wider than their glyphs' boxes (measured
-#: on LibreOffice's export: a line wrapped with up to 2 points to spare, broke with 5 or more).
+#: Points by which the words set on a line measure wider than their glyphs' boxes: the room a
+#: line may seem to have left for the next word and still have wrapped (on LibreOffice's export
+#: a line wrapped with up to 2 points to spare, broke with 5 or more). A form's own fixed text
+#: that wraps can only raise it (for a PDF set more loosely, Word's say): to the most room such
+#: a line had, and _SLACK_OVER_WRAPPED more.
 _SET_SLACK = 3.5
+_SLACK_OVER_WRAPPED = 1.5
 _DOUBT = 1.0  # points either side of the measure: a line end so close to it is not sure
-_BULLETS = frozenset("•·▪◦\uf0b7\uf0a7-–")
+_BULLETS = frozenset("•·▪◦\uf0b7\uf0a7")
 _WORD_LABEL = "the return is a Word form printed to PDF: its values were read by their labels on the page"
 
 Path_ = tuple[str | int, ...]
@@ -635,14 +639,24 @@ class _Reader:
         self.boxes: dict[Path_, dict[str, bool | None]] = {}
         self.doubts: dict[Path_, tuple[Field, list[str]]] = {}
         self.unplaced: list[str] = []
+        self.wrapped: list[float] = []  # the room left on lines of fixed text that wrapped
+        self.set_slack = _SET_SLACK
+        self.jobs: list[Callable[[], None]] = []  # the answers' reading, once the measure is known
         first = next(f for f in definition.walk() if f.is_leaf)
         self.last = f"{first.label} ({first.path})"
 
     # ------------------------------------------------------------ the walk
 
     def read(self) -> None:
+        """Align the page with the form, then read the answers (lines joined by the measure
+        the fixed text's own wrapped lines give)."""
         self._run(self.form.items, (), [])
         self._flush(len(self.toks))
+        wrapped = [x for x in self.wrapped if x < 10]  # (a larger room: a break in the fixed text)
+        if wrapped:  # a line that wrapped with that much room proves the measure is at least that
+            self.set_slack = max(_SET_SLACK, max(wrapped) + _SLACK_OVER_WRAPPED)
+        for job in self.jobs:
+            job()
 
     def _run(self, items: tuple[_Item, ...], rows: tuple[int, ...], after: list[_Item]) -> None:
         for i, it in enumerate(items):
@@ -655,6 +669,7 @@ class _Reader:
                     self.lost_anchor = True
                     continue
                 self._flush(hit[0])
+                self._calibrate(hit)
                 self.pos = hit[0] + hit[1]
             elif isinstance(it, _Box):
                 self._box(it, rows, rest)
@@ -795,13 +810,17 @@ class _Reader:
         by_slot, stray = self._by_column(toks, [s.cell for s, _ in pending])
         if stray:  # text typed outside the answer's box (below a table, say)
             self._unplaced(stray)
-        if len(pending) > 1:
-            self._share_paragraphs(pending, by_slot)
-        for i, (s, rows) in enumerate(pending):
-            if s.field is None and by_slot.get(i):
-                self._contact(by_slot[i])
-            if s.field is not None and by_slot.get(i):
-                self._value(s.field, _concrete(s.field, rows), by_slot[i])
+
+        def finish() -> None:
+            if len(pending) > 1:
+                self._share_paragraphs(pending, by_slot)
+            for i, (s, rows) in enumerate(pending):
+                if s.field is None and by_slot.get(i):
+                    self._contact(by_slot[i])
+                if s.field is not None and by_slot.get(i):
+                    self._convert(s.field, _concrete(s.field, rows), by_slot[i])
+
+        self.jobs.append(finish)
         self._last(readable)
 
     def _share_paragraphs(
@@ -922,6 +941,18 @@ class _Reader:
                 lines.append([t])
         return lines
 
+    def _calibrate(self, hit: _Hit) -> None:
+        """Fixed text that wraps shows how much room a line that wrapped can have left."""
+        lines = self._lines(self.toks[hit[0] : hit[0] + hit[1]])
+        for prev, nxt in zip(lines, lines[1:], strict=False):
+            a, b = prev[-1], nxt[0]
+            if a.page == b.page and abs(self._place(a)[1] - self._place(b)[1]) < 1:
+                self.wrapped.append(self._room(a, b))
+
+    def _room(self, a: _Tok, b: _Tok) -> float:
+        """The room left at the end of ``a``'s line for a space and the word ``b``."""
+        return self._place(a)[1] - (a.x1 + 0.28 * b.size + (b.x1 - b.x0))
+
     def _breaks(self, lines: list[list[_Tok]], f: Field, path: Path_) -> list[str]:
         """What ends each line but the last: ``"\\n"`` (a break), ``" "`` or ``""`` (it wrapped)."""
         out: list[str] = []
@@ -937,7 +968,7 @@ class _Reader:
                 continue
             # the room left on the line for the next word (glyph boxes are a little narrower
             # than the words set: a word that measures up to _SET_SLACK too wide still fitted)
-            slack = right - (a.x1 + 0.28 * b.size + (b.x1 - b.x0)) - _SET_SLACK
+            slack = self._room(a, b) - self.set_slack
             if -_DOUBT <= slack <= _DOUBT:
                 self._doubt(f, path, "a line break in it could be a new line or the text wrapping")
             if slack > 0:
@@ -979,6 +1010,9 @@ class _Reader:
         return [p.strip() for p in parts if p.strip()]
 
     def _value(self, f: Field, path: Path_, toks: list[_Tok]) -> None:
+        self.jobs.append(lambda: self._convert(f, path, toks))
+
+    def _convert(self, f: Field, path: Path_, toks: list[_Tok]) -> None:
         control = type_of(f).control(f)
         if control in (Control.TICK, Control.BOXES):
             self._cell_boxes(f, path, toks)
