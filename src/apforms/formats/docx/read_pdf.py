@@ -31,7 +31,7 @@ import hashlib
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,8 @@ _PAD = 5.4  # points: a table cell's left and right margins (108 twips)
 _SET_SLACK = 3.5
 _SLACK_OVER_WRAPPED = 1.5
 _DOUBT = 1.0  # points either side of the measure: a line end so close to it is not sure
+#: What only an address (email, web, phone) has: broken at the end of a line, it is one word.
+_ADDRESS = re.compile(r"@|://|^www\.|\.[a-z]{2,}|\d{3}")
 _BULLETS = frozenset("•·▪◦\uf0b7\uf0a7")
 _WORD_LABEL = "the return is a Word form printed to PDF: its values were read by their labels on the page"
 
@@ -528,9 +530,7 @@ def ingest_word_pdf(data: bytes, source: str) -> IngestResult:
     form = _form(definition, template_path(document))
     toks, pages, _ = _pages(data)
     toks = _without_repeated_headers(toks, form.headers)
-    toks = _rows_run_on(toks, pages)
-    reader = _Reader(definition, form, toks, pages)
-    reader.read()
+    reader = _read(definition, form, toks, pages)
     data_read = reader.data()
     warnings += reader.report()
     provenance = {
@@ -574,16 +574,30 @@ def _columns_at(t: _Tok, pages: list[_Page]) -> tuple[float, ...]:
     return tuple(sorted({round(x) for x, y0, y1 in pages[t.page].vrules if y0 - 1 <= t.base <= y1 + 1}))
 
 
-def _rows_run_on(toks: list[_Tok], pages: list[_Page]) -> list[_Tok]:
-    """A table row that runs on to the next page is drawn as two rows, its cells' text in two
-    places; the rest of each cell is put back after the cell's first part."""
-    out = list(toks)
+@dataclass(frozen=True)
+class _RunOn:
+    """A table row that may have run on to the next page: its words at the foot of one page
+    (``tail``, indices ``i``..``e``) and at the head of the next (``head``, ``s``..``j``)."""
+
+    i: int
+    e: int
+    s: int
+    j: int
+    columns: tuple[float, ...]
+    row: tuple[int, float]
+
+
+def _runs_on(toks: list[_Tok], pages: list[_Page]) -> list[_RunOn]:
+    """Rows that may have run on to the next page: the last row of a page ends at its margin
+    (where a row that breaks ends) and the next page starts with a row of the same columns.
+    A row may also just end there; the reading decides (:func:`_read`)."""
+    out: list[_RunOn] = []
     for n in range(len(pages) - 1):
-        ends = [i for i, t in enumerate(out) if t.page == n]
-        starts = [i for i, t in enumerate(out) if t.page == n + 1]
+        ends = [i for i, t in enumerate(toks) if t.page == n]
+        starts = [i for i, t in enumerate(toks) if t.page == n + 1]
         if not ends or not starts:
             continue
-        last, first = out[ends[-1]], out[starts[0]]
+        last, first = toks[ends[-1]], toks[starts[0]]
         a, b = _row_of(last, pages), _row_of(first, pages)
         if a is None or b is None:
             continue
@@ -591,26 +605,50 @@ def _rows_run_on(toks: list[_Tok], pages: list[_Page]) -> list[_Tok]:
         below = [y for y, x0, x1 in pages[n].hrules if y < last.base and x0 - 1 <= cx <= x1 + 1]
         cols = _columns_at(last, pages)
         if not below or abs(max(below) - _MARGIN) > 1.5 or len(cols) < 2 or _columns_at(first, pages) != cols:
-            continue  # the row ended on its page (a row that breaks ends at the page's margin)
+            continue
         i = ends[-1]
-        while i > 0 and out[i - 1].page == n and _row_of(out[i - 1], pages) == a:
+        while i > 0 and toks[i - 1].page == n and _row_of(toks[i - 1], pages) == a:
             i -= 1
         j = starts[0]
-        while j + 1 < len(out) and out[j + 1].page == n + 1 and _row_of(out[j + 1], pages) == b:
+        while j + 1 < len(toks) and toks[j + 1].page == n + 1 and _row_of(toks[j + 1], pages) == b:
             j += 1
-        tail, head = out[i : ends[-1] + 1], out[starts[0] : j + 1]
-        for t in head:
-            t.row = a
+        out.append(_RunOn(i, ends[-1], starts[0], j, cols, a))
+    return out
+
+
+def _joined(toks: list[_Tok], runs: list[_RunOn]) -> list[_Tok]:
+    """The words with each row that ran on put back together: the rest of each cell after
+    the cell's first part (copies; the words given are not changed)."""
+    out = list(toks)
+    for r in sorted(runs, key=lambda r: r.i, reverse=True):
+        tail = out[r.i : r.e + 1]
+        head = [replace(t, row=r.row) for t in out[r.s : r.j + 1]]
         merged: list[_Tok] = []
-        for left, right in zip(cols, cols[1:], strict=False):
+        for left, right in zip(r.columns, r.columns[1:], strict=False):
             for part in (tail, head):
                 cell = [t for t in part if left <= (t.x0 + t.x1) / 2 < right]
                 if cell:
-                    cell[0].seg = True
+                    cell[0] = replace(cell[0], seg=True)
                 merged += cell
-        if len(merged) == len(tail) + len(head):
-            out[i : j + 1] = merged
+        if len(merged) == len(tail) + len(head) and r.e + 1 == r.s:
+            out[r.i : r.j + 1] = merged
     return out
+
+
+def _read(definition: Definition, form: _Form, toks: list[_Tok], pages: list[_Page]) -> _Reader:
+    """The page read with the form. A table row that ends at a page's margin may have run on
+    to the next page, or just ended there: each is read both ways, and put back together
+    only when that reads with fewer doubts (fixed text lost, text in no field, values named)."""
+    runs = _runs_on(toks, pages)
+    best = _Reader(definition, form, toks, pages)
+    best.read()
+    taken: list[_RunOn] = []
+    for r in runs:
+        trial = _Reader(definition, form, _joined(toks, [*taken, r]), pages)
+        trial.read()
+        if trial.trouble() < best.trouble():
+            best, taken = trial, [*taken, r]
+    return best
 
 
 def _concrete(f: Field, rows: tuple[int, ...]) -> Path_:
@@ -640,6 +678,7 @@ class _Reader:
         self.doubts: dict[Path_, tuple[Field, list[str]]] = {}
         self.unplaced: list[str] = []
         self.wrapped: list[float] = []  # the room left on lines of fixed text that wrapped
+        self.lost = 0  # fixed text not found on the page
         self.set_slack = _SET_SLACK
         self.jobs: list[Callable[[], None]] = []  # the answers' reading, once the measure is known
         first = next(f for f in definition.walk() if f.is_leaf)
@@ -667,6 +706,7 @@ class _Reader:
                 hit = self._guarded(it, rest)
                 if hit is None:
                     self.lost_anchor = True
+                    self.lost += 1
                     continue
                 self._flush(hit[0])
                 self._calibrate(hit)
@@ -977,7 +1017,13 @@ class _Reader:
             if right - a.x1 > 4 * a.size and a.text[-1] in ".!?:;":  # a sentence ended early
                 self._doubt(f, path, "a line of it ends early: it may end a paragraph")
             if len(prev) == 1 and a.x1 > right - 0.7 * a.size:
-                out.append("")  # a word too long for its line, broken inside
+                # one word as wide as its line: a word too long for the line, broken inside it
+                # (an address, say), or a word that just filled it
+                if _ADDRESS.search(a.text):
+                    out.append("")
+                else:
+                    self._doubt(f, path, f"'{a.text}' fills its line: the word after it may belong to it")
+                    out.append(" ")
             elif len(a.text) > 1 and a.text.endswith(("-", "/")):
                 self._doubt(f, path, f"a line ends with '{a.text[-1]}': the word may have been broken there")
                 out.append("")
@@ -1174,6 +1220,12 @@ class _Reader:
                 _set(data, path, ticked[0] == "yes" if f.type == d.YESNO else ticked[0])
         out: dict[str, Any] = _lists(data)
         return out
+
+    def trouble(self) -> int:
+        """How much of the page the reading could not place: fixed text not found, text in no
+        field, values named for review."""
+        boxes = sum(1 for b in self.boxes.values() if any(v is None for v in b.values()))
+        return self.lost + len(self.unplaced) + len(self.doubts) + boxes
 
     def report(self) -> list[str]:
         out = []
