@@ -9,6 +9,7 @@ Every PDF is made in one LibreOffice run for the module (about a second a docume
 from __future__ import annotations
 
 import io
+import random
 import re
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ from apforms.formats.docx.read_pdf import ingest_word_pdf
 from apforms.formats.pdf.read import ingest_pdf
 from apforms.formats.result import IngestResult
 from apforms.model.definitions import load_definition
+from apforms.model.types import Control, type_of
 from tests.pdf_support import canonical_example
 from tests.test_word_returns import DOCS, WordCopy, _expected, _filled_referral, _rendered
 
@@ -77,6 +79,48 @@ def _long_grid() -> tuple[bytes, dict[str, Any]]:
     return render_docx(load_definition("referral"), data), data
 
 
+#: Words typed into answers: short and long, hyphenated, addresses and numbers.
+_WORDS = (
+    "the pupil school attends sessions weekly with her key worker and provider; review agreed Thursday "
+    "morning placement safeguarding responsibilities accreditation well-being communication a an of to "
+    "in on at by 3 12 2026 (EHCP) Derby CAMHS mentoring, support. notes: long-established "
+    "interdisciplinary counter-productive multi-agency j.smith@example.org 01332 123456"
+)
+_VOCABULARY = _WORDS.split()
+#: The typed copies the tests read (seeded: the same text every run); copy 8 of the referral
+#: runs its tick-box row on to the next page.
+TYPED = (0, 8)
+
+
+def _typed(doc: str, seed: int) -> tuple[bytes, dict[str, Any]]:
+    """Six text answers typed over with random words, some over several lines."""
+    rng = random.Random(f"{doc}-{seed}")
+    definition = load_definition(doc)
+    data = canonical_example(doc)
+    w = WordCopy(_rendered(doc))
+    answers = [
+        f
+        for f in definition.walk()
+        if f.is_leaf and "[]" not in f.path and f.type == "text" and not f.prose
+        and type_of(f).control(f) in (Control.LINE, Control.LINES)
+    ]  # fmt: skip
+    for f in rng.sample(answers, min(6, len(answers))):
+        lines = rng.choice([1, 1, 2, 3]) if type_of(f).control(f) == Control.LINES else 1
+        text = "\n".join(
+            " ".join(rng.choice(_VOCABULARY) for _ in range(rng.randint(1, 40))) for _ in range(lines)
+        )
+        text = text[: f.max_length].strip() if f.max_length else text
+        if not text:
+            continue
+        w.type_in(f.path, text)
+        node = data
+        *parents, key = f.path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[key] = text
+    return w.save(), _expected(doc, data)
+
+
 def _retitled(content: bytes, title: str) -> bytes:
     """The form with another document's title in its footer (a form apforms did not make)."""
     out = io.BytesIO()
@@ -114,6 +158,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
         "tricky-referral": _tricky_referral()[0],
         "long-grid": _long_grid()[0],
     }
+    files |= {f"typed-{doc}-{seed}": _typed(doc, seed)[0] for doc in DOCS for seed in TYPED}
     typed = WordCopy(_rendered("referral"))
     typed.type_after_heading("Reason for referral", "Mum phoned: he is not to travel by taxi.")
     files["typed-outside"] = typed.save()
@@ -205,6 +250,16 @@ def test_filled_copies_printed_to_pdf_read_back(printed: dict[str, bytes]) -> No
     sla_data = ingest_word_pdf(printed["filled-sla"], "filled-sla.pdf").record["data"]
     assert sla_data["provision"]["costings"] == sla["provision"]["costings"]
     assert sla_data["provision"]["days_sessions"] == "Monday and Wednesday\nmornings only"
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_answers_typed_over_read_back(doc: str, printed: dict[str, bytes]) -> None:
+    for seed in TYPED:
+        _, expected = _typed(doc, seed)
+        result = ingest_word_pdf(printed[f"typed-{doc}-{seed}"], f"{doc}.pdf")
+        exact, total, _, unflagged = _score(result, expected)
+        assert exact >= EXACT_AT_LEAST * total, (doc, seed, exact, total)
+        assert unflagged == 0, (doc, seed)
 
 
 def test_an_answer_like_a_label_a_typed_line_break_and_a_long_grid(printed: dict[str, bytes]) -> None:

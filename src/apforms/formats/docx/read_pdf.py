@@ -64,6 +64,7 @@ _SET_SLACK = 3.5
 _SLACK_OVER_WRAPPED = 1.5
 _DOUBT = 1.0  # points either side of the measure: a line end so close to it is not sure
 #: What only an address (email, web, phone) has: broken at the end of a line, it is one word.
+_RUN_ON_ROOM = 24.0  # points above the bottom margin that a row which ran on may end at
 _ADDRESS = re.compile(r"@|://|^www\.|\.[a-z]{2,}|\d{3}")
 _BULLETS = frozenset("•·▪◦\uf0b7\uf0a7")
 _WORD_LABEL = "the return is a Word form printed to PDF: its values were read by their labels on the page"
@@ -588,9 +589,10 @@ class _RunOn:
 
 
 def _runs_on(toks: list[_Tok], pages: list[_Page]) -> list[_RunOn]:
-    """Rows that may have run on to the next page: the last row of a page ends at its margin
-    (where a row that breaks ends) and the next page starts with a row of the same columns.
-    A row may also just end there; the reading decides (:func:`_read`)."""
+    """Rows that may have run on to the next page: the last row of a page ends near its
+    margin (a row breaks where its next line would not fit) and the next page starts with a
+    row of the same columns. A row may also just end there; the reading decides
+    (:func:`_read`)."""
     out: list[_RunOn] = []
     for n in range(len(pages) - 1):
         ends = [i for i, t in enumerate(toks) if t.page == n]
@@ -604,7 +606,12 @@ def _runs_on(toks: list[_Tok], pages: list[_Page]) -> list[_RunOn]:
         cx = (last.x0 + last.x1) / 2
         below = [y for y, x0, x1 in pages[n].hrules if y < last.base and x0 - 1 <= cx <= x1 + 1]
         cols = _columns_at(last, pages)
-        if not below or abs(max(below) - _MARGIN) > 1.5 or len(cols) < 2 or _columns_at(first, pages) != cols:
+        if (
+            not below
+            or max(below) - _MARGIN > _RUN_ON_ROOM
+            or len(cols) < 2
+            or _columns_at(first, pages) != cols
+        ):
             continue
         i = ends[-1]
         while i > 0 and toks[i - 1].page == n and _row_of(toks[i - 1], pages) == a:
