@@ -63,8 +63,15 @@ _PAD = 5.4  # points: a table cell's left and right margins (108 twips)
 _SET_SLACK = 3.5
 _SLACK_OVER_WRAPPED = 1.5
 _DOUBT = 1.0  # points either side of the measure: a line end so close to it is not sure
-#: What only an address (email, web, phone) has: broken at the end of a line, it is one word.
+_LOOK_AHEAD = 5  # anchors tried, in order, for where a grid or a block ends
 _RUN_ON_ROOM = 24.0  # points above the bottom margin that a row which ran on may end at
+#: A grid's row breaks only at a line end, less than a line above the margin; a row kept
+#: together (the template says) breaks only when it and the next page's row fill more than
+#: a page but the room a header row takes.
+_GRID_RUN_ON_ROOM = 16.0
+_HEADER_ROOM = 60.0
+_RUN_ON_DOUBT = "its row ends at the foot of a page: it may go on over the page"
+#: What only an address (email, web, phone) has: broken at the end of a line, it is one word.
 _ADDRESS = re.compile(r"@|://|^www\.|\.[a-z]{2,}|\d{3}")
 _BULLETS = frozenset("•·▪◦\uf0b7\uf0a7")
 _WORD_LABEL = "the return is a Word form printed to PDF: its values were read by their labels on the page"
@@ -248,6 +255,8 @@ class _Grid:
     field: Field
     header: tuple[str, ...]
     columns: tuple[tuple[Field, tuple[float, float]], ...]
+    #: Whether a row may break over pages (else only a row longer than a page does).
+    splits: bool = True
 
 
 @dataclass(frozen=True)
@@ -451,7 +460,8 @@ def _table_items(
             value_row = rows[i + 2] if i + 2 < len(rows) else None
             places = [place for _, place in _cells(value_row, grid)] if value_row is not None else []
             columns = tuple(zip(grid_field.fields, places, strict=False))
-            out.append(_Grid(grid_field, words, columns))
+            keep = value_row is not None and value_row.find(f"{W}trPr/{W}cantSplit") is not None
+            out.append(_Grid(grid_field, words, columns, splits=not keep))
             printed.add(" ".join(words))
             i += 4  # header, {%tr for %}, the row, {%tr endfor %}
             continue
@@ -625,20 +635,31 @@ def _runs_on(toks: list[_Tok], pages: list[_Page]) -> list[_RunOn]:
 
 def _joined(toks: list[_Tok], runs: list[_RunOn]) -> list[_Tok]:
     """The words with each row that ran on put back together: the rest of each cell after
-    the cell's first part (copies; the words given are not changed)."""
+    the cell's first part, over as many pages as the row ran on (copies; the words given are
+    not changed)."""
+    chains: list[list[_RunOn]] = []
+    for r in sorted(runs, key=lambda r: r.i):
+        if chains and chains[-1][-1].s == r.i and chains[-1][-1].j == r.e:
+            chains[-1].append(r)  # the same row on a third page
+        else:
+            chains.append([r])
     out = list(toks)
-    for r in sorted(runs, key=lambda r: r.i, reverse=True):
-        tail = out[r.i : r.e + 1]
-        head = [replace(t, row=r.row) for t in out[r.s : r.j + 1]]
+    for chain in reversed(chains):
+        first, last = chain[0], chain[-1]
+        if any(a.j + 1 != b.s or b.i != a.s for a, b in zip(chain, chain[1:], strict=False)):
+            continue
+        ranges = [(first.i, first.e), *((r.s, r.j) for r in chain)]
+        parts = [out[i : e + 1] for i, e in ranges]
+        parts = [parts[0], *([replace(t, row=first.row) for t in part] for part in parts[1:])]
         merged: list[_Tok] = []
-        for left, right in zip(r.columns, r.columns[1:], strict=False):
-            for part in (tail, head):
+        for left, right in zip(first.columns, first.columns[1:], strict=False):
+            for part in parts:
                 cell = [t for t in part if left <= (t.x0 + t.x1) / 2 < right]
                 if cell:
                     cell[0] = replace(cell[0], seg=True)
                 merged += cell
-        if len(merged) == len(tail) + len(head) and r.e + 1 == r.s:
-            out[r.i : r.j + 1] = merged
+        if len(merged) == sum(len(p) for p in parts) and all(r.e + 1 == r.s for r in chain):
+            out[first.i : last.j + 1] = merged
     return out
 
 
@@ -686,6 +707,7 @@ class _Reader:
         self.unplaced: list[str] = []
         self.wrapped: list[float] = []  # the room left on lines of fixed text that wrapped
         self.lost = 0  # fixed text not found on the page
+        self._starts: dict[int, _Tok] | None = None
         self.set_slack = _SET_SLACK
         self.jobs: list[Callable[[], None]] = []  # the answers' reading, once the measure is known
         first = next(f for f in definition.walk() if f.is_leaf)
@@ -1142,9 +1164,7 @@ class _Reader:
             return
         self._flush(hit[0])
         self.pos = hit[0] + hit[1]
-        nxt = next((x for x in rest if self._is_anchor(x)), None)
-        found = self._find(nxt, self.pos) if nxt is not None else None
-        end = len(self.toks) if found is None else found[0]
+        end = self._next_anchor(rest)
         body = self.toks[self.pos : end]
         self.pos = end
         by_row: dict[tuple[int, float], list[_Tok]] = {}
@@ -1155,6 +1175,23 @@ class _Reader:
                 unruled = True
                 key = (t.page, -1.0)
             by_row.setdefault(key, []).append(t)
+        keys = list(by_row)
+        # A row that ends less than a line above the page's margin, then the next page's first
+        # row, may be one row broken in two (or two rows, the first just filling its page):
+        # named, with the table (its rows may be miscounted). A row kept together breaks only
+        # when it is longer than a page.
+        run_on = set()
+        for key, after in zip(keys, keys[1:], strict=False):
+            page = max(t.page for t in by_row[key])
+            if after[0] != page + 1:
+                continue
+            foot, head = self._row_bottom(by_row[key], page), self._row_bottom(by_row[after], after[0])
+            if foot is None or foot - _MARGIN > _GRID_RUN_ON_ROOM:
+                continue
+            page_room = self.pages[page].height - 2 * _MARGIN
+            tall = head is not None and (key[1] - foot) + (after[1] - head) > page_room - _HEADER_ROOM
+            if it.splits or tall or key[0] < page:
+                run_on |= {key, after}
         n = 0
         for key, toks in by_row.items():
             cols, stray = self._by_column(toks, [c for _, c in it.columns])
@@ -1169,6 +1206,9 @@ class _Reader:
                     self._doubt(
                         col, cpath, "the table's rows could not be told apart (no rules between them)"
                     )
+                if key in run_on:
+                    self._doubt(col, cpath, _RUN_ON_DOUBT)
+                    self._doubt(it.field, path, "a row may go on over a page, so its rows may be miscounted")
                 if cols.get(i):
                     self._value(col, cpath, cols[i])
             n += 1
@@ -1194,14 +1234,37 @@ class _Reader:
             self._flush_to_next(it, rest)
             n += 1
 
+    def _row_bottom(self, words: list[_Tok], page: int) -> float | None:
+        """The rule under a row's words on ``page``."""
+        low = min((t for t in words if t.page == page), key=lambda t: t.base, default=None)
+        if low is None:
+            return None
+        cx = (low.x0 + low.x1) / 2
+        below = [y for y, x0, x1 in self.pages[page].hrules if y < low.base and x0 - 1 <= cx <= x1 + 1]
+        return max(below) if below else None
+
+    def _page_start(self, page: int) -> _Tok | None:
+        """The first word of a page's body (after a header row repeated there)."""
+        if self._starts is None:
+            self._starts = {}
+            for t in self.toks:
+                self._starts.setdefault(t.page, t)
+        return self._starts.get(page)
+
+    def _next_anchor(self, rest: list[_Item]) -> int:
+        """Where the next anchor is, or the one after it if it is not found (deleted), …"""
+        for x in [x for x in rest if self._is_anchor(x)][:_LOOK_AHEAD]:
+            hit = self._find(x, self.pos)
+            if hit is not None:
+                return hit[0]
+        return len(self.toks)
+
     def _flush_to_next(self, it: _Cards, rest: list[_Item]) -> None:
         """The last answers of a block end where the next block (or what follows) starts."""
         q = self._find(it, self.pos)
-        nxt = next((x for x in rest if self._is_anchor(x)), None)
-        r = self._find(nxt, self.pos) if nxt is not None else None
-        ends = [x[0] for x in (q, r) if x is not None]
-        self._flush(min(ends) if ends else len(self.toks))
-        self.pos = min(ends) if ends else len(self.toks)
+        end = min(q[0], self._next_anchor(rest)) if q is not None else self._next_anchor(rest)
+        self._flush(end)
+        self.pos = end
 
     # ------------------------------------------------------------ into record data
 
@@ -1232,7 +1295,8 @@ class _Reader:
         """How much of the page the reading could not place: fixed text not found, text in no
         field, values named for review."""
         boxes = sum(1 for b in self.boxes.values() if any(v is None for v in b.values()))
-        return self.lost + len(self.unplaced) + len(self.doubts) + boxes
+        doubts = sum(1 for _, reasons in self.doubts.values() if reasons != [_RUN_ON_DOUBT])
+        return self.lost + len(self.unplaced) + doubts + boxes  # (not the rows it may join)
 
     def report(self) -> list[str]:
         out = []
