@@ -96,6 +96,9 @@ class _Tok:
     #: The table row a word is in, when it is not the one the rule above it starts (the rest
     #: of a row that ran on to the next page is the row's on the page before).
     row: tuple[int, float] | None = None
+    #: A letter of it has no sure Unicode in the PDF (its font maps the glyph to nothing or
+    #: to more than one character): what it reads as may not be what was printed.
+    unsure: bool = False
 
 
 @dataclass
@@ -143,12 +146,15 @@ def _words(tp: Any, page: int) -> list[_Tok]:
     """A page's words: runs of drawn characters between spaces, line ends and gaps."""
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     ox, oy = ctypes.c_double(), ctypes.c_double()
+    loose = pdfium_c.FS_RECTF()
     out: list[_Tok] = []
     chars: list[tuple[str, float, float, float, float]] = []  # text, left, right, baseline, size
+    unsure = False
     gap = (False, False)  # before the word being read: a drawn space, a space PDFium put in
     spaced = generated = False
 
     def flush() -> None:
+        nonlocal unsure
         if not chars:
             return
         text = "".join(c[0] for c in chars)
@@ -160,8 +166,9 @@ def _words(tp: Any, page: int) -> list[_Tok]:
             drawn_space, put_in = gap
             if same_line and (drawn_space or x0 - prev.x1 < (0.9 if put_in else 1.2) * size):
                 seg = False
-        out.append(_Tok(text, page, x0, x1, base, size, seg))
+        out.append(_Tok(text, page, x0, x1, base, size, seg, unsure=unsure))
         chars.clear()
+        unsure = False
 
     for i in range(pdfium_c.FPDFText_CountChars(tp)):
         code = pdfium_c.FPDFText_GetUnicode(tp, i)
@@ -179,7 +186,10 @@ def _words(tp: Any, page: int) -> list[_Tok]:
         if not pdfium_c.FPDFText_GetCharBox(tp, i, left, right, bottom, top):
             continue
         pdfium_c.FPDFText_GetCharOrigin(tp, i, ox, oy)
-        size = pdfium_c.FPDFText_GetFontSize(tp, i) or 10.0
+        size = pdfium_c.FPDFText_GetFontSize(tp, i)
+        if size < 3:  # a font set at size 1 and scaled by the text matrix: the glyph's box says
+            pdfium_c.FPDFText_GetLooseCharBox(tp, i, loose)
+            size = (loose.top - loose.bottom) / 1.15 or 10.0
         if chars:
             pleft, px1, pbase, psize = chars[-1][1], chars[-1][2], chars[-1][3], chars[-1][4]
             # (the letters of a ligature share its box: "fi" is one glyph drawn for two)
@@ -191,6 +201,7 @@ def _words(tp: Any, page: int) -> list[_Tok]:
             gap = (spaced, generated)
             spaced = generated = False
         chars.append((chr(code), left.value, right.value, oy.value, size))
+        unsure = unsure or pdfium_c.FPDFText_HasUnicodeMapError(tp, i) == 1
     flush()
     return out
 
@@ -1088,6 +1099,10 @@ class _Reader:
         self.jobs.append(lambda: self._convert(f, path, toks))
 
     def _convert(self, f: Field, path: Path_, toks: list[_Tok]) -> None:
+        odd = [t.text for t in toks if t.unsure]
+        if odd:
+            shown = ", ".join(f"'{w}'" for w in odd[:3])
+            self._doubt(f, path, f"the PDF does not say which letters some of its words are ({shown})")
         control = type_of(f).control(f)
         if control in (Control.TICK, Control.BOXES):
             self._cell_boxes(f, path, toks)
