@@ -67,6 +67,7 @@ RETURN_KINDS = {
     "fields": "the returned PDF (form fields)",
     "flattened": "the returned PDF (flattened page)",
     "word": "the returned Word document",
+    "word-pdf": "a Word form printed to PDF (by its labels)",
     "scanned": "a scan of the returned form (by OCR: check every value)",
 }
 

@@ -15,6 +15,8 @@ METHOD_FIELDS = "fields"
 METHOD_FLATTENED = "flattened"
 #: Read from a returned Word document (its answers found by their bookmarks).
 METHOD_WORD = "word"
+#: Read from a Word form printed to PDF (its answers found by their labels on the page).
+METHOD_WORD_PDF = "word-pdf"
 
 
 @dataclass
@@ -121,6 +123,7 @@ __all__ = [
     "METHOD_FIELDS",
     "METHOD_FLATTENED",
     "METHOD_WORD",
+    "METHOD_WORD_PDF",
     "IngestResult",
     "definition_for",
     "ingest_result",

@@ -123,6 +123,9 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
             if form_id is None:
                 raise IngestError(f"damaged PDF, cannot be read ({repaired[0][:160]})")
         if form_id is None:
+            word = _word_form_printed(data, source)  # a Word form printed to PDF, if it is one
+            if word is not None:
+                return word
             raise IngestError("not an apforms form (no apforms metadata or footer line found)")
         definition = _definition(form_id, warnings)
         geometry = _geometry(form_id)
@@ -162,6 +165,16 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
     return ingest_result(
         definition, assemble(full, values), warnings, method, form_id.version, provenance, signatures
     )
+
+
+def _word_form_printed(data: bytes, source: str) -> IngestResult | None:
+    """The hook for a Word form printed to PDF (its footer names it): read by its labels
+    (:mod:`apforms.formats.docx.read_pdf`); ``None`` when the pages have no such footer."""
+    from apforms.formats.docx import read_pdf
+
+    if read_pdf.identify_word_pdf(data) is None:
+        return None
+    return read_pdf.ingest_word_pdf(data, source)
 
 
 def _saved(pdf: pikepdf.Pdf) -> bytes:
