@@ -307,6 +307,9 @@ def test_ingest_takes_a_word_form_printed_to_pdf(printed: dict[str, bytes], tmp_
     r = CliRunner().invoke(main, ["ingest", str(path), "-o", str(out)])
     assert "read from a Word form printed to PDF (by its labels)" in r.output, r.output
     assert out.exists()
+    # read by its labels, never passed off as exact: even with no field named, it needs review
+    assert r.exit_code == 1
+    assert "needs review: read from a Word form printed to PDF (by its labels); check every value" in r.output
 
 
 # --------------------------------------------------------------------------- refused

@@ -109,7 +109,9 @@ def ingest(pdf: str, out: str | None, password: str | None) -> None:
     review = result.review
     if review:
         click.echo(f"{pdf}: needs review: check {len(review)} field(s) named above against the returned form")
-    sys.exit(EXIT_OK if result.ok and not review else EXIT_PROBLEMS)
+    elif result.needs_review:
+        click.echo(f"{pdf}: needs review: read from {how}; check every value against the returned form")
+    sys.exit(EXIT_OK if result.ok and not result.needs_review else EXIT_PROBLEMS)
 
 
 def can_ask() -> bool:

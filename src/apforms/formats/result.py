@@ -51,6 +51,12 @@ class IngestResult:
                     named.append(m.group(1))
         return named
 
+    @property
+    def needs_review(self) -> bool:
+        """Whether a person must check the record against the returned form before it is
+        used: a warning names a field, or the way it was read is never exact."""
+        return bool(self.review) or self.method in UNCERTAIN_METHODS
+
 
 def definition_for(document: str, version: str, warnings: list[str]) -> Definition:
     """The definition a returned form of ``document`` at definition ``version`` is read
@@ -115,6 +121,11 @@ def ingest_result(
     return IngestResult(definition, record, validation, method, warnings, form_version, signatures or {})
 
 
+#: Ways of reading whose every value a person checks (the page's text was placed by other
+#: software, or read by OCR): the record always needs review, even when no field is named.
+UNCERTAIN_METHODS = frozenset({METHOD_WORD_PDF})
+
+
 #: A field named in a warning: "Label (key.path): …" (table rows as ``.2.``).
 _NAMED = re.compile(r"\(([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)\)")
 
@@ -124,6 +135,7 @@ __all__ = [
     "METHOD_FLATTENED",
     "METHOD_WORD",
     "METHOD_WORD_PDF",
+    "UNCERTAIN_METHODS",
     "IngestResult",
     "definition_for",
     "ingest_result",
