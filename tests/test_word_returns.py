@@ -26,6 +26,7 @@ from apforms.formats.docx.compile import render_docx
 from apforms.formats.docx.read import ingest_docx
 from apforms.model import records
 from apforms.model.definitions import load_definition
+from apforms.present import options_of
 from tests.pdf_support import canonical_example
 
 W = marks.W
@@ -68,6 +69,16 @@ class WordCopy:
                 return bm
         raise AssertionError(f"no mark for {kind} {path} {option}")
 
+    def _answer_cell(self, kind: str, path: str, option: str | None = None) -> etree._Element:
+        """The cell a mark on a label points at (``x<cell>``, ``y<rows below>``)."""
+        bm = self._bookmark(kind, path, option)
+        m = marks.NAME_RE.fullmatch(bm.get(W + "name") or "")
+        assert m and m.group(2) is not None, bm.get(W + "name")
+        tr = self._up(bm, "tr")
+        for _ in range(int(m.group(3) or 0)):
+            tr = tr.getnext()
+        return tr.findall(W + "tc")[int(m.group(2))]
+
     @staticmethod
     def _up(el: etree._Element, tag: str) -> etree._Element:
         node = el.getparent()
@@ -88,7 +99,7 @@ class WordCopy:
 
     def type_in(self, path: str, text: str) -> None:
         """Select the answer's cell, type over it; Enter between lines (new paragraphs)."""
-        cell = self._up(self._bookmark(marks.VALUE, path), "tc")
+        cell = self._answer_cell(marks.VALUE, path)
         first, *rest = cell.findall(W + "p")
         for p in rest:
             cell.remove(p)
@@ -97,17 +108,30 @@ class WordCopy:
         at = first
         for line in lines[1:]:
             p = copy.deepcopy(first)
-            for bm in p.findall(W + "bookmarkStart") + p.findall(W + "bookmarkEnd"):
-                p.remove(bm)
             self._write(p, line)
             at.addnext(p)
             at = p
 
     def tick(self, path: str, option: str | None = None, mark: str = "☒") -> None:
+        """Type ``mark`` over the box (the box before the option's label, or in its cell)."""
         bm = self._bookmark(marks.BOX, path, option)
-        t = next(el for el in bm.itersiblings() if el.tag == W + "r").find(W + "t")
-        assert t is not None and t.text in ("☐", "☒"), t.text
-        t.text = mark
+        m = marks.NAME_RE.fullmatch(bm.get(W + "name") or "")
+        assert m is not None
+        if m.group(2) is not None:
+            texts = [
+                t for t in self._answer_cell(marks.BOX, path, option).iter(W + "t") if t.text in ("☐", "☒")
+            ]
+        else:
+            p = bm.getparent()
+            texts = [
+                t
+                for r in p[: p.index(bm)]
+                if r.tag == W + "r"
+                for t in r.iter(W + "t")
+                if t.text in ("☐", "☒")
+            ]
+        assert texts, (path, option)
+        texts[-1].text = mark
 
     def _grid(self, path: str) -> etree._Element:
         return self._up(self._bookmark(marks.GRID, path), "tbl")
@@ -130,22 +154,15 @@ class WordCopy:
 
     def add_paragraph(self, path: str, text: str) -> None:
         """Enter at the end of the last paragraph of a prose answer, and type."""
-        p = self._up(self._bookmark(marks.PROSE, path), "p")
-        while True:
-            nxt = p.getnext()
-            style = nxt.find(f"{W}pPr/{W}pStyle") if nxt is not None else None
-            if style is None or style.get(W + "val") != "FormAnswer" or nxt is None:
-                break
-            if any((b.get(W + "name") or "").startswith(marks.PREFIX) for b in nxt.iter(W + "bookmarkStart")):
-                own = marks.PREFIX + marks.mark(marks.PROSE, path)
-                if not any((b.get(W + "name") or "").startswith(own) for b in nxt.iter(W + "bookmarkStart")):
-                    break
-            p = nxt
-        new = copy.deepcopy(p)
-        for bm in new.findall(W + "bookmarkStart") + new.findall(W + "bookmarkEnd"):
-            new.remove(bm)
+        style = marks.answer_style(path).replace(" ", "")  # its id, as python-docx makes it
+        mine = [
+            p for p in self.root.iter(W + "p")
+            if (s := p.find(f"{W}pPr/{W}pStyle")) is not None and s.get(W + "val") == style
+        ]  # fmt: skip
+        assert mine, style
+        new = copy.deepcopy(mine[-1])
         self._write(new, text)
-        p.addnext(new)
+        mine[-1].addnext(new)
 
     def type_after_heading(self, heading: str, text: str) -> None:
         for p in self.root.iter(W + "p"):
@@ -285,7 +302,7 @@ def test_a_box_that_holds_something_else_is_not_guessed() -> None:
     w = WordCopy(_rendered("referral", {}))
     w.tick("safeguarding.harm", "yes", mark="?")
     result = ingest_docx(w.save(), "referral.docx")
-    assert any("safeguarding.harm" in x and "'?'" in x for x in result.warnings), result.warnings
+    assert any("safeguarding.harm" in x and "holds '? Yes'" in x for x in result.warnings), result.warnings
     assert "harm" not in (result.record["data"].get("safeguarding") or {})
     assert "safeguarding.harm" in result.review
 
@@ -305,7 +322,7 @@ def test_a_row_with_a_cell_merged_or_split_is_named() -> None:
     row = w._grid("sen.agencies").findall(W + "tr")[-1]
     row.remove(row.findall(W + "tc")[-1])  # a cell merged away
     result = ingest_docx(w.save(), "referral.docx")
-    assert any("a row has 2 cells" in x for x in result.warnings), result.warnings
+    assert any("row 4 has 2 cells" in x for x in result.warnings), result.warnings
 
 
 # --------------------------------------------------------------------------- refused
@@ -424,3 +441,142 @@ def test_a_word_form_from_an_earlier_apforms_is_refused_with_the_reason() -> Non
         parts = {n: z.read(n) for n in z.namelist() if n != marks.CUSTOM_PART}
     with pytest.raises(IngestError, match="from an earlier apforms"):
         ingest_docx(_docx(parts), "old-sla.docx")
+
+
+# --------------------------------------------------------------------------- typed in LibreOffice
+
+#: A LibreOffice Basic macro that edits documents as a person types: find a text, select
+#: what is to be typed over, and type (``.uno:InsertText``, what a key press does: it deletes
+#: the selection first). Each edit: file index, text to find (after another, optionally),
+#: what to select, what to type.
+_MACRO = """
+Function Mark(doc, prefix)
+  names = doc.getBookmarks().getElementNames()
+  For i = 0 To UBound(names)
+    If Left(names(i), Len(prefix)) = prefix Then Mark = doc.getBookmarks().getByName(names(i)).getAnchor()
+  Next
+End Function
+
+Sub TypeOver(doc, rng, text)
+  ctl = doc.getCurrentController()
+  ctl.select(rng)
+  Dim a(0) As New com.sun.star.beans.PropertyValue
+  a(0).Name = "Text" : a(0).Value = text
+  helper = createUnoService("com.sun.star.frame.DispatchHelper")
+  helper.executeDispatch(ctl.getFrame(), ".uno:InsertText", "", 0, a())
+End Sub
+
+Function NextCell(found)
+  name = found.Cell.CellName
+  NextCell = found.TextTable.getCellByName(Chr(Asc(Left(name, 1)) + 1) & Mid(name, 2))
+End Function
+
+Sub Main
+  On Error GoTo Failed
+  Dim args(0) As New com.sun.star.beans.PropertyValue
+  args(0).Name = "Hidden" : args(0).Value = True
+  Dim s(0) As New com.sun.star.beans.PropertyValue
+  s(0).Name = "FilterName" : s(0).Value = "MS Word 2007 XML"
+@BODY@
+  StarDesktop.terminate()
+  Exit Sub
+Failed:
+  n = FreeFile
+  Open "@LOG@" For Output As #n
+  Print #n, Error$ & " (line " & Erl & ")"
+  Close #n
+  StarDesktop.terminate()
+End Sub
+"""
+
+
+def _basic(text: str) -> str:
+    return " & ".join(f"Chr({ord(c)})" for c in text) or '""'
+
+
+def libreoffice_typed(jobs: list[tuple[bytes, list[tuple[str, str | None, str]]]], tmp: Path) -> list[bytes]:
+    """Each document edited in LibreOffice by typing (``.uno:InsertText`` over a selection,
+    what a key press does), and saved as .docx. An edit is (field path, option or None for a
+    tick box, text): a box's mark is after its label, so the box is selected that many
+    characters to its left and typed over; a value's mark is on its label, and the answer's
+    cell (the next one) is selected whole and typed over."""
+    from apforms.formats.docx.marks import PREFIX
+    from apforms.formats.docx.marks import mark as mark_of
+
+    body = []
+    for i, (data, edits) in enumerate(jobs):
+        src, out = tmp / f"in{i}.docx", tmp / f"out{i}.docx"
+        src.write_bytes(data)
+        body.append(f'  doc = StarDesktop.loadComponentFromURL("{src.as_uri()}", "_blank", 0, args())')
+        for path, option, text in edits:
+            f = load_definition("referral").field_at(path)
+            if option == "value":
+                body.append(f'  found = Mark(doc, "{PREFIX + mark_of("v", path)}")')
+                body.append("  cur = NextCell(found).getText().createTextCursor()")
+                body.append("  cur.gotoStart(False) : cur.gotoEnd(True)")
+            else:
+                label = (
+                    f.label if option is None else next(o.label for o in options_of(f) if o.value == option)
+                )
+                body.append(f'  found = Mark(doc, "{PREFIX + mark_of("b", path, option)}")')
+                body.append("  cur = found.getText().createTextCursorByRange(found.getStart())")
+                body.append(f"  cur.goLeft({len(label) + 2}, False) : cur.goRight(1, True)")
+            body.append(f"  TypeOver(doc, cur, {_basic(text)})")
+        body.append(f'  doc.storeToURL("{out.as_uri()}", s())')
+        body.append("  doc.close(True)")
+    from xml.sax.saxutils import escape
+
+    profile = tmp / "profile"
+    # a first start makes the profile (with its Standard macro library), then the macro goes in
+    start = [SOFFICE or "soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless"]
+    subprocess.run([*start, "--terminate_after_init"], capture_output=True, timeout=240)
+    module = profile / "user" / "basic" / "Standard" / "Module1.xba"
+    log = tmp / "macro.log"
+    basic = _MACRO.replace("@BODY@", "\n".join(body)).replace("@LOG@", str(log))
+    module.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD '
+        'OfficeDocument 1.0//EN" "module.dtd">\n'
+        '<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1" '
+        f'script:language="StarBasic">{escape(basic)}</script:module>',
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [*start, "--invisible", "macro:///Standard.Module1.Main"], capture_output=True, timeout=120
+    )
+    outs = [tmp / f"out{i}.docx" for i in range(len(jobs))]
+    missing = [str(o) for o in outs if not o.exists()]
+    assert not missing, f"LibreOffice did not save {missing}: {log.read_text() if log.exists() else ''}"
+    return [o.read_bytes() for o in outs]
+
+
+@needs_libreoffice
+def test_boxes_ticked_and_answers_typed_over_in_libreoffice(tmp_path: Path) -> None:
+    """Typing ☒ over a box, or over an answer, in LibreOffice deletes a bookmark at the place
+    typed over: the marks are on the labels, so every answer is read all the same."""
+    blank_edits: list[tuple[str, str | None, str]] = [
+        ("pupil.gender", "F", "☒"),
+        ("safeguarding.harm", "yes", "☒"),
+        ("status.child_protection", None, "X"),
+        ("pupil.legal_name", "value", "Maja Nowak"),
+        ("pupil.religion", "value", "None"),
+    ]
+    full_edits: list[tuple[str, str | None, str]] = [
+        ("pupil.religion", "value", "Church of England"),
+        ("pupil.gender", "U", "☒"),
+    ]
+    blank, full = libreoffice_typed(
+        [(_rendered("referral", {}), blank_edits), (_rendered("referral"), full_edits)], tmp_path
+    )
+    got = ingest_docx(blank, "blank.docx")
+    assert got.warnings == [], got.warnings
+    data = got.record["data"]
+    assert data["pupil"]["gender"] == "F" and data["pupil"]["legal_name"] == "Maja Nowak"
+    assert data["pupil"]["religion"] == "None"
+    assert data["safeguarding"]["harm"] is True and data["status"]["child_protection"] is True
+    got = ingest_docx(full, "full.docx")
+    # the example's gender is F: now two boxes are ticked, which is named and not guessed
+    assert [w for w in got.warnings if "pupil.gender" in w and "more than one box" in w], got.warnings
+    expected = canonical_example("referral")
+    expected["pupil"]["religion"] = "Church of England"
+    del expected["pupil"]["gender"]
+    assert got.record["data"] == expected  # the whole record: nothing else moved

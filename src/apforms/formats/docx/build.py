@@ -293,22 +293,30 @@ class _Builder:
                 self._static_p(cell, f.label, LABEL, bold=True)
             for part in present.tick_parts(f):
                 p = _cell_p(cell, VALUE)
-                box = _box_run(p, var(child_expr(expr, part.key) if f.fields else expr))
-                marks.bookmark(p._p, marks.mark(marks.BOX, part.path), before=box._r)
+                _box_run(p, var(child_expr(expr, part.key) if f.fields else expr))
                 self._run(p, " " + part.label)
+                marks.bookmark(p._p, marks.mark(marks.BOX, part.path), at_end=True)
 
     def _prose(self, f: Field, expr: str) -> None:
+        """Plain paragraphs in a style of the answer's own (set as fixed wording is): typing
+        over them, or pressing Enter in them, keeps the style, so they are found again."""
+        style = self._answer_style(f)
         if type_of(f).control(f) == Control.LIST:
             item = self._loop_name(f.key, "item")
             self._static_p(self.doc, "{%p for " + item + " in " + expr + " %}", VALUE)
-            p = self.doc.add_paragraph(style=ANSWER)
-            self._run(p, var(item))
+            self._run(self.doc.add_paragraph(style=style), var(item))
             self._static_p(self.doc, "{%p endfor %}", VALUE)
             self.names.discard(item)
         else:
-            p = self.doc.add_paragraph(style=ANSWER)
-            self._run(p, var(expr))
-        marks.bookmark(p._p, marks.mark(marks.PROSE, f.path))
+            self._run(self.doc.add_paragraph(style=style), var(expr))
+
+    def _answer_style(self, f: Field) -> str:
+        name = marks.answer_style(f.path)
+        st = self.doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        st.base_style = self.doc.styles[ANSWER]
+        st.quick_style = False
+        st.hidden = False
+        return name
 
     def _text_lines(self, where: _Container, text: str | None) -> None:
         """Fixed wording, a paragraph a line; a line to write on at the end of one ("please
@@ -338,12 +346,12 @@ class _Builder:
             rating, evidence = std.fields
             expr = child_expr(parent, std.key)
             number, text, boxes, value = self._add_row(t)
-            self._static_p(number, std.label, LABEL, bold=True)
+            number_p = self._static_p(number, std.label, LABEL, bold=True)
             for line in (std.text or "").split("\n"):
                 if line.strip():
                     self._static_p(text, line.strip(), TEXT)
-            self._value(boxes, rating, child_expr(expr, rating.key), narrow=True)
-            self._value(value, evidence, child_expr(expr, evidence.key))
+            self._value(boxes, rating, child_expr(expr, rating.key), narrow=True, anchor=(number_p, 2, 0))
+            self._value(value, evidence, child_expr(expr, evidence.key), anchor=(number_p, 3, 0))
             _min_height(t, Length(LINE_HEIGHT * 4), keep=False)
 
     def _row_groups(self, b: present.RowGroups, parent: str) -> None:
@@ -358,9 +366,10 @@ class _Builder:
         for g in b.fields:
             cells = self._add_row(t)
             _shade(cells[0], LABEL_FILL)
-            self._static_p(cells[0], g.label, LABEL, bold=True)
-            for cell, col in zip(cells[1:], g.fields, strict=True):
-                self._value(cell, col, child_expr(child_expr(parent, g.key), col.key), narrow=True)
+            label_p = self._static_p(cells[0], g.label, LABEL, bold=True)
+            for n, (cell, col) in enumerate(zip(cells[1:], g.fields, strict=True), start=1):
+                where = child_expr(child_expr(parent, g.key), col.key)
+                self._value(cell, col, where, narrow=True, anchor=(label_p, n, 0))
             _min_height(t, LINE_HEIGHT, keep=True)
 
     def _table(self, ncols: int, widths: list[Length]) -> Table:
@@ -399,9 +408,9 @@ class _Builder:
         if control == Control.TICK:
             (cell,) = self._add_row(t, merged=True)
             p = _cell_p(cell, VALUE)
-            box = _box_run(p, var(expr))
-            marks.bookmark(p._p, marks.mark(marks.BOX, f.path), before=box._r)
+            _box_run(p, var(expr))
             self._run(p, " " + f.label)
+            marks.bookmark(p._p, marks.mark(marks.BOX, f.path), at_end=True)
             if f.help:
                 self._static_p(cell, f.help.strip(), HELP)
             return
@@ -413,12 +422,14 @@ class _Builder:
         else:
             label, value = self._add_row(t)
         _shade(label, LABEL_FILL)
-        self._static_p(label, f.label, LABEL)
+        label_p = self._static_p(label, f.label, LABEL)
         if f.help:
             self._static_p(label, f.help.strip(), HELP)
         if stacked:
             _keep_with_next(label)
-        self._value(value, f, expr)
+        # the answer's mark goes on its label, where nobody types: the answer is the next
+        # cell of the row, or the row below when the label is above it
+        self._value(value, f, expr, anchor=(label_p, 0, 1) if stacked else (label_p, 1, 0))
         height: Length = LINE_HEIGHT
         if f.key == "signature" and f.path.endswith(".signature"):
             height = SIGNATURE_HEIGHT
@@ -426,35 +437,43 @@ class _Builder:
             height = Length(LINE_HEIGHT * f.lines)
         _min_height(t, height, keep=control not in (Control.LINES, Control.LIST))
 
-    def _value(self, cell: _Cell, f: Field, expr: str, narrow: bool = False, mark: bool = True) -> None:
-        """What prints a leaf's answer into a cell; ``mark``: with the bookmarks that find it
-        again in a returned copy (not in a grid's rows, which its header row finds)."""
+    def _value(
+        self,
+        cell: _Cell,
+        f: Field,
+        expr: str,
+        narrow: bool = False,
+        anchor: tuple[Paragraph, int, int] | None = None,
+    ) -> None:
+        """What prints a leaf's answer into a cell. ``anchor``: where its mark goes (a
+        paragraph of fixed text, with the answer's cell in that row, or rows below); a choice
+        printed as boxes marks each box after its option's label. ``None``: no marks (a grid's
+        rows, which its header row finds)."""
         control = type_of(f).control(f)
         if control == Control.LIST:
             item = self._loop_name(f.key, "item")
             self._static_p(cell, "{%p for " + item + " in " + expr + " %}", VALUE)
-            p = _cell_p(cell, BULLET)
-            self._run(p, var(item))
+            self._run(_cell_p(cell, BULLET), var(item))
             self._static_p(cell, "{%p endfor %}", VALUE)
             self.names.discard(item)
         elif control == Control.TICK:
             p = _cell_p(cell, VALUE)
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            box = _box_run(p, var(expr))
-            if mark:
-                marks.bookmark(p._p, marks.mark(marks.BOX, f.path), before=box._r)
+            _box_run(p, var(expr))
+            if anchor is not None:
+                where, col, rows = anchor
+                marks.bookmark(where._p, marks.mark(marks.BOX, f.path), col=col, rows=rows, at_end=True)
             return
         elif control == Control.BOXES:
-            self._boxes(cell, f, expr, narrow, mark)
+            self._boxes(cell, f, expr, narrow, anchor is not None)
             return
         elif control == Control.DROPDOWN:
-            p = _cell_p(cell, VALUE)
-            self._run(p, var(expr + ".text"))
+            self._run(_cell_p(cell, VALUE), var(expr + ".text"))
         else:
-            p = _cell_p(cell, VALUE)
-            self._run(p, var(expr))
-        if mark:
-            marks.bookmark(p._p, marks.mark(marks.VALUE, f.path))
+            self._run(_cell_p(cell, VALUE), var(expr))
+        if anchor is not None:
+            where, col, rows = anchor
+            marks.bookmark(where._p, marks.mark(marks.VALUE, f.path), col=col, rows=rows, at_end=True)
 
     def _boxes(self, cell: _Cell, f: Field, expr: str, narrow: bool, mark: bool = True) -> None:
         options = view.options_of(f)
@@ -463,10 +482,12 @@ class _Builder:
         for i, o in enumerate(options):
             if i and not inline:
                 p = cell.add_paragraph(style=VALUE)
-            box = _box_run(p, var(f"{expr}.box[{literal(o.value)}]"))
-            if mark:
-                marks.bookmark(p._p, marks.mark(marks.BOX, f.path, o.value), before=box._r)
-            self._run(p, f" {o.label}" + ("    " if inline and i < len(options) - 1 else ""))
+            _box_run(p, var(f"{expr}.box[{literal(o.value)}]"))
+            self._run(p, f" {o.label}")
+            if mark:  # after the option's label: typing over the box keeps it
+                marks.bookmark(p._p, marks.mark(marks.BOX, f.path, o.value), at_end=True)
+            if inline and i < len(options) - 1:
+                self._run(p, "    ")
 
     # ---------------------------------------------------------------- grids
 
@@ -483,14 +504,15 @@ class _Builder:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for f in run:
             cells = self._add_row(t)
-            self._static_p(cells[0], f.label, LABEL)
+            label_p = self._static_p(cells[0], f.label, LABEL)
             if f.help:
                 self._static_p(cells[0], f.help.strip(), HELP)
-            for cell, o in zip(cells[1:], options, strict=True):
+            for n, (cell, o) in enumerate(zip(cells[1:], options, strict=True), start=1):
                 p = _cell_p(cell, VALUE)
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                box = _box_run(p, var(f"{child_expr(parent, f.key)}.box[{literal(o.value)}]"))
-                marks.bookmark(p._p, marks.mark(marks.BOX, f.path, o.value), before=box._r)
+                _box_run(p, var(f"{child_expr(parent, f.key)}.box[{literal(o.value)}]"))
+                # on the question's label, pointing at the option's column: nobody types there
+                marks.bookmark(label_p._p, marks.mark(marks.BOX, f.path, o.value), col=n, at_end=True)
             _min_height(t, LINE_HEIGHT, keep=True)
 
     def _repeating(self, b: present.Grid | present.Cards, expr: str, heading: str) -> None:
@@ -525,7 +547,7 @@ class _Builder:
         _repeat_header(t)
         self._static_p(self._add_row(t)[0], "{%tr for " + row + " in " + expr + " %}", VALUE)
         for cell, c in zip(self._add_row(t), f.fields, strict=True):
-            self._value(cell, c, child_expr(row, c.key), narrow=True, mark=False)
+            self._value(cell, c, child_expr(row, c.key), narrow=True)
         lines = max([c.field.lines for c in grid.columns if c.control == Control.LINES] or [1])
         _min_height(t, Length(LINE_HEIGHT * lines), keep=lines <= 4)
         self._static_p(self._add_row(t)[0], "{%tr endfor %}", VALUE)

@@ -302,6 +302,7 @@ def _form(definition: Definition, template: Path) -> _Form:
     """The expected sequence of a form, from its Word template."""
     with zipfile.ZipFile(template) as z:
         root = etree.fromstring(z.read("word/document.xml"))
+    _at_answers(root)
     fields = _fields(definition)
     body = root.find(W + "body")
     assert body is not None
@@ -309,6 +310,45 @@ def _form(definition: Definition, template: Path) -> _Form:
     printed: set[str] = set()
     items = _body_items(list(body), fields, headers, printed)
     return _Form(tuple(items), tuple(h for h in headers if h), frozenset(printed))
+
+
+def _at_answers(root: etree._Element) -> None:
+    """Each mark moved to its answer's place in the template: the marks sit on labels,
+    where nobody types (``x``/``y``: the answer's cell in the row, rows below), and a box's
+    after its option's label; here each goes just before the tag that prints its answer."""
+    prose = marks.answer_style("").replace(" ", "")  # a prose answer's style id: this, then its path
+    for q in root.iter(W + "p"):
+        ps = q.find(f"{W}pPr/{W}pStyle")
+        sid = ps.get(W + "val") or "" if ps is not None else ""
+        if sid.startswith(prose) and len(sid) > len(prose):
+            marks.bookmark(q, marks.mark(marks.PROSE, sid[len(prose) :]))
+    for bm in list(root.iter(W + "bookmarkStart")):
+        m = marks.NAME_RE.fullmatch(bm.get(W + "name") or "")
+        if not m:
+            continue
+        p = bm.getparent()
+        target: etree._Element | None = None
+        if m.group(2) is not None:  # in a cell of the row, or of a row below
+            tr = p
+            while tr is not None and tr.tag != W + "tr":
+                tr = tr.getparent()
+            for _ in range(int(m.group(3) or 0)):
+                tr = tr.getnext() if tr is not None else None
+            cells = tr.findall(W + "tc") if tr is not None else []
+            col = int(m.group(2))
+            tagged = [q for q in cells[col].iter(W + "p") if "{{" in _p_text(q)] if col < len(cells) else []
+            runs = [r for r in tagged[0].iter(W + "r") if "{{" in _p_text(r)] if tagged else []
+            target = runs[0] if runs else None
+        elif m.group(1)[0] == marks.BOX and p is not None:  # after its label: before the box's tag
+            runs = [r for r in p if r.tag == W + "r" and "{{" in _p_text(r)]
+            before = [r for r in runs if r.getparent() is p and p.index(r) < p.index(bm)]
+            target = before[-1] if before else None
+        if target is None:
+            continue
+        end = bm.getnext()
+        target.addprevious(bm)
+        if end is not None and end.tag == W + "bookmarkEnd":
+            bm.addnext(end)
 
 
 def _fields(definition: Definition) -> dict[str, tuple[str, Field, str | None]]:
