@@ -79,44 +79,12 @@ def pypdf_fields(data: bytes) -> Any:
 
 
 def pdfplumber_boxes(data: bytes) -> Any:
-    """pdfplumber by position: words and drawn marks matched to each field's box."""
-    import pdfplumber
+    """pdfplumber by position: words and drawn marks matched to each field's box (the
+    benchmark of benchmarks/pdf.py, the document taken from the footer line)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from pdf import read_pdfplumber  # benchmarks/pdf.py
 
-    from apforms.formats.pdf.layout import BOX, CHECK, PAGE_H, RADIO, layout
-    from apforms.formats.pdf.protocol import identify_text, parse_grow
-    from apforms.model.definitions import load_definition
-
-    values: dict[str, Any] = {}
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        form = identify_text(pdf.pages[0].extract_text() or "")
-        assert form is not None
-        grow = parse_grow(pdf.metadata.get("ApformsGrow"))
-        lay = layout(load_definition(form.document), form.rows, grow)
-        for number, page in enumerate(pdf.pages):
-            words = page.extract_words()
-            marks = page.curves + page.rects
-            for f in lay.fields:
-                for w in f.widgets:
-                    if w.page != number:
-                        continue
-                    x0, y0, x1, y1 = w.rect
-                    top, bottom = PAGE_H - y1, PAGE_H - y0
-                    if f.kind in (CHECK, RADIO):
-                        if any(
-                            x0 < (m["x0"] + m["x1"]) / 2 < x1 and top < (m["top"] + m["bottom"]) / 2 < bottom
-                            for m in marks
-                            if m["width"] < BOX
-                        ):
-                            values[f.name] = w.state
-                    else:
-                        inside = [
-                            t["text"]
-                            for t in words
-                            if x0 <= t["x0"] and t["x1"] <= x1 and top <= t["top"] and t["bottom"] <= bottom
-                        ]
-                        if inside:
-                            values[f.name] = " ".join(inside)
-    return values
+    return read_pdfplumber(data)
 
 
 def python_docx_text(data: bytes) -> Any:

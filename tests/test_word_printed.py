@@ -30,25 +30,13 @@ from apforms.formats.result import IngestResult
 from apforms.model.definitions import load_definition
 from apforms.model.types import Control, type_of
 from tests.pdf_support import canonical_example
-from tests.test_word_returns import DOCS, WordCopy, _expected, _filled_referral, _rendered
+from tests.test_word_returns import DOCS, WordCopy, _expected, _filled_referral, _rendered, filled_sla
 
 SOFFICE = shutil.which("soffice")
 pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 
 #: What the tests ask of every document: this share of values exact, the rest named.
 EXACT_AT_LEAST = 0.95
-
-
-def _filled_sla() -> tuple[bytes, dict[str, Any]]:
-    data = canonical_example("sla")
-    w = WordCopy(_rendered("sla"))
-    w.add_paragraph("terms.provider_general", "The provider will share its fire risk assessment.")
-    w.add_row("provision.costings", ["Transport", "10", "£12.50", "£125.00"])
-    w.type_in("provision.days_sessions", "Monday and Wednesday\nmornings only")
-    data["terms"]["provider_general"].append("The provider will share its fire risk assessment.")
-    data["provision"]["costings"].append({"item": "Transport", "sessions": 10, "rate": 12.5, "amount": 125})
-    data["provision"]["days_sessions"] = "Monday and Wednesday\nmornings only"
-    return w.save(), _expected("sla", data)
 
 
 def _tricky_referral() -> tuple[bytes, dict[str, Any]]:
@@ -160,7 +148,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     files = {doc: _rendered(doc) for doc in DOCS}
     files |= {
         "filled-referral": _filled_referral()[0],
-        "filled-sla": _filled_sla()[0],
+        "filled-sla": filled_sla()[0],
         "unknown": _retitled(_rendered("sla"), "Tuck shop rota"),
         "letter": _letter(),
         "tricky-referral": _tricky_referral()[0],
@@ -243,7 +231,7 @@ def test_filled_copies_printed_to_pdf_read_back(printed: dict[str, bytes]) -> No
     """Text typed over answers (a line break too), boxes ticked and unticked (also with X and
     ✓), grid rows added and deleted, a paragraph added to a list."""
     _, referral = _filled_referral()
-    _, sla = _filled_sla()
+    _, sla = filled_sla()
     for name, expected in (("filled-referral", referral), ("filled-sla", sla)):
         result = ingest_word_pdf(printed[name], f"{name}.pdf")
         exact, total, _, unflagged = _score(result, expected)

@@ -255,7 +255,9 @@ def test_a_referral_filled_in_word_reads_back_exactly() -> None:
     assert result.record["data"] == _expected("referral", data)
 
 
-def test_the_sla_with_a_sentence_added_and_a_cost_row_reads_back_exactly() -> None:
+def filled_sla() -> tuple[bytes, dict[str, Any]]:
+    """The SLA with a sentence added, a cost row added and an answer typed over two lines,
+    and the record that must come back."""
     data = canonical_example("sla")
     w = WordCopy(_rendered("sla"))
     w.add_paragraph("terms.provider_general", "The provider will share its fire risk assessment.")
@@ -264,9 +266,14 @@ def test_the_sla_with_a_sentence_added_and_a_cost_row_reads_back_exactly() -> No
     data["terms"]["provider_general"].append("The provider will share its fire risk assessment.")
     data["provision"]["costings"].append({"item": "Transport", "sessions": 10, "rate": 12.5, "amount": 125})
     data["provision"]["days_sessions"] = "Monday and Wednesday\nmornings only"
-    result = ingest_docx(w.save(), "sla.docx")
+    return w.save(), _expected("sla", data)
+
+
+def test_the_sla_with_a_sentence_added_and_a_cost_row_reads_back_exactly() -> None:
+    content, expected = filled_sla()
+    result = ingest_docx(content, "sla.docx")
     assert result.warnings == []
-    assert result.record["data"] == _expected("sla", data)
+    assert result.record["data"] == expected
 
 
 @needs_libreoffice

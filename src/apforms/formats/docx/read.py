@@ -42,6 +42,7 @@ from apforms.errors import IngestError
 from apforms.formats.docx import marks
 from apforms.formats.docx.marks import W
 from apforms.formats.result import METHOD_WORD, IngestResult, definition_for, ingest_result
+from apforms.formats.tree import as_lists, field_path, put
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field
 from apforms.model.types import MULTICHOICE, Control, type_of
@@ -495,7 +496,9 @@ def _cell_value(read: _Read, f: Field, cell: etree._Element, path: Path) -> None
     text = "\n".join(texts).strip()
     if not text:
         return
-    _put(read, f, path, _option(f, text) if control == Control.DROPDOWN else type_of(f).from_text(f, text))
+    _put(
+        read, f, path, option_value(f, text) if control == Control.DROPDOWN else type_of(f).from_text(f, text)
+    )
 
 
 def _put(read: _Read, f: Field, path: Path, value: Any) -> None:
@@ -509,7 +512,7 @@ def _put(read: _Read, f: Field, path: Path, value: Any) -> None:
     read.values[path] = value
 
 
-def _option(f: Field, text: str) -> Any:
+def option_value(f: Field, text: str) -> Any:
     """A dropdown's printed text as its option (the code and label, the label or the code)."""
     folded = " ".join(text.split()).casefold()
     for o in present.options_of(f):
@@ -518,7 +521,7 @@ def _option(f: Field, text: str) -> Any:
     return type_of(f).from_text(f, text)
 
 
-def _option_label(f: Field, value: str | None) -> str:
+def option_label(f: Field, value: str | None) -> str:
     for o in present.options_of(f):
         if o.value == value:
             return o.label
@@ -534,7 +537,7 @@ def _box(
     path: Path,
 ) -> None:
     """A box: in the cell ``target`` (a scale's row), or before its label in ``p``."""
-    label = _option_label(slot.field, slot.option)
+    label = option_label(slot.field, slot.option)
     where = (
         f"{_label(slot.field, path)}: the box '{label}'"
         if slot.option is not None
@@ -756,7 +759,7 @@ def _missing_marks(definition: Definition, read: _Read) -> None:
                 continue
             slot = slots[key[:11]]
             where = f"{slot.field.label} ({_where(slot, scope)})"
-            option = f" (box '{_option_label(slot.field, slot.option)}')" if slot.option is not None else ""
+            option = f" (box '{option_label(slot.field, slot.option)}')" if slot.option is not None else ""
             if count == 0:
                 read.warnings.append(
                     f"{where}{option}: its place on the form was not found (its label or box edited "
@@ -780,48 +783,23 @@ def _where(slot: _Slot, scope: tuple[Any, ...]) -> str:
 def _data(read: _Read) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for path, value in read.values.items():
-        _set(data, path, value)
+        put(data, path, value)
     fields = {s.field.path: s.field for s in _slots(read.definition).values()}
     for path, boxes in read.boxes.items():
-        f = fields.get(_field_path(path))
+        f = fields.get(field_path(path))
         if f is None:
             continue
         ticked = [o.value for o in present.options_of(f) if boxes.get(o.value)]
         if f.type == MULTICHOICE:
             if ticked:
-                _set(data, path, ticked)
+                put(data, path, ticked)
         elif len(ticked) > 1:
-            labels = ", ".join(_option_label(f, v) for v in ticked)
+            labels = ", ".join(option_label(f, v) for v in ticked)
             read.warnings.append(f"{_label(f, path)}: more than one box is ticked ({labels}); none was taken")
         elif ticked:
-            _set(data, path, ticked[0] == "yes" if f.type == d.YESNO else ticked[0])
-    out: dict[str, Any] = _lists(data)
+            put(data, path, ticked[0] == "yes" if f.type == d.YESNO else ticked[0])
+    out: dict[str, Any] = as_lists(data)
     return out
-
-
-def _field_path(path: Path) -> str:
-    out = ""
-    for p in path:
-        if isinstance(p, int):
-            out += "[]"
-        else:
-            out += ("." if out else "") + p
-    return out
-
-
-def _set(data: dict[str, Any], path: Path, value: Any) -> None:
-    node: Any = data
-    for part in path[:-1]:
-        node = node.setdefault(part, {})
-    node[path[-1]] = value
-
-
-def _lists(node: Any) -> Any:
-    if isinstance(node, dict):
-        if node and all(isinstance(k, int) for k in node):
-            return [_lists(node[k]) for k in sorted(node)]
-        return {k: _lists(v) for k, v in node.items()}
-    return node
 
 
 # --------------------------------------------------------------------------- text read nowhere

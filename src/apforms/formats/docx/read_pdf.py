@@ -45,8 +45,9 @@ from apforms.errors import IngestError
 from apforms.formats.docx import marks
 from apforms.formats.docx.compile import template_path
 from apforms.formats.docx.marks import W
-from apforms.formats.docx.read import EMPTY, TICKED, _lists, _option, _option_label, _set
+from apforms.formats.docx.read import EMPTY, TICKED, option_label, option_value
 from apforms.formats.result import METHOD_WORD_PDF, IngestResult, definition_for, ingest_result
+from apforms.formats.tree import as_lists, field_path, put
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field, document_ids, load_definition
 from apforms.model.types import MULTICHOICE, Control, type_of
@@ -1154,7 +1155,7 @@ class _Reader:
             self.values[path] = parts
             return
         text = "\n".join(parts)
-        value = _option(f, text) if control == Control.DROPDOWN else type_of(f).from_text(f, text)
+        value = option_value(f, text) if control == Control.DROPDOWN else type_of(f).from_text(f, text)
         self.values[path] = value
 
     def _cell_boxes(self, f: Field, path: Path_, toks: list[_Tok]) -> None:
@@ -1326,10 +1327,10 @@ class _Reader:
     def data(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for path, value in self.values.items():
-            _set(data, path, value)
+            put(data, path, value)
         by_path = {f.path: f for f in self.definition.walk()}
         for path, boxes in self.boxes.items():
-            f = by_path.get(_field_path(path))
+            f = by_path.get(field_path(path))
             if f is None:
                 continue
             if any(v is None for v in boxes.values()):
@@ -1337,13 +1338,13 @@ class _Reader:
             ticked = [o.value for o in present.options_of(f) if boxes.get(o.value)]
             if f.type == MULTICHOICE:
                 if ticked:
-                    _set(data, path, ticked)
+                    put(data, path, ticked)
             elif len(ticked) > 1:
-                labels = ", ".join(_option_label(f, v) for v in ticked)
+                labels = ", ".join(option_label(f, v) for v in ticked)
                 self._doubt(f, path, f"more than one box is ticked ({labels}); none was taken")
             elif ticked:
-                _set(data, path, ticked[0] == "yes" if f.type == d.YESNO else ticked[0])
-        out: dict[str, Any] = _lists(data)
+                put(data, path, ticked[0] == "yes" if f.type == d.YESNO else ticked[0])
+        out: dict[str, Any] = as_lists(data)
         return out
 
     def trouble(self) -> int:
@@ -1359,16 +1360,6 @@ class _Reader:
             shown = ".".join(str(p + 1) if isinstance(p, int) else p for p in path)
             out.append(f"{f.label} ({shown}): {'; '.join(reasons)}; check it against the returned form")
         return out + self.unplaced
-
-
-def _field_path(path: Path_) -> str:
-    out = ""
-    for p in path:
-        if isinstance(p, int):
-            out += "[]"
-        else:
-            out += ("." if out else "") + p
-    return out
 
 
 __all__ = ["FOOTER", "identify_word_pdf", "ingest_word_pdf"]
