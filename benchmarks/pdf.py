@@ -232,7 +232,8 @@ def read_pdfplumber(data: bytes) -> Any:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         form = identify_text(pdf.pages[0].extract_text() or "")
         grow = parse_grow(pdf.metadata.get("ApformsGrow"))  # the boxes that grew (layout 2)
-        lay = layout(load_definition("referral"), form.rows if form else None, grow)
+        doc = form.document if form else "referral"
+        lay = layout(load_definition(doc), form.rows if form else None, grow)
         for number, page in enumerate(pdf.pages):
             words = page.extract_words()
             marks = page.curves + page.rects

@@ -64,6 +64,7 @@ def test_add_list_show_get(cli: Cli, pdfs: dict[str, Path], tmp_path: Path) -> N
     r = cli("add", str(pdfs["sla"]))
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("added ") and "sla 1.0  fully signed" in r.stdout
+    assert "its record was read from the returned PDF (form fields)" in r.stdout
     short = added_id(r)
     again = cli("add", str(pdfs["sla"]))
     assert again.exit_code == 0 and again.stdout.startswith(f"already in the archive: {short}")
@@ -95,7 +96,7 @@ def test_add_list_show_get(cli: Cli, pdfs: dict[str, Path], tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("word", "not a PDF"),
+        ("word", "perhaps a Word document): the archive keeps signed PDF copies"),
         ("empty", "empty file"),
         ("encrypted", "password-protected"),
         ("scan", "not an apforms form: say which document it is with --doc"),

@@ -259,12 +259,23 @@ def test_the_sla_general_sentences_are_plain_paragraphs_in_word() -> None:
     paras = [(b.text, b.style.name) for b in body if isinstance(b, Paragraph)]
     sentences = data["terms"]["provider_general"]
     at = [t for t, _ in paras].index(sentences[0])
-    assert paras[at : at + 2] == [(sentences[0], "Form Text"), (sentences[1], "Form Text")]
+    # their own style, set exactly as fixed wording is, so that a paragraph added in Word is
+    # known to be part of the answer when the copy comes back
+    own = "Form Answer terms.provider_general"  # its own style, based on Form Answer
+    assert paras[at : at + 2] == [(sentences[0], own), (sentences[1], own)]
+    styles = docx.Document(io.BytesIO(content)).styles
+    assert styles[own].base_style.name == "Form Answer"
+    answer, wording = styles["Form Answer"], styles["Form Text"]
+    assert (answer.font.size, answer.font.name, answer.paragraph_format.space_after) == (
+        wording.font.size,
+        wording.font.name,
+        wording.paragraph_format.space_after,
+    )
     assert isinstance(
         body[[b.text if isinstance(b, Paragraph) else None for b in body].index(sentences[1]) + 1], Table
     )
     clause = data["terms"]["emergency_review_clause"]
-    assert (clause, "Form Text") in paras
+    assert (clause, "Form Answer terms.emergency_review_clause") in paras
     texts = "\n".join(t for t, _ in paras)
     assert "The alternative provider's responsibility for the provision" not in texts
 

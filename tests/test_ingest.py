@@ -602,7 +602,7 @@ def test_cli_ingest_writes_beside_the_pdf(tmp_path: Path) -> None:
     record = json.loads((tmp_path / "returned-referral.json").read_text(encoding="utf-8"))
     assert record["data"] == canonical_example("referral")
     assert record["provenance"]["read_from"] == "flattened"
-    assert "read from the flattened page" in result.output
+    assert "read from the returned PDF (flattened page)" in result.output
 
 
 def test_cli_ingest_invalid_exits_1_and_still_writes(tmp_path: Path) -> None:

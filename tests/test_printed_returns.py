@@ -133,10 +133,31 @@ def _gs(pdf: bytes, values: dict[str, Any], tmp: Path, *options: str) -> bytes:
     return (tmp / "out.pdf").read_bytes()
 
 
+def _libreoffice(pdf: bytes, values: dict[str, Any], tmp: Path) -> bytes:
+    """Opened in LibreOffice Draw (its PDF import) and exported to PDF again: every text
+    object redrawn in LibreOffice's own text frames."""
+    soffice = need("soffice")
+    (tmp / "in.pdf").write_bytes(pdf)
+    args = [soffice, f"-env:UserInstallation={(tmp / 'profile').as_uri()}", "--headless"]
+    args += [
+        "--infilter=draw_pdf_import",
+        "--convert-to",
+        "pdf:draw_pdf_Export",
+        "--outdir",
+        str(tmp / "out"),
+    ]
+    done = subprocess.run([*args, str(tmp / "in.pdf")], capture_output=True, timeout=240)
+    out = tmp / "out" / "in.pdf"
+    if not out.exists():
+        pytest.skip(f"LibreOffice Draw's PDF import is not installed ({done.stderr.decode()[-80:]})")
+    return out.read_bytes()
+
+
 TOOLS: dict[str, tuple[str, Callable[[bytes, dict[str, Any], Path], bytes]]] = {
     "pdf-lib fill + flatten": ("referral", _pdflib_flatten),
     "pdftk fill_form flatten": ("sla", _pdftk_flatten),
     "ghostscript pdfwrite (printed)": ("qa", _gs),
+    "LibreOffice Draw (imported, exported)": ("commissioning", _libreoffice),
 }
 
 
@@ -286,3 +307,49 @@ def test_glyphs_whose_ink_stands_apart_keep_no_space_on_a_shaped_page(tmp_path: 
     result = ingest_pdf(printed, "printed.pdf")
     assert result.record["data"]["school_contacts"]["attendance"]["position"] == ".!"
     assert _silent(data, result) == []
+
+
+@pytest.mark.parametrize("doc", ["commissioning", "improvement-plan"])
+def test_a_copy_mupdf_rewrote_reads_back_exactly(doc: str, tmp_path: Path) -> None:
+    """``mutool convert`` writes every page and font again and rebuilds the text maps from
+    the font programs: the embedded subsets carry a cmap of the characters they draw, so the
+    copy reads back exactly, Č, Ș and Cyrillic included (before, it was refused: no text map)."""
+    need("mutool")
+    definition = load_definition(doc)
+    data = records.canonical(definition, api.example(doc)["data"])
+    copy = run_tool(["mutool", "convert", "-o", "OUT", "IN"], tmp_path, render_pdf(definition, data))
+    result = ingest_pdf(copy, "rewritten.pdf")
+    assert result.method == "flattened"  # MuPDF drops the form fields
+    assert result.record["data"] == data
+    assert result.review == []
+
+
+def test_shaped_text_mupdf_cannot_map_is_flagged_not_guessed(tmp_path: Path) -> None:
+    need("mutool")
+    definition = load_definition("referral")
+    data = api.example("referral")["data"]
+    data["pupil"]["legal_name"] = "محمد العربي"
+    data["parents"]["first"]["name"] = "प्रिया शर्मा"
+    data = records.canonical(definition, data)
+    pdf = render_pdf(definition, data, flatten=True)
+    result = ingest_pdf(run_tool(["mutool", "convert", "-o", "OUT", "IN"], tmp_path, pdf), "rewritten.pdf")
+    assert _silent(data, result) == []
+    assert {"pupil.legal_name", "parents.first.name"} <= set(result.review)
+
+
+def test_libreoffice_moving_a_neighbours_text_into_a_box_is_flagged(tmp_path: Path) -> None:
+    """LibreOffice Draw joins text on one baseline into one frame and sets it again with one
+    space between: in the QA improvement plan, a 'Who by?' name then starts inside the 'By
+    when?' box before it. Both boxes are named (a word across a box's edge), never read
+    silently, and the rest is exact."""
+    definition = load_definition("qa")
+    data = records.canonical(definition, api.example("qa")["data"])
+    result = ingest_pdf(_libreoffice(render_pdf(definition, data, flatten=True), {}, tmp_path), "qa.pdf")
+    named = " ".join([*result.warnings, *map(str, result.validation.problems)])
+    named = re.sub(r"\[(\d+)\]", lambda m: f".{int(m.group(1)) + 1}", named)
+    got = records.canonical(definition, result.record["data"])
+    wrong = [p for p, v in _leaves(data) if _at(got, p) != v]
+    keys = [".".join(str(k + 1) if isinstance(k, int) else k for k in p) for p in wrong]
+    assert [k for k in keys if f"({k})" not in named] == []
+    assert len(wrong) <= 6, keys
+    assert "a word runs across the edge of the box" in named

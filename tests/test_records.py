@@ -240,3 +240,23 @@ def test_odd_values_are_problems_not_crashes(data: dict, path: str, message: str
 def test_deeply_nested_json_is_not_json() -> None:
     with pytest.raises(RecordError, match="not JSON"):
         records.parse_record("[" * 100_000 + "]" * 100_000)
+
+
+def test_a_decimal_comma_is_refused_not_read_as_thousands() -> None:
+    """'7,5%' is 7.5 written with a decimal comma, not 75; '£12,50' is not £1,250. Commas
+    are taken only as thousands separators in groups of three."""
+    from apforms.model.definitions import load_definition
+    from apforms.model.records import validate
+
+    definition = load_definition("sla")
+    row = {"item": "Sessions", "sessions": 10, "rate": "£12,50", "amount": "£1,250.00"}
+    result = validate(definition, {"provision": {"costings": [row]}}, partial=True)
+    assert [p.path for p in result.problems] == ["provision.costings[0].rate"]
+    assert "decimal point, not a comma" in result.problems[0].message
+    row["rate"] = "£125"
+    assert (
+        validate(definition, {"provision": {"costings": [row]}}, partial=True).data["provision"]["costings"][
+            0
+        ]["amount"]
+        == 1250
+    )

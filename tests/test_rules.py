@@ -10,12 +10,13 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from apforms import api
-from apforms.model.config import load_config
+from apforms.model.config import default_config_path, load_config, read_config
 from apforms.model.records import record_from_obj
 from apforms.rules import (
     ERROR,
@@ -26,7 +27,7 @@ from apforms.rules import (
     same_name,
     snippet,
 )
-from apforms.rules.qa import improvement_plan_from_qa, qa_outcome, standards
+from apforms.rules.qa import GATE, improvement_plan_from_qa, qa_outcome, standards
 from apforms.rules.sla import pupil_hours
 
 from .conftest import example_data
@@ -252,7 +253,9 @@ CASES = [
         others=referrals_for_sla(("Ivana Kováčová", "Amira Khalil")),
     ),
     # QA framework and improvement plans
-    Case("QA-001", "qa", edit(outcome__outcome="approved")),
+    # the example's 1f (training of the safeguarding lead and supervisors) is Limited, which
+    # the safeguarding gate does not approve: met in full, the recorded outcome is the one suggested
+    Case("QA-001", "qa", edit(outcome__outcome="approved"), setup=edit(safeguarding__s1f__rating="fully")),
     Case("QA-002", "qa", drop_plan_row(1)),
     Case("QA-003", "qa", edit(safeguarding__s1a__rating=DELETE)),
     Case("QA-004", "qa", edit(improvement_plan__plan__0__who_by=DELETE)),
@@ -285,7 +288,9 @@ def test_every_rule_has_a_source_and_a_case() -> None:
 def test_the_examples_pass_together_apart_from_advice() -> None:
     docs = ("referral", "commissioning", "sla", "qa", "improvement-plan")
     findings = check(*[(doc, example_data(doc)) for doc in docs])
-    assert [(f.rule, f.severity) for f in findings] == [("ATT-007", "info")]
+    # the example QA officer approved subject to a plan with 1f (the safeguarding lead's and
+    # supervisors' training) Limited: the safeguarding gate suggests not met (advice)
+    assert [(f.rule, f.severity) for f in findings] == [("ATT-007", "info"), ("QA-001", "warning")]
 
 
 @pytest.mark.parametrize("doc", ["referral", "commissioning", "sla", "qa", "improvement-plan"])
@@ -490,8 +495,13 @@ def test_qa_outcome_all_fully_is_approved() -> None:
 
 def test_qa_outcome_of_the_example() -> None:
     outcome, reasons = qa_outcome(example_data("qa"))
+    assert outcome == "not_met_reapply"
+    assert "Safeguarding standard(s) below Fully: 1f (Limited evidence)" in reasons[-1]
+    data = example_data("qa")
+    data["safeguarding"]["s1f"]["rating"] = "fully"
+    outcome, reasons = qa_outcome(data)
     assert outcome == "approved_subject_to_plan"
-    assert "1c, 1f, 2d, 3d, 4b, 5c" in reasons[-1]
+    assert "1c, 2d, 3d, 4b, 5c" in reasons[-1]
 
 
 def test_qa_outcome_not_at_all_is_not_met() -> None:
@@ -501,9 +511,10 @@ def test_qa_outcome_not_at_all_is_not_met() -> None:
 
 
 def test_qa_outcome_needs_most_fully_or_partially() -> None:
-    mostly_limited = {s.id: "limited" for s in standards()[:16]}
+    mostly_limited = {s.id: "limited" for s in standards() if s.id not in GATE}
+    mostly_limited = dict(list(mostly_limited.items())[:16])
     assert qa_outcome(qa_with(mostly_limited))[0] == "not_met_reapply"  # 16 of 32 is not most
-    del mostly_limited[standards()[0].id]
+    del mostly_limited[next(iter(mostly_limited))]
     assert qa_outcome(qa_with(mostly_limited))[0] == "approved_subject_to_plan"
 
 
@@ -513,6 +524,43 @@ def test_qa_outcome_counts_unrated_standards_as_not_met() -> None:
     outcome, reasons = qa_outcome(data)
     assert outcome == "approved_subject_to_plan"
     assert "Not rated: 5d" in reasons[1]
+
+
+def test_a_safeguarding_standard_below_fully_is_never_approved_whatever_the_rest() -> None:
+    """All 32 standards Fully but 1a (no single central register; DBS seen for 2 of 6 staff)
+    Limited evidence: the ratings suggest not met. The officer recording "not met" is told
+    nothing; recording an approval is a warning that explains, never an error."""
+    data = qa_with({"1a": "limited"})
+    data["improvement_plan"]["plan"] = [{"area": "1a – recruitment checks", "actions": "x", "rag": "red"}]
+    outcome, reasons = qa_outcome(data)
+    assert outcome == "not_met_reapply"
+    assert "1a (Limited evidence)" in reasons[-1] and "Safer recruitment" in reasons[-1]
+    data["outcome"]["outcome"] = "not_met_reapply"
+    assert "QA-001" not in ids_in_first(check(("qa", data)))
+    data["outcome"]["outcome"] = "approved_subject_to_plan"
+    (finding,) = [f for f in check(("qa", data)) if f.rule == "QA-001"]
+    assert finding.severity == "warning"
+    assert "the ratings suggest “" in finding.message and "1a (Limited evidence)" in finding.message
+    assert "Correct the outcome" not in finding.message
+    for sid in ("1b", "1d", "1f"):
+        assert qa_outcome(qa_with({sid: "partially"}))[0] == "not_met_reapply", sid
+    assert qa_outcome(qa_with({"1c": "partially"}))[0] == "approved_subject_to_plan"
+
+
+def test_the_safeguarding_gate_is_the_councils(tmp_path: Path) -> None:
+    strict = tmp_path / "council.yaml"
+    strict.write_text(
+        (Path(default_config_path()).read_text(encoding="utf-8")).replace(
+            "safeguarding_gate: [1a, 1b, 1d, 1f]", "safeguarding_gate: [1a, 1b, 1c, 1d, 1f, 1i]"
+        ),
+        encoding="utf-8",
+    )
+    data = qa_with({"1c": "partially"})
+    data["improvement_plan"]["plan"] = [{"area": "1c – policy read", "actions": "x", "rag": "amber"}]
+    data["outcome"]["outcome"] = "approved_subject_to_plan"
+    assert "QA-001" not in ids_in_first(check(("qa", data)))
+    findings = check(("qa", data), config=read_config(strict))
+    assert "QA-001" in ids_in_first(findings)
 
 
 def test_qa_001_either_not_met_outcome_agrees() -> None:
@@ -554,3 +602,35 @@ def test_a_mistyped_far_future_date_does_not_break_the_term_count() -> None:
     data["reviews"]["reviews"][-1]["date"] = "9999-12-31"
     found = [f for f in check(("commissioning", data)) if f.rule == "COM-004"]
     assert 0 < len(found) <= 60
+
+
+@pytest.mark.parametrize(
+    ("today", "severity", "words"),
+    [
+        (date(2026, 7, 1), "info", "a draft: sign it before the provision starts on 07/09/2026"),
+        (date(2026, 8, 31), "warning", "the provision starts on 07/09/2026: sign it before then"),
+        (date(2026, 9, 8), "warning", "the provision started on 07/09/2026 without it: sign it now"),
+    ],
+)
+def test_an_unsigned_sla_is_a_draft_until_its_start_is_near(today: date, severity: str, words: str) -> None:
+    """SLA-003 fits the moment: bulk writes SLAs ready to sign, which are information; two
+    weeks before the start (configuration: sla.signed_days_before_start) and after it, a warning."""
+    sla = example_data("sla")
+    del sla["signatures"]["school"]["signature"]
+    (finding,) = [f for f in check(("sla", sla), today=today) if f.rule == "SLA-003"]
+    assert finding.severity == severity
+    assert words in finding.message
+    assert not [f for f in check(("sla", sla), today=today) if f.severity == "error"]
+
+
+def test_registration_advice_explains_the_test_and_never_suggests_fewer_hours() -> None:
+    ref = example_data("referral")
+    full_time_at_provider(ref)
+    found = [
+        f for f in check(("referral", ref), *sla_for_referral(registered=False)(ref)) if f.rule == "REG-001"
+    ]
+    assert found
+    message = found[0].message
+    assert "or fewer" not in message and "keep each pupil's hours" not in message
+    assert "indicator, not a line to stay under" in message
+    assert "Children's Wellbeing and Schools Act 2026" in message

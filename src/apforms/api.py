@@ -114,7 +114,7 @@ def read_record(
 ) -> Record:
     """Read a record file (or ``text`` already read from ``source``, e.g. standard input).
 
-    A returned PDF form is read too, as ``ingest`` reads it: the record then carries the
+    A returned PDF or Word form is read too, as ``ingest`` reads it: the record then carries the
     ingest's ``provenance`` (how it was read, its warnings) in ``extra``, so that a caller can
     say it was read from a return.
     """
@@ -123,7 +123,7 @@ def read_record(
             text = Path(source).read_bytes()
         except OSError as exc:
             raise RecordError(f"cannot read {source}: {exc.strerror or exc}") from None
-    if isinstance(text, bytes) and PDF_MAGIC in text[:1024]:
+    if isinstance(text, bytes) and (PDF_MAGIC in text[:1024] or text.startswith(ZIP_MAGIC)):
         read = ingest_bytes(text, Path(source).name, password)
         return records.record_from_obj(read.record, str(source))
     return records.parse_record(text, str(source))
@@ -294,14 +294,26 @@ class IngestFileResult:
 
 
 def ingest_bytes(data: bytes, source: str, password: str | None = None) -> IngestResult:
-    """Read the bytes of a returned PDF form, or of a scan of one (a PDF of page images, PNG,
-    JPEG or TIFF), into a record (``result.record``); a refused file raises IngestError
-    (PasswordRequired: protected, and no or a wrong ``password``)."""
+    """Read the bytes of a returned PDF or Word form, or of a scan of a form (a PDF of page
+    images, PNG, JPEG or TIFF), into a record (``result.record``); a refused file raises
+    IngestError (PasswordRequired: protected, and no or a wrong ``password``)."""
+    if data.startswith(ZIP_MAGIC):
+        from apforms.formats.docx.read import ingest_docx
+
+        if len(data) > MAX_RETURN_BYTES:
+            raise IngestError(f"file too large ({len(data) >> 20} MB; at most {MAX_RETURN_BYTES >> 20} MB)")
+        return ingest_docx(data, source)
     from apforms.formats.pdf.read import ingest_image, ingest_pdf, is_image
 
     if is_image(data):
         return ingest_image(data, source)
     return ingest_pdf(data, source, password)
+
+
+#: How a .docx (a ZIP package) starts.
+ZIP_MAGIC = b"PK\x03\x04"
+#: The largest returned file read.
+MAX_RETURN_BYTES = 64 * 1024 * 1024
 
 
 def ingest(
@@ -320,8 +332,8 @@ def ingest(
     from apforms.formats.pdf.open import check_bytes
     from apforms.formats.pdf.read import is_image
 
-    if not is_image(data):
-        check_bytes(data)  # not a PDF (nor a scan's image) at all: say so before anything else
+    if not data.startswith(ZIP_MAGIC) and not is_image(data):
+        check_bytes(data)  # not a PDF, a Word document or a scan's image: say so before anything else
     target = Path(out) if out is not None else src.with_suffix(".json")
     if target.resolve() == src.resolve():
         hint = "give a different -o" if out is not None else "give -o"
@@ -404,14 +416,18 @@ class QaOutcome:
         return self.recorded == self.supported or (self.recorded in NOT_MET and self.supported in NOT_MET)
 
 
-def qa_outcome(record: Record) -> QaOutcome:
-    """The outcome the ratings of a QA record support (``apforms qa outcome``)."""
-    from apforms.rules.qa import outcome_label
+def qa_outcome(record: Record, config: str | os.PathLike[str] | None = None) -> QaOutcome:
+    """The outcome the ratings of a QA record suggest, with the council's safeguarding gate
+    (``apforms qa outcome``; advice: the officer's recorded outcome stands)."""
+    from apforms.model.config import load_config
+    from apforms.rules.qa import GATE, outcome_label
     from apforms.rules.qa import qa_outcome as _qa_outcome
 
     _require(record, "qa")
     data = records.canonical(record.definition, record.data)
-    supported, reasons = _qa_outcome(data)
+    configured = load_config(config).raw.get("qa", {}) or {}
+    gate = configured.get("safeguarding_gate", GATE) if isinstance(configured, dict) else GATE
+    supported, reasons = _qa_outcome(data, tuple(str(g) for g in gate))
     recorded = data.get("outcome", {}).get("outcome")
     return QaOutcome(supported, outcome_label(supported), reasons, recorded)
 

@@ -89,6 +89,8 @@ class AddResult:
     entry: Entry | None = None
     reason: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: How the record was read from the file (``fields``, ``flattened``), ``None`` if not read.
+    read_from: str | None = None
 
 
 @dataclass
@@ -227,7 +229,8 @@ class Archive:
         )  # fmt: skip
         if not self.store.add(entry, data, event):  # another process added it meanwhile
             return self._already(self.store.get(entry_id) or entry, source)
-        return AddResult(source, ADDED, self.store.get(entry_id) or entry, warnings=list(examined.warnings))
+        stored = self.store.get(entry_id) or entry
+        return AddResult(source, ADDED, stored, warnings=list(examined.warnings), read_from=examined.method)
 
     def _entry(
         self, entry_id: str, data: bytes, source: str, examined: Examined, refs: dict[str, str]

@@ -50,6 +50,11 @@ def check_pdf(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
     """Refuse anything the archive does not keep: empty, too large, not a PDF, encrypted, damaged."""
     check_size(len(data), max_size)
     if PDF_MAGIC not in data[:HEADER_WINDOW]:
+        if data.startswith(b"PK\x03\x04"):
+            raise Refused(
+                "not a PDF (a ZIP file, perhaps a Word document): the archive keeps signed PDF copies; "
+                "read a Word return with 'apforms ingest', and archive the signed PDF"
+            )
         raise Refused("not a PDF")
     import pikepdf
 

@@ -55,13 +55,21 @@ def read_record(source: str) -> api.Record:
     record = api.read_record("<stdin>", sys.stdin.buffer.read()) if source == "-" else api.read_record(source)
     provenance = api.read_from_return(record)
     if provenance is not None:
-        how = {"fields": "form fields", "scanned": "scan, by OCR"}.get(
-            str(provenance.get("read_from")), "flattened page"
-        )
-        click.echo(f"note: {source}: read from the returned PDF ({how})", err=True)
+        how = RETURN_KINDS.get(str(provenance.get("read_from")), "a return")
+        click.echo(f"note: {source}: read from {how}", err=True)
         for w in provenance.get("warnings") or ():
             click.echo(f"warning: {w}", err=True)
     return record
+
+
+#: How each way of reading a return is named in the note that says a record came from one.
+RETURN_KINDS = {
+    "fields": "the returned PDF (form fields)",
+    "flattened": "the returned PDF (flattened page)",
+    "word": "the returned Word document",
+    "word-pdf": "a Word form printed to PDF (by its labels)",
+    "scanned": "a scan of the returned form (by OCR: check every value)",
+}
 
 
 def dump(obj: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from apforms import api
-from apforms.cli import EXIT_CANNOT_RUN, EXIT_PROBLEMS, dump
+from apforms.cli import EXIT_CANNOT_RUN, EXIT_PROBLEMS, RETURN_KINDS, dump
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -149,6 +149,8 @@ def _report_add(r: api.AddResult) -> None:
     e = r.entry
     what = "added" if r.outcome == "added" else "already in the archive:"
     click.echo(f"{what} {e.short_id}  {e.document} {e.version}  {_status(e.signature_status)}  {r.source}")
+    if r.read_from:
+        click.echo(f"  its record was read from {RETURN_KINDS.get(r.read_from, r.read_from)}")
     for w in r.warnings:
         click.echo(f"  warning: {w}", err=True)
 

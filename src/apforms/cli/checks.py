@@ -20,7 +20,13 @@ from apforms.cli import EXIT_OK, EXIT_PROBLEMS, dump, read_record
     type=click.Path(dir_okay=False),
     help="Local expectations and thresholds (default: $APFORMS_CONFIG, else Derby's).",
 )
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), hidden=True, help="Check as on this date.")
+@click.option(
+    "--as-of",
+    "--today",
+    "today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Check as on this date (YYYY-MM-DD; default today): every dated finding is then reproducible.",
+)
 def check(records: tuple[str, ...], as_json: bool, config: str | None, today: Any) -> None:
     """Check records against the guidance and the law; exit 1 if any error.
 
@@ -69,13 +75,17 @@ def qa() -> None:
 @qa.command("outcome")
 @click.argument("record", metavar="QA.json|-")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result.")
-def qa_outcome(record: str, as_json: bool) -> None:
-    """Print the outcome the ratings of a QA record support, and why."""
-    result = api.qa_outcome(read_record(record))
+@click.option(
+    "--config", type=click.Path(dir_okay=False), help="Council configuration (the safeguarding gate)."
+)
+def qa_outcome(record: str, as_json: bool, config: str | None) -> None:
+    """Print the outcome the ratings of a QA record suggest, and why (advice: the officer's
+    recorded outcome stands; see docs/qa-outcome.md)."""
+    result = api.qa_outcome(read_record(record), config)
     if as_json:
         click.echo(dump({**vars(result), "agrees": result.agrees}))
         return
-    click.echo(f"The ratings support: {result.supported_label} ({result.supported})")
+    click.echo(f"The ratings suggest: {result.supported_label} ({result.supported})")
     for reason in result.reasons:
         click.echo(f"  - {reason}")
     if result.recorded is None:

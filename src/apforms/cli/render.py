@@ -7,7 +7,7 @@ import sys
 import click
 
 from apforms import api
-from apforms.cli import EXIT_OK, EXIT_PROBLEMS, doc_choice, read_record
+from apforms.cli import EXIT_OK, EXIT_PROBLEMS, RETURN_KINDS, doc_choice, read_record
 from apforms.errors import PasswordRequired
 
 _FORMAT_HELP = "docx or pdf [default: from the output file's extension, else docx]."
@@ -83,14 +83,14 @@ def word_template(doc: str, out: str) -> None:
 
 
 @click.command()
-@click.argument("pdf", metavar="FILE.pdf", type=click.Path(dir_okay=False))
+@click.argument("pdf", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Record file [default: FILE.json].")
 @click.option("--password", default=None, help="The password of a protected PDF (asked for when not given).")
 def ingest(pdf: str, out: str | None, password: str | None) -> None:
-    """Read a returned PDF form into a record file. Exit 1 if its values have problems or a
-    warning names a field to check (the record is still written); 2 if the file is refused
-    (nothing is written). A
-    password-protected PDF is opened with --password, or the password is asked for (not shown)."""
+    """Read a returned form (PDF, or a Word document rendered by apforms) into a record file.
+    Exit 1 if its values have problems or a warning names a field to check (the record is
+    still written); 2 if the file is refused (nothing is written). A password-protected PDF
+    is opened with --password, or the password is asked for (not shown)."""
     try:
         read = api.ingest(pdf, out, password)
     except PasswordRequired:
@@ -100,8 +100,8 @@ def ingest(pdf: str, out: str | None, password: str | None) -> None:
     result = read.result
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
-    how = {"fields": "form fields", "scanned": "scan, by OCR"}.get(result.method, "flattened page")
-    click.echo(f"wrote {read.path} ({result.definition.id} {result.form_version}, read from the {how})")
+    how = RETURN_KINDS.get(result.method, result.method)
+    click.echo(f"wrote {read.path} ({result.definition.id} {result.form_version}, read from {how})")
     if not result.ok:
         click.echo(f"{pdf}: {len(result.validation.problems)} problem(s):")
         for p in result.validation.problems:
@@ -109,7 +109,9 @@ def ingest(pdf: str, out: str | None, password: str | None) -> None:
     review = result.review
     if review:
         click.echo(f"{pdf}: needs review: check {len(review)} field(s) named above against the returned form")
-    sys.exit(EXIT_OK if result.ok and not review else EXIT_PROBLEMS)
+    elif result.needs_review:
+        click.echo(f"{pdf}: needs review: read from {how}; check every value against the returned form")
+    sys.exit(EXIT_OK if result.ok and not result.needs_review else EXIT_PROBLEMS)
 
 
 def can_ask() -> bool:

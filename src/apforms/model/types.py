@@ -172,6 +172,10 @@ class _Date(mf.Field[str]):
         raise ValidationError(f"Not a date: {value!r} (use YYYY-MM-DD or DD/MM/YYYY)")
 
 
+#: A number with thousands separated by commas: 1,250 or 12,345.50 (never 7,5 or 12,50).
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
 class _Number(mf.Field[int | float]):
     """A number, also from text such as '12', '£1,250.50' or '95%'; JSON number out."""
 
@@ -183,11 +187,17 @@ class _Number(mf.Field[int | float]):
         if isinstance(value, bool):
             raise ValidationError("Not a number")
         if isinstance(value, str):
-            text = value.strip().replace(",", "")
+            text = value.strip()
             if self.kind == MONEY:
                 text = text.removeprefix("£").strip()
             if self.kind == PERCENTAGE:
                 text = text.removesuffix("%").strip()
+            if "," in text:  # thousands only, in groups of three: '7,5' is not 75 (a decimal comma)
+                if not _GROUPED.fullmatch(text):
+                    raise ValidationError(
+                        f"Not a number: {value!r} (write a decimal point, not a comma, e.g. 7.5)"
+                    )
+                text = text.replace(",", "")
         else:
             text = str(value)
         try:

@@ -149,6 +149,9 @@ class Issue:
     paths: tuple[str, ...] = ()
     #: Printed labels, when a path is not a field of the definition (validation problems).
     labels: tuple[str, ...] = ()
+    #: A severity for the moment (an unsigned draft is information, the same SLA days before
+    #: it starts a warning); ``None``: the rule's own, which is the most it ever gives.
+    severity: str | None = None
 
 
 CheckFunction = Callable[[Checked, Context], Iterable["str | Issue"]]
@@ -304,7 +307,7 @@ def _apply(r: Rule, rec: Checked, context: Context) -> list[Finding]:
         out.append(
             Finding(
                 rule=r.id,
-                severity=r.severity,
+                severity=issue.severity or r.severity,
                 message=issue.message,
                 file=rec.source,
                 document=rec.document,

@@ -19,12 +19,13 @@ from apforms.rules import ERROR, INFO, WARNING, Checked, Context, rule, same_nam
 FULL_TIME = "Derby AP guidance s6 (definition of full-time provision)"
 CODES = (
     "School Attendance (Pupil Registration) (England) Regulations 2024, SI 2024/208, reg 10; "
-    "domain-facts.md (attendance register codes); Derby AP guidance s11"
+    "DfE, Working together to improve school attendance (August 2024), the attendance codes; "
+    "Derby AP guidance s11"
 )
 PART_TIME = "Derby AP guidance s11(c) (code C2, part-time timetables); SI 2024/208"
 LENGTH = (
-    "Government response (August 2025) to the May 2024 consultation on unregistered AP: "
-    "national standards and time limits (domain-facts.md)"
+    "DfE, Government response to the consultation on unregistered alternative provision "
+    "(August 2025): national standards and time limits"
 )
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
@@ -104,7 +105,7 @@ def is_part_time(rec: Checked) -> bool:
     "ATT-001",
     ERROR,
     "School and AP hours in the weekly timetable reach full time, unless a part-time timetable is recorded",
-    source=FULL_TIME + "; DfE: 25 hours a week in Key Stage 4 (configurable per key stage)",
+    source=FULL_TIME + " (its 25 hours a week in Key Stage 4; configurable per key stage)",
     fields={"referral": ("timetable", "timetable.part_time", "pupil.year_group")},
 )
 def full_time(rec: Checked, ctx: Context) -> Iterator[str]:

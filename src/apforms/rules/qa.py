@@ -62,10 +62,25 @@ def outcome_label(value: str) -> str:
     return load_definition("qa").field_at("outcome.outcome").option_label(value)
 
 
-def qa_outcome(data: Mapping[str, Any]) -> tuple[str, list[str]]:
-    """The outcome the ratings support and why: every standard Fully → approved; most Fully
-    or Partially with none Not at all → approved subject to an improvement plan; otherwise
-    not met (``not_met_reapply``; ``not_met_withdrawn`` agrees as well)."""
+#: The safeguarding standards no approval may go without (``qa.safeguarding_gate`` in the
+#: configuration): safer recruitment and the single central record (1a), safeguarding
+#: policies (1b), recording and escalating concerns (1d), a trained DSL (1f). See
+#: docs/qa-outcome.md.
+GATE = ("1a", "1b", "1d", "1f")
+GATE_SOURCE = (
+    "DfE, Keeping children safe in education 2025, part 3 (safer recruitment, the single central "
+    "record) and part 2 (the designated safeguarding lead); DfE, Government response to the "
+    "consultation on unregistered alternative provision (August 2025), voluntary national standards: "
+    "safeguarding"
+)
+
+
+def qa_outcome(data: Mapping[str, Any], gate: tuple[str, ...] = GATE) -> tuple[str, list[str]]:
+    """The outcome the ratings suggest, and why (advice for the LA officer, whose recorded
+    outcome stands; docs/qa-outcome.md). A safeguarding standard of ``gate`` below Fully, or
+    not rated, → not met, whatever the others; else every standard Fully → approved; most
+    Fully or Partially with none Not at all → approved subject to an improvement plan;
+    otherwise not met (``not_met_reapply``; ``not_met_withdrawn`` agrees as well)."""
     rated = ratings(data)
     total = len(rated)
     count = {r: sum(1 for v in rated.values() if v == r) for r in RATING_WORDS}
@@ -74,6 +89,19 @@ def qa_outcome(data: Mapping[str, Any]) -> tuple[str, list[str]]:
     reasons = [f"{total} standards: {summary}" + (f", {len(unrated)} not rated" if unrated else "") + "."]
     if unrated:
         reasons.append(f"Not rated: {', '.join(unrated)}; they count as not met until they are rated.")
+    short = [sid for sid in gate if sid in rated and rated[sid] != FULLY]
+    if short:
+        listed = ", ".join(
+            f"{sid} ({RATING_WORDS[str(rated[sid])]})" if rated[sid] else f"{sid} (not rated)"
+            for sid in short
+        )
+        return NOT_MET[0], [
+            *reasons,
+            f"Safeguarding standard(s) below Fully: {listed}. Safer recruitment, a trained "
+            "safeguarding lead and recording and escalating concerns are core requirements: a "
+            "provider short of any of them is not approved on the strength of its other ratings "
+            "(not met; it may reapply when they are met in full).",
+        ]
     if count[FULLY] == total:
         return APPROVED, [*reasons, "Every standard is met Fully: the provider goes on the approved list."]
     met, not_at_all = count[FULLY] + count[PARTIALLY], [s for s, r in rated.items() if r == NOT_AT_ALL]
@@ -151,26 +179,40 @@ def plan_rows(rec: Checked, ctx: Context) -> list[Mapping[str, Any]]:
 # --------------------------------------------------------------------------- rules
 
 
+def gate(ctx: Context) -> tuple[str, ...]:
+    """The council's safeguarding gate (``qa.safeguarding_gate``; Derby's: :data:`GATE`)."""
+    value = ctx.setting("qa", "safeguarding_gate")
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else GATE
+
+
 @rule(
     "QA-001",
-    ERROR,
-    "The recorded outcome agrees with the ratings",
-    source=FORM,
+    WARNING,
+    "The recorded outcome is the one the ratings suggest, or the reasons are recorded",
+    source=f"{FORM}; {GATE_SOURCE}",
     fields={"qa": ("outcome.outcome",)},
 )
 def outcome_agrees(rec: Checked, ctx: Context) -> Iterator[str]:
+    """Advice, never an instruction: section 18 leaves the outcome to the officer, so a
+    different one is a warning that says what the ratings suggest and why."""
     rated = ratings(rec.data)
     if all(r is None for r in rated.values()):
         return
-    supported, reasons = qa_outcome(rec.data)
+    supported, reasons = qa_outcome(rec.data, gate(ctx))
     recorded = rec.get("outcome.outcome")
     if recorded is None:
         if None not in rated.values():
-            yield f"No outcome recorded: {reasons[-1]} Record “{outcome_label(supported)}”."
+            yield f"No outcome recorded. The ratings suggest “{outcome_label(supported)}”: {reasons[-1]}"
     elif recorded != supported and not (recorded in NOT_MET and supported in NOT_MET):
+        approved = recorded not in NOT_MET
+        then = (
+            "Check that this is the outcome intended, and record the evidence it rests on."
+            if approved
+            else "The officer's judgement stands; record the reasons for it."
+        )
         yield (
-            f"The outcome recorded (“{outcome_label(recorded)}”) does not follow from the ratings: "
-            f"{reasons[-1]} Correct the outcome or the ratings."
+            f"The outcome recorded is “{outcome_label(recorded)}”; the ratings suggest "
+            f"“{outcome_label(supported)}”: {reasons[-1]} {then}"
         )
 
 

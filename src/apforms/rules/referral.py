@@ -13,7 +13,7 @@ from apforms.rules.attendance import full_days_at_provider, hours, provider_hour
 
 FORM = "Derby AP guidance s15 (referral form)"
 SCHOOL_DUTIES = "Derby AP guidance s8 (the placement: what schools are responsible for)"
-UPN_FACTS = "DfE UPN v2.0 data standard (domain-facts.md: Unique Pupil Number)"
+UPN_FACTS = "DfE, Unique pupil numbers (UPN): guidance for schools and local authorities (UPN v2.0)"
 EHCP = "E"  # SEN provision code for an EHC plan (schemas/codelists/sen_provision.yaml)
 
 #: Yes/No questions below "ALL sections below MUST be completed", by section.

@@ -1,4 +1,5 @@
-"""Must this provider register as a school? (Education Act 1996 s463; domain-facts.md.)
+"""Must this provider register as a school? (Education Act 1996 s463; DfE, Registration of
+independent schools, 2019.)
 
 An institution that gives full-time education (DfE: more than 18 hours a week) to 5 or more
 pupils of compulsory school age, or to one who is looked after or has an EHC plan, must be
@@ -15,7 +16,10 @@ from dataclasses import dataclass, field
 
 from apforms.model.config import RegistrationThresholds
 
-SOURCE = "Education Act 1996 s463; DfE Registration of independent schools (2019); domain-facts.md"
+SOURCE = (
+    "Education Act 1996 s463; Education and Skills Act 2008 s96; DfE, Registration of independent "
+    "schools (2019); Children's Wellbeing and Schools Act 2026 s43 (not yet commenced)"
+)
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from apforms.rules import ERROR, WARNING, Checked, Context, Issue, normal_name, rule, same_name
+from apforms.rules import ERROR, INFO, WARNING, Checked, Context, Issue, normal_name, rule, same_name
 from apforms.rules.attendance import hours, provider_hours
 from apforms.rules.referral import EHCP, looked_after
 from apforms.rules.registration import SOURCE as REGISTRATION_LAW
 from apforms.rules.registration import Attendance, RegistrationFlag, registration_flags
 
 FORM = "Derby AP guidance s17 (service level agreement)"
-DERBY_EXPECTATIONS = f"{FORM}; domain-facts.md (Derby's own expectations)"
+DERBY_EXPECTATIONS = f"{FORM}; Derby AP guidance s13 (what alternative providers are responsible for)"
 REGISTRATION = f"{REGISTRATION_LAW}; Derby AP guidance s5 and s7"
 
 _MINUTES = re.compile(r"(\d+)\s*(?:minutes?|mins?)\b", re.IGNORECASE)
@@ -97,20 +97,34 @@ def emergency_review(rec: Checked, ctx: Context) -> Iterator[str]:
 
 @rule(
     "SLA-003",
-    ERROR,
-    "Both parties have signed (name, signature and date)",
+    WARNING,
+    "Both parties have signed (name, signature and date) before the provision starts",
     source=FORM,
     fields={"sla": ("signatures.provider", "signatures.school")},
 )
 def signed(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    """Information while the agreement is a draft (bulk writes them ready to sign); a warning
+    from two weeks before its start date, when it has no start date, and after it started."""
+    start = rec.date("provision.dates.start")
+    days = ctx.setting("sla", "signed_days_before_start")
+    draft = start is not None and (start - ctx.today).days > int(days)
     for key, who in SIGNERS.items():
         empty = [p for p in ("name", "signature", "date") if not rec.get(f"signatures.{key}.{p}")]
-        if empty:
-            yield Issue(
-                f"Not signed on behalf of {who}: {', '.join(empty)} missing. The agreement needs "
-                "both signatures before the provision starts.",
-                tuple(f"signatures.{key}.{p}" for p in empty),
-            )
+        if not empty:
+            continue
+        if draft and start is not None:
+            when = f"a draft: sign it before the provision starts on {start:%d/%m/%Y}"
+        elif start is not None and start <= ctx.today:
+            when = f"the provision started on {start:%d/%m/%Y} without it: sign it now"
+        elif start is not None:
+            when = f"the provision starts on {start:%d/%m/%Y}: sign it before then"
+        else:
+            when = "the agreement needs both signatures before the provision starts"
+        yield Issue(
+            f"Not signed on behalf of {who} ({', '.join(empty)} missing); {when}.",
+            tuple(f"signatures.{key}.{p}" for p in empty),
+            severity=INFO if draft else None,
+        )
 
 
 @rule(
@@ -314,12 +328,17 @@ def _flag_for(rec: Checked, ctx: Context) -> tuple[_Registration, str, Registrat
 
 
 def _registration_message(name: str, flag: RegistrationFlag, ctx: Context) -> str:
+    limit = hours(ctx.config.registration.full_time_hours_over)
     return (
         f"on the records checked, {name} gives full-time education to {'; '.join(flag.reasons)}. "
         "Only a registered independent school may do this (operating an unregistered school is "
-        f"an offence): use a registered provider or keep each pupil's hours at "
-        f"{hours(ctx.config.registration.full_time_hours_over)} or fewer a week, and tell the "
-        "local authority."
+        "an offence: Education Act 1996 s463, s96 of the Education and Skills Act 2008). "
+        f"{limit} hours a week is DfE's indicator, not a line to stay under: whether education is "
+        "full-time also depends on the hours with breaks, the weeks a year, the time of day and "
+        "whether it leaves room for education elsewhere, and the Children's Wellbeing and "
+        "Schools Act 2026 (s43) extends the test to a single looked-after pupil or one with SEN. "
+        "Place the pupils with a registered school or provider for this time, or ask the "
+        "provider to register, and tell the local authority."
     )
 
 

@@ -40,6 +40,7 @@ from docx.text.run import Run
 from apforms import present
 from apforms.errors import DefinitionError
 from apforms.formats.docx import context as view
+from apforms.formats.docx import marks
 from apforms.model.definitions import Definition, Field
 from apforms.model.types import Control, Shape, type_of
 
@@ -60,6 +61,9 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 # Paragraph styles the layout uses; restyle them in Word to restyle every form.
 LABEL, VALUE, HELP, TEXT, SPACER = "Form Label", "Form Value", "Form Help", "Form Text", "Form Spacer"
+#: Answers printed as plain paragraphs (prose): set like fixed wording, but their own style, so
+#: that a paragraph added to an answer (Enter in Word) is known to belong to it.
+ANSWER = "Form Answer"
 TITLE, HEADING, CAPTION, BULLET, FOOTER = "Title", "Heading 1", "Heading 2", "List Bullet", "Footer"
 _KEEP_STYLES = (
     "Normal",
@@ -78,6 +82,7 @@ _KEEP_STYLES = (
     HELP,
     TEXT,
     SPACER,
+    ANSWER,
 )
 _DROP_RELS = ("stylesWithEffects", "customXml", "thumbnail", "webSettings")
 #: What paragraphs are added to: the document body or a table cell.
@@ -147,7 +152,7 @@ class _Builder:
         self._drop_unused_parts()
         buf = io.BytesIO()
         self.doc.save(buf)
-        return normalise_zip(buf.getvalue())
+        return normalise_zip(with_properties(buf.getvalue(), self.definition))
 
     # ---------------------------------------------------------------- document set-up
 
@@ -182,6 +187,7 @@ class _Builder:
             (VALUE, 10, False, None, 1),
             (HELP, 8, True, GREY, 1),
             (TEXT, 10, False, None, 4),
+            (ANSWER, 10, False, None, 4),
             (SPACER, 4, False, None, 0),
         ):
             st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
@@ -289,16 +295,28 @@ class _Builder:
                 p = _cell_p(cell, VALUE)
                 _box_run(p, var(child_expr(expr, part.key) if f.fields else expr))
                 self._run(p, " " + part.label)
+                marks.bookmark(p._p, marks.mark(marks.BOX, part.path), at_end=True)
 
     def _prose(self, f: Field, expr: str) -> None:
+        """Plain paragraphs in a style of the answer's own (set as fixed wording is): typing
+        over them, or pressing Enter in them, keeps the style, so they are found again."""
+        style = self._answer_style(f)
         if type_of(f).control(f) == Control.LIST:
             item = self._loop_name(f.key, "item")
             self._static_p(self.doc, "{%p for " + item + " in " + expr + " %}", VALUE)
-            self._run(self.doc.add_paragraph(style=TEXT), var(item))
+            self._run(self.doc.add_paragraph(style=style), var(item))
             self._static_p(self.doc, "{%p endfor %}", VALUE)
             self.names.discard(item)
         else:
-            self._run(self.doc.add_paragraph(style=TEXT), var(expr))
+            self._run(self.doc.add_paragraph(style=style), var(expr))
+
+    def _answer_style(self, f: Field) -> str:
+        name = marks.answer_style(f.path)
+        st = self.doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        st.base_style = self.doc.styles[ANSWER]
+        st.quick_style = False
+        st.hidden = False
+        return name
 
     def _text_lines(self, where: _Container, text: str | None) -> None:
         """Fixed wording, a paragraph a line; a line to write on at the end of one ("please
@@ -307,6 +325,7 @@ class _Builder:
             blank = present.WRITE_ON.match(line.strip())
             if blank:
                 p = self._static_p(where, blank.group(1) + " ", TEXT)
+                marks.bookmark(p._p, marks.mark(marks.OTHER, "la_contact"))
                 self._run(p, var(view.DOC + ".la_contact"))
             elif line.strip():
                 self._static_p(where, line.strip(), TEXT)
@@ -327,12 +346,12 @@ class _Builder:
             rating, evidence = std.fields
             expr = child_expr(parent, std.key)
             number, text, boxes, value = self._add_row(t)
-            self._static_p(number, std.label, LABEL, bold=True)
+            number_p = self._static_p(number, std.label, LABEL, bold=True)
             for line in (std.text or "").split("\n"):
                 if line.strip():
                     self._static_p(text, line.strip(), TEXT)
-            self._value(boxes, rating, child_expr(expr, rating.key), narrow=True)
-            self._value(value, evidence, child_expr(expr, evidence.key))
+            self._value(boxes, rating, child_expr(expr, rating.key), narrow=True, anchor=(number_p, 2, 0))
+            self._value(value, evidence, child_expr(expr, evidence.key), anchor=(number_p, 3, 0))
             _min_height(t, Length(LINE_HEIGHT * 4), keep=False)
 
     def _row_groups(self, b: present.RowGroups, parent: str) -> None:
@@ -347,9 +366,10 @@ class _Builder:
         for g in b.fields:
             cells = self._add_row(t)
             _shade(cells[0], LABEL_FILL)
-            self._static_p(cells[0], g.label, LABEL, bold=True)
-            for cell, col in zip(cells[1:], g.fields, strict=True):
-                self._value(cell, col, child_expr(child_expr(parent, g.key), col.key), narrow=True)
+            label_p = self._static_p(cells[0], g.label, LABEL, bold=True)
+            for n, (cell, col) in enumerate(zip(cells[1:], g.fields, strict=True), start=1):
+                where = child_expr(child_expr(parent, g.key), col.key)
+                self._value(cell, col, where, narrow=True, anchor=(label_p, n, 0))
             _min_height(t, LINE_HEIGHT, keep=True)
 
     def _table(self, ncols: int, widths: list[Length]) -> Table:
@@ -390,6 +410,7 @@ class _Builder:
             p = _cell_p(cell, VALUE)
             _box_run(p, var(expr))
             self._run(p, " " + f.label)
+            marks.bookmark(p._p, marks.mark(marks.BOX, f.path), at_end=True)
             if f.help:
                 self._static_p(cell, f.help.strip(), HELP)
             return
@@ -401,12 +422,14 @@ class _Builder:
         else:
             label, value = self._add_row(t)
         _shade(label, LABEL_FILL)
-        self._static_p(label, f.label, LABEL)
+        label_p = self._static_p(label, f.label, LABEL)
         if f.help:
             self._static_p(label, f.help.strip(), HELP)
         if stacked:
             _keep_with_next(label)
-        self._value(value, f, expr)
+        # the answer's mark goes on its label, where nobody types: the answer is the next
+        # cell of the row, or the row below when the label is above it
+        self._value(value, f, expr, anchor=(label_p, 0, 1) if stacked else (label_p, 1, 0))
         height: Length = LINE_HEIGHT
         if f.key == "signature" and f.path.endswith(".signature"):
             height = SIGNATURE_HEIGHT
@@ -414,8 +437,18 @@ class _Builder:
             height = Length(LINE_HEIGHT * f.lines)
         _min_height(t, height, keep=control not in (Control.LINES, Control.LIST))
 
-    def _value(self, cell: _Cell, f: Field, expr: str, narrow: bool = False) -> None:
-        """What prints a leaf's answer into a cell."""
+    def _value(
+        self,
+        cell: _Cell,
+        f: Field,
+        expr: str,
+        narrow: bool = False,
+        anchor: tuple[Paragraph, int, int] | None = None,
+    ) -> None:
+        """What prints a leaf's answer into a cell. ``anchor``: where its mark goes (a
+        paragraph of fixed text, with the answer's cell in that row, or rows below); a choice
+        printed as boxes marks each box after its option's label. ``None``: no marks (a grid's
+        rows, which its header row finds)."""
         control = type_of(f).control(f)
         if control == Control.LIST:
             item = self._loop_name(f.key, "item")
@@ -427,14 +460,22 @@ class _Builder:
             p = _cell_p(cell, VALUE)
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             _box_run(p, var(expr))
+            if anchor is not None:
+                where, col, rows = anchor
+                marks.bookmark(where._p, marks.mark(marks.BOX, f.path), col=col, rows=rows, at_end=True)
+            return
         elif control == Control.BOXES:
-            self._boxes(cell, f, expr, narrow)
+            self._boxes(cell, f, expr, narrow, anchor is not None)
+            return
         elif control == Control.DROPDOWN:
             self._run(_cell_p(cell, VALUE), var(expr + ".text"))
         else:
             self._run(_cell_p(cell, VALUE), var(expr))
+        if anchor is not None:
+            where, col, rows = anchor
+            marks.bookmark(where._p, marks.mark(marks.VALUE, f.path), col=col, rows=rows, at_end=True)
 
-    def _boxes(self, cell: _Cell, f: Field, expr: str, narrow: bool) -> None:
+    def _boxes(self, cell: _Cell, f: Field, expr: str, narrow: bool, mark: bool = True) -> None:
         options = view.options_of(f)
         inline = not narrow and sum(len(o.label) for o in options) <= present.SHORT_OPTIONS
         p = _cell_p(cell, VALUE)
@@ -442,7 +483,11 @@ class _Builder:
             if i and not inline:
                 p = cell.add_paragraph(style=VALUE)
             _box_run(p, var(f"{expr}.box[{literal(o.value)}]"))
-            self._run(p, f" {o.label}" + ("    " if inline and i < len(options) - 1 else ""))
+            self._run(p, f" {o.label}")
+            if mark:  # after the option's label: typing over the box keeps it
+                marks.bookmark(p._p, marks.mark(marks.BOX, f.path, o.value), at_end=True)
+            if inline and i < len(options) - 1:
+                self._run(p, "    ")
 
     # ---------------------------------------------------------------- grids
 
@@ -459,13 +504,15 @@ class _Builder:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for f in run:
             cells = self._add_row(t)
-            self._static_p(cells[0], f.label, LABEL)
+            label_p = self._static_p(cells[0], f.label, LABEL)
             if f.help:
                 self._static_p(cells[0], f.help.strip(), HELP)
-            for cell, o in zip(cells[1:], options, strict=True):
+            for n, (cell, o) in enumerate(zip(cells[1:], options, strict=True), start=1):
                 p = _cell_p(cell, VALUE)
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 _box_run(p, var(f"{child_expr(parent, f.key)}.box[{literal(o.value)}]"))
+                # on the question's label, pointing at the option's column: nobody types there
+                marks.bookmark(label_p._p, marks.mark(marks.BOX, f.path, o.value), col=n, at_end=True)
             _min_height(t, LINE_HEIGHT, keep=True)
 
     def _repeating(self, b: present.Grid | present.Cards, expr: str, heading: str) -> None:
@@ -478,6 +525,7 @@ class _Builder:
         if isinstance(b, present.Cards):
             self._static_p(self.doc, "{%p for " + row + " in " + expr + " %}", VALUE)
             p = self._static_p(self.doc, f.label + " ", CAPTION)
+            marks.bookmark(p._p, marks.mark(marks.CARD, f.path))
             self._run(p, var("loop.index"))
             self._blocks(b.children, row)
             self._static_p(self.doc, "{%p endfor %}", VALUE)
@@ -489,9 +537,11 @@ class _Builder:
         """A table with a header and one row per item, repeated by docxtpl (``{%tr for %}``)."""
         f = grid.field
         t = self._table(len(f.fields), column_widths(grid))
-        for cell, c in zip(self._add_row(t), f.fields, strict=True):
+        for i, (cell, c) in enumerate(zip(self._add_row(t), f.fields, strict=True)):
             _shade(cell, LABEL_FILL)
-            self._static_p(cell, c.label, LABEL, bold=True)
+            p = self._static_p(cell, c.label, LABEL, bold=True)
+            if i == 0:  # the rows after this header row are the table's, as many as there are
+                marks.bookmark(p._p, marks.mark(marks.GRID, f.path))
             if c.help:
                 self._static_p(cell, c.help.strip(), HELP)
         _repeat_header(t)
@@ -558,11 +608,12 @@ def _cell_p(where: _Container, style: str) -> Paragraph:
     return p
 
 
-def _box_run(p: Paragraph, text: str) -> None:
+def _box_run(p: Paragraph, text: str) -> Run:
     run = p.add_run(text)
     rfonts = run._r.get_or_add_rPr().get_or_add_rFonts()
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         rfonts.set(qn(attr), BOX_FONT)
+    return run
 
 
 def _keep_with_next(cell: _Cell) -> None:
@@ -656,6 +707,26 @@ def _prune_styles(root: Any, keep_names: tuple[str, ...], styles: Any) -> None:
     latent = root.find(qn("w:latentStyles"))
     if latent is not None:
         root.remove(latent)
+
+
+def with_properties(data: bytes, definition: Definition) -> bytes:
+    """The package with custom properties naming the document and its definition version
+    (what a returned copy is identified by)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            part = zin.read(item)
+            if item.filename == "[Content_Types].xml":
+                override = f'<Override PartName="/{marks.CUSTOM_PART}" ContentType="{marks.CUSTOM_TYPE}"/>'
+                part = part.replace(b"</Types>", override.encode() + b"</Types>")
+            elif item.filename == "_rels/.rels":
+                rel = (
+                    f'<Relationship Id="rIdApforms" Type="{marks.CUSTOM_REL}" Target="{marks.CUSTOM_PART}"/>'
+                )
+                part = part.replace(b"</Relationships>", rel.encode() + b"</Relationships>")
+            zout.writestr(item, part)
+        zout.writestr(marks.CUSTOM_PART, marks.custom_properties(definition.id, definition.version))
+    return out.getvalue()
 
 
 def normalise_zip(data: bytes) -> bytes:

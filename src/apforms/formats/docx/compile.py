@@ -34,6 +34,7 @@ from lxml import etree
 from apforms.errors import RenderError
 from apforms.formats.docx.context import context
 from apforms.formats.docx.logo import with_logo
+from apforms.formats.docx.marks import number_bookmarks
 from apforms.model.config import FormBrand
 from apforms.model.definitions import Definition, data_dir
 
@@ -137,6 +138,7 @@ class CompiledTemplate:
             xml = part.template.render(ctx)
             if part.fix_tables:
                 xml = _fix_tables_and_ids(xml)
+            xml = number_bookmarks(xml)
             if any(c in xml for c in _LISTING_CHARS):
                 xml = _DOCXTPL.resolve_listing(xml)
             data = _DECLARATION + xml.encode("utf-8")

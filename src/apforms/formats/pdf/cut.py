@@ -5,7 +5,8 @@ character code is (Identity: code = glyph id) and how wide it is. So the cut kee
 as they are (unused glyphs become empty, the tables stay indexed by the same ids), copies
 the outlines of the glyphs asked for and of the glyphs they are built from (composite
 glyphs), and keeps only the tables a PDF font program needs: ``head``, ``hhea``, ``maxp``,
-``hmtx``, ``loca``, ``glyf``, ``OS/2`` and ``post`` (without glyph names). Hinting is
+``hmtx``, ``loca``, ``glyf``, ``OS/2`` and ``post`` (without glyph names), with a ``cmap`` of
+the characters used. Hinting is
 dropped (the glyphs' instructions and the programs they call), as are layout tables:
 shaping is done before the text is written. fontTools' subsetter does the
 same in 50–500 ms a font; a record in Arabic or Chinese needs a new cut for every document,
@@ -84,8 +85,10 @@ def _unhinted(glyph: bytes) -> bytes:
     return bytes(out)
 
 
-def cut(path: Path, gids: frozenset[int]) -> bytes:
-    """The font at ``path`` with only the outlines of ``gids`` (and glyph 0, the empty box)."""
+def cut(path: Path, gids: frozenset[int], chars: tuple[tuple[int, int], ...] = ()) -> bytes:
+    """The font at ``path`` with only the outlines of ``gids`` (and glyph 0, the empty box);
+    ``chars`` (code point, glyph id) become its ``cmap``, so that software which rebuilds the
+    PDF's text map from the font program (MuPDF's ``convert``) can."""
     font = _parse(path)
     offsets, glyf = font.offsets, font.glyf
     keep = set(gids) | {0}
@@ -120,7 +123,24 @@ def cut(path: Path, gids: frozenset[int]) -> bytes:
         tables["post"] = b"\0\3\0\0" + font.tables["post"][4:32]
     tables["loca"] = loca.tobytes()
     tables["glyf"] = b"".join(pieces)
+    if chars:
+        tables["cmap"] = _cmap(chars)
     return _sfnt(tables)
+
+
+def _cmap(chars: tuple[tuple[int, int], ...]) -> bytes:
+    """A ``cmap`` with one format 12 subtable (Unicode, full repertoire) for Unicode and
+    Windows: groups of consecutive code points on consecutive glyph ids."""
+    groups: list[list[int]] = []
+    for cp, gid in sorted(set(chars)):
+        if groups and cp == groups[-1][1] + 1 and gid == groups[-1][2] + (cp - groups[-1][0]):
+            groups[-1][1] = cp
+        else:
+            groups.append([cp, cp, gid])
+    body = b"".join(struct.pack(">III", lo, hi, gid) for lo, hi, gid in groups)
+    sub = struct.pack(">HHIII", 12, 0, 16 + len(body), 0, len(groups)) + body
+    header = struct.pack(">HH", 0, 2) + struct.pack(">HHI", 0, 4, 20) + struct.pack(">HHI", 3, 10, 20)
+    return header + sub
 
 
 def _checksum(data: bytes) -> int:

@@ -275,9 +275,13 @@ def font_program(
     codepoints = sorted((base_codepoints() if face == 0 else frozenset()) | extra)
     hexgid = metrics(face).hexgid
     wanted = frozenset({int(hexgid[cp], 16) for cp in codepoints} | {g for g, _ in glyphs})
-    program = cut(font_file(FACES[face].file), wanted)
-
     m = metrics(face)
+    chars = tuple((cp, int(hexgid[cp], 16)) for cp in codepoints)
+    chars += tuple(
+        (ord(text), gid) for gid, text in glyphs if len(text) == 1 and (ord(text), gid) not in chars
+    )
+    program = cut(font_file(FACES[face].file), wanted, chars)
+
     by_gid: dict[int, str] = {}
     for cp in codepoints:  # lowest code point wins when glyphs are shared (space, NBSP)
         by_gid.setdefault(int(m.hexgid[cp], 16), chr(cp))

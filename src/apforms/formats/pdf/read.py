@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pikepdf
 
-from apforms.errors import DefinitionError, IngestError
+from apforms.errors import IngestError
 from apforms.formats.pdf import layout as layout_2
 from apforms.formats.pdf import layout1 as layout_1
 from apforms.formats.pdf.geometry import CHECK, RADIO, SIGNATURE, Layout
@@ -35,9 +35,15 @@ from apforms.formats.pdf.read_flat import LayoutFn, iter_pages_text, read_flatte
 from apforms.formats.pdf.read_scan import ScanImage, image_pages, scan_pages, scan_provenance, sniff_image
 from apforms.formats.pdf.read_scan import read_scan as _read_scan
 from apforms.formats.pdf.values import FormValue, assemble
-from apforms.formats.result import METHOD_FIELDS, METHOD_FLATTENED, METHOD_SCANNED, IngestResult
-from apforms.model import records
-from apforms.model.definitions import Definition, kept_versions, load_definition, version_tuple
+from apforms.formats.result import (
+    METHOD_FIELDS,
+    METHOD_FLATTENED,
+    METHOD_SCANNED,
+    IngestResult,
+    definition_for,
+    ingest_result,
+)
+from apforms.model.definitions import Definition
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,9 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
             if form_id is None:
                 raise IngestError(f"damaged PDF, cannot be read ({repaired[0][:160]})")
         if form_id is None:
+            word = _word_form_printed(data, source)  # a Word form printed to PDF, if it is one
+            if word is not None:
+                return word
             raise IngestError("not an apforms form (no apforms metadata or footer line found)")
         definition = _definition(form_id, warnings)
         geometry = _geometry(form_id)
@@ -152,47 +161,26 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
                 "printed (print it with its form fields shown, e.g. 'Document and markups', or send "
                 "the filled PDF itself)"
             )
-    return _result(definition, form_id, full, values, warnings, method, original, source, signatures)
-
-
-def _result(
-    definition: Definition,
-    form_id: FormId,
-    full: Layout,
-    values: dict[str, FormValue],
-    warnings: list[str],
-    method: str,
-    original: bytes,
-    source: str,
-    signatures: dict[str, bool],
-    extra: dict[str, object] | None = None,
-) -> IngestResult:
-    """The values read, assembled, validated and made a record file with its provenance."""
-    data_read = assemble(full, values)
-    defaulted = records.defaulted(definition, data_read)
-    warnings += [f"{p.label or p.path} ({p.path}): {p.message}; check the returned form" for p in defaulted]
-    validation = records.validate(definition, data_read)
-    # Canonical when every value is valid (required fields may still be empty); else as read,
-    # so that `apforms validate` shows the same problems and nothing typed is lost.
-    partial = validation if validation.ok else records.validate(definition, data_read, partial=True)
-    record = records.record_file(
-        definition,
-        partial.data if partial.ok else data_read,
-        provenance={
-            "source": source,
-            "sha256": hashlib.sha256(original).hexdigest(),
-            "read_from": method,
-            "form_version": form_id.version,
-            "form_layout": form_id.layout,
-            "identified_by": form_id.found_in,
-            "valid": validation.ok,
-            "warnings": warnings,
-            "defaulted": [p.path for p in defaulted],
-            "digital_signatures": signatures,
-            **(extra or {}),
-        },
+    provenance = {
+        "source": source,
+        "sha256": hashlib.sha256(original).hexdigest(),
+        "form_version": form_id.version,
+        "form_layout": form_id.layout,
+        "identified_by": form_id.found_in,
+    }
+    return ingest_result(
+        definition, assemble(full, values), warnings, method, form_id.version, provenance, signatures
     )
-    return IngestResult(definition, record, validation, method, warnings, form_id.version, signatures)
+
+
+def _word_form_printed(data: bytes, source: str) -> IngestResult | None:
+    """The hook for a Word form printed to PDF (its footer names it): read by its labels
+    (:mod:`apforms.formats.docx.read_pdf`); ``None`` when the pages have no such footer."""
+    from apforms.formats.docx import read_pdf
+
+    if read_pdf.identify_word_pdf(data) is None:
+        return None
+    return read_pdf.ingest_word_pdf(data, source)
 
 
 def ingest_image(data: bytes, source: str) -> IngestResult:
@@ -220,17 +208,22 @@ def _ingest_scan(images: list[ScanImage], original: bytes, source: str, warnings
     said, extra = scan_provenance(scan)
     if scan.layout is None:  # pragma: no cover - read_scan refuses what it cannot lay out
         raise IngestError("the scan could not be read")
-    return _result(
+    form_id = scan.form_id
+    provenance = {
+        "source": source,
+        "sha256": hashlib.sha256(original).hexdigest(),
+        "form_version": form_id.version,
+        "form_layout": form_id.layout,
+        "identified_by": form_id.found_in,
+        **extra,
+    }
+    return ingest_result(
         scan.layout.definition,
-        scan.form_id,
-        scan.layout,
-        scan.values,
+        assemble(scan.layout, scan.values),
         warnings + said,
         METHOD_SCANNED,
-        original,
-        source,
-        {},
-        extra,
+        form_id.version,
+        provenance,
     )
 
 
@@ -257,30 +250,7 @@ def _identify(pdf: pikepdf.Pdf, data: bytes) -> FormId | None:
 
 
 def _definition(form_id: FormId, warnings: list[str]) -> Definition:
-    try:
-        definition = load_definition(form_id.document)
-    except DefinitionError:
-        raise IngestError(
-            f"an apforms form of a document this apforms does not know ({form_id.document!r})"
-        ) from None
-    theirs, ours = version_tuple(form_id.version), definition.version_tuple
-    if theirs > ours:
-        raise IngestError(
-            f"{definition.id} form version {form_id.version} is newer than this apforms knows "
-            f"({definition.version}); upgrade apforms"
-        )
-    if theirs < ours:
-        if form_id.version in kept_versions(definition.id):  # read as it was laid out
-            warnings.append(
-                f"the form is {definition.id} version {form_id.version} (this apforms' is "
-                f"{definition.version}); it was read with its own version and the record keeps it"
-            )
-            return load_definition(definition.id, form_id.version)
-        warnings.append(
-            f"the form is {definition.id} version {form_id.version}; "
-            f"it was read with version {definition.version}"
-        )
-    return definition
+    return definition_for(form_id.document, form_id.version, warnings)
 
 
 def _geometry(form_id: FormId) -> Geometry:

@@ -106,6 +106,11 @@ def read_flattened(data: bytes, definition: Definition, form_id: FormId, layout:
                     f"{_where(f)}: text runs across the edge of the box (drawn again by other software?); "
                     "the value may be cut or mixed with a neighbouring box's; check it"
                 )
+            elif texty and page.reprinted and page.straddles(f.widgets[0].rect):
+                out.warnings.append(
+                    f"{_where(f)}: a word runs across the edge of the box (drawn again by other software); "
+                    "the value may be cut or mixed with a neighbouring box's; check it"
+                )
             elif texty and not page.reprinted and page.drawn_by_others(f.widgets[0].rect):
                 out.warnings.append(
                     f"{_where(f)}: drawn again by other software (not in apforms' fonts), which may have cut "

@@ -287,6 +287,23 @@ class _Page:
                 return True  # runs out, or runs in
         return False
 
+    def straddles(self, r: Rect) -> bool:
+        """Whether a word on a line in box ``r`` runs across its left or right edge (letters
+        on both sides, no space between): a page drawn again by other software, which moved a
+        neighbouring box's text into this one, or this one's out."""
+        for ln in self.runs_touching(r):
+            base = self.baseline(ln)
+            if not r[1] < base < r[3]:
+                continue
+            for edge in (r[2], r[0]):
+                if not ln.x0 < edge - 0.3 < edge + 0.3 < ln.x1:
+                    continue
+                left = self.text_in((max(ln.x0, edge - 12), ln.y0, edge - 0.2, ln.y1)).strip("\r\n")
+                right = self.text_in((edge + 0.2, ln.y0, min(ln.x1, edge + 12), ln.y1)).strip("\r\n")
+                if left and right and not left[-1].isspace() and not right[0].isspace():
+                    return True
+        return False
+
     def drawn_by_others(self, r: Rect) -> bool:
         """Whether text in box ``r`` is set in a font that is not apforms' (drawn again by
         other software, which neither wraps nor shapes as apforms does)."""

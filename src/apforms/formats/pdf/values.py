@@ -14,6 +14,7 @@ from typing import Any
 from apforms import present
 from apforms.formats.pdf import names
 from apforms.formats.pdf.geometry import CHECK, COMBO, RADIO, SIGNATURE, YES_NO, DataPath, FormField, Layout
+from apforms.formats.tree import as_lists, put
 from apforms.model import definitions as d
 from apforms.model.definitions import Field, Option
 from apforms.model.types import type_of
@@ -96,8 +97,8 @@ def assemble(layout: Layout, values: Mapping[str, FormValue]) -> dict[str, Any]:
             lst = _ensure(data, f.data_path, list)
             lst.append(f.option.value)
         else:
-            _set(data, f.data_path, value)
-    record_data: dict[str, Any] = _lists(data)  # keyed by section, so never turned into a list
+            put(data, f.data_path, value)
+    record_data: dict[str, Any] = as_lists(data)  # keyed by section, so never turned into a list
     return record_data
 
 
@@ -148,20 +149,4 @@ def _ensure(data: dict[str, Any], path: DataPath, kind: type) -> Any:
         if part not in node:
             node[part] = kind() if last else {}
         node = node[part]
-    return node
-
-
-def _set(data: dict[str, Any], path: DataPath, value: Any) -> None:
-    node: Any = data
-    for part in path[:-1]:
-        node = node.setdefault(part, {})
-    node[path[-1]] = value
-
-
-def _lists(node: Any) -> Any:
-    """Dicts keyed by row numbers (as built by ``_set``) become lists in row order."""
-    if isinstance(node, dict):
-        if node and all(isinstance(k, int) for k in node):
-            return [_lists(node[k]) for k in sorted(node)]
-        return {k: _lists(v) for k, v in node.items()}
     return node
