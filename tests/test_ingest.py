@@ -621,7 +621,7 @@ def test_cli_ingest_refusal_exits_2_with_one_line(tmp_path: Path) -> None:
     src.write_bytes(HOSTILE["JPEG named .pdf"]())
     result = CliRunner().invoke(main, ["ingest", str(src)])
     assert result.exit_code == 2
-    assert result.output.strip() == "apforms: not a PDF (a JPEG image)"
+    assert result.output.strip() == "apforms: a JPEG image that cannot be read (damaged or incomplete)"
     assert not (tmp_path / "photo.json").exists()
 
 

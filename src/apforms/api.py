@@ -294,17 +294,19 @@ class IngestFileResult:
 
 
 def ingest_bytes(data: bytes, source: str, password: str | None = None) -> IngestResult:
-    """Read the bytes of a returned PDF or Word form into a record (``result.record``); a
-    refused file raises IngestError (PasswordRequired: protected, and no or a wrong
-    ``password``)."""
+    """Read the bytes of a returned PDF or Word form, or of a scan of a form (a PDF of page
+    images, PNG, JPEG or TIFF), into a record (``result.record``); a refused file raises
+    IngestError (PasswordRequired: protected, and no or a wrong ``password``)."""
     if data.startswith(ZIP_MAGIC):
         from apforms.formats.docx.read import ingest_docx
 
         if len(data) > MAX_RETURN_BYTES:
             raise IngestError(f"file too large ({len(data) >> 20} MB; at most {MAX_RETURN_BYTES >> 20} MB)")
         return ingest_docx(data, source)
-    from apforms.formats.pdf.read import ingest_pdf
+    from apforms.formats.pdf.read import ingest_image, ingest_pdf, is_image
 
+    if is_image(data):
+        return ingest_image(data, source)
     return ingest_pdf(data, source, password)
 
 
@@ -328,9 +330,10 @@ def ingest(
     except OSError as exc:
         raise IngestError(f"cannot read {src}: {exc.strerror or exc}") from None
     from apforms.formats.pdf.open import check_bytes
+    from apforms.formats.pdf.read import is_image
 
-    if not data.startswith(ZIP_MAGIC):
-        check_bytes(data)  # not a PDF (or a Word document) at all: say so before anything else
+    if not data.startswith(ZIP_MAGIC) and not is_image(data):
+        check_bytes(data)  # not a PDF, a Word document or a scan's image: say so before anything else
     target = Path(out) if out is not None else src.with_suffix(".json")
     if target.resolve() == src.resolve():
         hint = "give a different -o" if out is not None else "give -o"

@@ -17,6 +17,8 @@ METHOD_FLATTENED = "flattened"
 METHOD_WORD = "word"
 #: Read from a Word form printed to PDF (its answers found by their labels on the page).
 METHOD_WORD_PDF = "word-pdf"
+#: Read from a scan (pictures of the pages) by OCR and mark detection: nothing is exact.
+METHOD_SCANNED = "scanned"
 
 
 @dataclass
@@ -123,7 +125,7 @@ def ingest_result(
 
 #: Ways of reading whose every value a person checks (the page's text was placed by other
 #: software, or read by OCR): the record always needs review, even when no field is named.
-UNCERTAIN_METHODS = frozenset({METHOD_WORD_PDF})
+UNCERTAIN_METHODS = frozenset({METHOD_WORD_PDF, METHOD_SCANNED})
 
 
 #: A field named in a warning: "Label (key.path): …" (table rows as ``.2.``).
@@ -135,6 +137,7 @@ __all__ = [
     "METHOD_FLATTENED",
     "METHOD_WORD",
     "METHOD_WORD_PDF",
+    "METHOD_SCANNED",
     "UNCERTAIN_METHODS",
     "IngestResult",
     "definition_for",

@@ -22,7 +22,7 @@ from apforms.errors import IngestError
 from apforms.formats.pdf import layout as layout_2
 from apforms.formats.pdf import layout1 as layout_1
 from apforms.formats.pdf.geometry import CHECK, RADIO, SIGNATURE, Layout
-from apforms.formats.pdf.open import identify_metadata, open_pdf, repairs
+from apforms.formats.pdf.open import MAX_BYTES, identify_metadata, open_pdf, repairs
 from apforms.formats.pdf.protocol import (
     ID_PAGES,
     FormId,
@@ -32,10 +32,13 @@ from apforms.formats.pdf.protocol import (
 )
 from apforms.formats.pdf.read_fields import AcroFormRead, is_on, radio_state, read_acroform
 from apforms.formats.pdf.read_flat import LayoutFn, iter_pages_text, read_flattened
+from apforms.formats.pdf.read_scan import ScanImage, image_pages, scan_pages, scan_provenance, sniff_image
+from apforms.formats.pdf.read_scan import read_scan as _read_scan
 from apforms.formats.pdf.values import FormValue, assemble
 from apforms.formats.result import (
     METHOD_FIELDS,
     METHOD_FLATTENED,
+    METHOD_SCANNED,
     IngestResult,
     definition_for,
     ingest_result,
@@ -116,6 +119,9 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         if encrypted:  # every later reader (PDFium, the raw metadata search) reads a clear copy
             data = _saved(pdf)
             warnings.append("the file was password-protected; it was opened with the password given")
+        scanned = scan_pages(data)  # pictures of pages: never read by their (OCR) text layer
+        if scanned is not None:
+            return _ingest_scan(scanned, original, source, warnings)
         form_id = _identify(pdf, data)
         repaired = repairs(pdf)
         if form_id is None and repaired:
@@ -175,6 +181,50 @@ def _word_form_printed(data: bytes, source: str) -> IngestResult | None:
     if read_pdf.identify_word_pdf(data) is None:
         return None
     return read_pdf.ingest_word_pdf(data, source)
+
+
+def ingest_image(data: bytes, source: str) -> IngestResult:
+    """Read a returned form scanned to an image file (PNG, JPEG, TIFF; a TIFF's every page)."""
+    check_image(data)
+    return _ingest_scan(image_pages(data), data, source, [])
+
+
+def is_image(data: bytes) -> bool:
+    """Whether the bytes are an image file (a scan) rather than a PDF."""
+    return sniff_image(data) is not None
+
+
+def check_image(data: bytes) -> None:
+    """IngestError for an image file that is empty or too large."""
+    if len(data) > MAX_BYTES:
+        raise IngestError(
+            f"file too large ({len(data) // (1024 * 1024)} MB; at most {MAX_BYTES // (1024 * 1024)} MB)"
+        )
+
+
+def _ingest_scan(images: list[ScanImage], original: bytes, source: str, warnings: list[str]) -> IngestResult:
+    """A scan read by OCR and mark detection (:mod:`~apforms.formats.pdf.read_scan`)."""
+    scan = _read_scan(images, _definition, lambda form_id: _geometry(form_id).layout)
+    said, extra = scan_provenance(scan)
+    if scan.layout is None:  # pragma: no cover - read_scan refuses what it cannot lay out
+        raise IngestError("the scan could not be read")
+    form_id = scan.form_id
+    provenance = {
+        "source": source,
+        "sha256": hashlib.sha256(original).hexdigest(),
+        "form_version": form_id.version,
+        "form_layout": form_id.layout,
+        "identified_by": form_id.found_in,
+        **extra,
+    }
+    return ingest_result(
+        scan.layout.definition,
+        assemble(scan.layout, scan.values),
+        warnings + said,
+        METHOD_SCANNED,
+        form_id.version,
+        provenance,
+    )
 
 
 def _saved(pdf: pikepdf.Pdf) -> bytes:
@@ -249,4 +299,13 @@ def _field_values(
     return values, signatures
 
 
-__all__ = ["METHOD_FIELDS", "METHOD_FLATTENED", "IngestResult", "identify_pdf", "ingest_pdf"]
+__all__ = [
+    "METHOD_FIELDS",
+    "METHOD_FLATTENED",
+    "METHOD_SCANNED",
+    "IngestResult",
+    "identify_pdf",
+    "ingest_image",
+    "ingest_pdf",
+    "is_image",
+]

@@ -114,6 +114,12 @@ def render_pdf(
     return _Writer(lay, values, flatten, brand).write()
 
 
+def draw_layout(lay: Layout, values: dict[str, FormValue], brand: FormBrand | None = None) -> bytes:
+    """A flattened copy of ``lay`` showing ``values`` as given (no checks): what a page of that
+    geometry looks like printed, for comparing a scanned return against."""
+    return _Writer(lay, values, True, brand or FormBrand()).write()
+
+
 def _font_refs(faces: Iterable[int]) -> str:
     """The font resources for content that selects these script fonts (and DejaVu)."""
     refs = [f"/{FONT} {FONT_OBJS[0]} 0 R"]
