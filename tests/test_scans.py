@@ -400,3 +400,19 @@ def test_ingest_cli_exits_1_for_a_scan(tmp_path: Path, sla_png_200: bytes) -> No
     assert "needs review" in run.output
     record = json.loads((tmp_path / "sla.json").read_text())
     assert record["provenance"]["read_from"] == "scanned"
+
+
+def test_validate_and_check_take_a_scan(tmp_path: Path, sla_png_200: bytes) -> None:
+    """Everything that takes a record takes a return, a scan too, and says how it was read."""
+    from click.testing import CliRunner
+
+    from apforms.cli import main
+
+    src = tmp_path / "sla-scan.png"
+    src.write_bytes(sla_png_200)
+    for command in ("validate", "check"):
+        run = CliRunner().invoke(
+            main, [command, "--partial", str(src)] if command == "validate" else [command, str(src)]
+        )
+        assert "read from a scan of the returned form (by OCR: check every value)" in run.output, run.output
+        assert "Traceback" not in run.output

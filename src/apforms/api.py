@@ -114,19 +114,26 @@ def read_record(
 ) -> Record:
     """Read a record file (or ``text`` already read from ``source``, e.g. standard input).
 
-    A returned PDF or Word form is read too, as ``ingest`` reads it: the record then carries the
-    ingest's ``provenance`` (how it was read, its warnings) in ``extra``, so that a caller can
-    say it was read from a return.
+    A returned PDF or Word form, or a scan of one, is read too, as ``ingest`` reads it: the
+    record then carries the ingest's ``provenance`` (how it was read, its warnings) in
+    ``extra``, so that a caller can say it was read from a return.
     """
     if text is None:
         try:
             text = Path(source).read_bytes()
         except OSError as exc:
             raise RecordError(f"cannot read {source}: {exc.strerror or exc}") from None
-    if isinstance(text, bytes) and (PDF_MAGIC in text[:1024] or text.startswith(ZIP_MAGIC)):
+    if isinstance(text, bytes) and (PDF_MAGIC in text[:1024] or text.startswith(ZIP_MAGIC) or _image(text)):
         read = ingest_bytes(text, Path(source).name, password)
         return records.record_from_obj(read.record, str(source))
     return records.parse_record(text, str(source))
+
+
+def _image(data: bytes) -> bool:
+    """Whether the bytes are an image file (a scanned return: PNG, JPEG, TIFF)."""
+    from apforms.formats.pdf.read import is_image
+
+    return is_image(data)
 
 
 #: How a PDF file starts (within its first kilobyte).
