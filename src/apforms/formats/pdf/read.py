@@ -119,7 +119,9 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         if encrypted:  # every later reader (PDFium, the raw metadata search) reads a clear copy
             data = _saved(pdf)
             warnings.append("the file was password-protected; it was opened with the password given")
-        scanned = scan_pages(data)  # pictures of pages: never read by their (OCR) text layer
+        # pictures of pages, never read by their (OCR) text layer; a file with form fields is
+        # not a scan (and is not rendered to find out)
+        scanned = None if _has_fields(pdf) else scan_pages(data)
         if scanned is not None:
             return _ingest_scan(scanned, original, source, warnings)
         form_id = _identify(pdf, data)
@@ -171,6 +173,16 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
     return ingest_result(
         definition, assemble(full, values), warnings, method, form_id.version, provenance, signatures
     )
+
+
+def _has_fields(pdf: pikepdf.Pdf) -> bool:
+    """Whether the file has an interactive form with fields (as apforms forms do)."""
+    try:
+        form = pdf.Root.get("/AcroForm")
+        fields = form.get("/Fields") if isinstance(form, pikepdf.Dictionary) else None
+        return isinstance(fields, pikepdf.Array) and len(fields) > 0
+    except (pikepdf.PdfError, RuntimeError, ValueError, AttributeError, TypeError):
+        return False
 
 
 def _word_form_printed(data: bytes, source: str) -> IngestResult | None:
