@@ -174,6 +174,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--count", type=int, default=200, help="returns per job (default 200)")
     parser.add_argument("--budget", type=float, default=BUDGET, help="most seconds per tool and job")
+    parser.add_argument("jobs", nargs="*", choices=[*JOBS, []], help="jobs to run (default: all)")
     parser.add_argument("--worker", nargs=3, metavar=("JOB", "TOOL", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -187,6 +188,8 @@ def main() -> None:
         print(f"{'job':<10} {'tool':<12} {'returns/s':>10} {'vs peer':>8} {'peak RSS':>9}  note")
         print(f"{'':<10} {'':<12} {'(scanned: pages/s)':>10}")
         for job, (_, tools) in JOBS.items():
+            if args.jobs and job not in args.jobs:
+                continue
             results: dict[str, dict[str, Any]] = {}
             for tool in tools:
                 proc = subprocess.run(

@@ -119,12 +119,14 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         if encrypted:  # every later reader (PDFium, the raw metadata search) reads a clear copy
             data = _saved(pdf)
             warnings.append("the file was password-protected; it was opened with the password given")
-        # pictures of pages, never read by their (OCR) text layer; a file with form fields is
-        # not a scan (and is not rendered to find out)
-        scanned = None if _has_fields(pdf) else scan_pages(data)
+        # pictures of pages, never read by their (OCR) text layer; a file with form fields or
+        # apforms' metadata is not a scan (paper scanned again has neither), and is not
+        # rendered to find out
+        meta = identify_metadata(pdf)
+        scanned = None if meta is not None or _has_fields(pdf) else scan_pages(data)
         if scanned is not None:
             return _ingest_scan(scanned, original, source, warnings)
-        form_id = _identify(pdf, data)
+        form_id = meta or _identify(pdf, data)
         repaired = repairs(pdf)
         if form_id is None and repaired:
             form_id = identify_bytes(data)
