@@ -171,6 +171,19 @@ class Case:
         return ids_in_first(check((self.doc, data), *others))
 
 
+def recent_review(data: Data) -> None:
+    """Reviews of the example commissioning agreement every six weeks up to TODAY, the next
+    visit after it (weeks are still calendar weeks, summer included: issue 13, item 4)."""
+    last = data["reviews"]["reviews"][-1]
+    for day, visit in (
+        ("2026-06-01", "2026-07-13"),
+        ("2026-07-13", "2026-08-24"),
+        ("2026-08-24", "2026-10-05"),
+    ):
+        data["reviews"]["reviews"].append(dict(last, date=day, next_visit=visit))
+    data["reviews"]["reviews"].append(dict(last, date="2026-10-05", next_visit="2026-11-16"))
+
+
 CASES = [
     Case("VAL-000", "referral", edit(pupil__upn="Q207000016049")),
     Case("VAL-001", "sla", edit(provider__name=DELETE)),
@@ -213,8 +226,10 @@ CASES = [
     Case("REG-002", "referral", full_time_at_provider),
     # commissioning agreement
     Case("COM-001", "commissioning", edit(target_setting__targets__0__support_provider=DELETE)),
-    Case("COM-002", "commissioning", edit(reviews__reviews__1__date="2026-05-30")),
-    Case("COM-003", "commissioning", edit(reviews__reviews__1__next_visit=DELETE)),
+    # the example's last review (20/04/2026) and planned visit (01/06/2026) are long past on
+    # TODAY: a review in September, with its next visit ahead, makes it current
+    Case("COM-002", "commissioning", edit(reviews__reviews__1__date="2026-05-30"), setup=recent_review),
+    Case("COM-003", "commissioning", edit(reviews__reviews__5__next_visit=DELETE), setup=recent_review),
     Case(
         "COM-004",
         "commissioning",
@@ -289,8 +304,15 @@ def test_the_examples_pass_together_apart_from_advice() -> None:
     docs = ("referral", "commissioning", "sla", "qa", "improvement-plan")
     findings = check(*[(doc, example_data(doc)) for doc in docs])
     # the example QA officer approved subject to a plan with 1f (the safeguarding lead's and
-    # supervisors' training) Limited: the safeguarding gate suggests not met (advice)
-    assert [(f.rule, f.severity) for f in findings] == [("ATT-007", "info"), ("QA-001", "warning")]
+    # supervisors' training) Limited: the safeguarding gate suggests not met (advice); and on
+    # TODAY (15/10/2026) the example commissioning agreement's last review (20/04/2026) and
+    # planned visit (01/06/2026) are long past
+    assert [(f.rule, f.severity) for f in findings] == [
+        ("ATT-007", "info"),
+        ("COM-002", "warning"),
+        ("COM-003", "warning"),
+        ("QA-001", "warning"),
+    ]
 
 
 @pytest.mark.parametrize("doc", ["referral", "commissioning", "sla", "qa", "improvement-plan"])
@@ -634,3 +656,18 @@ def test_registration_advice_explains_the_test_and_never_suggests_fewer_hours() 
     assert "or fewer" not in message and "keep each pupil's hours" not in message
     assert "indicator, not a line to stay under" in message
     assert "Children's Wellbeing and Schools Act 2026" in message
+
+
+def test_reviews_and_visits_overdue_as_of_the_day_checked() -> None:
+    """The example commissioning agreement (last review April, next visit June) checked in
+    December: both are overdue and named, with the date they are counted from."""
+    found = {
+        f.rule: f.message
+        for f in check(("commissioning", example_data("commissioning")), today=date(2026, 12, 1))
+    }
+    assert "No review recorded since 20/04/2026 (32 weeks ago, as of 01/12/2026)" in found["COM-002"]
+    assert "The next visit was planned for 01/06/2026 and no review after it is recorded" in found["COM-003"]
+    in_may = {
+        f.rule for f in check(("commissioning", example_data("commissioning")), today=date(2026, 5, 15))
+    }
+    assert "COM-002" not in in_may and "COM-003" not in in_may

@@ -101,6 +101,12 @@ def review_gaps(rec: Checked, ctx: Context) -> Iterator[str]:
             f"({(ctx.today - start).days / 7:.0f} weeks ago): hold and record a review with the "
             "provider, the pupil and the parents."
         )
+    elif dates and ctx.today > dates[-1] and (ctx.today - dates[-1]).days > weeks * 7:
+        yield (
+            f"No review recorded since {_when(dates[-1])} ({(ctx.today - dates[-1]).days / 7:.0f} "
+            f"weeks ago, as of {_when(ctx.today)}): review the placement at least every half term "
+            f"({weeks:g} weeks), or record that it has ended."
+        )
 
 
 @rule(
@@ -114,10 +120,17 @@ def next_visit(rec: Checked, ctx: Context) -> Iterator[Issue]:
     reviews = rec.rows("reviews.reviews")
     if reviews:
         last = max(range(len(reviews)), key=lambda i: str(reviews[i].get("date") or ""))
+        planned = as_date(reviews[last].get("next_visit"))
         if not reviews[last].get("next_visit"):
             yield Issue(
                 f"The latest review ({reviews[last].get('date') or f'review {last + 1}'}) sets no date "
                 "of next visit: agree and record one.",
+                (f"reviews.reviews[{last}].next_visit",),
+            )
+        elif planned is not None and planned < ctx.today:
+            yield Issue(
+                f"The next visit was planned for {_when(planned)} and no review after it is recorded "
+                f"(as of {_when(ctx.today)}): record the visit, or agree and record a new date.",
                 (f"reviews.reviews[{last}].next_visit",),
             )
     elif not rec.get("setup_meeting.next_visit"):
