@@ -577,6 +577,7 @@ def test_a_damaged_file_qpdf_can_repair_is_read_with_a_warning(flatten: bool) ->
     result = ingest_pdf(pdf[: pdf.rindex(b"trailer")], "cut.pdf")  # cross-reference table and trailer lost
     assert result.warnings[0].startswith("the file was damaged")
     assert result.record["data"] == canonical_example("sla")
+    assert result.needs_review  # something may be missing: a person checks, though no field is named
 
 
 def test_javascript_is_noted_not_run() -> None:
@@ -670,3 +671,14 @@ def test_ingest_asks_for_the_password_at_a_terminal(tmp_path: Path, monkeypatch:
     assert result.exit_code == 0, result.output
     assert "Derby-2026" not in result.output  # never echoed
     assert json.loads((tmp_path / "protected.json").read_text())["data"] == canonical_example("sla")
+
+
+def test_a_form_read_with_another_definition_version_needs_review() -> None:
+    """A form of a version that is not kept is read with the current one: fields may have
+    moved, so the record needs review though no field is named."""
+    pdf = pikepdf.open(io.BytesIO(example_pdf("sla")))
+    pdf.docinfo["/ApformsVersion"] = "0.9"
+    result = ingest_pdf(save(pdf), "old.pdf")
+    assert any("it was read with version 1.0" in w for w in result.warnings)
+    assert result.review == [] and result.needs_review
+    assert not ingest_pdf(example_pdf("sla"), "sla.pdf").needs_review

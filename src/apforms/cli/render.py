@@ -110,7 +110,8 @@ def ingest(pdf: str, out: str | None, password: str | None) -> None:
     if review:
         click.echo(f"{pdf}: needs review: check {len(review)} field(s) named above against the returned form")
     elif result.needs_review:
-        click.echo(f"{pdf}: needs review: read from {how}; check every value against the returned form")
+        why = f"read from {how}" if result.method in ("word-pdf", "scanned") else "see the warnings above"
+        click.echo(f"{pdf}: needs review: {why}; check every value against the returned form")
     sys.exit(EXIT_OK if result.ok and not result.needs_review else EXIT_PROBLEMS)
 
 

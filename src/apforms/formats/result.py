@@ -57,7 +57,11 @@ class IngestResult:
     def needs_review(self) -> bool:
         """Whether a person must check the record against the returned form before it is
         used: a warning names a field, or the way it was read is never exact."""
-        return bool(self.review) or self.method in UNCERTAIN_METHODS
+        return (
+            bool(self.review)
+            or self.method in UNCERTAIN_METHODS
+            or any(marker in w for w in self.warnings for marker in WHOLE_FORM_DOUBTS)
+        )
 
 
 def definition_for(document: str, version: str, warnings: list[str]) -> Definition:
@@ -84,7 +88,7 @@ def definition_for(document: str, version: str, warnings: list[str]) -> Definiti
             )
             return load_definition(definition.id, version)
         warnings.append(
-            f"the form is {definition.id} version {version}; it was read with version {definition.version}"
+            f"the form is {definition.id} version {version}; {OTHER_VERSION} {definition.version}"
         )
     return definition
 
@@ -126,6 +130,14 @@ def ingest_result(
 #: Ways of reading whose every value a person checks (the page's text was placed by other
 #: software, or read by OCR): the record always needs review, even when no field is named.
 UNCERTAIN_METHODS = frozenset({METHOD_WORD_PDF, METHOD_SCANNED})
+
+
+#: Warnings about the whole return that make every value doubtful: read with a definition
+#: version other than its own (fields may have moved), or repaired from a damaged file
+#: (something may be missing). The record then needs review though no field is named.
+OTHER_VERSION = "it was read with version"
+REPAIRED = "the file was damaged (incomplete or corrupted) and repaired"
+WHOLE_FORM_DOUBTS = (OTHER_VERSION, REPAIRED)
 
 
 #: A field named in a warning: "Label (key.path): …" (table rows as ``.2.``).

@@ -39,6 +39,7 @@ from apforms.formats.result import (
     METHOD_FIELDS,
     METHOD_FLATTENED,
     METHOD_SCANNED,
+    REPAIRED,
     IngestResult,
     definition_for,
     ingest_result,
@@ -141,9 +142,7 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         geometry = _geometry(form_id)
         page_source = data
         if repaired:
-            warnings.append(
-                "the file was damaged (incomplete or corrupted) and repaired; check nothing is missing"
-            )
+            warnings.append(f"{REPAIRED}; check nothing is missing")
             page_source = _saved(pdf)  # PDFium reads the repaired copy
         warnings += _active_content(pdf)
         read = read_acroform(pdf)
