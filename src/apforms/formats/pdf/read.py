@@ -164,16 +164,21 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
                 "printed (print it with its form fields shown, e.g. 'Document and markups', or send "
                 "the filled PDF itself)"
             )
-    provenance = {
+    provenance = _provenance(source, original, form_id)
+    return ingest_result(
+        definition, assemble(full, values), warnings, method, form_id.version, provenance, signatures
+    )
+
+
+def _provenance(source: str, original: bytes, form_id: FormId) -> dict[str, object]:
+    """Where a return came from and what identified it (the file as it was sent)."""
+    return {
         "source": source,
         "sha256": hashlib.sha256(original).hexdigest(),
         "form_version": form_id.version,
         "form_layout": form_id.layout,
         "identified_by": form_id.found_in,
     }
-    return ingest_result(
-        definition, assemble(full, values), warnings, method, form_id.version, provenance, signatures
-    )
 
 
 def _has_fields(pdf: pikepdf.Pdf) -> bool:
@@ -222,14 +227,7 @@ def _ingest_scan(images: list[ScanImage], original: bytes, source: str, warnings
     if scan.layout is None:  # pragma: no cover - read_scan refuses what it cannot lay out
         raise IngestError("the scan could not be read")
     form_id = scan.form_id
-    provenance = {
-        "source": source,
-        "sha256": hashlib.sha256(original).hexdigest(),
-        "form_version": form_id.version,
-        "form_layout": form_id.layout,
-        "identified_by": form_id.found_in,
-        **extra,
-    }
+    provenance = {**_provenance(source, original, form_id), **extra}
     return ingest_result(
         scan.layout.definition,
         assemble(scan.layout, scan.values),
