@@ -149,3 +149,20 @@ def test_check_as_of_a_date_is_reproducible(tmp_path: Path) -> None:
     assert early.output == run("check", "--today", "2026-10-15", *paths).output
     late = run("check", "--as-of", "2026-12-01", *paths)
     assert "ATT-003" not in early.output and "ATT-003" in late.output  # the review date passed
+
+
+def test_qa_outcome_takes_the_councils_safeguarding_gate(tmp_path: Path) -> None:
+    """With 1f out of a council's gate, the example QA's ratings suggest what was recorded."""
+    from apforms.model.config import default_config_path
+
+    council = tmp_path / "council.yaml"
+    council.write_text(
+        Path(default_config_path())
+        .read_text(encoding="utf-8")
+        .replace("safeguarding_gate: [1a, 1b, 1d, 1f]", "safeguarding_gate: [1a, 1b, 1d]"),
+        encoding="utf-8",
+    )
+    qa = examples(tmp_path)[3]
+    assert "(not_met_reapply)" in run("qa", "outcome", qa).output.splitlines()[0]
+    strict_off = run("qa", "outcome", "--config", str(council), qa)
+    assert "(approved_subject_to_plan)" in strict_off.output.splitlines()[0], strict_off.output

@@ -427,14 +427,12 @@ def qa_outcome(record: Record, config: str | os.PathLike[str] | None = None) -> 
     """The outcome the ratings of a QA record suggest, with the council's safeguarding gate
     (``apforms qa outcome``; advice: the officer's recorded outcome stands)."""
     from apforms.model.config import load_config
-    from apforms.rules.qa import GATE, outcome_label
+    from apforms.rules.qa import configured_gate, outcome_label
     from apforms.rules.qa import qa_outcome as _qa_outcome
 
     _require(record, "qa")
     data = records.canonical(record.definition, record.data)
-    configured = load_config(config).raw.get("qa", {}) or {}
-    gate = configured.get("safeguarding_gate", GATE) if isinstance(configured, dict) else GATE
-    supported, reasons = _qa_outcome(data, tuple(str(g) for g in gate))
+    supported, reasons = _qa_outcome(data, configured_gate(load_config(config)))
     recorded = data.get("outcome", {}).get("outcome")
     return QaOutcome(supported, outcome_label(supported), reasons, recorded)
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from apforms.errors import RecordError
+from apforms.errors import ConfigError, RecordError
 from apforms.model.codelists import load_codelist
+from apforms.model.config import Config
 from apforms.model.definitions import GROUP, RATING, load_definition
 from apforms.model.records import Record, canonical, record_file, record_from_obj
 from apforms.rules import ERROR, WARNING, Checked, Context, Issue, dig, rule, same_name, snippet
@@ -181,7 +182,18 @@ def plan_rows(rec: Checked, ctx: Context) -> list[Mapping[str, Any]]:
 
 def gate(ctx: Context) -> tuple[str, ...]:
     """The council's safeguarding gate (``qa.safeguarding_gate``; Derby's: :data:`GATE`)."""
-    value = ctx.setting("qa", "safeguarding_gate")
+    return _gate(ctx.setting("qa", "safeguarding_gate"))
+
+
+def configured_gate(config: Config) -> tuple[str, ...]:
+    """The safeguarding gate of a configuration (Derby's, :data:`GATE`, where it sets none)."""
+    try:
+        return _gate(config.get("qa", "safeguarding_gate"))
+    except ConfigError:
+        return GATE
+
+
+def _gate(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list | tuple) else GATE
 
 
