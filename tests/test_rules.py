@@ -184,6 +184,16 @@ def recent_review(data: Data) -> None:
     data["reviews"]["reviews"].append(dict(last, date="2026-10-05", next_visit="2026-11-16"))
 
 
+def full_week(data: Data) -> None:
+    """The example referral's timetable as a full school week (32.5 hours), not part-time."""
+    data["timetable"]["part_time"] = False
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday"):
+        am, pm = data["timetable"][day]["am"], data["timetable"][day]["pm"]
+        am["hours"], pm["hours"] = 3.5, 3
+        if pm["place"] == "none":
+            pm["place"] = "home_school"
+
+
 CASES = [
     Case("VAL-000", "referral", edit(pupil__upn="Q207000016049")),
     Case("VAL-001", "sla", edit(provider__name=DELETE)),
@@ -199,12 +209,7 @@ CASES = [
     Case("REF-009", "referral", edit(safeguarding__violence_details=DELETE)),
     Case("REF-010", "referral", full_time_at_provider),
     # full-time education, register codes, placement length
-    Case(
-        "ATT-001",
-        "referral",
-        edit(timetable__friday__am={"place": "none", "hours": 0}),
-        setup=edit(timetable__part_time=False),
-    ),
+    Case("ATT-001", "referral", edit(timetable__friday__am={"place": "none", "hours": 0}), setup=full_week),
     Case("ATT-002", "referral", edit(timetable__part_time_parent_agreement=DELETE)),
     Case("ATT-003", "referral", edit(timetable__part_time_review_date="2026-10-01")),
     Case("ATT-004", "referral", edit(placement__arranged_by="local_authority")),
@@ -435,15 +440,28 @@ def test_att_008_open_ended_placement_of_three_days() -> None:
     assert "no end date" in found.message and "3 days a week" in found.message
 
 
-def test_full_time_hours_come_from_configuration(tmp_path: Any) -> None:
+def test_full_time_is_the_schools_week_with_the_guidance_as_its_floor(tmp_path: Any) -> None:
+    """25 hours meets the guidance's Key Stage 4 figure but not a 32.5-hour school week (DfE
+    since September 2024): a warning; below the guidance's figure, an error; a school whose
+    week is 25 hours (configured by its name) gets nothing."""
     data = example_data("referral")
     data["timetable"]["part_time"] = False
-    assert "ATT-001" not in ids_in_first(check(("referral", data)))
+    (found,) = [f for f in check(("referral", data)) if f.rule == "ATT-001"]
+    assert found.severity == "warning"
+    assert "adds up to 25 hours (school 14, this provider 8.5, other provision 2.5)" in found.message
+    assert "less than the school's week of 32.5 hours" in found.message
     cfg = tmp_path / "long-days.yaml"
     cfg.write_text("full_time: {hours_per_week_by_key_stage: {KS4: 27.5}}\n", encoding="utf-8")
     (found,) = [f for f in check(("referral", data), config=load_config(cfg)) if f.rule == "ATT-001"]
-    assert "adds up to 25 hours (school 14, this provider 8.5, other provision 2.5)" in found.message
-    assert "Key Stage 4 is 27.5 hours" in found.message
+    assert found.severity == "error"
+    assert "below the guidance's 27.5 hours for Key Stage 4" in found.message
+    short = tmp_path / "short-week.yaml"
+    school = data["pupil"]["current_school"]
+    short.write_text(
+        f'full_time: {{school_week_hours: 32.5, school_week_hours_by_school: {{"{school}": 25}}}}\n',
+        encoding="utf-8",
+    )
+    assert "ATT-001" not in ids_in_first(check(("referral", data), config=load_config(short)))
 
 
 def test_registration_counts_pupils_across_referrals_and_slas() -> None:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from apforms.model.codelists import load_codelist
-from apforms.rules import ERROR, INFO, WARNING, Checked, Context, rule, same_name
+from apforms.rules import ERROR, INFO, WARNING, Checked, Context, Issue, normal_name, rule, same_name
 
 FULL_TIME = "Derby AP guidance s6 (definition of full-time provision)"
 CODES = (
@@ -104,29 +104,54 @@ def is_part_time(rec: Checked) -> bool:
 @rule(
     "ATT-001",
     ERROR,
-    "School and AP hours in the weekly timetable reach full time, unless a part-time timetable is recorded",
-    source=FULL_TIME + " (its 25 hours a week in Key Stage 4; configurable per key stage)",
-    fields={"referral": ("timetable", "timetable.part_time", "pupil.year_group")},
+    "School and AP hours in the weekly timetable reach the school's week, unless a part-time timetable "
+    "is recorded",
+    source=(
+        FULL_TIME + " (full time equates to what the pupil would normally have in school; its 25 hours "
+        "a week in Key Stage 4 is the floor); DfE, Length of the school week (2023): 32.5 hours from "
+        "September 2024 (configurable per school)"
+    ),
+    fields={"referral": ("timetable", "timetable.part_time", "pupil.year_group", "pupil.current_school")},
 )
-def full_time(rec: Checked, ctx: Context) -> Iterator[str]:
+def full_time(rec: Checked, ctx: Context) -> Iterator[Issue]:
     ks = KEY_STAGES.get(rec.get("pupil.year_group"), "")
-    needed_by_ks = ctx.setting("full_time", "hours_per_week_by_key_stage")
+    floor_by_ks = ctx.setting("full_time", "hours_per_week_by_key_stage")
     slots = sessions(rec)
-    if is_part_time(rec) or ks not in needed_by_ks or not any(s.hours for s in slots):
+    if is_part_time(rec) or ks not in floor_by_ks or not any(s.hours for s in slots):
         return
-    needed = float(needed_by_ks[ks])
+    floor = float(floor_by_ks[ks])
+    by_school = ctx.setting("full_time", "school_week_hours_by_school") or {}
+    school = normal_name(rec.get("pupil.current_school"))
+    week = next(
+        (float(h) for name, h in by_school.items() if normal_name(name) == school and school),
+        float(ctx.setting("full_time", "school_week_hours")),
+    )
+    week = max(week, floor)
     total = sum(s.hours for s in slots if s.place in EDUCATION)
-    if total < needed:
-        parts = ", ".join(
-            f"{PLACE_WORDS[p]} {hours(sum(s.hours for s in slots if s.place == p))}"
-            for p in EDUCATION
-            if any(s.place == p for s in slots)
+    if total >= week:
+        return
+    parts = ", ".join(
+        f"{PLACE_WORDS[p]} {hours(sum(s.hours for s in slots if s.place == p))}"
+        for p in EDUCATION
+        if any(s.place == p for s in slots)
+    )
+    then = (
+        "Add sessions, or, if a temporary part-time timetable has been agreed, record it with the "
+        "parent's agreement and a review date."
+    )
+    if total < floor:
+        yield Issue(
+            f"The weekly timetable adds up to {hours(total)} hours ({parts}): below the guidance's "
+            f"{hours(floor)} hours for Key Stage {ks[2:]}, and the school's week is {hours(week)} "
+            f"hours. {then}"
         )
-        yield (
-            f"The weekly timetable adds up to {hours(total)} hours ({parts}); full-time education "
-            f"in Key Stage {ks[2:]} is {hours(needed)} hours a week. Add sessions, or, if a temporary "
-            "part-time timetable has been agreed, record it with the parent's agreement and a "
-            "review date."
+    else:
+        yield Issue(
+            f"The weekly timetable adds up to {hours(total)} hours ({parts}), less than the school's "
+            f"week of {hours(week)} hours: full-time education at a provider should equate to what "
+            f"the pupil would normally have in school (the guidance's floor for Key Stage {ks[2:]} is "
+            f"{hours(floor)}). {then}",
+            severity=WARNING,
         )
 
 
