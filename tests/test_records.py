@@ -138,11 +138,35 @@ def test_tables_take_any_number_of_rows_up_to_the_bound() -> None:
     ]
 
 
-@pytest.mark.parametrize("upn", ["P207000016049", "V831200024001", "U83120002401A", "b801200005001"])
+@pytest.mark.parametrize(
+    "upn",
+    # DfE UPN v2.0's examples (shared/reference/domain-facts.md); A950000178301's LA number is
+    # not in python-stdnum's table, which once refused it as a wrong check letter
+    ["P207000016049", "V831200024001", "U83120002401A", "b801200005001", "H801200001001",
+     "G80120000101A", "A950000178301"],
+)  # fmt: skip
 def test_valid_upns_are_accepted_and_upper_cased(upn: str) -> None:
     result = check({"legal_name": "Zofia", "upn": upn})
     assert result.ok, messages(result)
     assert result.data["pupil"]["upn"] == upn.upper()
+
+
+@pytest.mark.parametrize(
+    ("upn", "why"),
+    [
+        (
+            "Q207000016049",
+            "not a valid UPN (the check letter does not match the rest: it should be P, not Q)",
+        ),
+        ("P20700001604", "a UPN has 13 characters, not 12"),
+        ("I207000016049", "the first character of a UPN is its check letter"),
+        ("P2070000160A9", "characters 2 to 12 of a UPN are digits"),
+        ("U83120002401I", "the last character of a UPN is a digit, or a letter but I, O and S"),
+    ],
+)
+def test_a_wrong_upn_is_refused_saying_which_part_is_wrong(upn: str, why: str) -> None:
+    result = check({"legal_name": "Zofia", "upn": upn})
+    assert any(why in m for m in messages(result)), messages(result)
 
 
 def test_uk_dates_are_stored_iso_and_values_tidied() -> None:

@@ -5,20 +5,50 @@ from __future__ import annotations
 
 import re
 
-from stdnum.gb import upn as stdnum_upn
+#: The letters a UPN's check letter (and a temporary UPN's last character) is one of, in the
+#: order that gives each its value (DfE, Unique pupil numbers (UPN), UPN v2.0): no I, O or S.
+UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 _POSTCODE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})$")
 _PHONE_CHARS = re.compile(r"^[0-9 ()+\-]+$")
 
 
 def upn_problem(value: str) -> str | None:
-    """Why ``value`` is not a valid UPN (DfE UPN v2.0, check letter included), or None."""
+    """Why ``value`` is not a valid UPN (DfE UPN v2.0), naming the part that is wrong, or None.
+
+    13 characters: a check letter, 11 digits (the LA number, the establishment number, the
+    year, a serial), and a 12th digit (permanent) or a letter (temporary). The check letter is
+    the weighted sum of characters 2–13 (weights 2 to 13, a letter by its place in
+    :data:`UPN_LETTERS`) modulo 23, as a letter. The LA number is not looked up: LA numbers
+    change with reorganisations (940–943 since 2021–23), and a valid UPN is never refused for
+    an LA a table does not know."""
     v = value.strip().upper()
     if len(v) != 13:
-        return "a UPN has 13 characters"
-    if not stdnum_upn.is_valid(v):
-        return "not a valid UPN (the check letter does not match)"
+        return f"not a valid UPN (a UPN has 13 characters, not {len(v)})"
+    if v[0] not in UPN_LETTERS:
+        return "not a valid UPN (the first character of a UPN is its check letter: A to Z but I, O and S)"
+    if not v[1:12].isdigit():
+        return (
+            "not a valid UPN (characters 2 to 12 of a UPN are digits: LA number, establishment, year, serial)"
+        )
+    if not (v[12].isdigit() or v[12] in UPN_LETTERS):
+        return (
+            "not a valid UPN (the last character of a UPN is a digit, or a letter but I, O and S "
+            "for a temporary one)"
+        )
+    expected = upn_check_letter(v[1:])
+    if v[0] != expected:
+        return (
+            f"not a valid UPN (the check letter does not match the rest: it should be {expected}, not {v[0]})"
+        )
     return None
+
+
+def upn_check_letter(rest: str) -> str:
+    """The check letter of a UPN's characters 2 to 13."""
+    values = [int(c) if c.isdigit() else UPN_LETTERS.index(c) for c in rest]
+    total = sum(w * v for w, v in zip(range(2, 14), values, strict=True))
+    return UPN_LETTERS[total % 23]
 
 
 def is_temporary_upn(value: str) -> bool:
