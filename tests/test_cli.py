@@ -11,7 +11,7 @@ from apforms import api
 from apforms.cli import main
 
 from .conftest import ALL_DOCS, example_data, record_text
-from .pdf_support import pdfium_text, squash
+from .pdf_support import canonical_example, pdfium_text, squash
 
 
 def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
@@ -111,6 +111,10 @@ def test_demo_writes_every_example(tmp_path) -> None:  # type: ignore[no-untyped
     for doc in ALL_DOCS:
         written = json.loads((tmp_path / "examples" / f"{doc}.json").read_text(encoding="utf-8"))
         assert written == api.example(doc)
+    # the Word referral read back, as a provider returns it: the example exactly
+    returned = json.loads((tmp_path / "docx" / "referral-returned.json").read_text(encoding="utf-8"))
+    assert returned["provenance"]["read_from"] == "word"
+    assert returned["data"] == canonical_example("referral")
 
 
 # --------------------------------------------------------------------------- format from -o

@@ -564,7 +564,9 @@ def test_demo_writes_a_document_of_every_example_and_blank(tmp_path: Path) -> No
         blank = full_text((tmp_path / "docx" / f"{doc}-blank.docx").read_bytes())
         assert title in filled and title in blank
         assert TICKED in filled and TICKED not in blank
-    assert len(result.written) == 2 * len(ALL_DOCS)
+    # a document and a blank form each, and the referral read back from its Word document
+    assert len(result.written) == 2 * len(ALL_DOCS) + 1
+    assert result.written[-1][0] == tmp_path / "docx" / "referral-returned.json"
 
 
 def _restyled(tmp_path: Path, drop_tag: str | None = None) -> Path:

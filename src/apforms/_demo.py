@@ -142,6 +142,9 @@ def _demo_docx(result: DemoResult) -> None:
         result.written.append((path, f"{definition.id} example, Word"))
         path = api.blank(definition.id, "docx", result.out_dir / "docx" / f"{definition.id}-blank.docx")
         result.written.append((path, f"blank {definition.id} form, Word"))
+    folder = result.out_dir / "docx"
+    read = api.ingest(folder / "referral.docx", folder / "referral-returned.json")
+    result.written.append((read.path, "referral read back from its Word document, as a provider returns it"))
 
 
 def _demo_pdf(result: DemoResult) -> None:
