@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +94,20 @@ def definition_for(document: str, version: str, warnings: list[str]) -> Definiti
     return definition
 
 
+def provenance_of(
+    source: str, original: bytes, version: str, identified_by: str, **more: Any
+) -> dict[str, Any]:
+    """Where a return came from (the file as it was sent: its name and SHA-256), the form
+    version it says it is, and what identified it; ``more``: what a way of reading adds."""
+    return {
+        "source": source,
+        "sha256": hashlib.sha256(original).hexdigest(),
+        "form_version": version,
+        **more,
+        "identified_by": identified_by,
+    }
+
+
 def ingest_result(
     definition: Definition,
     data_read: dict[str, Any],
@@ -154,4 +169,5 @@ __all__ = [
     "IngestResult",
     "definition_for",
     "ingest_result",
+    "provenance_of",
 ]

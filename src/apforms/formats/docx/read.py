@@ -25,7 +25,6 @@ properties, with a DTD, or damaged, is refused in one line.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import zipfile
@@ -41,7 +40,7 @@ from apforms import present
 from apforms.errors import IngestError
 from apforms.formats.docx import marks
 from apforms.formats.docx.marks import W
-from apforms.formats.result import METHOD_WORD, IngestResult, definition_for, ingest_result
+from apforms.formats.result import METHOD_WORD, IngestResult, definition_for, ingest_result, provenance_of
 from apforms.formats.tree import as_lists, field_path, put
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field
@@ -167,12 +166,7 @@ def ingest_docx(data: bytes, source: str) -> IngestResult:
     warnings += read.warnings
     warnings += _unread_text(definition, body, read)
     warnings += _header_text(definition, headers)
-    provenance = {
-        "source": source,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "form_version": version,
-        "identified_by": "properties",
-    }
+    provenance = provenance_of(source, data, version, "properties")
     return ingest_result(definition, data_read, warnings, METHOD_WORD, version, provenance)
 
 
@@ -789,17 +783,27 @@ def _data(read: _Read) -> dict[str, Any]:
         f = fields.get(field_path(path))
         if f is None:
             continue
-        ticked = [o.value for o in present.options_of(f) if boxes.get(o.value)]
-        if f.type == MULTICHOICE:
-            if ticked:
-                put(data, path, ticked)
-        elif len(ticked) > 1:
-            labels = ", ".join(option_label(f, v) for v in ticked)
-            read.warnings.append(f"{_label(f, path)}: more than one box is ticked ({labels}); none was taken")
-        elif ticked:
-            put(data, path, ticked[0] == "yes" if f.type == d.YESNO else ticked[0])
+        value, doubt = chosen(f, boxes)
+        if doubt:
+            read.warnings.append(f"{_label(f, path)}: {doubt}")
+        elif value is not None:
+            put(data, path, value)
     out: dict[str, Any] = as_lists(data)
     return out
+
+
+def chosen(f: Field, boxes: dict[str, bool | None]) -> tuple[Any, str | None]:
+    """A choice's value from its boxes (ticked or not, by option): the options of a multiple
+    choice, else the one ticked (``None``: none); or why none is taken (more than one)."""
+    ticked = [o.value for o in present.options_of(f) if boxes.get(o.value)]
+    if f.type == MULTICHOICE:
+        return (ticked or None), None
+    if len(ticked) > 1:
+        labels = ", ".join(option_label(f, v) for v in ticked)
+        return None, f"more than one box is ticked ({labels}); none was taken"
+    if not ticked:
+        return None, None
+    return (ticked[0] == "yes" if f.type == d.YESNO else ticked[0]), None
 
 
 # --------------------------------------------------------------------------- text read nowhere

@@ -27,7 +27,6 @@ returned form``), so that the record needs review; text that lands in no field i
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -45,12 +44,11 @@ from apforms.errors import IngestError
 from apforms.formats.docx import marks
 from apforms.formats.docx.compile import template_path
 from apforms.formats.docx.marks import W
-from apforms.formats.docx.read import EMPTY, TICKED, option_label, option_value
-from apforms.formats.result import METHOD_WORD_PDF, IngestResult, definition_for, ingest_result
+from apforms.formats.docx.read import EMPTY, TICKED, chosen, option_value
+from apforms.formats.result import METHOD_WORD_PDF, IngestResult, definition_for, ingest_result, provenance_of
 from apforms.formats.tree import as_lists, field_path, put
-from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field, document_ids, load_definition
-from apforms.model.types import MULTICHOICE, Control, type_of
+from apforms.model.types import Control, type_of
 
 #: The footer line of a Word form: "<title> · version <v>" then "Page N of M".
 FOOTER = re.compile(r"^(?P<title>.+?)\s+·\s+version\s+(?P<version>\d+(?:\.\d+)*)\s+Page\s+\d+\s+of\s+\d+\s*$")
@@ -596,12 +594,7 @@ def ingest_word_pdf(data: bytes, source: str) -> IngestResult:
     reader = _read(definition, form, toks, pages)
     data_read = reader.data()
     warnings += reader.report()
-    provenance = {
-        "source": source,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "form_version": version,
-        "identified_by": "footer",
-    }
+    provenance = provenance_of(source, data, version, "footer")
     return ingest_result(definition, data_read, warnings, METHOD_WORD_PDF, version, provenance)
 
 
@@ -1335,15 +1328,11 @@ class _Reader:
                 continue
             if any(v is None for v in boxes.values()):
                 self._doubt(f, path, "a box could not be read")
-            ticked = [o.value for o in present.options_of(f) if boxes.get(o.value)]
-            if f.type == MULTICHOICE:
-                if ticked:
-                    put(data, path, ticked)
-            elif len(ticked) > 1:
-                labels = ", ".join(option_label(f, v) for v in ticked)
-                self._doubt(f, path, f"more than one box is ticked ({labels}); none was taken")
-            elif ticked:
-                put(data, path, ticked[0] == "yes" if f.type == d.YESNO else ticked[0])
+            value, doubt = chosen(f, boxes)
+            if doubt:
+                self._doubt(f, path, doubt)
+            elif value is not None:
+                put(data, path, value)
         out: dict[str, Any] = as_lists(data)
         return out
 

@@ -10,7 +10,6 @@ the definition and validates them. The result is a record file with provenance b
 
 from __future__ import annotations
 
-import hashlib
 import io
 import warnings
 from collections.abc import Callable, Iterable
@@ -43,6 +42,7 @@ from apforms.formats.result import (
     IngestResult,
     definition_for,
     ingest_result,
+    provenance_of,
 )
 from apforms.model.definitions import Definition
 
@@ -172,13 +172,7 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
 
 def _provenance(source: str, original: bytes, form_id: FormId) -> dict[str, object]:
     """Where a return came from and what identified it (the file as it was sent)."""
-    return {
-        "source": source,
-        "sha256": hashlib.sha256(original).hexdigest(),
-        "form_version": form_id.version,
-        "form_layout": form_id.layout,
-        "identified_by": form_id.found_in,
-    }
+    return provenance_of(source, original, form_id.version, form_id.found_in, form_layout=form_id.layout)
 
 
 def _has_fields(pdf: pikepdf.Pdf) -> bool:
