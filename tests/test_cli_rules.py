@@ -35,13 +35,19 @@ def test_check_examples_exit_0_grouped_by_file(tmp_path: Path) -> None:
     result = run("check", "--today", "2026-10-15", *examples(tmp_path))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].endswith("referral.json (referral): 1 finding(s)")
-    assert lines[1].startswith("  info    ATT-007  ")
+    # the examples are of different pupils and providers: checked together, the referral's
+    # placement (begun 01/10/2026) has neither a commissioning agreement nor a QA record among them
+    assert lines[0].endswith("referral.json (referral): 3 finding(s)")
+    assert [line.split()[:2] for line in lines[1:4]] == [
+        ["warning", "REF-011"],
+        ["warning", "QA-007"],
+        ["info", "ATT-007"],
+    ]
     # on 15/10/2026 the example agreement's last review and planned visit are long past
-    assert lines[2].endswith("commissioning.json (commissioning): 2 finding(s)")
+    assert lines[4].endswith("commissioning.json (commissioning): 2 finding(s)")
     # the QA example was approved subject to a plan with its 1f Limited: advice, exit 0
     assert any(line.startswith("  warning QA-001  ") for line in lines)
-    assert lines[-1] == "0 errors, 3 warnings, 1 info in 5 file(s)"
+    assert lines[-1] == "0 errors, 5 warnings, 1 info in 5 file(s)"
 
 
 def test_check_errors_first_and_exit_1(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from apforms.model.records import record_from_obj
 from apforms.rules import (
     ERROR,
     SEVERITIES,
+    WARNING,
     Finding,
     all_rules,
     run_checks,
@@ -134,6 +135,21 @@ def referral_for_commissioning(com: Data) -> list[tuple[str, Data]]:
     return [("referral", ref)]
 
 
+def agreement_for_referral(ref: Data) -> list[tuple[str, Data]]:
+    """A commissioning agreement for the referral's pupil at its provider."""
+    com = example_data("commissioning")
+    com["pupil"]["name"] = ref["pupil"]["legal_name"]
+    com["pupil"]["provider"] = com["pupil"]["new_school"] = ref["placement"]["provider"]
+    return [("commissioning", com)]
+
+
+def qa_for_referral(ref: Data) -> list[tuple[str, Data]]:
+    """The QA record of the referral's provider (last visited 24/02/2026, approved with a plan)."""
+    qa = example_data("qa")
+    qa["provider"]["name"] = ref["placement"]["provider"]
+    return [("qa", qa)]
+
+
 def drop_obligation(word: str) -> Callable[[Data], None]:
     def apply(data: Data) -> None:
         data["terms"]["provider_obligations"] = [
@@ -201,13 +217,20 @@ CASES = [
     Case("REF-001", "referral", edit(safeguarding__eha=DELETE, risk_indicators__weapon=DELETE)),
     Case("REF-002", "referral", edit(pupil__upn=DELETE)),
     Case("REF-003", "referral", edit(pupil__upn="G80120000101A")),
-    Case("REF-004", "referral", edit(other_info__parents_views=DELETE)),
-    Case("REF-005", "referral", edit(other_info__pupil_views="No, not yet.")),
+    Case("REF-004", "referral", edit(other_info__parents_aware=False)),
+    Case("REF-005", "referral", edit(other_info__pupil_aware=False)),
     Case("REF-006", "referral", edit(safeguarding__risk_assessment=False)),
     Case("REF-007", "referral", edit(status__order_la=DELETE)),
     Case("REF-008", "referral", edit(status__fsm=DELETE)),
     Case("REF-009", "referral", edit(safeguarding__violence_details=DELETE)),
     Case("REF-010", "referral", full_time_at_provider),
+    Case(
+        "REF-011",
+        "referral",
+        edit(placement__provider="Hilltop Motor Skills Ltd"),
+        others=agreement_for_referral,
+    ),
+    Case("REF-012", "referral", edit(status__order_la="Nottinghamshire County Council")),
     # full-time education, register codes, placement length
     Case("ATT-001", "referral", edit(timetable__friday__am={"place": "none", "hours": 0}), setup=full_week),
     Case("ATT-002", "referral", edit(timetable__part_time_parent_agreement=DELETE)),
@@ -226,6 +249,7 @@ CASES = [
         "referral",
         lambda d: (full_time_at_provider(d), edit(placement__end_date="2027-03-26")(d)),
     ),
+    Case("ATT-009", "referral", edit(timetable__part_time_behaviour=True)),
     # registration (the test shared with bulk SLAs)
     Case("REG-001", "referral", full_time_at_provider, others=sla_for_referral(registered=False)),
     Case("REG-002", "referral", full_time_at_provider),
@@ -247,6 +271,10 @@ CASES = [
         edit(pupil__placement_start="2026-01-26"),
         others=referral_for_commissioning,
     ),
+    Case("COM-007", "commissioning", edit(pupil__la_informed=DELETE)),
+    Case("COM-008", "commissioning", edit(pupil__initial_assessment="2026-02-02")),
+    Case("COM-009", "commissioning", edit(reviews__reviews__0__parents_involved=False)),
+    Case("COM-010", "commissioning", edit(setup_meeting__careers=DELETE), setup=edit(pupil__year="Year 11")),
     # service level agreement
     Case(
         "SLA-001",
@@ -279,6 +307,9 @@ CASES = [
     Case("QA-002", "qa", drop_plan_row(1)),
     Case("QA-003", "qa", edit(safeguarding__s1a__rating=DELETE)),
     Case("QA-004", "qa", edit(improvement_plan__plan__0__who_by=DELETE)),
+    Case("QA-005", "qa", edit(health_safety__physical_check__date=DELETE)),
+    Case("QA-006", "qa", edit(contact__deputy_dsl__name=DELETE)),
+    Case("QA-007", "referral", edit(placement__provider="Hilltop Motor Skills Ltd"), others=qa_for_referral),
 ]
 
 
@@ -311,8 +342,12 @@ def test_the_examples_pass_together_apart_from_advice() -> None:
     # the example QA officer approved subject to a plan with 1f (the safeguarding lead's and
     # supervisors' training) Limited: the safeguarding gate suggests not met (advice); and on
     # TODAY (15/10/2026) the example commissioning agreement's last review (20/04/2026) and
-    # planned visit (01/06/2026) are long past
+    # planned visit (01/06/2026) are long past. The examples are of different pupils and
+    # providers: checked together, the referral's placement (Peak Pathways, begun 01/10/2026)
+    # has neither an agreement nor a QA record among them.
     assert [(f.rule, f.severity) for f in findings] == [
+        ("REF-011", "warning"),
+        ("QA-007", "warning"),
         ("ATT-007", "info"),
         ("COM-002", "warning"),
         ("COM-003", "warning"),
@@ -386,9 +421,55 @@ def test_ref_001_names_each_unanswered_question() -> None:
 
 def test_ref_004_parents_not_aware() -> None:
     data = example_data("referral")
-    data["other_info"]["parents_views"] = "Not yet: mum is away until October."
+    data["other_info"]["parents_aware"] = False
     (found,) = [f for f in check(("referral", data)) if f.rule == "REF-004"]
-    assert "do not know" in found.message
+    assert found.severity == ERROR and found.message.startswith("The parents/carers do not know")
+    assert found.fields == ("Parents/carers are aware of the referral",)
+
+
+def test_awareness_is_read_from_the_yes_no_never_from_the_wording() -> None:
+    """Issue 13: "No objections…" gave the error "do not know about the referral yet"."""
+    data = example_data("referral")
+    data["other_info"]["parents_views"] = "No objections – Mum and Dad both support the placement"
+    data["other_info"]["pupil_views"] = "Not keen at first but now says he wants to go"
+    assert not {"REF-004", "REF-005"} & {f.rule for f in check(("referral", data))}
+    data["other_info"]["parents_views"] = "Yes, they are delighted"  # a yes in words, a no in the answer
+    data["other_info"]["parents_aware"] = False
+    assert "REF-004" in {f.rule for f in check(("referral", data))}
+
+
+def test_awareness_unanswered_or_views_missing() -> None:
+    data = example_data("referral")
+    del data["other_info"]["parents_aware"], data["other_info"]["pupil_views"]
+    found = {f.rule: f for f in check(("referral", data)) if f.rule in ("REF-004", "REF-005")}
+    assert (
+        found["REF-004"].severity == ERROR
+        and "Answer yes or no: are the parents/carers" in found["REF-004"].message
+    )
+    assert found["REF-004"].paths == ("other_info.parents_aware",)
+    pupil = found["REF-005"]
+    assert pupil.severity == WARNING and pupil.message.startswith("Record what the pupil thinks")
+    assert pupil.paths == ("other_info.pupil_views",)
+
+
+def test_awareness_in_a_version_1_0_referral_is_never_guessed_from_the_views() -> None:
+    """Version 1.0 has no yes/no: views written are never read as a yes or a no."""
+    old = api.example("referral")["data"]
+    old["pupil"]["year_group"] = 10
+    for section, keys in (
+        ("other_info", ("parents_aware", "pupil_aware")),
+        ("timetable", ("part_time_la_notified", "part_time_professionals", "part_time_behaviour")),
+    ):
+        for key in keys:
+            del old[section][key]
+    old["other_info"]["parents_views"] = "Not yet: mum is away until October."
+    record = record_from_obj({"document": "referral", "version": "1.0", "data": old})
+    findings = run_checks([("old.json", record)], load_config(), TODAY)
+    assert {"VAL-000", "VAL-001", "REF-004", "REF-005", "ATT-009"}.isdisjoint(f.rule for f in findings)
+    del old["other_info"]["parents_views"]
+    record = record_from_obj({"document": "referral", "version": "1.0", "data": old})
+    (found,) = [f for f in run_checks([("old.json", record)], load_config(), TODAY) if f.rule == "REF-004"]
+    assert found.severity == ERROR and found.paths == ("other_info.parents_views",)
 
 
 def test_ref_010_names_the_configured_contact(tmp_path: Any) -> None:
@@ -689,3 +770,110 @@ def test_reviews_and_visits_overdue_as_of_the_day_checked() -> None:
         f.rule for f in check(("commissioning", example_data("commissioning")), today=date(2026, 5, 15))
     }
     assert "COM-002" not in in_may and "COM-003" not in in_may
+
+
+# --------------------------------------------------------------------------- duties added with 1.1/1.2 forms
+
+
+def test_att_009_part_time_safeguards_each_named() -> None:
+    data = example_data("referral")  # part-time, looked after, on a child protection plan
+    data["timetable"].update(part_time_la_notified=False, part_time_professionals=False)
+    found = [f for f in check(("referral", data)) if f.rule == "ATT-009"]
+    assert [(f.severity, f.paths) for f in found] == [
+        (WARNING, ("timetable.part_time_la_notified",)),
+        (WARNING, ("timetable.part_time_professionals",)),
+    ]
+    assert "looked after (social worker and virtual school head)" in found[1].message
+    assert "on a child protection plan" in found[1].message
+    data["status"]["lac"] = {"voluntary": False, "statutory": False}
+    data["status"]["child_protection"] = False
+    data["sen"]["sen_provision"] = "K"
+    assert [f.paths for f in check(("referral", data)) if f.rule == "ATT-009"] == [
+        ("timetable.part_time_la_notified",)
+    ]  # no social worker, no EHC plan: nobody else to involve
+    data["timetable"]["part_time"] = False
+    data["timetable"]["part_time_behaviour"] = True
+    assert "ATT-009" not in {f.rule for f in check(("referral", data))}  # not part-time
+
+
+def test_ref_012_names_the_authority_that_looks_after_the_child() -> None:
+    data = example_data("referral")
+    data["status"]["order_la"] = "Derby"  # the council itself, however written
+    assert "REF-012" not in {f.rule for f in check(("referral", data))}
+    data["status"]["order_la"] = "Staffordshire County Council"
+    (found,) = [f for f in check(("referral", data)) if f.rule == "REF-012"]
+    assert "involve Staffordshire County Council's virtual school head" in found.message
+    data["status"]["lac"] = {"voluntary": False, "statutory": False}  # child protection only
+    assert "REF-012" not in {f.rule for f in check(("referral", data))}
+
+
+def test_ref_011_only_when_agreements_are_checked_and_the_placement_has_begun() -> None:
+    ref = example_data("referral")
+    other = example_data("commissioning")  # another pupil
+    assert "REF-011" not in ids_in_first(check(("referral", ref)))
+    assert "REF-011" in ids_in_first(check(("referral", ref), ("commissioning", other)))
+    assert "REF-011" not in ids_in_first(
+        check(("referral", ref), ("commissioning", other), today=date(2026, 9, 30))
+    )
+
+
+def test_qa_007_not_met_out_of_date_and_registered() -> None:
+    ref = example_data("referral")
+    (_, qa), *_ = qa_for_referral(ref)
+    assert "QA-007" not in ids_in_first(check(("referral", ref), ("qa", qa)))
+    qa["outcome"]["outcome"] = "not_met_reapply"
+    (found,) = [f for f in check(("referral", ref), ("qa", qa)) if f.rule == "QA-007"]
+    assert found.severity == ERROR and "do not place a pupil there" in found.message
+    qa["outcome"]["outcome"] = "approved"
+    (stale,) = [f for f in check(("referral", ref), ("qa", qa), today=date(2027, 3, 1)) if f.rule == "QA-007"]
+    assert (
+        stale.severity == WARNING and "last QA visit was on 24/02/2026, more than 12 months" in stale.message
+    )
+    (_, sla), *_ = sla_for_referral(registered=True)(ref)
+    assert "QA-007" not in ids_in_first(
+        check(("referral", ref), ("qa", qa), ("sla", sla), today=date(2027, 3, 1))
+    )
+    com = example_data("commissioning")  # Riverside Farm: the example QA record is its provider's
+    assert "QA-007" not in ids_in_first(check(("commissioning", com), ("qa", example_data("qa"))))
+    qa2 = example_data("qa")
+    qa2["outcome"]["outcome"] = "not_met_withdrawn"
+    assert "QA-007" in ids_in_first(check(("commissioning", com), ("qa", qa2)))
+
+
+def test_com_008_counts_from_the_referral_when_one_is_given() -> None:
+    com = example_data("commissioning")
+    (_, ref), *_ = referral_for_commissioning(com)
+    ref["pupil"]["date_of_referral"] = "2026-01-05"  # due 12/01; the assessment was on 23/01
+    (found,) = [f for f in check(("commissioning", com), ("referral", ref)) if f.rule == "COM-008"]
+    assert "18 days after the referral (05/01/2026)" in found.message
+    del com["pupil"]["initial_assessment"]
+    (missing,) = [f for f in check(("commissioning", com)) if f.rule == "COM-008"]
+    assert "due by 26/01/2026 (a week after the placement start on 19/01/2026)" in missing.message
+
+
+def test_com_009_and_com_010_details() -> None:
+    com = example_data("commissioning")
+    del com["reviews"]["reviews"][1]["parents_involved"]
+    (found,) = [f for f in check(("commissioning", com)) if f.rule == "COM-009"]
+    assert found.severity == "info" and found.message.startswith("Review 2 (20/04/2026): record whether")
+    for year, fires in (("11", True), ("Y11", True), ("year 11", True), ("10", False), ("R", False)):
+        com = example_data("commissioning")
+        com["pupil"]["year"] = year
+        del com["outcome"]["destination"]
+        assert ("COM-010" in {f.rule for f in check(("commissioning", com))}) is fires, year
+
+
+def test_qa_005_and_qa_006_details() -> None:
+    qa = example_data("qa")
+    qa["health_safety"]["higher_risk"] = False
+    del qa["health_safety"]["physical_check"]
+    (found,) = [f for f in check(("qa", qa)) if f.rule == "QA-005"]
+    assert found.severity == "info" and "strongly recommends" in found.message
+    qa["health_safety"]["higher_risk"] = True
+    (found,) = [f for f in check(("qa", qa)) if f.rule == "QA-005"]
+    assert found.severity == WARNING and found.fields == (
+        "Date of the physical check",
+        "Carried out by (name and role)",
+    )
+    del qa["contact"]["dsl"]
+    assert [f.paths for f in check(("qa", qa)) if f.rule == "QA-006"] == [("contact.dsl.name",)]

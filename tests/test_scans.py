@@ -139,8 +139,9 @@ def _expected(f: FormField, data: dict[str, Any]) -> Any:
 
 def _score(doc: str, result: IngestResult) -> Score:
     """Every field on the pages read, compared with the fixture's record."""
-    truth = json.loads((FIXTURES / f"{doc}.json").read_text())["data"]
-    lay = layout_for(load_definition(doc), truth)
+    fixture = json.loads((FIXTURES / f"{doc}.json").read_text())
+    truth = fixture["data"]
+    lay = layout_for(load_definition(doc, fixture["version"]), truth)  # the version scanned
     prov = result.record["provenance"]
     read_pages = {int(n) - 1 for n in prov["scan"]["pages"]}
     needs = prov["needs_checking"]
@@ -235,9 +236,8 @@ def _pencil(i: int, img: Image.Image) -> None:
     """A faint pencil tick, lighter than ink, in an empty box of the referral's page 3."""
     if i != 2:
         return
-    lay = layout_for(
-        load_definition("referral"), json.loads((FIXTURES / "referral.json").read_text())["data"]
-    )
+    fixture = json.loads((FIXTURES / "referral.json").read_text())
+    lay = layout_for(load_definition("referral", fixture["version"]), fixture["data"])
     x0, y0, x1, y1 = _pixels(lay.by_name[PENCIL].widgets[0].rect, 300, inset=2.5)
     ImageDraw.Draw(img).line([(x0, (y0 + y1) // 2), ((x0 + x1) // 2, y1), (x1, y0)], fill=185, width=4)
 

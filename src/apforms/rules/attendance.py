@@ -94,6 +94,14 @@ def hours(value: float) -> str:
     return f"{value:g}"
 
 
+def year_number(value: Any) -> int | None:
+    """A national curriculum year as a number: the census code ("11", version 1.1) or the
+    number (version 1.0); ``None`` for Reception, nursery, X or none."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
 def is_part_time(rec: Checked) -> bool:
     return rec.get("timetable.part_time") is True
 
@@ -114,7 +122,7 @@ def is_part_time(rec: Checked) -> bool:
     fields={"referral": ("timetable", "timetable.part_time", "pupil.year_group", "pupil.current_school")},
 )
 def full_time(rec: Checked, ctx: Context) -> Iterator[Issue]:
-    ks = KEY_STAGES.get(rec.get("pupil.year_group"), "")
+    ks = KEY_STAGES.get(year_number(rec.get("pupil.year_group")) or -1, "")
     floor_by_ks = ctx.setting("full_time", "hours_per_week_by_key_stage")
     slots = sessions(rec)
     if is_part_time(rec) or ks not in floor_by_ks or not any(s.hours for s in slots):
@@ -193,6 +201,63 @@ def part_time_review_due(rec: Checked, ctx: Context) -> Iterator[str]:
         yield (
             f"The part-time timetable's end or review date ({review:%d/%m/%Y}) has passed: "
             "review it with the parent and record the new date, or return to full time."
+        )
+
+
+PART_TIME_SAFEGUARDS = (
+    "DfE, Working together to improve school attendance (statutory guidance, August 2024), "
+    "part-time timetables; Derby AP guidance s11(c)"
+)
+#: The referral's statuses for which a part-time timetable involves the pupil's professionals.
+PROFESSIONALS = {
+    "status.child_in_need": "a child in need (social worker)",
+    "status.child_protection": "on a child protection plan (social worker)",
+    "status.lac.voluntary": "looked after (social worker and virtual school head)",
+    "status.lac.statutory": "looked after (social worker and virtual school head)",
+}
+
+
+@rule(
+    "ATT-009",
+    ERROR,
+    "A part-time timetable: the LA told, the pupil's professionals involved, never to manage behaviour",
+    source=PART_TIME_SAFEGUARDS,
+    fields={
+        "referral": (
+            "timetable.part_time_la_notified",
+            "timetable.part_time_professionals",
+            "timetable.part_time_behaviour",
+        )
+    },
+)
+def part_time_safeguards(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    asked = {f.path for f in rec.definition.walk()}
+    if not is_part_time(rec) or "timetable.part_time_behaviour" not in asked:
+        return  # version 1.0 of the referral does not ask
+    if rec.get("timetable.part_time_behaviour") is True:
+        yield Issue(
+            "The part-time timetable is recorded as a way of managing the pupil's behaviour: "
+            "a part-time timetable must not be used for that. Address the behaviour through the "
+            "school's behaviour policy and support, and keep the timetable only if it is in the "
+            "pupil's best interests for another reason.",
+            ("timetable.part_time_behaviour",),
+        )
+    if rec.get("timetable.part_time_la_notified") is not True:
+        yield Issue(
+            "Tell the local authority about the part-time timetable (who, why, from when and "
+            "until when) and record that it was told.",
+            ("timetable.part_time_la_notified",),
+            severity=WARNING,
+        )
+    why = sorted({words for path, words in PROFESSIONALS.items() if rec.get(path) is True})
+    if rec.text("sen.sen_provision") == "E":
+        why.append("with an EHC plan (SEN caseworker)")
+    if why and rec.get("timetable.part_time_professionals") is not True:
+        yield Issue(
+            f"The pupil is {'; '.join(why)}: involve them in agreeing the part-time timetable "
+            "and its review, and record that they were.",
+            ("timetable.part_time_professionals",),
+            severity=WARNING,
         )
 
 

@@ -3,10 +3,12 @@ from both sides, reviews at least half-termly, a next visit always set, a visit 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 from apforms.rules import (
+    INFO,
     WARNING,
     Checked,
     Context,
@@ -211,13 +213,146 @@ def setup_before_start(rec: Checked, ctx: Context) -> Iterator[str]:
 )
 def start_matches_referral(rec: Checked, ctx: Context) -> Iterator[str]:
     start = rec.date("pupil.placement_start")
-    provider = rec.get("pupil.provider") or rec.get("pupil.new_school")
-    for ref in ctx.of("referral"):
+    for ref in matching_referrals(rec, ctx):
         other = ref.date("placement.start_date")
-        same_pupil = normal_name(ref.get("pupil.legal_name")) == normal_name(rec.get("pupil.name"))
-        same_place = same_name(ref.get("placement.provider"), provider)
-        if start and other and other != start and same_pupil and same_place:
+        if start and other and other != start:
             yield (
                 f"The placement starts on {_when(start)} here but on {_when(other)} in the referral "
                 f"({ref.source}): correct whichever is wrong."
             )
+
+
+# --------------------------------------------------------------------------- duties added in 1.2
+
+LA_TOLD = (
+    "DfE, Arranging alternative provision (February 2025): schools inform the local authority of placements"
+)
+ASSESSMENT = "Derby AP guidance s13 (providers: an initial assessment within one week of referral)"
+PARENTS = "Derby AP guidance s8 (involving parents in regular reviews of the placement)"
+DESTINATION = "Derby AP guidance s8 (careers guidance; for Year 11s, the next destination recorded)"
+_ASSESSMENT_DAYS = 7
+
+
+def _asks(rec: Checked, path: str) -> bool:
+    """The record's version of the form has this field (older versions did not ask)."""
+    return path in {f.path for f in rec.definition.walk()}
+
+
+def matching_referrals(rec: Checked, ctx: Context) -> list[Checked]:
+    """The referrals given for the same pupil at the same provider."""
+    provider = rec.get("pupil.provider") or rec.get("pupil.new_school")
+    return [
+        ref
+        for ref in ctx.of("referral")
+        if normal_name(ref.get("pupil.legal_name")) == normal_name(rec.get("pupil.name"))
+        and same_name(ref.get("placement.provider"), provider)
+    ]
+
+
+@rule(
+    "COM-007",
+    WARNING,
+    "The local authority has been told of the placement",
+    source=LA_TOLD,
+    fields={"commissioning": ("pupil.la_informed",)},
+)
+def la_told(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    start = placement_start(rec)
+    if not _asks(rec, "pupil.la_informed") or rec.date("pupil.la_informed") or start is None:
+        return
+    if start <= ctx.today:
+        yield Issue(
+            f"The placement began on {_when(start)} and no date is recorded for telling the local "
+            "authority: tell it (the LA tracks every pupil not in full-time school) and record the date."
+        )
+    else:
+        yield Issue(
+            f"Tell the local authority about the placement before it begins on {_when(start)}, and "
+            "record the date.",
+            severity=INFO,
+        )
+
+
+@rule(
+    "COM-008",
+    WARNING,
+    "The provider's initial assessment is within a week of referral",
+    source=ASSESSMENT,
+    fields={"commissioning": ("pupil.initial_assessment",)},
+)
+def initial_assessment(rec: Checked, ctx: Context) -> Iterator[str]:
+    if not _asks(rec, "pupil.initial_assessment"):
+        return
+    referred = min(
+        (d for r in matching_referrals(rec, ctx) if (d := r.date("pupil.date_of_referral"))), default=None
+    )
+    base, what = (referred, "the referral") if referred else (placement_start(rec), "the placement start")
+    if base is None:
+        return
+    due = base + timedelta(days=_ASSESSMENT_DAYS)
+    done = rec.date("pupil.initial_assessment")
+    if done is None and ctx.today > due:
+        yield (
+            f"No initial assessment is recorded, and it was due by {_when(due)} (a week after {what} "
+            f"on {_when(base)}): ask the provider for it and record its date."
+        )
+    elif done is not None and done > due:
+        yield (
+            f"The initial assessment ({_when(done)}) was {(done - base).days} days after {what} "
+            f"({_when(base)}): the guidance expects it within a week. Raise it with the provider."
+        )
+
+
+@rule(
+    "COM-009",
+    WARNING,
+    "Parents/carers take part in the reviews",
+    source=PARENTS,
+    fields={"commissioning": ("reviews.reviews[].parents_involved",)},
+)
+def parents_in_reviews(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    if not _asks(rec, "reviews.reviews[].parents_involved"):
+        return
+    for n, row in enumerate(rec.rows("reviews.reviews")):
+        when = as_date(row.get("date"))
+        name = f"Review {n + 1}" + (f" ({_when(when)})" if when else "")
+        path = (f"reviews.reviews[{n}].parents_involved",)
+        if row.get("parents_involved") is False:
+            yield Issue(
+                f"{name}: the parents/carers did not take part. Involve them in the next review, "
+                "or record why they could not.",
+                path,
+            )
+        elif row.get("parents_involved") is None:
+            yield Issue(f"{name}: record whether the parents/carers took part.", path, severity=INFO)
+
+
+@rule(
+    "COM-010",
+    WARNING,
+    "A Year 11 pupil has a careers and post-16 plan and a recorded next destination",
+    source=DESTINATION,
+    fields={"commissioning": ("setup_meeting.careers", "outcome.destination")},
+)
+def year_11_destination(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    if school_year(rec.text("pupil.year")) != 11:
+        return
+    if not rec.text("setup_meeting.careers"):
+        yield Issue(
+            "The pupil is in Year 11 and no careers or post-16 plan is agreed: agree one with the "
+            "provider (the pupil's full entitlement to careers guidance) so they do not become NEET.",
+            ("setup_meeting.careers",),
+        )
+    if _asks(rec, "outcome.destination") and not rec.text("outcome.destination"):
+        yield Issue(
+            "Record the pupil's next destination (education, employment or training) when it is "
+            "known: the guidance treats it as an indicator of the provision's quality.",
+            ("outcome.destination",),
+            severity=INFO,
+        )
+
+
+def school_year(text: str) -> int | None:
+    """A year group written as "11", "Year 11" or "Y11"; ``None`` for R, N1, X or none."""
+    match = re.fullmatch(r"(?:year|yr|y)?\s*(\d{1,2})", text.strip(), re.IGNORECASE)
+    return int(match[1]) if match else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,19 @@ from apforms.model.codelists import load_codelist
 from apforms.model.config import Config
 from apforms.model.definitions import GROUP, RATING, load_definition
 from apforms.model.records import Record, canonical, record_file, record_from_obj
-from apforms.rules import ERROR, WARNING, Checked, Context, Issue, dig, rule, same_name, snippet
+from apforms.rules import (
+    ERROR,
+    INFO,
+    WARNING,
+    Checked,
+    Context,
+    Issue,
+    as_date,
+    dig,
+    rule,
+    same_name,
+    snippet,
+)
 
 FORM = "Derby AP guidance s18 (QA framework: outcome and improvement plan)"
 
@@ -284,3 +297,129 @@ def plan_rows_complete(rec: Checked, ctx: Context) -> Iterator[Issue]:
                 f"{', '.join(words[k] for k in empty)} with the provider.",
                 tuple(f"improvement_plan.plan[{i}].{k}" for k in empty),
             )
+
+
+# --------------------------------------------------------------------------- duties added in 1.1
+
+SAFEGUARDING_LEADS = "Derby AP guidance s9 (providers must have a designated safeguarding lead and a deputy)"
+PHYSICAL_CHECK = (
+    "Derby AP guidance s10 (points 7 and 10: more robust checks in higher-risk environments; a "
+    "physical check of the provider and placement by a competent person)"
+)
+CURRENT_QA = (
+    "Derby AP guidance s7 and s12 (commissioners quality-assure each provider, at least one visit "
+    "a term) and s18 (QA outcome)"
+)
+
+
+def _asks(rec: Checked, path: str) -> bool:
+    return path in {f.path for f in rec.definition.walk()}
+
+
+@rule(
+    "QA-005",
+    WARNING,
+    "A physical check of the premises by a competent person is recorded (higher-risk settings)",
+    source=PHYSICAL_CHECK,
+    fields={"qa": ("health_safety.physical_check.date", "health_safety.physical_check.by")},
+)
+def physical_check(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    if not _asks(rec, "health_safety.physical_check.date"):
+        return
+    missing = tuple(
+        p for p in ("health_safety.physical_check.date", "health_safety.physical_check.by") if not rec.get(p)
+    )
+    if not missing:
+        return
+    if rec.get("health_safety.higher_risk") is True:
+        yield Issue(
+            "A higher-risk environment with no physical check recorded: have a competent person "
+            "check the premises and the placement (conditions, machinery guarding, fire "
+            "precautions, protective equipment) and record who did it and when.",
+            missing,
+        )
+    else:
+        yield Issue(
+            "No physical check of the provider and placement is recorded: the council strongly "
+            "recommends one by a competent person in every environment.",
+            missing,
+            severity=INFO,
+        )
+
+
+@rule(
+    "QA-006",
+    WARNING,
+    "The provider has a designated safeguarding lead and a deputy",
+    source=SAFEGUARDING_LEADS,
+    fields={"qa": ("contact.dsl.name", "contact.deputy_dsl.name")},
+)
+def safeguarding_leads(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    if not rec.text("contact.dsl.name"):
+        yield Issue(
+            "No designated safeguarding lead is named: the provider must have one, trained for the role.",
+            ("contact.dsl.name",),
+        )
+    if _asks(rec, "contact.deputy_dsl.name") and not rec.text("contact.deputy_dsl.name"):
+        yield Issue(
+            "No deputy designated safeguarding lead is named: the provider must have a trained "
+            "deputy, so that concerns are heard when the lead is away.",
+            ("contact.deputy_dsl.name",),
+        )
+
+
+@rule(
+    "QA-007",
+    ERROR,
+    "A placement's provider has a QA outcome that is met and current (when QA records are checked with it)",
+    source=CURRENT_QA,
+    fields={"referral": ("placement.provider",), "commissioning": ("pupil.provider",)},
+)
+def provider_quality_assured(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    """Only when QA records are among the documents checked: checked alone, a referral says
+    nothing about the provider's QA, and a missing record there is no finding."""
+    records = ctx.of("qa")
+    provider = (
+        rec.text("placement.provider")
+        if rec.document == "referral"
+        else rec.text("pupil.provider") or rec.text("pupil.new_school")
+    )
+    if not records or not provider or _registered(provider, ctx):
+        return
+    mine = [q for q in records if same_name(q.get("provider.name"), provider)]
+    if not mine:
+        yield Issue(
+            f"No QA record for {provider} is among the QA records checked: quality-assure the "
+            "provider (the council's QA framework) before placing a pupil there.",
+            severity=WARNING,
+        )
+        return
+    latest = max(mine, key=lambda q: _last_visit(q) or "")
+    visited, outcome = as_date(_last_visit(latest)), latest.get("outcome.outcome")
+    if outcome in NOT_MET:
+        yield Issue(
+            f"{provider}'s QA outcome is “{outcome_label(outcome)}” ({latest.source}): do not place "
+            "a pupil there until a new QA visit finds the standards met."
+        )
+    elif outcome is None:
+        yield Issue(f"{provider}'s QA record ({latest.source}) has no outcome yet.", severity=WARNING)
+    months = int(ctx.setting("qa", "current_for_months"))
+    if visited is not None and outcome not in NOT_MET and _months(visited, ctx.today) >= months:
+        yield Issue(
+            f"{provider}'s last QA visit was on {visited:%d/%m/%Y}, more than {months} months ago "
+            f"as of {ctx.today:%d/%m/%Y}: visit again (at least once a term) and record the outcome.",
+            severity=WARNING,
+        )
+
+
+def _months(start: date, end: date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+
+
+def _registered(provider: str, ctx: Context) -> bool:
+    """An SLA among the documents records the provider as a registered school, which the
+    council's QA framework for unregistered providers does not cover."""
+    return any(
+        s.get("provider.registered_school") is True and same_name(s.get("provider.name"), provider)
+        for s in ctx.of("sla")
+    )

@@ -3,12 +3,11 @@ with it (section 8)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from apforms.model import identifiers
 from apforms.model.definitions import load_definition
-from apforms.rules import ERROR, WARNING, Checked, Context, Issue, rule
+from apforms.rules import ERROR, WARNING, Checked, Context, Issue, normal_name, rule, same_name
 from apforms.rules.attendance import full_days_at_provider, hours, provider_hours, provider_name
 
 FORM = "Derby AP guidance s15 (referral form)"
@@ -39,7 +38,6 @@ TRANSPORT_FOLLOW_UPS = {
     "taxi": ("transport.taxi_company", "transport.taxi_phone"),
     "parent_carer": ("transport.parent_name", "transport.parent_phone"),
 }
-_NO = re.compile(r"^\s*(no|not)\b", re.IGNORECASE)
 
 
 def risk_indicators() -> tuple[str, ...]:
@@ -153,21 +151,19 @@ def temporary_upn(rec: Checked, ctx: Context) -> Iterator[str]:
     ERROR,
     "Parents/carers know about the referral and their views are recorded",
     source=f"{FORM}; {SCHOOL_DUTIES}",
-    fields={"referral": ("other_info.parents_views",)},
+    fields={"referral": ("other_info.parents_aware", "other_info.parents_views")},
 )
-def parents_views(rec: Checked, ctx: Context) -> Iterator[str]:
-    views = rec.text("other_info.parents_views")
-    if not views:
-        yield (
-            "Record whether the parents/carers know about the referral and what they think: "
+def parents_views(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    yield from _aware(
+        rec,
+        "parents",
+        who="the parents/carers",
+        why=(
             "the school must give parents clear information about the placement (why, when, "
-            "where and how it will be reviewed)."
-        )
-    elif _NO.match(views):
-        yield (
-            "The parents/carers do not know about the referral yet: tell them why, when and where "
-            "the placement will be and how it will be reviewed, then record their views."
-        )
+            "where and how it will be reviewed)"
+        ),
+        tell="tell them why, when and where the placement will be and how it will be reviewed",
+    )
 
 
 @rule(
@@ -175,14 +171,46 @@ def parents_views(rec: Checked, ctx: Context) -> Iterator[str]:
     WARNING,
     "The pupil knows about the referral and their views are recorded",
     source=f"{FORM}; {SCHOOL_DUTIES}",
-    fields={"referral": ("other_info.pupil_views",)},
+    fields={"referral": ("other_info.pupil_aware", "other_info.pupil_views")},
 )
-def pupil_views(rec: Checked, ctx: Context) -> Iterator[str]:
-    views = rec.text("other_info.pupil_views")
-    if not views:
-        yield "Record whether the pupil knows about the referral and what they think of it."
-    elif _NO.match(views):
-        yield "The pupil does not know about the referral yet: talk to them and record their views."
+def pupil_views(rec: Checked, ctx: Context) -> Iterator[Issue]:
+    yield from _aware(
+        rec,
+        "pupil",
+        who="the pupil",
+        why="the school seeks the pupil's views of the placement",
+        tell="talk to them about it",
+    )
+
+
+def _aware(rec: Checked, whose: str, *, who: str, why: str, tell: str) -> Iterator[Issue]:
+    """Awareness is read from the yes/no answer, never from the wording of the views ("No
+    objections – Mum and Dad both support it" is not a no). A record of version 1.0, which has
+    no yes/no, is only asked for views when there are none."""
+    aware_path, views_path = f"other_info.{whose}_aware", f"other_info.{whose}_views"
+    aware, views = rec.get(aware_path), rec.text(views_path)
+    asked = aware_path in {f.path for f in rec.definition.walk()}
+    do, be, think = ("do", "are", "think") if whose == "parents" else ("does", "is", "thinks")
+    if aware is False:
+        yield Issue(
+            f"{_capital(who)} {do} not know about the referral yet: {tell}, then record their views.",
+            (aware_path,),
+        )
+    elif asked and aware is None:
+        yield Issue(
+            f"Answer yes or no: {be} {who} aware of the referral? Then record their views ({why}).",
+            (aware_path,) if views else (aware_path, views_path),
+        )
+    elif not views:
+        yield Issue(
+            f"Record what {who} {think} of the referral ({why}).",
+            (views_path,),
+            severity=WARNING if aware else None,
+        )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 # --------------------------------------------------------------------------- risk and status
@@ -270,3 +298,69 @@ def tell_la(rec: Checked, ctx: Context) -> Iterator[str]:
 
 def _ehcp(rec: Checked) -> bool:
     return rec.text("sen.sen_provision") == EHCP
+
+
+# --------------------------------------------------------------------------- across documents
+
+AGREEMENT = (
+    "Derby AP guidance s16 (the commissioning agreement, completed with the provider before the "
+    "placement begins) and s8 (objectives and plans set out in writing)"
+)
+VIRTUAL_SCHOOL = (
+    "DfE, Promoting the education of looked-after children and previously looked-after children "
+    "(statutory guidance, February 2018): the virtual school head of the authority that looks "
+    "after the child is involved in decisions on alternative provision"
+)
+
+
+@rule(
+    "REF-011",
+    WARNING,
+    "A placement that has begun has a commissioning agreement (when agreements are checked with it)",
+    source=AGREEMENT,
+    fields={"referral": ("placement.provider", "placement.start_date")},
+)
+def agreement_made(rec: Checked, ctx: Context) -> Iterator[str]:
+    """Only when commissioning agreements are among the documents checked: checked alone, a
+    referral cannot show that its agreement is missing."""
+    agreements, start = ctx.of("commissioning"), rec.date("placement.start_date")
+    if not agreements or start is None or start > ctx.today:
+        return
+    pupil, provider = rec.get("pupil.legal_name"), rec.get("placement.provider")
+    if not any(
+        normal_name(a.get("pupil.name")) == normal_name(pupil)
+        and same_name(a.get("pupil.provider") or a.get("pupil.new_school"), provider)
+        for a in agreements
+    ):
+        yield (
+            f"The placement at {provider_name(rec)} began on {start:%d/%m/%Y} and no commissioning "
+            "agreement for this pupil there is among the agreements checked: agree the aims and "
+            "targets with the provider and record them."
+        )
+
+
+@rule(
+    "REF-012",
+    WARNING,
+    "A pupil looked after by another authority: that authority's virtual school head is involved",
+    source=VIRTUAL_SCHOOL,
+    fields={"referral": ("status.order_la",)},
+)
+def virtual_school(rec: Checked, ctx: Context) -> Iterator[str]:
+    holder, council = rec.text("status.order_la"), str(ctx.setting("council") or "")
+    if looked_after(rec) and holder and council and not same_name(_authority(holder), _authority(council)):
+        yield (
+            f"The pupil is looked after by {holder}, not {council}: involve {holder}'s virtual "
+            "school head in the decision and share the placement's plan and reviews with them "
+            "(the pupil's personal education plan)."
+        )
+
+
+def _authority(name: str) -> str:
+    """A council's name without "City Council", "Council" or "County Council" ("Derby" =
+    "Derby City Council")."""
+    text = normal_name(name)
+    for tail in (" city council", " county council", " borough council", " council"):
+        if text.endswith(tail):
+            return text[: -len(tail)]
+    return text
