@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+from apforms.model.calendar import limit_days
 from apforms.rules import (
     WARNING,
     Checked,
@@ -79,33 +80,43 @@ def target_support(rec: Checked, ctx: Context) -> Iterator[Issue]:
 @rule(
     "COM-002",
     WARNING,
-    "A review at least every half term (a gap of more than 7 weeks; configurable)",
+    "A review at least every half term (a gap of more than 8 school weeks; configurable)",
     source=REVIEWS,
     fields={"commissioning": ("reviews.reviews[].date", "pupil.placement_start")},
 )
 def review_gaps(rec: Checked, ctx: Context) -> Iterator[str]:
     weeks = float(ctx.setting("reviews", "max_weeks_between_reviews"))
+    most, calendar = limit_days(weeks), ctx.config.calendar
+    every = f"review placements at least every half term (at most {weeks:g} school weeks apart)"
     start = placement_start(rec)
     dates = review_dates(rec)
     points = ([start] if start else []) + [d for d in dates if not start or d >= start]
     for a, b in zip(points, points[1:], strict=False):
-        if (b - a).days > weeks * 7:
+        gap = calendar.between(a, b)
+        if gap.days > most:
             what = "the placement start" if a == start and a not in dates else "the review"
             yield (
-                f"{(b - a).days / 7:.0f} weeks between {what} on {_when(a)} and the review on "
-                f"{_when(b)}: review placements at least every half term ({weeks:g} weeks)."
+                f"{gap.weeks_text()} between {what} on {_when(a)} and the review on {_when(b)}"
+                f"{gap.aside()}: {every}."
             )
-    if start and not dates and (ctx.today - start).days > weeks * 7:
+    last = dates[-1] if dates else start
+    if last is None or ctx.today <= last:
+        return
+    since = calendar.between(last, ctx.today)
+    if since.days <= most:
+        return
+    ago = since.aside(f"{since.weeks_text()} ago, as of {_when(ctx.today)}")
+    if not dates:
         yield (
-            f"No review recorded since the placement started on {_when(start)} "
-            f"({(ctx.today - start).days / 7:.0f} weeks ago): hold and record a review with the "
-            "provider, the pupil and the parents."
+            f"No review recorded since the placement started on {_when(last)}{ago}: hold and record "
+            "a review with the provider, the pupil and the parents."
         )
-    elif dates and ctx.today > dates[-1] and (ctx.today - dates[-1]).days > weeks * 7:
+    else:
+        due = calendar.add_school_days(last, most)
         yield (
-            f"No review recorded since {_when(dates[-1])} ({(ctx.today - dates[-1]).days / 7:.0f} "
-            f"weeks ago, as of {_when(ctx.today)}): review the placement at least every half term "
-            f"({weeks:g} weeks), or record that it has ended."
+            f"No review recorded since {_when(last)}{ago}: "
+            + (f"one was due by {_when(due)}; " if due else "")
+            + f"{every}, or record that it has ended."
         )
 
 
