@@ -438,6 +438,31 @@ def test_att_008_open_ended_placement_of_three_days() -> None:
     assert "no end date" in found.message and "3 days a week" in found.message
 
 
+def test_att_008_counts_school_weeks() -> None:
+    """Full-time from 05/01/2026 to 10/04/2026 is 14 calendar weeks but 11 school weeks (the
+    February half term and the Easter holiday left out): within the 12; to 22/05/2026 it
+    is 16.8 school weeks. With no term dates the 14 weeks are calendar weeks, and said so."""
+    data = example_data("referral")
+    full_time_at_provider(data)
+    data["placement"].update(start_date="2026-01-05", end_date="2026-04-10")
+    assert "ATT-008" not in ids_in_first(check(("referral", data)))
+    no_terms = replace(load_config(), calendar=SchoolCalendar())
+    (calendar,) = [f for f in check(("referral", data), config=no_terms) if f.rule == "ATT-008"]
+    assert "is full-time for 14 calendar weeks (05/01/2026 to 10/04/2026; no term dates are configured" in (
+        calendar.message
+    )
+    data["placement"]["end_date"] = "2026-05-22"
+    (found,) = [f for f in check(("referral", data)) if f.rule == "ATT-008"]
+    assert found.message == (
+        "The placement at Peak Pathways Training CIC is full-time for 16.8 school weeks (05/01/2026 to "
+        "22/05/2026; the half-term and Easter holidays and the May Day bank holiday are not counted; "
+        "the 2025-26 term dates are not confirmed): the national standards (government response, "
+        "2025) plan at most 12 school weeks full-time, or longer-term placements of up to 2 days a "
+        "week alongside school. Shorten it, reduce it to 2 days a week, or record why a longer "
+        "placement is needed."
+    )
+
+
 def test_full_time_is_the_schools_week_with_the_guidance_as_its_floor(tmp_path: Any) -> None:
     """25 hours meets the guidance's Key Stage 4 figure but not a 32.5-hour school week (DfE
     since September 2024): a warning; below the guidance's figure, an error; a school whose
