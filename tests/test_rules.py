@@ -181,6 +181,21 @@ def recent_review(data: Data) -> None:
     data["reviews"]["reviews"].append(dict(last, date="2026-10-09", next_visit="2026-11-20"))
 
 
+def half_termly(*reviews: str, start: str = "2025-09-04") -> Data:
+    """The example commissioning agreement starting on ``start``, reviewed on ``reviews``."""
+    data = example_data("commissioning")
+    data["pupil"].update(placement_start=start, date_on_roll=start, setup_visit_date=start)
+    last = data["reviews"]["reviews"][-1]
+    data["reviews"]["reviews"] = [dict(last, date=day, next_visit=day) for day in reviews]
+    return data
+
+
+def gaps(data: Data, today: date, config: Any = None) -> list[str]:
+    return [
+        f.message for f in check(("commissioning", data), today=today, config=config) if f.rule == "COM-002"
+    ]
+
+
 def full_week(data: Data) -> None:
     """The example referral's timetable as a full school week (32.5 hours), not part-time."""
     data["timetable"]["part_time"] = False
@@ -660,6 +675,21 @@ def test_improvement_plan_from_qa_rows_and_rag() -> None:
     assert api.validate(record_from_obj(record), partial=True).ok
 
 
+def test_visits_each_term_by_the_configured_term_dates() -> None:
+    """A visit on 08/04/2026, in the Easter holiday, is in the spring term of Derby's 2025-26
+    (a holiday belongs to the term before it); by the approximate first days of term used where
+    no term dates are configured (summer from 1 April) it was the summer's, leaving the spring
+    with none, and the finding says the dates are approximate."""
+    data = half_termly("2026-04-08", "2026-06-10", start="2025-11-03")
+    assert [f for f in check(("commissioning", data), today=date(2026, 6, 10)) if f.rule == "COM-004"] == []
+    no_terms = replace(load_config(), calendar=SchoolCalendar())
+    found = [f.message for f in check(("commissioning", data), config=no_terms) if f.rule == "COM-004"]
+    assert found == [
+        "No visit recorded in the spring term 2026 (its dates are approximate: no term dates are "
+        "configured for 2025-26): visit the provider at least 1 time(s) a term."
+    ]
+
+
 def test_a_mistyped_far_future_date_does_not_break_the_term_count() -> None:
     data = example_data("commissioning")
     data["reviews"]["reviews"][-1]["date"] = "9999-12-31"
@@ -719,21 +749,6 @@ def test_reviews_and_visits_overdue_as_of_the_day_checked() -> None:
         f.rule for f in check(("commissioning", example_data("commissioning")), today=date(2026, 5, 15))
     }
     assert "COM-002" not in in_may and "COM-003" not in in_may
-
-
-def half_termly(*reviews: str, start: str = "2025-09-04") -> Data:
-    """The example commissioning agreement starting on ``start``, reviewed on ``reviews``."""
-    data = example_data("commissioning")
-    data["pupil"].update(placement_start=start, date_on_roll=start, setup_visit_date=start)
-    last = data["reviews"]["reviews"][-1]
-    data["reviews"]["reviews"] = [dict(last, date=day, next_visit=day) for day in reviews]
-    return data
-
-
-def gaps(data: Data, today: date, config: Any = None) -> list[str]:
-    return [
-        f.message for f in check(("commissioning", data), today=today, config=config) if f.rule == "COM-002"
-    ]
 
 
 def test_reviews_at_the_end_of_each_half_term_are_half_termly_in_school_weeks() -> None:

@@ -3,10 +3,11 @@ from both sides, reviews at least half-termly, a next visit always set, a visit 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 
-from apforms.model.calendar import limit_days
+from apforms.model.calendar import limit_days, school_year_of, term_index, year_name
 from apforms.rules import (
     WARNING,
     Checked,
@@ -151,13 +152,8 @@ def next_visit(rec: Checked, ctx: Context) -> Iterator[Issue]:
         )
 
 
-def term_of(day: date, starts: dict[str, str]) -> tuple[int, int, str]:
-    """(academic order key, term index, name) of a date; term starts are "MM-DD" strings."""
-    ordered = sorted((tuple(int(x) for x in md.split("-")), name) for name, md in starts.items())
-    index = max((i for i, (md, _) in enumerate(ordered) if (day.month, day.day) >= md), default=-1)
-    year = day.year if index >= 0 else day.year - 1
-    index = index % len(ordered)
-    return year, index, f"{ordered[index][1]} term {year}"
+#: Terms counted at most (20 school years): a mistyped year (9999) must not list thousands.
+MOST_YEARS = 20
 
 
 @rule(
@@ -168,33 +164,27 @@ def term_of(day: date, starts: dict[str, str]) -> tuple[int, int, str]:
     fields={"commissioning": ("pupil.setup_visit_date", "reviews.reviews[].date")},
 )
 def visit_each_term(rec: Checked, ctx: Context) -> Iterator[str]:
-    starts = ctx.setting("reviews", "term_starts")
     least = int(ctx.setting("reviews", "visits_per_term_at_least"))
     start = placement_start(rec) or rec.date("pupil.setup_visit_date")
     visits = [d for d in [rec.date("pupil.setup_visit_date"), *review_dates(rec)] if d]
     if not start or not visits:
         return
-    count: dict[tuple[int, int], int] = {}
-    for d in visits:
-        year, index, _ = term_of(d, starts)
-        count[(year, index)] = count.get((year, index), 0) + 1
-    year, index, name = term_of(start, starts)
-    last = term_of(max(visits), starts)[:2]
-    terms_checked = 0
-    # Bounded: a mistyped year (9999) must not list thousands of terms or overflow the calendar.
-    while (year, index) <= last and year < date.max.year and terms_checked < 60:
-        terms_checked += 1
-        if count.get((year, index), 0) < least:
-            yield f"No visit recorded in the {name}: visit the provider at least {least} time(s) a term."
-        index += 1
-        if index == len(starts):
-            year, index = year + 1, 0
-        name = term_of(_term_day(year, index, starts), starts)[2]
-
-
-def _term_day(year: int, index: int, starts: dict[str, str]) -> date:
-    month, day = sorted(tuple(int(x) for x in md.split("-")) for md in starts.values())[index]
-    return date(year, month, day)
+    # The configured terms; for a school year with none, approximate first days of term.
+    first_year = school_year_of(start)
+    last_year = min(school_year_of(max(visits)), first_year + MOST_YEARS - 1)
+    terms = ctx.config.calendar.terms(first_year, last_year, ctx.setting("reviews", "term_starts"))
+    if not terms:
+        return
+    count = Counter(term_index(terms, d) for d in visits if school_year_of(d) >= first_year)
+    for i in range(term_index(terms, start), term_index(terms, max(visits)) + 1):
+        term = terms[i]
+        if count[i] < least:
+            why = f"no term dates are configured for {year_name(school_year_of(term.first))}"
+            yield (
+                f"No visit recorded in the {term.name}"
+                + (f" (its dates are approximate: {why})" if term.approximate else "")
+                + f": visit the provider at least {least} time(s) a term."
+            )
 
 
 @rule(
