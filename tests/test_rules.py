@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from apforms import api
+from apforms.model.calendar import SchoolCalendar
 from apforms.model.config import default_config_path, load_config, read_config
 from apforms.model.records import record_from_obj
 from apforms.rules import (
@@ -188,16 +189,27 @@ class Case:
 
 
 def recent_review(data: Data) -> None:
-    """Reviews of the example commissioning agreement every six weeks up to TODAY, the next
-    visit after it (weeks are still calendar weeks, summer included: issue 13, item 4)."""
+    """Reviews of the example commissioning agreement at the end of each half term up to
+    TODAY (to 23/07/2026 in Derby's 2025-26; 2026-27 has no term dates), the next visit after it."""
     last = data["reviews"]["reviews"][-1]
-    for day, visit in (
-        ("2026-06-01", "2026-07-13"),
-        ("2026-07-13", "2026-08-24"),
-        ("2026-08-24", "2026-10-05"),
-    ):
+    for day, visit in (("2026-05-22", "2026-07-23"), ("2026-07-23", "2026-10-09")):
         data["reviews"]["reviews"].append(dict(last, date=day, next_visit=visit))
-    data["reviews"]["reviews"].append(dict(last, date="2026-10-05", next_visit="2026-11-16"))
+    data["reviews"]["reviews"].append(dict(last, date="2026-10-09", next_visit="2026-11-20"))
+
+
+def half_termly(*reviews: str, start: str = "2025-09-04") -> Data:
+    """The example commissioning agreement starting on ``start``, reviewed on ``reviews``."""
+    data = example_data("commissioning")
+    data["pupil"].update(placement_start=start, date_on_roll=start, setup_visit_date=start)
+    last = data["reviews"]["reviews"][-1]
+    data["reviews"]["reviews"] = [dict(last, date=day, next_visit=day) for day in reviews]
+    return data
+
+
+def gaps(data: Data, today: date, config: Any = None) -> list[str]:
+    return [
+        f.message for f in check(("commissioning", data), today=today, config=config) if f.rule == "COM-002"
+    ]
 
 
 def full_week(data: Data) -> None:
@@ -256,9 +268,10 @@ CASES = [
     # commissioning agreement
     Case("COM-001", "commissioning", edit(target_setting__targets__0__support_provider=DELETE)),
     # the example's last review (20/04/2026) and planned visit (01/06/2026) are long past on
-    # TODAY: a review in September, with its next visit ahead, makes it current
-    Case("COM-002", "commissioning", edit(reviews__reviews__1__date="2026-05-30"), setup=recent_review),
-    Case("COM-003", "commissioning", edit(reviews__reviews__5__next_visit=DELETE), setup=recent_review),
+    # TODAY: reviews at the end of each half term since, the last with its next visit ahead,
+    # make it current; the review of 20/04/2026 moved to June leaves 9.4 school weeks without one
+    Case("COM-002", "commissioning", edit(reviews__reviews__1__date="2026-06-11"), setup=recent_review),
+    Case("COM-003", "commissioning", edit(reviews__reviews__4__next_visit=DELETE), setup=recent_review),
     Case(
         "COM-004",
         "commissioning",
@@ -521,6 +534,31 @@ def test_att_008_open_ended_placement_of_three_days() -> None:
     assert "no end date" in found.message and "3 days a week" in found.message
 
 
+def test_att_008_counts_school_weeks() -> None:
+    """Full-time from 05/01/2026 to 10/04/2026 is 14 calendar weeks but 11 school weeks (the
+    February half term and the Easter holiday left out): within the 12; to 22/05/2026 it
+    is 16.8 school weeks. With no term dates the 14 weeks are calendar weeks, and said so."""
+    data = example_data("referral")
+    full_time_at_provider(data)
+    data["placement"].update(start_date="2026-01-05", end_date="2026-04-10")
+    assert "ATT-008" not in ids_in_first(check(("referral", data)))
+    no_terms = replace(load_config(), calendar=SchoolCalendar())
+    (calendar,) = [f for f in check(("referral", data), config=no_terms) if f.rule == "ATT-008"]
+    assert "is full-time for 14 calendar weeks (05/01/2026 to 10/04/2026; no term dates are configured" in (
+        calendar.message
+    )
+    data["placement"]["end_date"] = "2026-05-22"
+    (found,) = [f for f in check(("referral", data)) if f.rule == "ATT-008"]
+    assert found.message == (
+        "The placement at Peak Pathways Training CIC is full-time for 16.8 school weeks (05/01/2026 to "
+        "22/05/2026; the half-term and Easter holidays and the May Day bank holiday are not counted; "
+        "the 2025-26 term dates are not confirmed): the national standards (government response, "
+        "2025) plan at most 12 school weeks full-time, or longer-term placements of up to 2 days a "
+        "week alongside school. Shorten it, reduce it to 2 days a week, or record why a longer "
+        "placement is needed."
+    )
+
+
 def test_full_time_is_the_schools_week_with_the_guidance_as_its_floor(tmp_path: Any) -> None:
     """25 hours meets the guidance's Key Stage 4 figure but not a 32.5-hour school week (DfE
     since September 2024): a warning; below the guidance's figure, an error; a school whose
@@ -718,6 +756,21 @@ def test_improvement_plan_from_qa_rows_and_rag() -> None:
     assert api.validate(record_from_obj(record), partial=True).ok
 
 
+def test_visits_each_term_by_the_configured_term_dates() -> None:
+    """A visit on 08/04/2026, in the Easter holiday, is in the spring term of Derby's 2025-26
+    (a holiday belongs to the term before it); by the approximate first days of term used where
+    no term dates are configured (summer from 1 April) it was the summer's, leaving the spring
+    with none, and the finding says the dates are approximate."""
+    data = half_termly("2026-04-08", "2026-06-10", start="2025-11-03")
+    assert [f for f in check(("commissioning", data), today=date(2026, 6, 10)) if f.rule == "COM-004"] == []
+    no_terms = replace(load_config(), calendar=SchoolCalendar())
+    found = [f.message for f in check(("commissioning", data), config=no_terms) if f.rule == "COM-004"]
+    assert found == [
+        "No visit recorded in the spring term 2026 (its dates are approximate: no term dates are "
+        "configured for 2025-26): visit the provider at least 1 time(s) a term."
+    ]
+
+
 def test_a_mistyped_far_future_date_does_not_break_the_term_count() -> None:
     data = example_data("commissioning")
     data["reviews"]["reviews"][-1]["date"] = "9999-12-31"
@@ -759,17 +812,62 @@ def test_registration_advice_explains_the_test_and_never_suggests_fewer_hours() 
 
 def test_reviews_and_visits_overdue_as_of_the_day_checked() -> None:
     """The example commissioning agreement (last review April, next visit June) checked in
-    December: both are overdue and named, with the date they are counted from."""
+    December: both are overdue and named, with the date they are counted from, the school weeks
+    to the end of 2025-26 and the calendar weeks of 2026-27 (no term dates), said so."""
     found = {
         f.rule: f.message
         for f in check(("commissioning", example_data("commissioning")), today=date(2026, 12, 1))
     }
-    assert "No review recorded since 20/04/2026 (32 weeks ago, as of 01/12/2026)" in found["COM-002"]
+    assert found["COM-002"] == (
+        "No review recorded since 20/04/2026 (25.6 weeks ago, as of 01/12/2026; the half-term and "
+        "summer holidays and the May Day bank holiday are not counted; no term dates are configured "
+        "for 2026-27, so holidays in it are counted; the 2025-26 term dates are not confirmed): one "
+        "was due by 23/06/2026; review placements at least every half term (at most 8 school weeks "
+        "apart), or record that it has ended."
+    )
     assert "The next visit was planned for 01/06/2026 and no review after it is recorded" in found["COM-003"]
     in_may = {
         f.rule for f in check(("commissioning", example_data("commissioning")), today=date(2026, 5, 15))
     }
     assert "COM-002" not in in_may and "COM-003" not in in_may
+
+
+def test_reviews_at_the_end_of_each_half_term_are_half_termly_in_school_weeks() -> None:
+    """Derby 2025-26: reviews on the last day of every half term are 5 to 7.8 school weeks
+    apart; counted in calendar weeks (no term dates), summer 2 looked like 8.8 weeks."""
+    ends = ("2025-10-24", "2025-12-19", "2026-02-13", "2026-03-27", "2026-05-22", "2026-07-23")
+    assert gaps(half_termly(*ends), date(2026, 7, 23)) == []
+    no_terms = replace(load_config(), calendar=SchoolCalendar())
+    assert gaps(half_termly(*ends), date(2026, 7, 23), no_terms) == [
+        "8.8 calendar weeks between the review on 22/05/2026 and the review on 23/07/2026 (no term "
+        "dates are configured for 2025-26, so holidays in it are counted): review placements at least "
+        "every half term (at most 8 school weeks apart)."
+    ]
+
+
+def test_reviews_22_october_to_17_december_are_not_more_than_half_a_term_apart() -> None:
+    """8 calendar weeks, the half-term holiday among them: 7 school weeks in 2025; in 2026-27,
+    with no term dates, 8 calendar weeks, which is not more than 8 either."""
+    assert gaps(half_termly("2025-10-22", "2025-12-17"), date(2025, 12, 17)) == []
+    assert gaps(half_termly("2026-10-22", "2026-12-17", start="2026-09-03"), date(2026, 12, 17)) == []
+    assert (
+        load_config().calendar.between(date(2025, 10, 22), date(2025, 12, 17)).weeks_text()
+        == "7 school weeks"
+    )
+
+
+def test_a_half_term_with_no_review_is_named_in_school_weeks() -> None:
+    (found,) = gaps(half_termly("2025-10-24", "2026-02-13"), date(2026, 2, 13))
+    assert found == (
+        "13 school weeks between the review on 24/10/2025 and the review on 13/02/2026 (the half-term "
+        "and Christmas holidays are not counted; the 2025-26 term dates are not confirmed): review "
+        "placements at least every half term (at most 8 school weeks apart)."
+    )
+    (later,) = gaps(half_termly("2026-10-22", "2027-02-04", start="2026-09-03"), date(2027, 2, 4))
+    assert later.startswith(
+        "15 calendar weeks between the review on 22/10/2026 and the review on 04/02/2027 (no term "
+        "dates are configured for 2026-27, so holidays in it are counted)"
+    )
 
 
 # --------------------------------------------------------------------------- duties added with 1.1/1.2 forms

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from apforms.errors import ConfigError, DefinitionError
+from apforms.model.calendar import SchoolCalendar, calendar_from_config
 from apforms.model.definitions import data_dir, read_yaml
 from apforms.pictures import PictureError, read_picture
 
@@ -51,6 +52,8 @@ class Config:
     registration: RegistrationThresholds
     raw: Mapping[str, Any] = field(default_factory=dict)
     brand: FormBrand = FormBrand()
+    #: the council's term dates (``school_calendar``); empty: weeks are counted as calendar weeks
+    calendar: SchoolCalendar = SchoolCalendar()
 
     def get(self, *keys: str) -> Any:
         """A value by its keys (``config.get("reviews", "max_weeks_between_reviews")``)."""
@@ -103,7 +106,8 @@ def read_config(path: str | os.PathLike[str]) -> Config:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: registration: {exc}") from None
-    return Config(str(raw.get("council", "")), thresholds, raw, _brand(raw, Path(path)))  # fmt: skip
+    calendar = calendar_from_config(raw.get("school_calendar"), str(path))
+    return Config(str(raw.get("council", "")), thresholds, raw, _brand(raw, Path(path)), calendar)
 
 
 def _brand(raw: Mapping[str, Any], path: Path) -> FormBrand:
@@ -173,12 +177,27 @@ def _check_shape(raw: Mapping[str, Any], path: str) -> None:
                     raise ConfigError(f"{path}: {section}.{key}: {v!r} is not a number")
 
 
+#: Where Derby's term dates begin in its file: a starting configuration leaves them out.
+_DERBY_YEARS = "\n  # `apforms config init` leaves out every year below"
+_NO_YEARS = (
+    "\n  # Add your council's term dates here (docs/school-calendar.md); until then weeks are\n"
+    "  # counted as calendar weeks, holidays included, and the findings say so.\n"
+    "  years: {}\n"
+)
+
+
 def starting_config(council: str) -> str:
     """A council's starting configuration file: Derby's, with the comments that name each
-    value's source, for ``council``, its contact and branding left to fill in."""
+    value's source, for ``council``, its contact and branding left to fill in, and no term
+    dates (Derby's are Derby's: the file says where to add the council's own)."""
     text = default_config_path().read_text(encoding="utf-8")
     text = text.replace("council: Derby City Council", f"council: {_yaml_text(council)}", 1)
-    return text
+    cut = text.find(_DERBY_YEARS, max(text.find("\nschool_calendar:"), 0))
+    if cut < 0:
+        raise ConfigError(
+            f"{default_config_path()}: school_calendar: Derby's term dates not found to leave out"
+        )
+    return text[:cut] + _NO_YEARS
 
 
 def _yaml_text(value: str) -> str:

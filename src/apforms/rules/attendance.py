@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
+from apforms.model.calendar import limit_days
 from apforms.model.codelists import load_codelist
 from apforms.rules import ERROR, INFO, WARNING, Checked, Context, Issue, normal_name, rule, same_name
 
@@ -408,7 +408,7 @@ def code_recorded(rec: Checked, ctx: Context) -> Iterator[str]:
 @rule(
     "ATT-008",
     WARNING,
-    "Placements of more than 2 days a week last at most 12 weeks",
+    "Placements of more than 2 days a week last at most 12 school weeks",
     source=LENGTH,
     fields={"referral": ("placement.start_date", "placement.end_date", "timetable")},
 )
@@ -422,19 +422,16 @@ def placement_length(rec: Checked, ctx: Context) -> Iterator[str]:
     pattern = "full-time" if days >= len(DAYS) else f"{hours(days)} days a week"
     limits = (
         f"the national standards (government response, 2025) plan at most {hours(most_weeks)} "
-        f"weeks full-time, or longer-term placements of up to {hours(most_days)} days a week "
+        f"school weeks full-time, or longer-term placements of up to {hours(most_days)} days a week "
         "alongside school"
     )
     if end is None:
         yield f"The placement at {provider_name(rec)} is {pattern} with no end date: {limits}. Set one."
-    elif _weeks(start, end) > most_weeks:
+        return
+    length = ctx.config.calendar.within(start, end)
+    if length.days > limit_days(most_weeks):
         yield (
-            f"The placement at {provider_name(rec)} is {pattern} for {_weeks(start, end):.0f} "
-            f"weeks: {limits}. Shorten it, reduce it to {hours(most_days)} days a week, or record "
-            "why a longer placement is needed."
+            f"The placement at {provider_name(rec)} is {pattern} for {length.weeks_text()}"
+            f"{length.aside(f'{start:%d/%m/%Y} to {end:%d/%m/%Y}')}: {limits}. Shorten it, reduce it "
+            f"to {hours(most_days)} days a week, or record why a longer placement is needed."
         )
-
-
-def _weeks(start: date, end: date) -> float:
-    """Calendar weeks from the first to the last day, both included (holidays not removed)."""
-    return ((end - start).days + 1) / 7

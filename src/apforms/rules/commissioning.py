@@ -4,9 +4,11 @@ from both sides, reviews at least half-termly, a next visit always set, a visit 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from apforms.model.calendar import limit_days, school_year_of, term_index, year_name
 from apforms.rules import (
     INFO,
     WARNING,
@@ -81,33 +83,43 @@ def target_support(rec: Checked, ctx: Context) -> Iterator[Issue]:
 @rule(
     "COM-002",
     WARNING,
-    "A review at least every half term (a gap of more than 7 weeks; configurable)",
+    "A review at least every half term (a gap of more than 8 school weeks; configurable)",
     source=REVIEWS,
     fields={"commissioning": ("reviews.reviews[].date", "pupil.placement_start")},
 )
 def review_gaps(rec: Checked, ctx: Context) -> Iterator[str]:
     weeks = float(ctx.setting("reviews", "max_weeks_between_reviews"))
+    most, calendar = limit_days(weeks), ctx.config.calendar
+    every = f"review placements at least every half term (at most {weeks:g} school weeks apart)"
     start = placement_start(rec)
     dates = review_dates(rec)
     points = ([start] if start else []) + [d for d in dates if not start or d >= start]
     for a, b in zip(points, points[1:], strict=False):
-        if (b - a).days > weeks * 7:
+        gap = calendar.between(a, b)
+        if gap.days > most:
             what = "the placement start" if a == start and a not in dates else "the review"
             yield (
-                f"{(b - a).days / 7:.0f} weeks between {what} on {_when(a)} and the review on "
-                f"{_when(b)}: review placements at least every half term ({weeks:g} weeks)."
+                f"{gap.weeks_text()} between {what} on {_when(a)} and the review on {_when(b)}"
+                f"{gap.aside()}: {every}."
             )
-    if start and not dates and (ctx.today - start).days > weeks * 7:
+    last = dates[-1] if dates else start
+    if last is None or ctx.today <= last:
+        return
+    since = calendar.between(last, ctx.today)
+    if since.days <= most:
+        return
+    ago = since.aside(f"{since.weeks_text()} ago, as of {_when(ctx.today)}")
+    if not dates:
         yield (
-            f"No review recorded since the placement started on {_when(start)} "
-            f"({(ctx.today - start).days / 7:.0f} weeks ago): hold and record a review with the "
-            "provider, the pupil and the parents."
+            f"No review recorded since the placement started on {_when(last)}{ago}: hold and record "
+            "a review with the provider, the pupil and the parents."
         )
-    elif dates and ctx.today > dates[-1] and (ctx.today - dates[-1]).days > weeks * 7:
+    else:
+        due = calendar.add_school_days(last, most)
         yield (
-            f"No review recorded since {_when(dates[-1])} ({(ctx.today - dates[-1]).days / 7:.0f} "
-            f"weeks ago, as of {_when(ctx.today)}): review the placement at least every half term "
-            f"({weeks:g} weeks), or record that it has ended."
+            f"No review recorded since {_when(last)}{ago}: "
+            + (f"one was due by {_when(due)}; " if due else "")
+            + f"{every}, or record that it has ended."
         )
 
 
@@ -142,13 +154,8 @@ def next_visit(rec: Checked, ctx: Context) -> Iterator[Issue]:
         )
 
 
-def term_of(day: date, starts: dict[str, str]) -> tuple[int, int, str]:
-    """(academic order key, term index, name) of a date; term starts are "MM-DD" strings."""
-    ordered = sorted((tuple(int(x) for x in md.split("-")), name) for name, md in starts.items())
-    index = max((i for i, (md, _) in enumerate(ordered) if (day.month, day.day) >= md), default=-1)
-    year = day.year if index >= 0 else day.year - 1
-    index = index % len(ordered)
-    return year, index, f"{ordered[index][1]} term {year}"
+#: Terms counted at most (20 school years): a mistyped year (9999) must not list thousands.
+MOST_YEARS = 20
 
 
 @rule(
@@ -159,33 +166,27 @@ def term_of(day: date, starts: dict[str, str]) -> tuple[int, int, str]:
     fields={"commissioning": ("pupil.setup_visit_date", "reviews.reviews[].date")},
 )
 def visit_each_term(rec: Checked, ctx: Context) -> Iterator[str]:
-    starts = ctx.setting("reviews", "term_starts")
     least = int(ctx.setting("reviews", "visits_per_term_at_least"))
     start = placement_start(rec) or rec.date("pupil.setup_visit_date")
     visits = [d for d in [rec.date("pupil.setup_visit_date"), *review_dates(rec)] if d]
     if not start or not visits:
         return
-    count: dict[tuple[int, int], int] = {}
-    for d in visits:
-        year, index, _ = term_of(d, starts)
-        count[(year, index)] = count.get((year, index), 0) + 1
-    year, index, name = term_of(start, starts)
-    last = term_of(max(visits), starts)[:2]
-    terms_checked = 0
-    # Bounded: a mistyped year (9999) must not list thousands of terms or overflow the calendar.
-    while (year, index) <= last and year < date.max.year and terms_checked < 60:
-        terms_checked += 1
-        if count.get((year, index), 0) < least:
-            yield f"No visit recorded in the {name}: visit the provider at least {least} time(s) a term."
-        index += 1
-        if index == len(starts):
-            year, index = year + 1, 0
-        name = term_of(_term_day(year, index, starts), starts)[2]
-
-
-def _term_day(year: int, index: int, starts: dict[str, str]) -> date:
-    month, day = sorted(tuple(int(x) for x in md.split("-")) for md in starts.values())[index]
-    return date(year, month, day)
+    # The configured terms; for a school year with none, approximate first days of term.
+    first_year = school_year_of(start)
+    last_year = min(school_year_of(max(visits)), first_year + MOST_YEARS - 1)
+    terms = ctx.config.calendar.terms(first_year, last_year, ctx.setting("reviews", "term_starts"))
+    if not terms:
+        return
+    count = Counter(term_index(terms, d) for d in visits if school_year_of(d) >= first_year)
+    for i in range(term_index(terms, start), term_index(terms, max(visits)) + 1):
+        term = terms[i]
+        if count[i] < least:
+            why = f"no term dates are configured for {year_name(school_year_of(term.first))}"
+            yield (
+                f"No visit recorded in the {term.name}"
+                + (f" (its dates are approximate: {why})" if term.approximate else "")
+                + f": visit the provider at least {least} time(s) a term."
+            )
 
 
 @rule(
