@@ -103,6 +103,34 @@ def test_every_code_list_has_source_and_date() -> None:
     assert {"K", "B", "D", "C2"} <= set(attendance)
 
 
+def test_year_group_is_the_census_list() -> None:
+    from apforms.model import codelists, records
+
+    years = codelists.load_codelist("year_group").labels()
+    assert list(years) == ["N1", "N2", "R", *(str(n) for n in range(1, 15)), "X"]
+    assert (years["R"], years["11"], years["X"]) == (
+        "Reception",
+        "Year 11",
+        "National curriculum not followed",
+    )
+    defn = make_definition(
+        """
+id: tiny
+title: Tiny
+version: "1.0"
+sections:
+  - key: pupil
+    label: Pupil
+    fields:
+      - {key: year, label: Year group, type: choice, codelist: year_group}
+"""
+    )
+    for typed, code in (("Year 11", "11"), ("11", "11"), ("reception", "R"), ("N1", "N1"), ("X", "X")):
+        result = records.validate(defn, {"pupil": {"year": typed}})
+        assert result.ok and result.data == {"pupil": {"year": code}}, typed
+    assert not records.validate(defn, {"pupil": {"year": "Year 15"}}).ok
+
+
 def test_fixed_texts_live_in_definitions() -> None:
     sla = load_definition("sla")
     obligations = sla.field_at("terms.provider_obligations").default

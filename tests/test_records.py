@@ -140,15 +140,55 @@ def test_tables_take_any_number_of_rows_up_to_the_bound() -> None:
 
 @pytest.mark.parametrize(
     "upn",
-    # DfE UPN v2.0's examples (shared/reference/domain-facts.md); A950000178301's LA number is
-    # not in python-stdnum's table, which once refused it as a wrong check letter
+    # DfE UPN v2.0's examples (shared/reference/domain-facts.md); a number retired by a
+    # reorganisation (928 Northamptonshire, 909 Cumbria) stays valid, for a UPN keeps it for
+    # life; a Welsh UPN (681 Cardiff, 660 Isle of Anglesey); an LA of 2023 (942 Cumberland)
     ["P207000016049", "V831200024001", "U83120002401A", "b801200005001", "H801200001001",
-     "G80120000101A", "A950000178301"],
+     "G80120000101A", "X928400512001", "Y909212015003", "A681200012001", "A660400012001",
+     "T942230012001"],
 )  # fmt: skip
 def test_valid_upns_are_accepted_and_upper_cased(upn: str) -> None:
     result = check({"legal_name": "Zofia", "upn": upn})
     assert result.ok, messages(result)
     assert result.data["pupil"]["upn"] == upn.upper()
+
+
+@pytest.mark.parametrize(
+    ("upn", "number"),
+    # A950000178301's check letter is right (domain-facts), and python-stdnum's table once
+    # refused it as a wrong check letter; but 950 is in none of DfE's lists of LA numbers
+    # (schemas/codelists/la_number.yaml): the example is a test value of the CIN census
+    # validator's check-letter rule. 999 is no LA either.
+    [("A950000178301", "950"), ("V999200012001", "999")],
+)
+def test_a_right_check_letter_with_an_unknown_la_number_says_so(upn: str, number: str) -> None:
+    result = check({"legal_name": "Zofia", "upn": upn})
+    assert messages(result) == [
+        f"UPN (pupil.upn): '{upn}' is not a valid UPN (unknown LA number {number}: characters 2 to 4 "
+        "of a UPN are the number of the LA that issued it, and it is in none of DfE's lists of "
+        "English and Welsh LA numbers)"
+    ]
+    assert not any("check letter" in m for m in messages(result))
+
+
+def test_the_la_of_a_upn_is_named_and_a_retired_number_is_dated() -> None:
+    from apforms.model import identifiers
+
+    assert identifiers.la_name("V831200024001") == "Derby"
+    assert identifiers.la_name("A681200012001") == "Cardiff"
+    assert identifiers.la_name("T942230012001") == "Cumberland"
+    assert identifiers.la_name("A950000178301") is None
+    northants = identifiers.upn_la("X928400512001")
+    assert northants is not None
+    assert (northants.name, northants.country, northants.retired) == (
+        "Northamptonshire",
+        "england",
+        "2021-03-31",
+    )
+    table = identifiers.local_authorities()
+    assert {"940", "941", "942", "943", "815", "933", "831"} <= set(table)
+    assert table["909"].retired == "2023-03-31" and table["815"].retired is None
+    assert {n for n, la in table.items() if la.country == "wales"} == {str(n) for n in range(660, 682)}
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from apforms.model import types
+from apforms.model import codelists, types
 from apforms.model.definitions import Definition, Field, Option
 from apforms.model.types import TYPES, Control, Shape, control_of, type_of
 
@@ -359,6 +359,22 @@ def shows_code(f: Field) -> bool:
     return bool(f.codelist) and control_of(f) == Control.DROPDOWN
 
 
+def lists_options(f: Field) -> bool:
+    """Whether a dropdown's options are printed on the form (a key to its codes); a list longer
+    than :data:`~apforms.model.types.MAX_LISTED` is not, and its box takes the code or the name."""
+    return len(options_of(f)) <= types.MAX_LISTED
+
+
+def write_in_hint(f: Field) -> str:
+    """What to write in the box of a dropdown whose options are not listed: its code list's
+    hint, else the list's title."""
+    cl = codelists.load_codelist(f.codelist) if f.codelist else None
+    if cl is not None and cl.hint:
+        return cl.hint
+    title = cl.title if cl is not None else f.label
+    return f"Write the code or the name, from the list “{title}”."
+
+
 def option_text(f: Field, o: Option) -> str:
     """An option as printed when chosen (not as a box): its label, with its code if that matters."""
     return TYPES[f.type].option_text(f, o)
@@ -390,8 +406,10 @@ __all__ = [
     "TickRow",
     "display",
     "is_grid",
+    "lists_options",
     "option_text",
     "options_of",
     "present",
     "shows_code",
+    "write_in_hint",
 ]

@@ -33,6 +33,8 @@ class Codelist:
     source: str
     date: str
     codes: tuple[Code, ...]
+    #: What to write in the box of a list too long to print (``hint:`` in the file), or "".
+    hint: str = ""
 
     def labels(self) -> dict[str, str]:
         return {c.code: c.label for c in self.codes}
@@ -73,4 +75,5 @@ def load_codelist(list_id: str) -> Codelist:
         seen.add(code)
         meta = {k: v for k, v in c.items() if k not in ("code", "label")} or None
         codes.append(Code(code, str(c["label"]), meta))
-    return Codelist(list_id, str(raw["title"]), str(raw["source"]), str(raw["date"]), tuple(codes))
+    hint = str(raw.get("hint") or "")
+    return Codelist(list_id, str(raw["title"]), str(raw["source"]), str(raw["date"]), tuple(codes), hint)

@@ -1,9 +1,13 @@
-"""Identifiers a form holds: UPNs (DfE UPN v2.0, check letter included), UK postcodes and
-UK telephone numbers, each checked and tidied into one canonical spelling."""
+"""Identifiers a form holds: UPNs (DfE UPN v2.0, check letter and LA number included), UK
+postcodes and UK telephone numbers, each checked and tidied into one canonical spelling."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
+
+from apforms.model.codelists import load_codelist
 
 #: The letters a UPN's check letter (and a temporary UPN's last character) is one of, in the
 #: order that gives each its value (DfE, Unique pupil numbers (UPN), UPN v2.0): no I, O or S.
@@ -12,6 +16,44 @@ UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 _POSTCODE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})$")
 _PHONE_CHARS = re.compile(r"^[0-9 ()+\-]+$")
 
+#: The code list of LA numbers a UPN may carry (``schemas/codelists/la_number.yaml``, dated,
+#: with its sources): every English and Welsh LA number, retired ones included.
+LA_NUMBERS = "la_number"
+
+
+@dataclass(frozen=True)
+class LocalAuthority:
+    """An LA number a UPN may carry: the LA's name, its country (england, wales, other) and,
+    for a number retired by a reorganisation, the last day it was in use (ISO)."""
+
+    number: str
+    name: str
+    country: str
+    retired: str | None = None
+
+
+@cache
+def local_authorities() -> dict[str, LocalAuthority]:
+    """Every LA number in the dated table, by number."""
+    out = {}
+    for c in load_codelist(LA_NUMBERS).codes:
+        meta = c.meta or {}
+        retired = meta.get("retired")
+        country = str(meta.get("country", ""))
+        out[c.code] = LocalAuthority(c.code, c.label, country, str(retired) if retired else None)
+    return out
+
+
+def upn_la(upn: str) -> LocalAuthority | None:
+    """The LA whose number a UPN carries (characters 2 to 4), or None if the table lacks it."""
+    return local_authorities().get(upn.strip()[1:4])
+
+
+def la_name(upn: str) -> str | None:
+    """The name of the LA that issued a UPN ('Derby' for V831200024001), or None."""
+    la = upn_la(upn)
+    return la.name if la else None
+
 
 def upn_problem(value: str) -> str | None:
     """Why ``value`` is not a valid UPN (DfE UPN v2.0), naming the part that is wrong, or None.
@@ -19,9 +61,9 @@ def upn_problem(value: str) -> str | None:
     13 characters: a check letter, 11 digits (the LA number, the establishment number, the
     year, a serial), and a 12th digit (permanent) or a letter (temporary). The check letter is
     the weighted sum of characters 2–13 (weights 2 to 13, a letter by its place in
-    :data:`UPN_LETTERS`) modulo 23, as a letter. The LA number is not looked up: LA numbers
-    change with reorganisations (940–943 since 2021–23), and a valid UPN is never refused for
-    an LA a table does not know."""
+    :data:`UPN_LETTERS`) modulo 23, as a letter. Characters 2–4, the number of the LA that
+    issued it, must be in the dated table :data:`LA_NUMBERS`; a UPN keeps its number for life,
+    so numbers retired by a reorganisation (928 Northamptonshire, 909 Cumbria) stay valid."""
     v = value.strip().upper()
     if len(v) != 13:
         return f"not a valid UPN (a UPN has 13 characters, not {len(v)})"
@@ -40,6 +82,11 @@ def upn_problem(value: str) -> str | None:
     if v[0] != expected:
         return (
             f"not a valid UPN (the check letter does not match the rest: it should be {expected}, not {v[0]})"
+        )
+    if v[1:4] not in local_authorities():
+        return (
+            f"not a valid UPN (unknown LA number {v[1:4]}: characters 2 to 4 of a UPN are the number "
+            "of the LA that issued it, and it is in none of DfE's lists of English and Welsh LA numbers)"
         )
     return None
 

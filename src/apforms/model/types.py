@@ -63,6 +63,10 @@ MISSING = "Missing data"
 #: A single choice with more options than this is a dropdown on a fillable form and prints
 #: as the chosen text in Word (e.g. ethnicity); with fewer, a box per option.
 MAX_BOXES = 8
+#: A dropdown with more options than this (DfE's list of some 320 languages) is not listed on
+#: the form: a list so long fills pages and nobody reads it. Its box takes the code or the
+#: name, as the code list's ``hint`` says (ethnicity's 20 and the 35 register codes are listed).
+MAX_LISTED = 40
 
 #: Builds the marshmallow schema of a container's fields (records owns the schema cache).
 NestedSchema = Callable[["Field"], type[Schema]]

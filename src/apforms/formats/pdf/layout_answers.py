@@ -63,7 +63,10 @@ class _Answers(_Core):
             self.options_row(f, name, path, tooltip, radio=not type_of(f).several)
         elif control == Control.DROPDOWN:
             self.line_row(f, name, path, tooltip, COMBO, FIELD_W, LINE_H)
-            self.option_list(f)
+            if present.lists_options(f):
+                self.option_list(f)
+            else:
+                self.write_in_hint(f)
         else:
             w = type_of(f).line_width or FIELD_W
             self.line_row(f, name, path, tooltip, TEXT, w, LINE_H)
@@ -121,6 +124,15 @@ class _Answers(_Core):
                     y -= _text_h(item, HELP_SIZE)
 
         self.add(_Block(h + ROW_GAP, draw), f.label)
+
+    def write_in_hint(self, f: Field) -> None:
+        """Below a dropdown too long to list, what to write in its box (the code or the name)."""
+        lines = _wrap(present.write_in_hint(f), FIELD_W, HELP_SIZE)
+
+        def draw(c: _Canvas, top: float) -> None:
+            c.lines(FIELD_X, top, HELP_SIZE, lines, gray=0.3)
+
+        self.add(_Block(_text_h(lines, HELP_SIZE) + ROW_GAP, draw), f.label)
 
     def _check(
         self,

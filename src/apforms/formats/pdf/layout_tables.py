@@ -297,9 +297,11 @@ class _Tables(_Core):
         self.paragraphs(f.help, HELP_SIZE, 0.3)
         self.paragraphs(f.text)
         for col in cols:  # dropdowns in cells: their options as a key under the heading
-            if _cell_kind(col) == COMBO:
+            if _cell_kind(col) == COMBO and present.lists_options(col):
                 key = "; ".join(present.option_text(col, o) for o in present.options_of(col))
                 self.paragraphs(f"{col.label}: {key}", HELP_SIZE, 0.3)
+            elif _cell_kind(col) == COMBO:
+                self.paragraphs(f"{col.label}: {present.write_in_hint(col)}", HELP_SIZE, 0.3)
 
         def draw_header(c: _Canvas, top: float) -> None:
             for x, h in zip(xs, heads, strict=True):
