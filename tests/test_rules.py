@@ -190,7 +190,9 @@ class Case:
 
 def recent_review(data: Data) -> None:
     """Reviews of the example commissioning agreement at the end of each half term up to
-    TODAY (to 23/07/2026 in Derby's 2025-26; 2026-27 has no term dates), the next visit after it."""
+    TODAY (to 23/07/2026 in Derby's 2025-26; 2026-27 has no term dates), the next visit after
+    it: the placement goes on (no end date)."""
+    del data["outcome"]["end_date"]
     last = data["reviews"]["reviews"][-1]
     for day, visit in (("2026-05-22", "2026-07-23"), ("2026-07-23", "2026-10-09")):
         data["reviews"]["reviews"].append(dict(last, date=day, next_visit=visit))
@@ -203,6 +205,7 @@ def half_termly(*reviews: str, start: str = "2025-09-04") -> Data:
     data["pupil"].update(placement_start=start, date_on_roll=start, setup_visit_date=start)
     last = data["reviews"]["reviews"][-1]
     data["reviews"]["reviews"] = [dict(last, date=day, next_visit=day) for day in reviews]
+    del data["outcome"]["end_date"]
     return data
 
 
@@ -243,6 +246,7 @@ CASES = [
         others=agreement_for_referral,
     ),
     Case("REF-012", "referral", edit(status__order_la="Nottinghamshire County Council")),
+    Case("REF-013", "referral", edit(pupil__upn="A950000178301")),
     # full-time education, register codes, placement length
     Case("ATT-001", "referral", edit(timetable__friday__am={"place": "none", "hours": 0}), setup=full_week),
     Case("ATT-002", "referral", edit(timetable__part_time_parent_agreement=DELETE)),
@@ -469,6 +473,7 @@ def test_awareness_in_a_version_1_0_referral_is_never_guessed_from_the_views() -
     """Version 1.0 has no yes/no: views written are never read as a yes or a no."""
     old = api.example("referral")["data"]
     old["pupil"]["year_group"] = 10
+    old["pupil"]["first_language"] = "OTH"  # version 1.0 has the six summary codes only
     for section, keys in (
         ("other_info", ("parents_aware", "pupil_aware")),
         ("timetable", ("part_time_la_notified", "part_time_professionals", "part_time_behaviour")),
@@ -812,12 +817,12 @@ def test_registration_advice_explains_the_test_and_never_suggests_fewer_hours() 
 
 def test_reviews_and_visits_overdue_as_of_the_day_checked() -> None:
     """The example commissioning agreement (last review April, next visit June) checked in
-    December: both are overdue and named, with the date they are counted from, the school weeks
-    to the end of 2025-26 and the calendar weeks of 2026-27 (no term dates), said so."""
-    found = {
-        f.rule: f.message
-        for f in check(("commissioning", example_data("commissioning")), today=date(2026, 12, 1))
-    }
+    December, were it still going on: both are overdue and named, with the date they are counted
+    from, the school weeks to the end of 2025-26 and the calendar weeks of 2026-27 (no term
+    dates), said so. Ended on 23/07/2026, as the example records, they are counted to its end."""
+    going_on = example_data("commissioning")
+    del going_on["outcome"]["end_date"]
+    found = {f.rule: f.message for f in check(("commissioning", going_on), today=date(2026, 12, 1))}
     assert found["COM-002"] == (
         "No review recorded since 20/04/2026 (25.6 weeks ago, as of 01/12/2026; the half-term and "
         "summer holidays and the May Day bank holiday are not counted; no term dates are configured "
@@ -826,6 +831,19 @@ def test_reviews_and_visits_overdue_as_of_the_day_checked() -> None:
         "apart), or record that it has ended."
     )
     assert "The next visit was planned for 01/06/2026 and no review after it is recorded" in found["COM-003"]
+    ended = {
+        f.rule: f.message
+        for f in check(("commissioning", example_data("commissioning")), today=date(2026, 12, 1))
+    }
+    assert ended["COM-002"] == (
+        "No review recorded between 20/04/2026 and the end of the placement on 23/07/2026 (12.4 school "
+        "weeks; the half-term holiday and the May Day bank holiday are not counted; the 2025-26 term "
+        "dates are not confirmed): review placements at least every half term (at most 8 school "
+        "weeks apart)."
+    )
+    assert ended["COM-003"].endswith(
+        "(before the placement ended on 23/07/2026): record the visit, or agree and record a new date."
+    )
     in_may = {
         f.rule for f in check(("commissioning", example_data("commissioning")), today=date(2026, 5, 15))
     }
@@ -975,3 +993,30 @@ def test_qa_005_and_qa_006_details() -> None:
     )
     del qa["contact"]["dsl"]
     assert [f.paths for f in check(("qa", qa)) if f.rule == "QA-006"] == [("contact.dsl.name",)]
+
+
+def test_ref_013_an_unknown_la_number_is_a_warning_naming_it() -> None:
+    data = example_data("referral")
+    data["pupil"]["upn"] = "A950000178301"
+    found = [f for f in check(("referral", data)) if f.rule in ("REF-013", "VAL-000")]
+    assert [(f.rule, f.severity) for f in found] == [("REF-013", WARNING)]
+    assert found[0].message.startswith("Unknown LA number 950 in the UPN A950000178301")
+    assert "check letter does not match" not in found[0].message
+
+
+def test_a_placement_that_has_ended_is_not_overdue_for_reviews_or_visits() -> None:
+    """Reviews and visits are counted to the recorded end, never to the day checked after it."""
+    com = half_termly("2025-10-24", "2025-12-19", "2026-02-13", "2026-03-27", "2026-05-22")
+    com["reviews"]["reviews"][-1]["next_visit"] = "2026-09-10"  # planned, then the placement ended
+    com["outcome"]["end_date"] = "2026-07-10"
+    assert {"COM-002", "COM-003"}.isdisjoint(
+        f.rule for f in check(("commissioning", com), today=date(2026, 12, 1))
+    )
+    del com["outcome"]["end_date"]
+    found = {f.rule: f for f in check(("commissioning", com), today=date(2026, 12, 1))}
+    assert "as of 01/12/2026" in found["COM-002"].message and "COM-003" in found
+    com["outcome"]["end_date"] = "2027-03-31"  # ends later: as of the day checked
+    assert (
+        "as of 01/12/2026"
+        in {f.rule: f for f in check(("commissioning", com), today=date(2026, 12, 1))}["COM-002"].message
+    )

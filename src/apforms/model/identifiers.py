@@ -61,9 +61,9 @@ def upn_problem(value: str) -> str | None:
     13 characters: a check letter, 11 digits (the LA number, the establishment number, the
     year, a serial), and a 12th digit (permanent) or a letter (temporary). The check letter is
     the weighted sum of characters 2–13 (weights 2 to 13, a letter by its place in
-    :data:`UPN_LETTERS`) modulo 23, as a letter. Characters 2–4, the number of the LA that
-    issued it, must be in the dated table :data:`LA_NUMBERS`; a UPN keeps its number for life,
-    so numbers retired by a reorganisation (928 Northamptonshire, 909 Cumbria) stay valid."""
+    :data:`UPN_LETTERS`) modulo 23, as a letter. The LA number (characters 2–4) is not a
+    reason to refuse a UPN: a table may lack a number DfE uses, and a pupil's record must not be
+    blocked for it (see :func:`unknown_la_number`, which the checks report)."""
     v = value.strip().upper()
     if len(v) != 13:
         return f"not a valid UPN (a UPN has 13 characters, not {len(v)})"
@@ -83,11 +83,15 @@ def upn_problem(value: str) -> str | None:
         return (
             f"not a valid UPN (the check letter does not match the rest: it should be {expected}, not {v[0]})"
         )
-    if v[1:4] not in local_authorities():
-        return (
-            f"not a valid UPN (unknown LA number {v[1:4]}: characters 2 to 4 of a UPN are the number "
-            "of the LA that issued it, and it is in none of DfE's lists of English and Welsh LA numbers)"
-        )
+    return None
+
+
+def unknown_la_number(value: str) -> str | None:
+    """The LA number of a well-formed UPN when it is in none of DfE's lists read into
+    ``schemas/codelists/la_number.yaml`` (retired numbers, kept by a UPN for life, are in it)."""
+    v = value.strip().upper()
+    if upn_problem(v) is None and v[1:4] not in local_authorities():
+        return v[1:4]
     return None
 
 

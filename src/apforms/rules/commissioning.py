@@ -36,6 +36,12 @@ def placement_start(rec: Checked) -> date | None:
     return rec.date("pupil.placement_start") or rec.date("pupil.date_on_roll")
 
 
+def placement_end(rec: Checked, ctx: Context) -> date | None:
+    """The day the placement ended, when it is recorded and not after the day checked."""
+    end = rec.date("outcome.end_date")
+    return end if end is not None and end <= ctx.today else None
+
+
 def review_dates(rec: Checked) -> list[date]:
     return sorted(d for r in rec.rows("reviews.reviews") if (d := as_date(r.get("date"))))
 
@@ -103,10 +109,18 @@ def review_gaps(rec: Checked, ctx: Context) -> Iterator[str]:
                 f"{gap.aside()}: {every}."
             )
     last = dates[-1] if dates else start
-    if last is None or ctx.today <= last:
+    ended = placement_end(rec, ctx)
+    until = ended or ctx.today
+    if last is None or until <= last:
         return
-    since = calendar.between(last, ctx.today)
+    since = calendar.between(last, until)
     if since.days <= most:
+        return
+    if ended:
+        yield (
+            f"No review recorded between {_when(last)} and the end of the placement on {_when(ended)}"
+            f"{since.aside(since.weeks_text())}: {every}."
+        )
         return
     ago = since.aside(f"{since.weeks_text()} ago, as of {_when(ctx.today)}")
     if not dates:
@@ -141,10 +155,15 @@ def next_visit(rec: Checked, ctx: Context) -> Iterator[Issue]:
                 "of next visit: agree and record one.",
                 (f"reviews.reviews[{last}].next_visit",),
             )
-        elif planned is not None and planned < ctx.today:
+        elif planned is not None and planned < (ended := placement_end(rec, ctx) or ctx.today):
+            when = (
+                f"before the placement ended on {_when(ended)}"
+                if ended < ctx.today
+                else f"as of {_when(ended)}"
+            )
             yield Issue(
                 f"The next visit was planned for {_when(planned)} and no review after it is recorded "
-                f"(as of {_when(ctx.today)}): record the visit, or agree and record a new date.",
+                f"({when}): record the visit, or agree and record a new date.",
                 (f"reviews.reviews[{last}].next_visit",),
             )
     elif not rec.get("setup_meeting.next_visit"):

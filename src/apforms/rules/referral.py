@@ -147,6 +147,24 @@ def temporary_upn(rec: Checked, ctx: Context) -> Iterator[str]:
 
 
 @rule(
+    "REF-013",
+    WARNING,
+    "The UPN's LA number is one DfE lists",
+    source=f"{UPN_FACTS}; DfE LA numbers (schemas/codelists/la_number.yaml, with its sources and date)",
+    fields={"referral": ("pupil.upn",)},
+)
+def upn_la_known(rec: Checked, ctx: Context) -> Iterator[str]:
+    number = identifiers.unknown_la_number(rec.text("pupil.upn"))
+    if number:
+        yield (
+            f"Unknown LA number {number} in the UPN {rec.text('pupil.upn')}: characters 2 to 4 are the "
+            "number of the LA that issued it, and this one is in none of DfE's lists of English and "
+            "Welsh LA numbers. Its check letter is right: check the UPN with the pupil's previous "
+            "school or the LA."
+        )
+
+
+@rule(
     "REF-004",
     ERROR,
     "Parents/carers know about the referral and their views are recorded",
