@@ -1020,3 +1020,15 @@ def test_a_placement_that_has_ended_is_not_overdue_for_reviews_or_visits() -> No
         "as of 01/12/2026"
         in {f.rule: f for f in check(("commissioning", com), today=date(2026, 12, 1))}["COM-002"].message
     )
+
+
+def test_att_008_is_for_unregistered_provision_only() -> None:
+    """Issue 13: ATT-008 fired for a provider that is a registered school."""
+    ref = example_data("referral")
+    full_time_at_provider(ref)
+    ref["placement"]["end_date"] = "2027-03-26"
+    assert "ATT-008" in ids_in_first(check(("referral", ref)))
+    assert "ATT-008" not in ids_in_first(check(("referral", ref), *sla_for_referral(registered=True)(ref)))
+    assert "ATT-008" in ids_in_first(check(("referral", ref), *sla_for_referral(registered=False)(ref)))
+    ref["placement"]["dual_registered"] = True
+    assert "ATT-008" not in ids_in_first(check(("referral", ref)))

@@ -138,6 +138,15 @@ def same_name(a: Any, b: Any) -> bool:
     return long == short or long.startswith(short + " ")
 
 
+def registered_school(provider: Any, ctx: Context) -> bool:
+    """An SLA among the documents checked records the provider as a registered school (which
+    the time limits and the QA framework for unregistered providers do not cover)."""
+    return any(
+        s.get("provider.registered_school") is True and same_name(s.get("provider.name"), provider)
+        for s in ctx.of("sla")
+    )
+
+
 # --------------------------------------------------------------------------- rules and findings
 
 

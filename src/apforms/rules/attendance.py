@@ -14,7 +14,18 @@ from typing import Any
 
 from apforms.model.calendar import limit_days
 from apforms.model.codelists import load_codelist
-from apforms.rules import ERROR, INFO, WARNING, Checked, Context, Issue, normal_name, rule, same_name
+from apforms.rules import (
+    ERROR,
+    INFO,
+    WARNING,
+    Checked,
+    Context,
+    Issue,
+    normal_name,
+    registered_school,
+    rule,
+    same_name,
+)
 
 FULL_TIME = "Derby AP guidance s6 (definition of full-time provision)"
 CODES = (
@@ -417,7 +428,7 @@ def placement_length(rec: Checked, ctx: Context) -> Iterator[str]:
     most_weeks = float(ctx.setting("placement_length", "full_time_weeks_at_most"))
     days = len(provider_sessions(rec)) / 2
     start, end = rec.date("placement.start_date"), rec.date("placement.end_date")
-    if days <= most_days or start is None:
+    if days <= most_days or start is None or _a_school(rec, ctx):
         return
     pattern = "full-time" if days >= len(DAYS) else f"{hours(days)} days a week"
     limits = (
@@ -435,3 +446,11 @@ def placement_length(rec: Checked, ctx: Context) -> Iterator[str]:
             f"{length.aside(f'{start:%d/%m/%Y} to {end:%d/%m/%Y}')}: {limits}. Shorten it, reduce it "
             f"to {hours(most_days)} days a week, or record why a longer placement is needed."
         )
+
+
+def _a_school(rec: Checked, ctx: Context) -> bool:
+    """The provider is a school: the pupil is dual registered there, or an SLA checked with the
+    referral records it as registered. The time limits are for unregistered provision."""
+    return rec.get("placement.dual_registered") is True or registered_school(
+        rec.get("placement.provider"), ctx
+    )

@@ -28,6 +28,7 @@ from apforms.rules import (
     Issue,
     as_date,
     dig,
+    registered_school,
     rule,
     same_name,
     snippet,
@@ -384,7 +385,7 @@ def provider_quality_assured(rec: Checked, ctx: Context) -> Iterator[Issue]:
         if rec.document == "referral"
         else rec.text("pupil.provider") or rec.text("pupil.new_school")
     )
-    if not records or not provider or _registered(provider, ctx):
+    if not records or not provider or registered_school(provider, ctx):
         return
     mine = [q for q in records if same_name(q.get("provider.name"), provider)]
     if not mine:
@@ -414,12 +415,3 @@ def provider_quality_assured(rec: Checked, ctx: Context) -> Iterator[Issue]:
 
 def _months(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
-
-
-def _registered(provider: str, ctx: Context) -> bool:
-    """An SLA among the documents records the provider as a registered school, which the
-    council's QA framework for unregistered providers does not cover."""
-    return any(
-        s.get("provider.registered_school") is True and same_name(s.get("provider.name"), provider)
-        for s in ctx.of("sla")
-    )
