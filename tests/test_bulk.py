@@ -102,7 +102,7 @@ def test_flagged_provider_is_withheld_unless_allowed(tmp_path: Path) -> None:
     result, out = bulk(tmp_path)
     assert result.exit_code == 1, result.output
     assert "withheld: Normanton Park School – Peak Boxing Academy" in result.output
-    assert "1 full-time pupil(s) looked after (more than 18 hours a week)" in result.output
+    assert "1 pupil looked after (more than 18 hours a week)" in result.output
     m = manifest(out)
     status = {(p["school"], p["provider"]): p["status"] for p in m["pairs"]}
     assert status[("Normanton Park School", "Peak Boxing Academy")] == "withheld"

@@ -85,6 +85,7 @@ def edit(**changes: Any) -> Callable[[Data], None]:
 
 
 def full_time_at_provider(data: Data) -> None:
+    data["placement"].pop("longer_reason", None)  # the example's says none is needed (2 days)
     for day in ("monday", "tuesday", "wednesday", "thursday", "friday"):
         data["timetable"][day] = {
             "am": {"place": "this_provider", "hours": 3},
@@ -245,7 +246,11 @@ CASES = [
         edit(placement__provider="Hilltop Motor Skills Ltd"),
         others=agreement_for_referral,
     ),
-    Case("REF-012", "referral", edit(status__order_la="Nottinghamshire County Council")),
+    Case(
+        "REF-012",
+        "referral",
+        edit(status__order_la="Nottinghamshire County Council", status__virtual_school_agreed=False),
+    ),
     Case("REF-013", "referral", edit(pupil__upn="A950000178301")),
     # full-time education, register codes, placement length
     Case("ATT-001", "referral", edit(timetable__friday__am={"place": "none", "hours": 0}), setup=full_week),
@@ -477,6 +482,8 @@ def test_awareness_in_a_version_1_0_referral_is_never_guessed_from_the_views() -
     for section, keys in (
         ("other_info", ("parents_aware", "pupil_aware")),
         ("timetable", ("part_time_la_notified", "part_time_professionals", "part_time_behaviour")),
+        ("status", ("virtual_school_agreed",)),
+        ("placement", ("longer_reason",)),
     ):
         for key in keys:
             del old[section][key]
@@ -494,7 +501,7 @@ def test_ref_010_names_the_configured_contact(tmp_path: Any) -> None:
     data = example_data("referral")
     full_time_at_provider(data)
     (default,) = [f for f in check(("referral", data)) if f.rule == "REF-010"]
-    assert "Local authority alternative provision lead" in default.message
+    assert "inform the local authority alternative provision lead and record the date" in default.message
     assert "@" not in default.message  # no address unless a council configures one
     cfg = tmp_path / "council.yaml"
     cfg.write_text("la_contact: {role: AP team, email: ap.team@example.gov.uk}\n", encoding="utf-8")
@@ -917,6 +924,8 @@ def test_ref_012_names_the_authority_that_looks_after_the_child() -> None:
     data["status"]["order_la"] = "Derby"  # the council itself, however written
     assert "REF-012" not in {f.rule for f in check(("referral", data))}
     data["status"]["order_la"] = "Staffordshire County Council"
+    assert "REF-012" not in {f.rule for f in check(("referral", data))}  # its virtual school agreed
+    data["status"]["virtual_school_agreed"] = False
     (found,) = [f for f in check(("referral", data)) if f.rule == "REF-012"]
     assert "involve Staffordshire County Council's virtual school head" in found.message
     data["status"]["lac"] = {"voluntary": False, "statutory": False}  # child protection only
@@ -1032,3 +1041,23 @@ def test_att_008_is_for_unregistered_provision_only() -> None:
     assert "ATT-008" in ids_in_first(check(("referral", ref), *sla_for_referral(registered=False)(ref)))
     ref["placement"]["dual_registered"] = True
     assert "ATT-008" not in ids_in_first(check(("referral", ref)))
+
+
+def test_ref_010_is_satisfied_by_the_agreement_recording_the_la_was_told() -> None:
+    """Found with the looked-after farm case: the agreement recorded the day the council was told."""
+    ref = example_data("referral")
+    full_time_at_provider(ref)
+    (_, com), *_ = agreement_for_referral(ref)
+    assert "REF-010" in ids_in_first(check(("referral", ref)))
+    assert "REF-010" not in ids_in_first(check(("referral", ref), ("commissioning", com)))
+    del com["pupil"]["la_informed"]
+    assert "REF-010" in ids_in_first(check(("referral", ref), ("commissioning", com)))
+
+
+def test_att_008_a_recorded_reason_makes_it_information() -> None:
+    ref = example_data("referral")
+    full_time_at_provider(ref)
+    ref["placement"]["end_date"] = "2027-03-26"
+    ref["placement"]["longer_reason"] = "Agreed at the EHC plan review until the specialist place starts."
+    (found,) = [f for f in check(("referral", ref)) if f.rule == "ATT-008"]
+    assert found.severity == "info" and "The reason recorded: “Agreed at the EHC plan review" in found.message

@@ -25,6 +25,7 @@ from apforms.rules import (
     registered_school,
     rule,
     same_name,
+    snippet,
 )
 
 FULL_TIME = "Derby AP guidance s6 (definition of full-time provision)"
@@ -421,9 +422,11 @@ def code_recorded(rec: Checked, ctx: Context) -> Iterator[str]:
     WARNING,
     "Placements of more than 2 days a week last at most 12 school weeks",
     source=LENGTH,
-    fields={"referral": ("placement.start_date", "placement.end_date", "timetable")},
+    fields={
+        "referral": ("placement.start_date", "placement.end_date", "timetable", "placement.longer_reason")
+    },
 )
-def placement_length(rec: Checked, ctx: Context) -> Iterator[str]:
+def placement_length(rec: Checked, ctx: Context) -> Iterator[Issue]:
     most_days = float(ctx.setting("placement_length", "part_time_days_per_week_at_most"))
     most_weeks = float(ctx.setting("placement_length", "full_time_weeks_at_most"))
     days = len(provider_sessions(rec)) / 2
@@ -437,14 +440,22 @@ def placement_length(rec: Checked, ctx: Context) -> Iterator[str]:
         "alongside school"
     )
     if end is None:
-        yield f"The placement at {provider_name(rec)} is {pattern} with no end date: {limits}. Set one."
+        yield Issue(
+            f"The placement at {provider_name(rec)} is {pattern} with no end date: {limits}. Set one."
+        )
         return
     length = ctx.config.calendar.within(start, end)
-    if length.days > limit_days(most_weeks):
-        yield (
-            f"The placement at {provider_name(rec)} is {pattern} for {length.weeks_text()}"
-            f"{length.aside(f'{start:%d/%m/%Y} to {end:%d/%m/%Y}')}: {limits}. Shorten it, reduce it "
-            f"to {hours(most_days)} days a week, or record why a longer placement is needed."
+    if length.days <= limit_days(most_weeks):
+        return
+    said = f"The placement at {provider_name(rec)} is {pattern} for {length.weeks_text()}"
+    said += f"{length.aside(f'{start:%d/%m/%Y} to {end:%d/%m/%Y}')}: {limits}."
+    reason = rec.text("placement.longer_reason")
+    if reason:  # the school's reason is recorded: for information (the limits are not yet law)
+        yield Issue(f"{said} The reason recorded: “{snippet(reason, 80)}”.", severity=INFO)
+    else:
+        yield Issue(
+            f"{said} Shorten it, reduce it to {hours(most_days)} days a week, or record why a longer "
+            "placement is needed."
         )
 
 

@@ -304,14 +304,32 @@ def tell_la(rec: Checked, ctx: Context) -> Iterator[str]:
     at_provider = provider_hours(rec)
     if at_provider <= ctx.config.registration.full_time_hours_over:
         return
-    why = [w for w, yes in (("looked after", looked_after(rec)), ("has an EHC plan", _ehcp(rec))) if yes]
-    if why:
-        role = ctx.setting("la_contact", "role") or "local authority"
+    why = [w for w, yes in (("is looked after", looked_after(rec)), ("has an EHC plan", _ehcp(rec))) if yes]
+    if why and not _la_told(rec, ctx):
+        role = str(ctx.setting("la_contact", "role") or "local authority")
         email = ctx.setting("la_contact", "email")
         yield (
-            f"The pupil is {' and '.join(why)} and in a full-time place at {provider_name(rec)} "
-            f"({hours(at_provider)} hours a week): inform the {role}" + (f" ({email})" if email else "") + "."
+            f"The pupil {' and '.join(why)}, and is in a full-time place at {provider_name(rec)} "
+            f"({hours(at_provider)} hours a week): inform the {_mid_sentence(role)}"
+            + (f" ({email})" if email else "")
+            + " and record the date in the commissioning agreement."
         )
+
+
+def _mid_sentence(words: str) -> str:
+    """ "Local authority AP lead" → "local authority AP lead"; "AP team" stays as it is."""
+    return words[:1].lower() + words[1:] if words[1:2].islower() else words
+
+
+def _la_told(rec: Checked, ctx: Context) -> bool:
+    """A commissioning agreement checked with the referral, for the same pupil and provider,
+    records the day the local authority was told."""
+    return any(
+        a.date("pupil.la_informed") is not None
+        and normal_name(a.get("pupil.name")) == normal_name(rec.get("pupil.legal_name"))
+        and same_name(a.get("pupil.provider") or a.get("pupil.new_school"), rec.get("placement.provider"))
+        for a in ctx.of("commissioning")
+    )
 
 
 def _ehcp(rec: Checked) -> bool:
@@ -362,15 +380,16 @@ def agreement_made(rec: Checked, ctx: Context) -> Iterator[str]:
     WARNING,
     "A pupil looked after by another authority: that authority's virtual school head is involved",
     source=VIRTUAL_SCHOOL,
-    fields={"referral": ("status.order_la",)},
+    fields={"referral": ("status.order_la", "status.virtual_school_agreed")},
 )
 def virtual_school(rec: Checked, ctx: Context) -> Iterator[str]:
     holder, council = rec.text("status.order_la"), str(ctx.setting("council") or "")
-    if looked_after(rec) and holder and council and not same_name(_authority(holder), _authority(council)):
+    other = holder and council and not same_name(_authority(holder), _authority(council))
+    if looked_after(rec) and other and rec.get("status.virtual_school_agreed") is not True:
         yield (
             f"The pupil is looked after by {holder}, not {council}: involve {holder}'s virtual "
-            "school head in the decision and share the placement's plan and reviews with them "
-            "(the pupil's personal education plan)."
+            "school head in the decision, share the placement's plan and reviews with them (the "
+            "pupil's personal education plan), and record that the virtual school has agreed it."
         )
 
 

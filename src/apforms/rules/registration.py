@@ -95,7 +95,12 @@ def _reasons(full_time: int, counts: Mapping[str, int], t: RegistrationThreshold
             f"{full_time} pupils full-time ({hours}); {t.pupils_at_least} or more must be at a "
             "registered school"
         )
-    for trait in t.single_pupil_triggers:
-        if counts.get(trait):
-            reasons.append(f"{counts[trait]} full-time pupil(s) {_TRAIT_WORDS[trait]} ({hours})")
+    traits = [
+        f"{counts[trait]} {'pupil' if counts[trait] == 1 else 'pupils'} {_TRAIT_WORDS[trait]}"
+        for trait in t.single_pupil_triggers
+        if counts.get(trait)
+    ]
+    if traits:
+        both = " (a pupil may be both)" if len(traits) > 1 else ""
+        reasons.append(f"{' and '.join(traits)} ({hours}){both}")
     return reasons
