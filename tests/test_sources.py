@@ -3,12 +3,15 @@ named by the entry's short name, with the section after it, never an internal fi
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from click.testing import CliRunner
 
+from apforms.cli import main
 from apforms.rules import all_rules
 from apforms.rules.sources import Source, all_sources, parse_sources
 
@@ -119,3 +122,17 @@ def test_parse_sources_reads_continued_fields_and_skips_prose() -> None:
         ("REF-001", "REF-002"),
     )
     assert second.url is None and second.rules == ()
+
+
+def test_rules_sources_lists_the_documents() -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["rules", "--sources"])
+    assert result.exit_code == 0
+    assert result.output.startswith("Derby AP guidance\n  Alternative provision guidance for schools")
+    assert "  URL: https://www.gov.uk/government/publications/alternative-provision\n" in result.output
+    listed = json.loads(runner.invoke(main, ["rules", "--sources", "--json"]).output)
+    assert [d["name"] for d in listed] == [d.name for d in documents()]
+    kcsie = next(d for d in listed if d["name"] == "DfE KCSIE 2025")
+    assert kcsie["rules"] == ["QA-001"] and kcsie["url"].startswith("https://www.gov.uk/")
+    # the checks themselves still print their sources
+    assert "[DfE Arranging AP (2025): schools inform" in runner.invoke(main, ["rules"]).output
