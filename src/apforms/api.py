@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from apforms.bulk.run import WITHHELD as BULK_WITHHELD
     from apforms.bulk.run import WRITTEN as BULK_WRITTEN
     from apforms.rules import Finding, Rule
+    from apforms.rules.sources import Source
 
 
 #: Types and constants of the rules, bulk runs and the archive, re-exported here but imported
@@ -54,6 +55,7 @@ _LAZY = {
     "BulkResult": ("apforms.bulk", "BulkResult"),
     "Finding": ("apforms.rules", "Finding"),
     "Rule": ("apforms.rules", "Rule"),
+    "Source": ("apforms.rules.sources", "Source"),
     "ARCHIVE_MAX_SIZE": ("apforms.archive.examine", "DEFAULT_MAX_SIZE"),
     "SIGNATURE_STATUSES": ("apforms.archive.signatures", "STATUSES"),
     "BULK_FAILED": ("apforms.bulk.run", "FAILED"),
@@ -407,6 +409,14 @@ def rules() -> list[Rule]:
     return all_rules()
 
 
+def sources() -> list[Source]:
+    """Every public document the checks cite, as ``docs/sources.md`` lists it (short name,
+    title, publisher, date, URL where one was confirmed, and the checks that cite it)."""
+    from apforms.rules.sources import all_sources
+
+    return list(all_sources())
+
+
 @dataclass
 class QaOutcome:
     """The outcome a QA record's ratings support, why, and the outcome it records."""
@@ -598,6 +608,7 @@ __all__ = [
     "Record",
     "RenderResult",
     "Rule",
+    "Source",
     "ValidationResult",
     # the verbs
     "archive_filters",
@@ -628,5 +639,6 @@ __all__ = [
     "rules",
     "sign_pdf",
     "sign_pdf_bytes",
+    "sources",
     "validate",
 ]

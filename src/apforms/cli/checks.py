@@ -57,8 +57,27 @@ def check(records: tuple[str, ...], as_json: bool, config: str | None, today: An
 
 @click.command("rules")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
-def rules_cmd(as_json: bool) -> None:
-    """List every check: id, severity, what it checks and its source."""
+@click.option(
+    "--sources", "list_sources", is_flag=True, help="List the documents the sources name (docs/sources.md)."
+)
+def rules_cmd(as_json: bool, list_sources: bool) -> None:
+    """List every check: id, severity, what it checks and its source.
+
+    A source begins with the short name of a public document; ``--sources`` lists those
+    documents: title, publisher, date, where to find it, and the checks that cite it.
+    """
+    if list_sources:
+        documents = api.sources()
+        if as_json:
+            click.echo(dump([s.as_dict() for s in documents]))
+            return
+        for s in documents:
+            click.echo(s.name)
+            click.echo(f"  {s.title}")
+            click.echo(f"  {s.publisher}; {s.date}")
+            click.echo(f"  URL: {s.url or s.url_text}")
+            click.echo(f"  Cited by: {', '.join(s.rules) or 'no check (see docs/sources.md)'}")
+        return
     found = api.rules()
     if as_json:
         click.echo(dump([r.as_dict() for r in found]))

@@ -28,16 +28,18 @@ from apforms.rules import (
     snippet,
 )
 
-FULL_TIME = "Derby AP guidance s6 (definition of full-time provision)"
+FULL_TIME = "Derby AP guidance s6, definition of full-time provision"
 CODES = (
-    "School Attendance (Pupil Registration) (England) Regulations 2024, SI 2024/208, reg 10; "
-    "DfE, Working together to improve school attendance (August 2024), the attendance codes; "
-    "Derby AP guidance s11"
+    "SI 2024/208, reg 10 (the attendance codes); DfE Working together on attendance (2024), the "
+    "attendance codes; Derby AP guidance s11"
 )
-PART_TIME = "Derby AP guidance s11(c) (code C2, part-time timetables); SI 2024/208"
+PART_TIME = (
+    "Derby AP guidance s11(c) (code C2, part-time timetables); SI 2024/208, reg 10 (code C2) and "
+    "reg 11(6) (leave of absence for a part-time timetable)"
+)
 LENGTH = (
-    "DfE, Government response to the consultation on unregistered alternative provision "
-    "(August 2025): national standards and time limits"
+    "DfE AP consultation response (2025): national standards and time limits (up to 12 weeks, or "
+    "up to 2 days a week alongside school)"
 )
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
@@ -128,7 +130,7 @@ def is_part_time(rec: Checked) -> bool:
     "is recorded",
     source=(
         FULL_TIME + " (full time equates to what the pupil would normally have in school; its 25 hours "
-        "a week in Key Stage 4 is the floor); DfE, Length of the school week (2023): 32.5 hours from "
+        "a week in Key Stage 4 is the floor); DfE Length of the school week (2023): 32.5 hours from "
         "September 2024 (configurable per school)"
     ),
     fields={"referral": ("timetable", "timetable.part_time", "pupil.year_group", "pupil.current_school")},
@@ -217,8 +219,7 @@ def part_time_review_due(rec: Checked, ctx: Context) -> Iterator[str]:
 
 
 PART_TIME_SAFEGUARDS = (
-    "DfE, Working together to improve school attendance (statutory guidance, August 2024), "
-    "part-time timetables; Derby AP guidance s11(c)"
+    "DfE Working together on attendance (2024), part-time timetables; Derby AP guidance s11(c)"
 )
 #: The referral's statuses for which a part-time timetable involves the pupil's professionals.
 PROFESSIONALS = {

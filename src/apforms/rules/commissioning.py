@@ -23,8 +23,8 @@ from apforms.rules import (
 )
 
 FORM = "Derby AP guidance s16 (commissioning agreement)"
-TARGETS = f"{FORM}; s13 (all targets agreed by the pupil, the provider and the school)"
-REVIEWS = "DfE Arranging alternative provision (February 2025): reviews at least half-termly; " + FORM
+TARGETS = f"{FORM} and s13 (all targets agreed by the pupil, the provider and the school)"
+REVIEWS = "DfE Arranging AP (2025): reviews at least half-termly; " + FORM
 VISITS = "Derby AP guidance s12 (a minimum of one visit per term); " + FORM
 
 
@@ -244,9 +244,7 @@ def start_matches_referral(rec: Checked, ctx: Context) -> Iterator[str]:
 
 # --------------------------------------------------------------------------- duties added in 1.2
 
-LA_TOLD = (
-    "DfE, Arranging alternative provision (February 2025): schools inform the local authority of placements"
-)
+LA_TOLD = "DfE Arranging AP (2025): schools inform the local authority of placements"
 ASSESSMENT = "Derby AP guidance s13 (providers: an initial assessment within one week of referral)"
 PARENTS = "Derby AP guidance s8 (involving parents in regular reviews of the placement)"
 DESTINATION = "Derby AP guidance s8 (careers guidance; for Year 11s, the next destination recorded)"

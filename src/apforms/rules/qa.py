@@ -83,10 +83,9 @@ def outcome_label(value: str) -> str:
 #: docs/qa-outcome.md.
 GATE = ("1a", "1b", "1d", "1f")
 GATE_SOURCE = (
-    "DfE, Keeping children safe in education 2025, part 3 (safer recruitment, the single central "
-    "record) and part 2 (the designated safeguarding lead); DfE, Government response to the "
-    "consultation on unregistered alternative provision (August 2025), voluntary national standards: "
-    "safeguarding"
+    "DfE KCSIE 2025, part 3 (safer recruitment, the single central record) and part 2 (the "
+    "designated safeguarding lead); DfE Non-school AP standards (2025), standard 1 (safeguarding "
+    "and wellbeing of children)"
 )
 
 

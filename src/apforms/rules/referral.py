@@ -12,7 +12,15 @@ from apforms.rules.attendance import full_days_at_provider, hours, provider_hour
 
 FORM = "Derby AP guidance s15 (referral form)"
 SCHOOL_DUTIES = "Derby AP guidance s8 (the placement: what schools are responsible for)"
-UPN_FACTS = "DfE, Unique pupil numbers (UPN): guidance for schools and local authorities (UPN v2.0)"
+UPN_GIVEN = "DfE UPN guide (2019), section 4.1 (state-funded schools allocate every pupil a UPN)"
+UPN_TEMPORARY = (
+    "DfE UPN guide (2019), sections 6.1 and 6.3 (a temporary UPN is replaced by the pupil's "
+    "permanent UPN and kept as the former UPN)"
+)
+UPN_LA = (
+    "DfE UPN guide (2019), annex A (the national UPN formula: characters 2 to 4 are the LA number); "
+    "DfE LA codes (GIAS) (table in schemas/codelists/la_number.yaml, dated, with its sources)"
+)
 EHCP = "E"  # SEN provision code for an EHC plan (schemas/codelists/sen_provision.yaml)
 
 #: Yes/No questions below "ALL sections below MUST be completed", by section.
@@ -118,7 +126,7 @@ def follow_ups(rec: Checked, ctx: Context) -> Iterator[Issue]:
     "REF-002",
     ERROR,
     "The pupil's UPN is given (an invalid UPN is reported by VAL-000)",
-    source=UPN_FACTS,
+    source=UPN_GIVEN,
     fields={"referral": ("pupil.upn",)},
 )
 def upn_given(rec: Checked, ctx: Context) -> Iterator[str]:
@@ -134,7 +142,7 @@ def upn_given(rec: Checked, ctx: Context) -> Iterator[str]:
     "REF-003",
     WARNING,
     "A temporary UPN is flagged for replacement",
-    source=UPN_FACTS,
+    source=UPN_TEMPORARY,
     fields={"referral": ("pupil.upn",)},
 )
 def temporary_upn(rec: Checked, ctx: Context) -> Iterator[str]:
@@ -150,7 +158,7 @@ def temporary_upn(rec: Checked, ctx: Context) -> Iterator[str]:
     "REF-013",
     WARNING,
     "The UPN's LA number is one DfE lists",
-    source=f"{UPN_FACTS}; DfE LA numbers (schemas/codelists/la_number.yaml, with its sources and date)",
+    source=UPN_LA,
     fields={"referral": ("pupil.upn",)},
 )
 def upn_la_known(rec: Checked, ctx: Context) -> Iterator[str]:
@@ -343,9 +351,8 @@ AGREEMENT = (
     "placement begins) and s8 (objectives and plans set out in writing)"
 )
 VIRTUAL_SCHOOL = (
-    "DfE, Promoting the education of looked-after children and previously looked-after children "
-    "(statutory guidance, February 2018): the virtual school head of the authority that looks "
-    "after the child is involved in decisions on alternative provision"
+    "DfE Looked-after children guidance (2018): the virtual school head of the authority that "
+    "looks after the child is involved in decisions on alternative provision"
 )
 
 

@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 from apforms.model.config import RegistrationThresholds
 
 SOURCE = (
-    "Education Act 1996 s463; Education and Skills Act 2008 s96; DfE, Registration of independent "
-    "schools (2019); Children's Wellbeing and Schools Act 2026 s43 (not yet commenced)"
+    "Education Act 1996 s463 (meaning of “independent school”); Education and Skills Act 2008 s92 "
+    "and s96 (independent educational institutions; conducting one unregistered is an offence); "
+    "DfE Registration of independent schools (2019), part A (full-time education); Children's "
+    "Wellbeing and Schools Act 2026 s43 (substitutes s92 of the 2008 Act: one child who is looked "
+    "after or has SEN; commencement not confirmed)"
 )
 
 

@@ -7,7 +7,18 @@ from collections.abc import Iterator
 from apforms.model.definitions import document_ids
 from apforms.rules import ERROR, WARNING, Checked, Context, Issue, rule
 
-SOURCE = "the document's definition in schemas/ (docs/definitions.md)"
+#: The public documents behind each form's definition (docs/sources.md); the definitions
+#: themselves are in schemas/ (docs/definitions.md).
+SOURCE = (
+    "Derby AP guidance s15 to s18 (the forms: each field and the answers it takes; as defined in "
+    "schemas/, docs/definitions.md); DfE CBDS (the pupil code lists); DfE School census codes (2024) "
+    "(the census codes); DfE CIN census guide (child protection plan categories); DfE UPN guide "
+    "(2019), annex A (the UPN check letter)"
+)
+REQUIRED = (
+    "Derby AP guidance s15 to s18 (what each form asks to be completed, e.g. s15 “ALL sections "
+    "below MUST be completed”; as defined in schemas/, docs/definitions.md)"
+)
 
 
 @rule(
@@ -30,7 +41,7 @@ def invalid_values(rec: Checked, ctx: Context) -> Iterator[Issue]:
     "VAL-001",
     WARNING,
     "Fields the form requires are filled in",
-    source=SOURCE,
+    source=REQUIRED,
     documents=document_ids(),
 )
 def required_missing(rec: Checked, ctx: Context) -> Iterator[Issue]:
