@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -341,3 +342,93 @@ def test_the_manifest_does_not_keep_a_bad_upn(tmp_path: Path) -> None:
     text = (out / "manifest.json").read_text(encoding="utf-8")
     assert "not a valid UPN" in text
     assert "Q207000016049" not in text
+
+
+# --------------------------------------------------------------------------- inputs: safe text, bounds
+
+
+def test_a_upn_is_redacted_wherever_it_is(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows[0].append("L831200031002")  # a UPN pasted as a header
+    rows[1][0] = "'V831200024001"  # Excel's text apostrophe: a 14-character, invalid UPN
+    rows[2][1] = "A 831 200 031 003"  # a UPN in the school's column, spaced
+    result, out = bulk(tmp_path, write_csv(tmp_path / "placements.csv", rows))
+    assert result.exit_code == 1
+    assert "placements.csv, row 2, column 'UPN': the value is not a valid UPN" in result.output
+    assert "unknown school '[UPN]'" in result.output
+    for text in (result.output, (out / "manifest.json").read_text(encoding="utf-8")):
+        for upn in ("V831200024001", "L831200031002", "831 200 031 003"):
+            assert upn not in text
+
+
+def test_a_long_value_is_quoted_as_a_short_prefix(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows[1][5] = "ten" * 10_000  # 30,000 characters in Hours per week
+    rows[2][6] = "x" * 40_000  # more than a spreadsheet cell holds
+    result, out = bulk(tmp_path, write_csv(tmp_path / "placements.csv", rows))
+    assert result.exit_code == 1
+    prefix = ("ten" * 10_000)[:40]
+    assert f"column 'Hours per week': Not a number: {prefix!r}… (30,000 characters)" in result.output
+    assert "row 3, column 'Days/sessions': 40,000 characters; a cell may hold at most 32,767" in result.output
+    assert max(len(line) for line in result.output.splitlines()) < 300
+    assert (out / "manifest.json").stat().st_size < 20_000
+
+
+def test_cr_only_csv_from_old_excel_for_mac_is_read(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows[1][6] = "Thu am,\rThu pm"  # a quoted cell holding a line break
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r").writerows(rows)
+    path = tmp_path / "placements.csv"
+    path.write_bytes(buf.getvalue().encode("cp1252"))
+    plan = plan_slas(path, EX["providers"], EX["schools"], load_config().registration)
+    assert plan.problems == []
+    assert len(plan.pairs) == 5
+
+
+def test_many_identical_rows_give_bounded_messages(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows += [list(rows[1]) for _ in range(2_000)]
+    result, out = bulk(tmp_path, write_csv(tmp_path / "placements.csv", rows))
+    assert result.exit_code == 1
+    skipped = manifest(out)["skipped_rows"]
+    assert len(skipped) == 2_001
+    assert (
+        skipped[0]["message"]
+        == "the same pupil is placed at this provider again in rows 8, 9, 10 and 1,997 more"
+    )
+    assert (
+        skipped[-1]["message"]
+        == "the same pupil is placed at this provider again in rows 2, 8, 9 and 1,997 more"
+    )
+    assert max(len(s["message"]) for s in skipped) < 120
+    assert (out / "manifest.json").stat().st_size < 2_001 * 400
+
+
+def test_an_input_over_the_row_limit_is_refused_naming_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apforms.bulk import inputs
+
+    monkeypatch.setattr(inputs, "MAX_INPUT_ROWS", 5)
+    result, out = bulk(tmp_path)  # the example has 6 placements
+    assert result.exit_code == 2
+    assert (
+        "apforms: placements.csv: more than 5 rows below the header (the most one file may have)"
+        in result.output
+    )
+    assert not out.exists()
+    monkeypatch.setattr(inputs, "MAX_INPUT_BYTES", 100)
+    too_big, _ = bulk(tmp_path)
+    assert too_big.exit_code == 2
+    assert "providers.csv: 0.0 MB; an input file may be at most 0 MB" in too_big.output
+
+
+def test_an_input_that_is_a_fifo_is_refused_not_waited_for(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "placements.csv"
+    os.mkfifo(fifo)
+    result, _ = bulk(tmp_path, fifo)
+    assert result.exit_code == 2
+    assert "not a regular file" in result.output
