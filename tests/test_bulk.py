@@ -409,6 +409,7 @@ def test_an_input_over_the_row_limit_is_refused_naming_the_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from apforms.bulk import inputs
+    from apforms.errors import BulkInputError
 
     monkeypatch.setattr(inputs, "MAX_INPUT_ROWS", 5)
     result, out = bulk(tmp_path)  # the example has 6 placements
@@ -418,6 +419,13 @@ def test_an_input_over_the_row_limit_is_refused_naming_the_limit(
         in result.output
     )
     assert not out.exists()
+
+    def validated(*args: object) -> None:
+        raise AssertionError("a row was validated before the file was refused")
+
+    monkeypatch.setattr(inputs, "_validate_row", validated)  # refused in the time it takes to read
+    with pytest.raises(BulkInputError, match="more than 5 rows"):
+        inputs.read_table("placements", EX["placements"])
     monkeypatch.setattr(inputs, "MAX_INPUT_BYTES", 100)
     too_big, _ = bulk(tmp_path)
     assert too_big.exit_code == 2
