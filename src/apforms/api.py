@@ -506,15 +506,18 @@ def bulk_sla(
     config: str | os.PathLike[str] | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    mode: str | int | None = None,
 ) -> BulkResult:
     """A ready-to-sign SLA for every school–provider pair in the inputs (CSV or XLSX), and a
     manifest. The registration thresholds come from ``config`` (as for :func:`check`);
     ``on_total`` hears how many pairs there are before the first is written, ``progress`` how
-    many more are done."""
+    many more are done. The files are private (0600) unless ``mode`` or the configuration's
+    ``files.mode`` says otherwise."""
     from apforms import bulk
     from apforms.model.config import load_config
 
     thresholds = load_config(config).registration
+    file_mode = output_mode(mode, config)
 
     def on_plan(plan: bulk.Plan) -> None:
         if on_total is not None:
@@ -523,6 +526,7 @@ def bulk_sla(
     return bulk.bulk_sla(
         placements, providers, schools, out_dir, thresholds, tuple(formats), jobs,
         allow_unregistered, progress=progress, on_plan=on_plan, brand=load_config(config).brand,
+        mode=file_mode,
     )  # fmt: skip
 
 
@@ -531,7 +535,7 @@ def bulk_template(kind: str, out: str | os.PathLike[str], fmt: str = "csv") -> P
     xlsx): the expected headers and one example row."""
     from apforms import bulk
 
-    return bulk.write_template(kind, out, fmt)
+    return bulk.write_template(kind, out, fmt)  # headers and a fictional row: the umask's mode
 
 
 # --------------------------------------------------------------------------- archive and signing

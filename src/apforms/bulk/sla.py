@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from apforms.bulk.inputs import RowProblem, Table, read_table
+from apforms.errors import BulkInputError
 from apforms.model import records
 from apforms.model.config import RegistrationThresholds
 from apforms.model.definitions import load_definition
@@ -242,16 +243,31 @@ def safe_name(text: str, limit: int = 50) -> str:
     return s
 
 
+#: Between a pair's name and the hash that tells it from another pair of the same name.
+#: ``safe_name`` never writes ``_``, so a name with a hash is never a name without one.
+_HASH_SEP = "__"
+
+
 def _assign_stems(pairs: Iterable[Pair]) -> None:
-    """``school__provider``; where two pairs would share a name, both get a short hash."""
+    """``school__provider``; pairs whose names are the same once made safe (``Riverside Farm``
+    and ``Riverside-Farm``) each get a hash of their names, ``school__provider__1a2b3c4d``,
+    longer where two hashes' beginnings agree. No two stems are the same, or the same but for
+    case, before anything is written."""
     pairs = list(pairs)
     stems: dict[str, list[Pair]] = defaultdict(list)
     for pair in pairs:
         stems[f"{safe_name(pair.names[0])}__{safe_name(pair.names[1])}"].append(pair)
     for stem, group in stems.items():
+        if len(group) == 1:
+            group[0].stem = stem
+            continue
+        digests = {id(p): hashlib.sha256("\0".join(p.names).encode()).hexdigest() for p in group}
+        length = 8
+        while len({digests[id(p)][:length] for p in group}) < len(group):
+            length *= 2  # two beginnings agree (or, at 64, two pairs share their names)
+            if length > 64:
+                raise BulkInputError(f"two pairs share their names: {stem}")
         for pair in group:
-            if len(group) == 1:
-                pair.stem = stem
-            else:
-                digest = hashlib.sha256("\0".join(pair.names).encode()).hexdigest()[:8]
-                pair.stem = f"{stem}-{digest}"
+            pair.stem = f"{stem}{_HASH_SEP}{digests[id(pair)][:length]}"
+    if len({p.stem.casefold() for p in pairs}) < len(pairs):  # cannot happen: said, not written over
+        raise BulkInputError("two SLAs would have the same file name; nothing was written")
