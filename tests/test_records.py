@@ -296,6 +296,48 @@ def test_odd_values_are_problems_not_crashes(data: dict, path: str, message: str
     assert message in found[path]
 
 
+def test_a_key_given_twice_is_refused_by_name_not_won_by_the_last() -> None:
+    text = record_text("referral", example_data("referral"))
+    nested = text.replace('"legal_name": ', '"legal_name": "Zofia Nowak", "legal_name": ', 1)
+    with pytest.raises(RecordError, match=r"x.json: the key 'legal_name' is given twice in one object"):
+        records.parse_record(nested, "x.json")
+    top = '{"document": "sla", "document": "referral", "version": "1.0", "data": {}}'
+    with pytest.raises(RecordError, match="the key 'document' is given twice"):
+        records.parse_record(top, "x.json")
+
+
+LONG = "Riverside " * 5_000_000 + "Farm"  # 50 MB
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("school", "postcode", LONG),
+        ("school", "phone", LONG),
+        ("provision", "hours_per_week", LONG),
+        ("provision", "dates", {"start": LONG, "end": "2026-12-18"}),
+        ("provider", "registered_school", LONG),
+    ],
+)
+def test_problems_quote_a_short_prefix_of_a_long_value(section: str, key: str, value: object) -> None:
+    data = example_data("sla")
+    data[section][key] = value
+    problems = records.validate(load_definition("sla"), data).problems
+    (problem,) = [p for p in problems if p.path.startswith(f"{section}.{key}")]
+    assert "'Riverside Riverside Riverside Riverside '… (50,000,004 characters)" in problem.message
+    assert len(problem.message) < 200
+
+
+def test_a_long_version_or_document_is_quoted_short() -> None:
+    for raw in (
+        {"document": "x" * 10**6, "data": {}},
+        {"document": "sla", "version": "v" * 10**6, "data": {}},
+    ):
+        with pytest.raises(RecordError) as info:
+            records.record_from_obj(raw, "x.json")
+        assert len(str(info.value)) < 300
+
+
 def test_deeply_nested_json_is_not_json() -> None:
     with pytest.raises(RecordError, match="not JSON"):
         records.parse_record("[" * 100_000 + "]" * 100_000)

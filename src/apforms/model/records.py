@@ -21,6 +21,7 @@ from apforms.errors import RecordError
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field, version_tuple
 from apforms.model.types import MAX_ROWS, MISSING, TYPES, Shape, marshmallow_field
+from apforms.safe import clip, quote
 
 # The shapes as plain module constants: these loops run for every field of every record.
 _OBJECT, _ROWS, _LISTS = Shape.OBJECT, Shape.ROWS, (Shape.ROWS, Shape.ITEMS)
@@ -85,12 +86,33 @@ def canonical(definition: Definition, data: Mapping[str, Any]) -> dict[str, Any]
 
 
 def parse_record(text: str | bytes, source: str = "record") -> Record:
-    """Read a record file's JSON; a :class:`RecordError` if it is not a record we know."""
+    """Read a record file's JSON; a :class:`RecordError` if it is not a record we know, or if
+    one of its objects gives a key twice (JSON readers disagree on which value wins, so a
+    second ``"upn"`` would silently replace the first)."""
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        twice = f"the key {quote(exc.key)} is given twice in one object"
+        raise RecordError(f"{source}: {twice}; keep one of them") from None
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise RecordError(f"{source}: not JSON ({exc})") from None
+        raise RecordError(f"{source}: not JSON ({clip(str(exc))})") from None
     return record_from_obj(raw, source)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def record_from_obj(raw: Any, source: str = "record") -> Record:
@@ -99,12 +121,12 @@ def record_from_obj(raw: Any, source: str = "record") -> Record:
     try:
         definition = d.load_definition(str(raw["document"]))
     except Exception as exc:  # DefinitionError: unknown document
-        raise RecordError(f"{source}: {exc}") from None
+        raise RecordError(f"{source}: {clip(str(exc))}") from None
     version = str(raw.get("version", definition.version))
     try:
         newer = version_tuple(version) > definition.version_tuple
     except Exception:
-        raise RecordError(f"{source}: version {version!r} is not like '1.0'") from None
+        raise RecordError(f"{source}: version {quote(version)} is not like '1.0'") from None
     if newer:
         raise RecordError(
             f"{source}: {definition.id} version {version} is newer than this apforms knows "

@@ -27,6 +27,7 @@ from marshmallow import fields as mf
 from marshmallow import validate as mv
 
 from apforms.model import identifiers
+from apforms.safe import quote
 
 #: The most rows any table or list takes. Forms print any number of rows (from PDF layout 2);
 #: this only bounds what a hostile or mistaken file can make apforms lay out.
@@ -173,7 +174,7 @@ class _Date(mf.Field[str]):
                 return datetime.strptime(v, fmt).date().isoformat()
             except ValueError:
                 continue
-        raise ValidationError(f"Not a date: {value!r} (use YYYY-MM-DD or DD/MM/YYYY)")
+        raise ValidationError(f"Not a date: {quote(value)} (use YYYY-MM-DD or DD/MM/YYYY)")
 
 
 #: A number with thousands separated by commas: 1,250 or 12,345.50 (never 7,5 or 12,50).
@@ -199,7 +200,7 @@ class _Number(mf.Field[int | float]):
             if "," in text:  # thousands only, in groups of three: '7,5' is not 75 (a decimal comma)
                 if not _GROUPED.fullmatch(text):
                     raise ValidationError(
-                        f"Not a number: {value!r} (write a decimal point, not a comma, e.g. 7.5)"
+                        f"Not a number: {quote(value)} (write a decimal point, not a comma, e.g. 7.5)"
                     )
                 text = text.replace(",", "")
         else:
@@ -207,7 +208,7 @@ class _Number(mf.Field[int | float]):
         try:
             num = Decimal(text)
         except InvalidOperation:
-            raise ValidationError(f"Not a number: {value!r}") from None
+            raise ValidationError(f"Not a number: {quote(value)}") from None
         if not num.is_finite():
             raise ValidationError("Not a number")
         if num.adjusted() > 9:  # no form holds a number of ten or more digits; 1e99999999 would hang
@@ -242,21 +243,21 @@ class _Checked(_Text):
 def _upn(s: str) -> str:
     problem = identifiers.upn_problem(s)
     if problem:
-        raise ValidationError(f"{s!r} is {problem}")
+        raise ValidationError(f"{quote(s)} is {problem}")
     return s.upper()
 
 
 def _postcode(s: str) -> str:
     pc = identifiers.normalise_postcode(s)
     if pc is None:
-        raise ValidationError(f"{s!r} is not a UK postcode")
+        raise ValidationError(f"{quote(s)} is not a UK postcode")
     return pc
 
 
 def _phone(s: str) -> str:
     phone = identifiers.normalise_phone(s)
     if phone is None:
-        raise ValidationError(f"{s!r} is not a UK telephone number")
+        raise ValidationError(f"{quote(s)} is not a UK telephone number")
     return phone
 
 
@@ -273,7 +274,7 @@ class _Choice(mf.Field[str]):
         if isinstance(value, str) and value.strip().casefold() in self.by_key:
             return self.by_key[value.strip().casefold()]
         shown = ", ".join(self.values[:12]) + (" …" if len(self.values) > 12 else "")
-        raise ValidationError(f"{value!r} is not one of the options ({shown})")
+        raise ValidationError(f"{quote(value)} is not one of the options ({shown})")
 
 
 class _Bool(mf.Boolean):
@@ -281,6 +282,12 @@ class _Bool(mf.Boolean):
     falsy = mf.Boolean.falsy | {"Off", "off", "☐"}
 
     default_error_messages = {"invalid": "Not yes/no: {input!r}"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> bool:
+        try:
+            return super()._deserialize(value, attr, data, **kw)
+        except ValidationError:
+            raise ValidationError(f"Not yes/no: {quote(value)}") from None  # never a whole long value
 
 
 # --------------------------------------------------------------------------- display helpers
