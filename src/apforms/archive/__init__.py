@@ -28,6 +28,7 @@ from apforms.archive import bundle, retention, signatures
 from apforms.archive.examine import DEFAULT_MAX_SIZE, Examined, Refused, check_pdf, check_size, examine
 from apforms.archive.retention import Retention
 from apforms.archive.signatures import SignatureReport
+from apforms.archive.sqlite import SQLiteStore
 from apforms.archive.store import (
     ALTERED,
     DISPOSED,
@@ -37,7 +38,6 @@ from apforms.archive.store import (
     AuditEvent,
     Entry,
     Filters,
-    SQLiteStore,
     Store,
     sha256,
 )
