@@ -148,6 +148,8 @@ def test_store_is_owner_only_and_files_read_only(archive: Archive, sla_pdf: byte
     assert stat.S_IMODE((root / "archive.sqlite3").stat().st_mode) == 0o600
     (stored,) = stored_files(archive)
     assert stat.S_IMODE(stored.stat().st_mode) == 0o400
+    assert stat.S_IMODE((root / "archive.checkpoint").stat().st_mode) == 0o600
+    assert stat.S_IMODE((root / "archive.lock").stat().st_mode) == 0o600
 
 
 # --------------------------------------------------------------------------- find and read

@@ -4,6 +4,10 @@ Each round starts a process adding several files, waits for its first file to be
 then kills it at a random moment (seeded) while it adds the rest. Afterwards every add that
 reported success is present, nothing earlier was lost, and ``archive verify`` is clean (no
 entry without its file).
+
+Then a process is killed at each step of a write in turn (the checkpoint before and after the
+commit): the next run takes the catalogue as it was or completes the write, and ``verify`` is
+clean.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +93,59 @@ def test_kill_9_during_add_leaves_the_archive_consistent(tmp_path: Path) -> None
     assert len(archive.entries()) == len(all_files)
     report = archive.verify()
     assert report.ok and report.leftovers["unrecorded_files"] == 0
+
+
+# --------------------------------------------------------------------------- at each step of a write
+
+#: Run the CLI, killing itself with SIGKILL at one step of the write: before or after the
+#: nth call of the checkpoint write (1st: ``pending``, before the commit; 2nd: after it).
+_KILL_AT = r"""
+import os, signal, sys
+from apforms.archive import checkpoint as owner
+step, nth, when, args = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+name = "write"
+original, calls = getattr(owner, name), [0]
+def hooked(*a, **k):
+    calls[0] += 1
+    if calls[0] == nth and when == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    out = original(*a, **k)
+    if calls[0] == nth and when == "after":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return out
+setattr(owner, name, hooked)
+from apforms.cli import main
+main(args)
+"""
+STEPS = [
+    ("checkpoint", 1, "before"),  # nothing committed
+    ("checkpoint", 1, "after"),  # pending written, not committed
+    ("checkpoint", 2, "before"),  # committed, checkpoint still pending
+]
+
+
+def _killed(store: Path, step: tuple[str, int, str], *args: str) -> None:
+    cmd = [sys.executable, "-c", _KILL_AT, step[0], str(step[1]), step[2], "archive", "--store", str(store)]
+    done = subprocess.run([*cmd, *args], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+
+
+@pytest.mark.parametrize("step", STEPS, ids=["-".join(map(str, s)) for s in STEPS])
+def test_kill_9_at_each_step_of_an_add_leaves_a_catalogue_that_verifies(tmp_path: Path, step: Any) -> None:
+    store = tmp_path / "store"
+    first = tmp_path / "first.pdf"
+    first.write_bytes(foreign_pdf("first"))
+    Archive(SQLiteStore(store)).add(first, doc="sla")
+    pdf = tmp_path / "second.pdf"
+    pdf.write_bytes(foreign_pdf("second Łódź"))
+    _killed(store, step, "add", "--doc", "sla", str(pdf))
+    again = Archive(SQLiteStore(store))
+    report = again.verify()
+    assert report.ok, report.as_dict()
+    assert len(again.entries()) == (1 if step[1] == 1 else 2)
+    if step[1] == 1 and step[2] == "after":
+        assert report.notes == ["a write was interrupted before it was committed; nothing of it was kept"]
+    if step[1] == 2:
+        assert report.notes == ["a write was interrupted after it was committed; the next write completes it"]
+    assert again.add(pdf, doc="sla").outcome in ("added", "already")
+    assert again.verify().ok and len(again.entries()) == 2

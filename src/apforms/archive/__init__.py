@@ -3,7 +3,9 @@
 Each file is kept exactly as added, addressed by its SHA-256, with what was read from it:
 document and version, the record (apforms forms), the parties, its signature status, and
 who added it when. Retention follows ``schemas/archive/retention.yaml``; disposal keeps a
-tombstone; every add, get, export, verify and dispose is in an append-only audit log.
+tombstone; every add, get, export, verify and dispose is in an append-only audit log whose
+hash chain binds every entry's metadata, its head kept in a checkpoint beside the catalogue
+(:mod:`apforms.archive.chain`): ``verify`` names any change made to either outside apforms.
 
     archive = open_archive("~/ap-archive")
     result = archive.add("signed-sla.pdf")
@@ -17,14 +19,14 @@ from __future__ import annotations
 import getpass
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from apforms import files
-from apforms.archive import bundle, retention, signatures
+from apforms.archive import bundle, chain, retention, signatures
 from apforms.archive.examine import DEFAULT_MAX_SIZE, Examined, Refused, check_pdf, check_size, examine
 from apforms.archive.retention import Retention
 from apforms.archive.signatures import SignatureReport
@@ -35,7 +37,9 @@ from apforms.archive.store import (
     MISSING,
     OK,
     STORED,
+    VERIFY_HINT,
     AuditEvent,
+    Catalogue,
     Entry,
     Filters,
     Store,
@@ -46,6 +50,8 @@ from apforms.errors import ArchiveError
 ENV_STORE = "APFORMS_ARCHIVE"
 # Outcomes of an add.
 ADDED, ALREADY, REFUSED = "added", "already", "refused"
+#: The catalogue fields an entry's retention is worked out from.
+_RETENTION_FIELDS = frozenset({"document", "record", "refs"})
 _ID = re.compile(r"^[0-9a-f]{6,64}$")
 _REF_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -106,12 +112,26 @@ class VerifyReport:
     #: Signatures already broken when the file was added (shown, not a new problem).
     known_broken: list[tuple[str, str]] = field(default_factory=list)
     audit_problems: list[str] = field(default_factory=list)
+    #: Differences between the catalogue, its hash chain and its checkpoint (entries edited,
+    #: inserted or deleted; the log cut; the database replaced or missing), by entry if one.
+    catalogue_problems: list[chain.Problem] = field(default_factory=list)
+    #: Facts worth knowing that are not problems (an interrupted write, completed).
+    notes: list[str] = field(default_factory=list)
+    #: The audit log's length and last hash: note them elsewhere to check a later verify by.
+    head: chain.Head = field(default_factory=lambda: chain.Head(0, ""))
     leftovers: dict[str, int] = field(default_factory=dict)
+    #: Why this verify could not be written to the audit log (a catalogue that takes no writes).
+    not_logged: str | None = None
 
     @property
     def ok(self) -> bool:
         return not (
-            self.missing or self.altered or self.unreadable or self.signature_problems or self.audit_problems
+            self.missing
+            or self.altered
+            or self.unreadable
+            or self.signature_problems
+            or self.audit_problems
+            or self.catalogue_problems
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -125,7 +145,13 @@ class VerifyReport:
             "signature_problems": [{"id": i, "problem": p} for i, p in self.signature_problems],
             "broken_when_added": [{"id": i, "problem": p} for i, p in self.known_broken],
             "audit_problems": self.audit_problems,
+            "catalogue_problems": [
+                {"kind": p.kind, "id": p.entry_id, "problem": p.message} for p in self.catalogue_problems
+            ],
+            "notes": self.notes,
+            "audit_log": {"events": self.head.events, "head": self.head.hash},
             "leftovers": self.leftovers,
+            "not_logged": self.not_logged,
         }
 
 
@@ -164,6 +190,16 @@ class Archive:
         self.trust_roots = list(trust_roots)
         self.user = user or os_user()
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._recover()
+
+    def _recover(self) -> None:
+        """What an earlier run left to do: bind a catalogue from before the chain bound entries
+        (once, logged per entry)."""
+        self.store.upgrade(
+            lambda entry_id: self._event(
+                "migrate", entry_id, note="entry bound into the catalogue chain as it was found"
+            )
+        )
 
     @property
     def location(self) -> str:
@@ -313,8 +349,18 @@ class Archive:
         entry = self.find(entry_id)
         data = self.read(entry)
         path = files.write_bytes(out, data)
-        self._log("get", entry.id, to=str(out))
+        self._log_or_remove(out, "get", entry.id, to=str(out))
         return path
+
+    def _log_or_remove(
+        self, out: str | os.PathLike[str], action: str, entry_id: str | None, **detail: Any
+    ) -> None:
+        """Log a copy written out; if it cannot be logged, the copy does not stay either."""
+        try:
+            self._log(action, entry_id, **detail)
+        except ArchiveError as exc:
+            Path(out).unlink(missing_ok=True)
+            raise ArchiveError(f"{out} not written: the audit log cannot record it: {exc}") from None
 
     def export(self, filters: Filters, out: str | os.PathLike[str]) -> list[Entry]:
         """A zip of the matching files and a manifest; nothing written if any file is bad."""
@@ -328,8 +374,8 @@ class Archive:
             "selection": {k: v for k, v in vars(filters).items() if v not in (None, False)},
         }
         bundle.write_bundle(out, entries, self.read, manifest, self.describe)
-        self._log(
-            "export", None, to=str(out), entries=[e.id for e in entries], selection=manifest["selection"]
+        self._log_or_remove(
+            out, "export", None, to=str(out), entries=[e.id for e in entries], selection=manifest["selection"]
         )
         return entries
 
@@ -368,9 +414,26 @@ class Archive:
     # ---------------------------------------------------------------- verify
 
     def verify(self, check_signatures: bool = False) -> VerifyReport:
-        """Re-hash every stored file; with ``check_signatures`` re-validate digital signatures."""
+        """Check the catalogue against its hash chain and checkpoint, re-hash every stored file;
+        with ``check_signatures`` re-validate digital signatures."""
         report = VerifyReport()
-        for entry_id, size in list(self.store.stored_ids()):
+        stored: list[tuple[str, int]] = []
+
+        def rows(catalogue: Catalogue) -> Iterator[tuple[str, dict[str, Any]]]:
+            for entry_id, values in catalogue.entries:
+                if values.get("state") == STORED:
+                    stored.append((entry_id, int(values.get("size") or 0)))
+                yield entry_id, values
+
+        with self.store.snapshot() as catalogue:
+            found = chain.check(catalogue.events, rows(catalogue), catalogue.checkpoint)
+            report.catalogue_problems = [chain.Problem(chain.CHECKPOINT, p) for p in catalogue.problems]
+        report.audit_problems = [p.message for p in found.problems if p.kind == chain.CHAIN]
+        report.catalogue_problems += self._with_retention(
+            [p for p in found.problems if p.kind != chain.CHAIN]
+        )
+        report.notes, report.head = found.notes, found.head
+        for entry_id, size in sorted(stored):
             report.checked += 1
             state = self.store.check_file(entry_id, size)
             if state == OK:
@@ -382,20 +445,35 @@ class Archive:
                 report.altered.append(entry_id)
             else:
                 report.unreadable.append(entry_id)
-        report.audit_problems = self.check_audit_log()
         report.leftovers = self.store.housekeeping()
-        self._log(
-            "verify",
-            None,
-            checked=report.checked,
-            signatures=check_signatures,
-            ok=report.ok,
-            missing=report.missing,
-            altered=report.altered,
-            unreadable=report.unreadable,
-            signature_problems=[i for i, _ in report.signature_problems],
-        )
+        try:
+            self._log(
+                "verify",
+                None,
+                checked=report.checked,
+                signatures=check_signatures,
+                ok=report.ok,
+                missing=report.missing,
+                altered=report.altered,
+                unreadable=report.unreadable,
+                signature_problems=[i for i, _ in report.signature_problems],
+                catalogue_problems=len(report.catalogue_problems) + len(report.audit_problems),
+            )
+        except ArchiveError as exc:  # a catalogue that takes no writes: the report says why
+            report.not_logged = str(exc).removesuffix(f"; {VERIFY_HINT}")
         return report
+
+    def _with_retention(self, problems: list[chain.Problem]) -> list[chain.Problem]:
+        """A change to what retention is worked out from also says the date it now gives."""
+        out = []
+        for p in problems:
+            entry = self.store.get(p.entry_id) if p.entry_id and p.field in _RETENTION_FIELDS else None
+            try:
+                kept = self.retention(entry).describe() if entry is not None else None
+            except Exception:  # a changed record need not be one retention can read
+                kept = None
+            out.append(replace(p, message=f"{p.message}; it is now kept until {kept}") if kept else p)
+        return out
 
     def _recheck(self, entry_id: str, report: VerifyReport) -> None:
         entry = self.store.get(entry_id)
@@ -416,13 +494,7 @@ class Archive:
 
     def check_audit_log(self) -> list[str]:
         """Breaks in the audit log's hash chain (an edited or removed event)."""
-        problems, prev = [], ""
-        for event in self.store.audit_log():
-            expected = replace(event, prev=None, hash=None).chained(prev)
-            if event.prev != prev or event.hash != expected.hash:
-                problems.append(f"audit log event {event.seq} ({event.action}) does not match the chain")
-            prev = event.hash or ""
-        return problems
+        return chain.chain_problems(self.store.audit_log())
 
     def audit_log(self) -> list[AuditEvent]:
         return self.store.audit_log()

@@ -2,23 +2,28 @@
 
 :class:`Store` is everything the archive commands need, so that a shared server database can
 be added as another implementation without touching them (``apforms.archive.sqlite`` is the
-embedded one). Every implementation keeps the crash-safety order: a file durably stored before
-its row is committed; a tombstone committed before its file is removed.
+embedded one). Every implementation keeps the crash-safety order (a file durably stored before
+its row is committed; a tombstone committed before its file is removed) and the hash chain of
+:mod:`apforms.archive.chain`: each event that writes an entry binds the entry's fields, and
+the chain's head is kept, in step, outside the catalogue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from apforms.archive.chain import AuditEvent, Checkpoint
 
 STORED, DISPOSED = "stored", "disposed"
 # File check results.
 OK, MISSING, ALTERED, UNREADABLE = "ok", "missing", "altered", "unreadable"
 PARTIES = ("provider", "school", "upn")
+VERIFY_HINT = "run apforms archive verify"
 
 
 @dataclass(frozen=True)
@@ -53,27 +58,27 @@ class Entry:
         out["warnings"] = list(self.warnings)
         return out
 
+    def bound_values(self) -> dict[str, Any]:
+        """The catalogue values the hash chain binds: every field, the parties one by one."""
+        out = self.as_dict()
+        parties = out.pop("parties")
+        out.update({p: parties.get(p) for p in PARTIES})
+        return out
 
-@dataclass(frozen=True)
-class AuditEvent:
-    """One line of the audit log. ``hash`` chains each event to the one before it."""
 
-    at: str
-    user: str
-    action: str
-    entry_id: str | None = None
-    detail: Mapping[str, Any] = field(default_factory=dict)
-    seq: int | None = None
-    prev: str | None = None
-    hash: str | None = None
+@dataclass
+class Catalogue:
+    """One consistent reading of the catalogue for ``verify``.
 
-    def chained(self, prev: str) -> AuditEvent:
-        body = json.dumps(
-            [prev, self.at, self.user, self.action, self.entry_id, self.detail],
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        return replace(self, prev=prev, hash=hashlib.sha256(body.encode("utf-8")).hexdigest())
+    ``entries`` yields (id, bound values) and is only valid inside :meth:`Store.snapshot`.
+    ``checkpoint`` is None when it is missing or cannot be trusted; ``problems`` say why,
+    and anything else wrong with the catalogue as a whole (missing, replaced).
+    """
+
+    events: list[AuditEvent]
+    entries: Iterator[tuple[str, dict[str, Any]]]
+    checkpoint: Checkpoint | None
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,11 @@ class Store(ABC):
 
     @abstractmethod
     def dispose(self, entry: Entry, event: AuditEvent) -> None:
-        """Commit the tombstone (``entry`` already marked disposed), then remove the file."""
+        """Commit the tombstone (``entry`` already marked disposed), then remove the file.
+
+        An ArchiveError, and nothing disposed of, if the entry's row is not as its last event
+        wrote it (changed outside apforms: its retention may have been moved).
+        """
 
     @abstractmethod
     def log(self, event: AuditEvent) -> None:
@@ -137,8 +146,17 @@ class Store(ABC):
     def audit_log(self) -> list[AuditEvent]: ...
 
     @abstractmethod
+    def snapshot(self) -> contextlib.AbstractContextManager[Catalogue]:
+        """The audit log, every entry and the checkpoint, read as of one moment."""
+
+    @abstractmethod
     def housekeeping(self) -> dict[str, int]:
         """Counts of leftovers from interrupted adds: files without a row, temporary files."""
+
+    def upgrade(self, event: Callable[[str], AuditEvent]) -> int:
+        """Bring a catalogue from before the chain bound entries up to date: one ``migrate``
+        event (made by ``event(entry_id)``) per existing entry. Returns how many were bound."""
+        return 0
 
     def close(self) -> None:  # noqa: B027 - optional for implementations
         """Release connections."""
@@ -159,6 +177,7 @@ __all__ = [
     "STORED",
     "UNREADABLE",
     "AuditEvent",
+    "Catalogue",
     "Entry",
     "Filters",
     "Store",

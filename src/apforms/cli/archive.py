@@ -271,34 +271,51 @@ def export(ctx: click.Context, /, out: str, **kw: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 @click.pass_context
 def verify(ctx: click.Context, check_signatures: bool, trust: tuple[str, ...], as_json: bool) -> None:
-    """Re-hash every stored file; report missing, altered and unreadable ones. Exit 1 if any."""
+    """Check the catalogue against its hash chain and checkpoint, and re-hash every stored file;
+    report every entry changed, added or removed outside apforms, a cut audit log, a replaced
+    catalogue, and missing, altered and unreadable files. Exit 1 if any."""
     report = _open(ctx, trust).verify(check_signatures)
     if as_json:
         click.echo(dump(report.as_dict()))
     else:
-        for label, ids in (
-            ("MISSING", report.missing),
-            ("ALTERED", report.altered),
-            ("UNREADABLE", report.unreadable),
-        ):
-            for i in ids:
-                click.echo(f"{label:<10} {i}")
-        for i, problem in report.signature_problems:
-            click.echo(f"SIGNATURE  {i}  {problem}")
-        for i, problem in report.known_broken:
-            click.echo(f"note: {i[:12]} {problem} (already so when it was added)")
-        for problem in report.audit_problems:
-            click.echo(f"AUDIT LOG  {problem}")
-        sigs = f", {report.signatures_checked} digital signature(s) re-checked" if check_signatures else ""
-        verdict = "all intact" if report.ok else "PROBLEMS FOUND"
-        click.echo(f"verified {report.checked} file(s){sigs}: {verdict}")
-        if report.leftovers.get("unrecorded_files"):
-            click.echo(
-                f"note: {report.leftovers['unrecorded_files']} stored file(s) without an entry "
-                "(an add was interrupted; adding the file again adopts it)"
-            )
+        _print_verify(report, check_signatures)
     if not report.ok:
         sys.exit(EXIT_PROBLEMS)
+
+
+def _print_verify(report: Any, check_signatures: bool) -> None:  # an archive VerifyReport
+    for label, ids in (
+        ("MISSING", report.missing),
+        ("ALTERED", report.altered),
+        ("UNREADABLE", report.unreadable),
+    ):
+        for i in ids:
+            click.echo(f"{label:<10} {i}")
+    for i, problem in report.signature_problems:
+        click.echo(f"SIGNATURE  {i}  {problem}")
+    for i, problem in report.known_broken:
+        click.echo(f"note: {i[:12]} {problem} (already so when it was added)")
+    for problem in report.audit_problems:
+        click.echo(f"AUDIT LOG  {problem}")
+    for p in report.catalogue_problems:
+        click.echo(f"{p.kind.upper():<10} {p.message}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    sigs = f", {report.signatures_checked} digital signature(s) re-checked" if check_signatures else ""
+    verdict = "all intact" if report.ok else "PROBLEMS FOUND"
+    head = report.head
+    click.echo(
+        f"verified {report.checked} file(s) and the catalogue (audit log of {head.events} event(s), "
+        f"head {head.hash[:16] or '-'}){sigs}: {verdict}"
+    )
+    leftovers = report.leftovers
+    if leftovers.get("unrecorded_files"):
+        click.echo(
+            f"note: {leftovers['unrecorded_files']} stored file(s) without an entry "
+            "(an add was interrupted, or an entry was removed; adding the file again adopts it)"
+        )
+    if report.not_logged:
+        click.echo(f"note: this verify is not in the audit log: {report.not_logged}")
 
 
 @archive.command()
@@ -350,7 +367,7 @@ def log(ctx: click.Context, as_json: bool) -> None:
     """Print the audit log: every add, get, export, verify and dispose."""
     events = _open(ctx).audit_log()
     if as_json:
-        click.echo(dump([{k: v for k, v in vars(e).items() if k not in ("prev",)} for e in events]))
+        click.echo(dump([{k: v for k, v in vars(e).items() if k not in ("prev", "fields")} for e in events]))
         return
     for e in events:
         target = e.entry_id[:12] if e.entry_id else "-"
