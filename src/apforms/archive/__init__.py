@@ -194,12 +194,20 @@ class Archive:
 
     def _recover(self) -> None:
         """What an earlier run left to do: bind a catalogue from before the chain bound entries
-        (once, logged per entry)."""
+        (once, logged per entry), and finish disposals interrupted after their tombstone."""
         self.store.upgrade(
             lambda entry_id: self._event(
                 "migrate", entry_id, note="entry bound into the catalogue chain as it was found"
             )
         )
+        for entry_id in self.store.unfinished_disposals():
+            event = self._event(
+                "dispose-completed", entry_id, note="file left by an interrupted disposal removed"
+            )
+            try:
+                self.store.finish_disposal(entry_id, event)
+            except ArchiveError:  # a tombstone the chain does not bear out: verify names it
+                continue
 
     @property
     def location(self) -> str:

@@ -6,8 +6,9 @@ add at once) beside a folder of files named by their SHA-256, all created owner-
 Crash safety: a file is written under a temporary name, fsynced and renamed (and its folder
 fsynced) *before* its row is committed, so a kill at any moment leaves no row without a file;
 at worst a file without a row, which a later add of the same bytes adopts. Disposal commits
-the tombstone before removing the file, for the same reason. Entries are never deleted and
-the audit log is append-only: SQLite triggers refuse anything else.
+the tombstone before removing the file, for the same reason, and a disposal interrupted
+between the two is completed by the next run (:meth:`Store.finish_disposal`). Entries are
+never deleted and the audit log is append-only: SQLite triggers refuse anything else.
 
 Tamper evidence does not rest on the triggers (anyone who can write the file can drop them):
 every write binds the fields of the entry it writes into the audit log's hash chain
@@ -355,6 +356,13 @@ class SQLiteStore(Store):
             raise
         _fsync_dir(folder)
 
+    def _remove_file(self, entry_id: str) -> None:
+        """The last step of a disposal (its tombstone is committed)."""
+        path = self._path(entry_id)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            _fsync_dir(path.parent)
+
     def read_file(self, entry_id: str) -> bytes:
         try:
             return self._path(entry_id).read_bytes()
@@ -499,10 +507,27 @@ class SQLiteStore(Store):
                 self._append(replace(event, entry_id=entry.id), self._bound(entry.id))
         except (sqlite3.Error, OSError) as exc:
             raise ArchiveError(f"cannot dispose of {entry.short_id}: {_reason(exc)}") from None
-        path = self._path(entry.id)
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-            _fsync_dir(path.parent)
+        self._remove_file(entry.id)
+
+    def unfinished_disposals(self) -> list[str]:
+        ids = [
+            r[0] for r in self.db.execute("SELECT id FROM entries WHERE state = ? ORDER BY id", (DISPOSED,))
+        ]
+        return [i for i in ids if self._path(i).exists()]
+
+    def finish_disposal(self, entry_id: str, event: AuditEvent) -> None:
+        try:
+            with self._write():
+                current = self.get(entry_id)
+                if current is None or current.state != DISPOSED:
+                    raise ArchiveError(f"{entry_id[:12]} is not a disposed entry")
+                self._unchanged(current, action="dispose")
+                if not self._path(entry_id).exists():
+                    return  # finished by another process meanwhile
+                self._append(replace(event, entry_id=entry_id))
+        except (sqlite3.Error, OSError) as exc:
+            raise ArchiveError(f"cannot finish disposing of {entry_id[:12]}: {_reason(exc)}") from None
+        self._remove_file(entry_id)
 
     # ---------------------------------------------------------------- audit
 
@@ -569,8 +594,8 @@ class SQLiteStore(Store):
 
     def housekeeping(self, stale_after_s: float = 3600.0) -> dict[str, int]:
         """Count files without a row and temporary files; remove temporary files over an hour old."""
-        known = {r[0] for r in self.db.execute("SELECT id FROM entries WHERE state = 'stored'")}
-        orphans = temps = removed = 0
+        states = dict(self.db.execute("SELECT id, state FROM entries"))
+        orphans = temps = removed = disposed = 0
         now = time.time()
         for path in self.files.glob("*/*"):
             if path.name.endswith(_PART):
@@ -579,9 +604,11 @@ class SQLiteStore(Store):
                     if now - path.stat().st_mtime > stale_after_s:
                         path.unlink()
                         removed += 1
-            elif path.stem not in known:
+            elif states.get(path.stem) == DISPOSED:
+                disposed += 1
+            elif path.stem not in states:
                 orphans += 1
-        return {"unrecorded_files": orphans, "temporary_files": temps - removed}
+        return {"unrecorded_files": orphans, "temporary_files": temps - removed, "disposed_files": disposed}
 
 
 def _split(script: str) -> list[str]:

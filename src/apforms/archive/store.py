@@ -139,6 +139,15 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def unfinished_disposals(self) -> list[str]:
+        """Ids of disposed entries whose file is still there (a disposal was interrupted)."""
+
+    @abstractmethod
+    def finish_disposal(self, entry_id: str, event: AuditEvent) -> None:
+        """Remove the file of a disposed entry, logging ``event``; an ArchiveError if its
+        tombstone is not the one its dispose event wrote."""
+
+    @abstractmethod
     def log(self, event: AuditEvent) -> None:
         """Append one event to the audit log."""
 

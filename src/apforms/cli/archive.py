@@ -314,6 +314,11 @@ def _print_verify(report: Any, check_signatures: bool) -> None:  # an archive Ve
             f"note: {leftovers['unrecorded_files']} stored file(s) without an entry "
             "(an add was interrupted, or an entry was removed; adding the file again adopts it)"
         )
+    if leftovers.get("disposed_files"):
+        click.echo(
+            f"note: {leftovers['disposed_files']} file(s) of disposed entries still on disk "
+            "(a disposal was interrupted; it is completed when the catalogue is sound)"
+        )
     if report.not_logged:
         click.echo(f"note: this verify is not in the audit log: {report.not_logged}")
 
