@@ -333,7 +333,7 @@ def test_a_changed_catalogue_takes_no_writes(made: Made, tmp_path: Path) -> None
     path = _write(tmp_path / "new.pdf", foreign_pdf("new"))
     added = cli(made.store, "add", "--doc", "sla", str(path))
     assert added.exit_code == 2
-    assert "apforms: the catalogue does not lead to its checkpoint" in added.stderr
+    assert f"stopped at {path}: the catalogue does not lead to its checkpoint" in added.stderr
     assert (made.store / "archive.checkpoint").read_bytes() == before
     # nor can a copy be taken that the audit log does not record
     got = cli(made.store, "get", made.short("signed"), "-o", str(tmp_path / "copy.pdf"))

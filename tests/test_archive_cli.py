@@ -222,3 +222,48 @@ def test_sign_default_output_name(pdfs: dict[str, Path], signer: Signer, tmp_pat
     signed = dict(signature_fields((tmp_path / "agreement-signed.pdf").read_bytes()))
     assert signed["signatures.school.digital"] is True
     assert signed["signatures.provider.digital"] is False
+
+
+def _claims_unknown_document() -> bytes:
+    """A PDF whose metadata says it is an apforms form of a document apforms does not know."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(foreign_pdf("Not really a form")))
+    pdf.docinfo["/ApformsDocument"] = "timesheet"
+    pdf.docinfo["/ApformsVersion"] = "1.0"
+    pdf.docinfo["/ApformsRows"] = ""
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_add_several_refuses_a_bad_file_by_name_and_goes_on(
+    cli: Cli, pdfs: dict[str, Path], tmp_path: Path
+) -> None:
+    odd = tmp_path / "odd.pdf"
+    odd.write_bytes(_claims_unknown_document())
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(pdfs["sla"].read_bytes()[:4000])
+    r = cli("add", str(pdfs["sla"]), str(odd), str(broken), str(pdfs["referral"]))
+    assert r.exit_code == 2
+    assert r.stdout.count("added ") == 2 and "referral 1.1" in r.stdout  # the file after them too
+    refused = r.stderr.splitlines()
+    assert refused[0] == f"apforms: refused {odd}: unknown document 'timesheet'; known: " + (
+        "commissioning, improvement-plan, qa, referral, sla"
+    )
+    assert refused[1].startswith(f"apforms: refused {broken}: damaged PDF")
+    events = json.loads(cli("log", "--json").stdout)
+    assert [(e["action"], e["detail"]["file"]) for e in events] == [
+        ("add", str(pdfs["sla"])),
+        ("add-refused", str(odd)),
+        ("add-refused", str(broken)),
+        ("add", str(pdfs["referral"])),
+    ]
+    assert "unknown document 'timesheet'" in events[1]["detail"]["reason"]
+    as_json = json.loads(cli("add", "--json", str(odd), str(pdfs["scan"]), "--doc", "sla").stdout)
+    assert [(a["outcome"], a["file"]) for a in as_json] == [
+        ("refused", str(odd)),
+        ("added", str(pdfs["scan"])),
+    ]

@@ -45,7 +45,7 @@ from apforms.archive.store import (
     Store,
     sha256,
 )
-from apforms.errors import ArchiveError
+from apforms.errors import ApformsError, ArchiveError
 
 ENV_STORE = "APFORMS_ARCHIVE"
 # Outcomes of an add.
@@ -264,9 +264,15 @@ class Archive:
             if existing is not None:
                 return self._already(existing, source)
             examined = examine(data, source, doc)
+            entry = self._entry(entry_id, data, source, examined, refs)
         except Refused as exc:
             return self._refuse(source, str(exc))
-        entry = self._entry(entry_id, data, source, examined, refs)
+        except ApformsError as exc:  # e.g. a PDF that says it is a form apforms does not know
+            return self._refuse(source, str(exc))
+        except Exception as exc:  # a fault in reading one file must not stop the others
+            return self._refuse(
+                source, f"cannot be read ({type(exc).__name__}: {_line(exc)}); please report it"
+            )
         event = AuditEvent(
             entry.added_at, self.user, "add", entry_id,
             {"file": source, "document": entry.document, "signature_status": entry.signature_status},
@@ -553,6 +559,11 @@ class Archive:
         )
         self.store.dispose(tombstone, event)
         return tombstone
+
+
+def _line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def check_refs(refs: Mapping[str, str]) -> None:

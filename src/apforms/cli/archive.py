@@ -15,6 +15,7 @@ import click
 
 from apforms import api
 from apforms.cli import EXIT_CANNOT_RUN, EXIT_PROBLEMS, RETURN_KINDS, dump
+from apforms.errors import ApformsError
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -130,9 +131,16 @@ def add(
             raise click.BadParameter(f"{ref!r} is not KEY=VALUE", param_hint="--ref")
         given[key.strip()] = value.strip()
     arch = _open(ctx, trust, max_size)
-    results = []
-    for f in files:  # one at a time, each reported as soon as it is stored
-        r = arch.add(f, doc=doc, refs=given)
+    results: list[api.AddResult] = []
+    for n, f in enumerate(files):  # one at a time, each reported as soon as it is stored
+        try:
+            r = arch.add(f, doc=doc, refs=given)
+        except ApformsError as exc:  # the archive itself cannot take it: the others would fail too
+            untried = f"; not tried: {len(files) - n - 1} file(s) after it" if n + 1 < len(files) else ""
+            click.echo(f"apforms: stopped at {f}: {exc}{untried}", err=True)
+            if as_json:
+                click.echo(dump([_add_json(r) for r in results]))
+            sys.exit(EXIT_CANNOT_RUN)
         results.append(r)
         if not as_json:
             _report_add(r)
