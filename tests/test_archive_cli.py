@@ -267,3 +267,25 @@ def test_add_several_refuses_a_bad_file_by_name_and_goes_on(
         ("refused", str(odd)),
         ("added", str(pdfs["scan"])),
     ]
+
+
+def test_get_and_export_are_owner_only_unless_asked(cli: Cli, pdfs: dict[str, Path], tmp_path: Path) -> None:
+    import os
+    import stat
+
+    short = added_id(cli("add", str(pdfs["sla"])))
+    old = os.umask(0o022)
+    try:
+        existing = tmp_path / "was-readable.pdf"
+        existing.write_bytes(b"old")
+        os.chmod(existing, 0o644)
+        for out in (tmp_path / "copy.pdf", existing):
+            assert cli("get", short, "-o", str(out)).exit_code == 0
+            assert stat.S_IMODE(out.stat().st_mode) == 0o600
+        assert cli("export", "-o", str(tmp_path / "b.zip")).exit_code == 0
+        assert stat.S_IMODE((tmp_path / "b.zip").stat().st_mode) == 0o600
+        assert cli("get", short, "-o", str(tmp_path / "shared.pdf"), "--mode", "640").exit_code == 0
+        assert stat.S_IMODE((tmp_path / "shared.pdf").stat().st_mode) == 0o640
+        assert cli("export", "-o", str(tmp_path / "c.zip"), "--mode", "u+rw").exit_code == 2
+    finally:
+        os.umask(old)

@@ -50,6 +50,8 @@ from apforms.errors import ApformsError, ArchiveError
 ENV_STORE = "APFORMS_ARCHIVE"
 # Outcomes of an add.
 ADDED, ALREADY, REFUSED = "added", "already", "refused"
+#: Mode of the files ``get`` and ``export`` write: they hold special-category data.
+PRIVATE_FILE_MODE = 0o600
 #: The catalogue fields an entry's retention is worked out from.
 _RETENTION_FIELDS = frozenset({"document", "record", "refs"})
 _ID = re.compile(r"^[0-9a-f]{6,64}$")
@@ -358,13 +360,18 @@ class Archive:
             raise ArchiveError(f"{entry.short_id}: the stored file was altered; run apforms archive verify")
         return data
 
-    def get(self, entry_id: str, out: str | os.PathLike[str]) -> Path:
-        """Write exactly the bytes that were added to ``out``."""
+    def get(self, entry_id: str, out: str | os.PathLike[str], mode: int = PRIVATE_FILE_MODE) -> Path:
+        """Write exactly the bytes that were added to ``out`` (owner-only unless ``mode`` says)."""
         entry = self.find(entry_id)
         data = self.read(entry)
-        path = files.write_bytes(out, data)
+        try:
+            with files.atomic_writer(out) as fh:
+                _set_mode(fh.fileno(), mode)
+                fh.write(data)
+        except OSError as exc:
+            raise ArchiveError(f"cannot write {out}: {exc.strerror or exc}") from None
         self._log_or_remove(out, "get", entry.id, to=str(out))
-        return path
+        return Path(out)
 
     def _log_or_remove(
         self, out: str | os.PathLike[str], action: str, entry_id: str | None, **detail: Any
@@ -376,8 +383,11 @@ class Archive:
             Path(out).unlink(missing_ok=True)
             raise ArchiveError(f"{out} not written: the audit log cannot record it: {exc}") from None
 
-    def export(self, filters: Filters, out: str | os.PathLike[str]) -> list[Entry]:
-        """A zip of the matching files and a manifest; nothing written if any file is bad."""
+    def export(
+        self, filters: Filters, out: str | os.PathLike[str], mode: int = PRIVATE_FILE_MODE
+    ) -> list[Entry]:
+        """A zip of the matching files and a manifest (owner-only unless ``mode`` says);
+        nothing written if any file is bad."""
         entries = self.entries(replace(filters, include_disposed=False))
         if not entries:
             raise ArchiveError("nothing to export: no stored entry matches")
@@ -387,7 +397,7 @@ class Archive:
             "archive": self.location,
             "selection": {k: v for k, v in vars(filters).items() if v not in (None, False)},
         }
-        bundle.write_bundle(out, entries, self.read, manifest, self.describe)
+        bundle.write_bundle(out, entries, self.read, manifest, self.describe, mode=mode)
         self._log_or_remove(
             out, "export", None, to=str(out), entries=[e.id for e in entries], selection=manifest["selection"]
         )
@@ -561,6 +571,11 @@ class Archive:
         return tombstone
 
 
+def _set_mode(fd: int, mode: int) -> None:
+    if hasattr(os, "fchmod"):  # POSIX; elsewhere the folder's permissions are what protect it
+        os.fchmod(fd, mode)
+
+
 def _line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
@@ -583,6 +598,7 @@ def check_refs(refs: Mapping[str, str]) -> None:
 __all__ = [
     "ADDED",
     "ALREADY",
+    "PRIVATE_FILE_MODE",
     "REFUSED",
     "AddResult",
     "Archive",

@@ -89,6 +89,26 @@ today_option = click.option(
 )
 
 
+def _mode(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    try:
+        mode = int(value, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777:
+        raise click.BadParameter(f"{value!r} is not a file mode (octal, like 600 or 640)")
+    return mode
+
+
+mode_option = click.option(
+    "--mode",
+    default="600",
+    show_default=True,
+    callback=_mode,
+    metavar="OCTAL",
+    help="Permissions of the file written (it holds special-category data: owner-only by default).",
+)
+
+
 @click.group()
 @click.option(
     "--store",
@@ -257,19 +277,21 @@ def show(ctx: click.Context, entry_id: str, as_json: bool) -> None:
 @archive.command()
 @click.argument("entry_id", metavar="ID")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@mode_option
 @click.pass_context
-def get(ctx: click.Context, entry_id: str, out: str) -> None:
+def get(ctx: click.Context, entry_id: str, out: str, mode: int) -> None:
     """Write exactly the bytes that were added (checked against their SHA-256)."""
-    click.echo(f"wrote {_open(ctx).get(entry_id, out)}")
+    click.echo(f"wrote {_open(ctx).get(entry_id, out, mode=mode)}")
 
 
 @archive.command()
 @_filter_options
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Zip file to write.")
+@mode_option
 @click.pass_context
-def export(ctx: click.Context, /, out: str, **kw: Any) -> None:
+def export(ctx: click.Context, /, out: str, mode: int, **kw: Any) -> None:
     """A zip of the selected files and a manifest (JSON and CSV), e.g. for an inspection."""
-    entries = _open(ctx).export(_filters(**kw), out)
+    entries = _open(ctx).export(_filters(**kw), out, mode=mode)
     click.echo(f"wrote {out}: {len(entries)} file(s) and a manifest")
 
 
