@@ -289,3 +289,44 @@ def test_get_and_export_are_owner_only_unless_asked(cli: Cli, pdfs: dict[str, Pa
         assert cli("export", "-o", str(tmp_path / "c.zip"), "--mode", "u+rw").exit_code == 2
     finally:
         os.umask(old)
+
+
+def test_control_characters_read_from_files_are_shown_not_sent(
+    cli: Cli, pdfs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A file name, a ref and a signer's certificate name with escape sequences and a
+    right-to-left override: printed as visible escapes, never as the characters."""
+    evil = tmp_path / "umowa\x1b[2J\x1b]0;owned\x07.pdf"
+    evil.write_bytes(pdfs["scan"].read_bytes())
+    r = cli("add", str(evil), "--doc", "sla", "--ref", "provider=Łąka \u202eSkills\x1b[31m CIC")
+    assert r.exit_code == 0 and "\x1b" not in r.output and "umowa\\x1b[2J\\x1b]0;owned\\x07.pdf" in r.stdout
+    listed = cli("list").stdout
+    assert "\x1b" not in listed and "\u202e" not in listed
+    assert "Łąka \\u202eSkills\\x1b[31m CIC" in listed
+    shown = cli("show", added_id(r)).stdout
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "file:        umowa\\x1b[2J\\x1b]0;owned\\x07.pdf" in shown
+    assert "provider:    Łąka \\u202eSkills\\x1b[31m CIC" in shown
+    assert "\x1b" not in cli("log").stdout
+
+
+def test_a_signers_name_with_escape_sequences_is_shown_escaped(
+    cli: Cli, pdfs: dict[str, Path], tmp_path: Path
+) -> None:
+    from .archive_support import sign
+
+    signer = make_signer(tmp_path / "keys", "Ján\x1b[8m Čonka")
+    signed = tmp_path / "signed.pdf"
+    signed.write_bytes(sign(pdfs["blank"].read_bytes(), signer, "signatures.provider"))
+    short = added_id(cli("add", str(signed)))
+    shown = cli("show", short).stdout
+    assert "\x1b" not in shown and "digitally signed by Ján\\x1b[8m Čonka" in shown
+
+
+def test_safe_text() -> None:
+    from apforms.cli.text import safe_text
+
+    assert safe_text("Zofia Wiśniewska, کوردی‌ (ZWNJ kept)") == "Zofia Wiśniewska, کوردی‌ (ZWNJ kept)"
+    assert safe_text("a\x1b[31mb\x9bc\x00\x7f\n\u2028\u202e\u2066") == (
+        "a\\x1b[31mb\\x9bc\\x00\\x7f\\x0a\\u2028\\u202e\\u2066"
+    )
