@@ -51,14 +51,18 @@ def write_bundle(
     read: Callable[[Entry], bytes],
     manifest: Mapping[str, Any],
     describe: Callable[[Entry], dict[str, Any]],
+    mode: int = 0o600,
 ) -> Path:
-    """Write the zip atomically: ``files/*.pdf``, ``manifest.json`` and ``manifest.csv``.
+    """Write the zip atomically (``mode``, owner-only by default): ``files/*.pdf``,
+    ``manifest.json`` and ``manifest.csv``.
 
     ``read`` returns an entry's verified bytes (it raises if they are missing or altered, and
     then no bundle is written at all).
     """
     rows = []
     with files.atomic_writer(out) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fh.fileno(), mode)
         for entry in entries:
             name = f"files/{file_name(entry)}"
             zf.writestr(name, read(entry))
