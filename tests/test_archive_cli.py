@@ -324,9 +324,9 @@ def test_a_signers_name_with_escape_sequences_is_shown_escaped(
 
 
 def test_safe_text() -> None:
-    from apforms.cli.text import safe_text
+    from apforms.cli import safe_text
 
     assert safe_text("Zofia Wiśniewska, کوردی‌ (ZWNJ kept)") == "Zofia Wiśniewska, کوردی‌ (ZWNJ kept)"
     assert safe_text("a\x1b[31mb\x9bc\x00\x7f\n\u2028\u202e\u2066") == (
-        "a\\x1b[31mb\\x9bc\\x00\\x7f\\x0a\\u2028\\u202e\\u2066"
+        "a\\x1b[31mb\\x9bc\\x00\\x7f\\n\\u2028\\u202e\\u2066"  # one helper for every command
     )

@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from apforms import api
-from apforms.cli import EXIT_CANNOT_RUN, EXIT_PROBLEMS, RETURN_KINDS, dump
-from apforms.cli.text import safe_text
+from apforms.cli import EXIT_CANNOT_RUN, EXIT_PROBLEMS, RETURN_KINDS, dump, safe_text
 from apforms.errors import ApformsError
 
 _F = TypeVar("_F", bound=Callable[..., Any])
