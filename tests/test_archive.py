@@ -422,3 +422,18 @@ def test_default_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     assert default_location() == tmp_path / "here"
     monkeypatch.delenv("APFORMS_ARCHIVE")
     assert default_location().parts[-2:] == ("apforms", "archive")
+
+
+def test_export_manifest_csv_never_holds_a_formula(archive: Archive, tmp_path: Path) -> None:
+    """Issue 14: a provider named '=HYPERLINK(…)' went unescaped into the export's manifest.csv."""
+    import csv
+    import io
+
+    evil = '=HYPERLINK("http://example.org/x","Riverside")'
+    archive.add_bytes(foreign_pdf(), "scan.pdf", doc="qa", refs={"provider": evil})
+    archive.export(Filters(), tmp_path / "bundle.zip")
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as zf:
+        text = zf.read("manifest.csv").decode()
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["provider"] == "'" + evil
+    assert all(line.startswith('"') for line in text.splitlines())  # every cell quoted

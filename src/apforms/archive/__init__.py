@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from apforms import files
+from apforms import files, safe
 from apforms.archive import bundle, chain, retention, signatures
 from apforms.archive.examine import DEFAULT_MAX_SIZE, Examined, Refused, check_pdf, check_size, examine
 from apforms.archive.retention import Retention
@@ -423,7 +423,8 @@ class Archive:
             "retain_until": kept.until.isoformat() if kept.until else None,
             "retention": kept.as_dict(),
             "state": entry.state,
-            "warnings": list(entry.warnings),
+            # a warning may quote a value read from the form (a date of birth): never in a manifest
+            "warnings": [safe.without_values(w) for w in entry.warnings],
             **(
                 {
                     "disposed_at": entry.disposed_at,
