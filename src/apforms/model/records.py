@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError
+from marshmallow import RAISE, Schema
 
 from apforms.errors import RecordError
 from apforms.model import definitions as d
+from apforms.model import loading
 from apforms.model.definitions import Definition, Field, version_tuple
 from apforms.model.types import MAX_ROWS, MISSING, TYPES, Shape, marshmallow_field
 from apforms.safe import clip, quote
@@ -172,13 +173,7 @@ def validate_data(definition: Definition, data: Mapping[str, Any], partial: bool
     if not isinstance(cleaned, dict):
         cleaned = {}
     _fill_groups(definition.sections, cleaned)
-    schema = schema_for(definition)
-    try:
-        loaded = schema.load(cleaned, partial=True)
-        messages: Any = {}
-    except ValidationError as exc:
-        loaded = exc.valid_data if isinstance(exc.valid_data, dict) else {}
-        messages = exc.messages
+    loaded, messages = loading.load(schema_for(definition), cleaned)  # as schema.load(partial=True)
     problems = _flatten(definition.sections, messages, "", "")
     problems += _too_many_rows(definition.sections, cleaned, "", "")
     missing = list(_missing_required(definition.sections, cleaned, "", ""))
