@@ -233,6 +233,41 @@ def test_uk_dates_are_stored_iso_and_values_tidied() -> None:
     }
 
 
+def _dates_by_strptime(text: str) -> str | None:
+    """What the date type accepted before its quick path: the first of its formats that parses."""
+    from datetime import datetime
+
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+@pytest.mark.parametrize("year", [1, 999, 2023, 2024, 9999])
+def test_dates_read_as_strptime_reads_them(year: int) -> None:
+    """The usual spellings are parsed without strptime: the same dates, the same refusals
+    (no such day, one digit, other digits, other separators, spaces around)."""
+    texts = [
+        " 2024-01-05 ",
+        "2024-1-5",
+        "5/1/2024",
+        "٢٠٢٤-٠١-٠٥",
+        "05.01.2024",
+        "05-01-2024",
+        "2024-01-05x",
+        "",
+    ]
+    for month in range(0, 14):
+        for day in (0, 1, 9, 28, 29, 30, 31, 32):
+            texts += [f"{year:04d}-{month:02d}-{day:02d}", f"{day:02d}/{month:02d}/{year:04d}"]
+    for text in texts:
+        result = check({"legal_name": "Zofia", "dob": text})
+        assert result.data["pupil"].get("dob") == _dates_by_strptime(text), text
+        assert result.ok == (_dates_by_strptime(text) is not None or not text.strip()), text
+
+
 def test_empty_values_are_dropped_and_defaults_applied() -> None:
     sla = load_definition("sla")
     data = records.canonical(sla, {"provider": {"name": "", "email": None}})

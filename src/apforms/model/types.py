@@ -13,6 +13,7 @@ This module sits below :mod:`apforms.model.definitions` (which checks ``type:`` 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 import unicodedata
@@ -145,7 +146,17 @@ def normal_text(s: str) -> str:
     return s
 
 
-class _Text(mf.String):
+class _Checks(mf.Field[Any]):
+    """A field whose validators run only when it has some: marshmallow composes them into a
+    ``validate.And`` for every value, which with none checks nothing (a record has a hundred
+    values or more, and most fields have no validators)."""
+
+    def _validate(self, value: Any) -> None:
+        if self.validators:
+            super()._validate(value)
+
+
+class _Text(_Checks, mf.String):
     """A string; surrounding white space is trimmed, the text normalised (:func:`normal_text`)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
@@ -160,7 +171,11 @@ class _Text(mf.String):
         return s.strip() if "\n" not in s else s.strip("\n ")
 
 
-class _Date(mf.Field[str]):
+_ISO_DATE = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})")
+_UK_DATE = re.compile(r"(?P<d>[0-9]{2})/(?P<m>[0-9]{2})/(?P<y>[0-9]{4})")
+
+
+class _Date(_Checks, mf.Field[str]):
     """ISO ``YYYY-MM-DD`` or UK ``DD/MM/YYYY`` in; ISO string out."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
@@ -169,6 +184,12 @@ class _Date(mf.Field[str]):
         if not isinstance(value, str):
             raise ValidationError("Not a date (use YYYY-MM-DD or DD/MM/YYYY)")
         v = value.strip()
+        # the two spellings forms and records use, without strptime (the same dates as
+        # its first two formats; anything else, or no such day, goes through them all)
+        m = _ISO_DATE.fullmatch(v) or _UK_DATE.fullmatch(v)
+        if m is not None:
+            with contextlib.suppress(ValueError):
+                return date(int(m["y"]), int(m["m"]), int(m["d"])).isoformat()
         for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
             try:
                 return datetime.strptime(v, fmt).date().isoformat()
@@ -181,7 +202,7 @@ class _Date(mf.Field[str]):
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
-class _Number(mf.Field[int | float]):
+class _Number(_Checks, mf.Field[int | float]):
     """A number, also from text such as '12', '£1,250.50' or '95%'; JSON number out."""
 
     def __init__(self, kind: str, lo: float | None, hi: float | None, **kw: Any) -> None:
@@ -261,7 +282,7 @@ def _phone(s: str) -> str:
     return phone
 
 
-class _Choice(mf.Field[str]):
+class _Choice(_Checks, mf.Field[str]):
     """One option; its value or (case-insensitively) its printed label is accepted."""
 
     def __init__(self, options: tuple[Option, ...], **kw: Any) -> None:
@@ -277,7 +298,7 @@ class _Choice(mf.Field[str]):
         raise ValidationError(f"{quote(value)} is not one of the options ({shown})")
 
 
-class _Bool(mf.Boolean):
+class _Bool(_Checks, mf.Boolean):
     truthy = mf.Boolean.truthy | {"Ja", "ticked", "x", "X", "☒", "✓", "✔"}
     falsy = mf.Boolean.falsy | {"Off", "off", "☐"}
 
