@@ -202,6 +202,8 @@ def _path_order(path: str) -> tuple[Any, ...]:
 
 def _prune(value: Any) -> Any:
     """Drop None, empty and white-space strings, empty lists; recurse into mappings and lists."""
+    if type(value) is str:  # most values: no need to ask whether a string is a Mapping
+        return value if value.strip() else None
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
@@ -237,16 +239,27 @@ def _missing_required(fields: tuple[Field, ...], data: Any, path: str, label: st
     if not isinstance(data, Mapping):
         return
     for f in fields:
-        p = f"{path}.{f.key}" if path else f.key
-        lab = _join_label(label, f.label) if path else ""  # sections' titles are not repeated
         value = data.get(f.key)
-        if f.required and value in (None, {}, []) and f.default is None:
+        missing = f.required and f.default is None and value in (None, {}, [])
+        rows = value if f.shape == _ROWS and isinstance(value, list) else None
+        if not (missing or rows is not None or f.shape == _OBJECT):
+            continue  # most fields: no path or label to work out
+        p, lab = _where(path, label, f)
+        if missing:
             yield Problem(p, lab, MISSING)
         if f.shape == _OBJECT:
             yield from _missing_required(f.fields, value, p, lab)
-        elif f.shape == _ROWS and isinstance(value, list):
-            for i, row in enumerate(value):
+        elif rows is not None:
+            for i, row in enumerate(rows):
                 yield from _missing_required(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
+
+
+def _where(path: str, label: str, f: Field) -> tuple[str, str]:
+    """The key path and printed label of ``f`` inside ``path`` (sections' titles are not
+    repeated in labels)."""
+    if not path:
+        return f.key, ""
+    return f"{path}.{f.key}", _join_label(label, f.label)
 
 
 def defaulted(definition: Definition, data: Mapping[str, Any]) -> list[Problem]:
@@ -260,12 +273,11 @@ def _defaulted(fields: tuple[Field, ...], data: Any, path: str, label: str) -> I
     if not isinstance(data, Mapping):
         data = {}
     for f in fields:
-        p = f"{path}.{f.key}" if path else f.key
-        lab = _join_label(label, f.label) if path else ""
         value = data.get(f.key)
         if f.shape == _OBJECT:
-            yield from _defaulted(f.fields, value, p, lab)
+            yield from _defaulted(f.fields, value, *_where(path, label, f))
         elif f.default is not None and value is None:
+            p, lab = _where(path, label, f)
             yield Problem(p, lab, "read as empty: the record holds the form's example wording instead")
 
 
@@ -276,17 +288,16 @@ def _too_many_rows(fields: tuple[Field, ...], data: Any, path: str, label: str) 
     if not isinstance(data, Mapping):
         return out
     for f in fields:
-        p = f"{path}.{f.key}" if path else f.key
-        lab = _join_label(label, f.label) if path else ""
         value = data.get(f.key)
         if f.shape in _LISTS and isinstance(value, list):
+            p, lab = _where(path, label, f)
             if len(value) > MAX_ROWS:
                 out.append(Problem(p, lab, f"At most {MAX_ROWS} rows; split the rest into another record"))
             if f.shape == _ROWS:
                 for i, row in enumerate(value):
                     out += _too_many_rows(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
         elif f.shape == _OBJECT:
-            out += _too_many_rows(f.fields, value, p, lab)
+            out += _too_many_rows(f.fields, value, *_where(path, label, f))
     return out
 
 
@@ -362,8 +373,10 @@ def _tidy(message: str) -> str:
 
 def _canonical(fields: tuple[Field, ...], data: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if not isinstance(data, Mapping):
+        data = {}
     for f in fields:
-        value = data.get(f.key) if isinstance(data, Mapping) else None
+        value = data.get(f.key)
         if f.shape == _OBJECT:
             out[f.key] = _canonical(f.fields, value if isinstance(value, Mapping) else {})
         elif f.shape == _ROWS:
