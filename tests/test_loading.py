@@ -100,6 +100,11 @@ def test_any_json_loads_the_same(section: str, value: object) -> None:
     assert_loads_the_same("referral", value)
 
 
+class _OwnDeserialize(fields.String):
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kw: Any) -> Any:
+        return "own"
+
+
 @pytest.mark.parametrize(
     "schema",
     [
@@ -107,6 +112,7 @@ def test_any_json_loads_the_same(section: str, value: object) -> None:
         Schema.from_dict({"a": fields.String(allow_none=True)})(),
         Schema.from_dict({"a": fields.Nested(Schema.from_dict({"b": fields.String()}), many=True)})(),
         Schema.from_dict({"a": fields.List(fields.String(), validate=lambda v: None)})(),
+        Schema.from_dict({"a": _OwnDeserialize()})(),
     ],
 )
 def test_a_schema_with_what_the_plan_does_not_know_is_loaded_by_marshmallow(schema: Schema) -> None:

@@ -5,9 +5,11 @@ the time.
 marshmallow's ``Schema.load`` pays for what apforms' schemas never use (hooks, ``data_key``
 and ``attribute``, ``partial`` as a list of names, ``INCLUDE``) for every group and table
 row of every record: a record is some thirty nested loads. Here the schema is read once into
-a plan of its fields, and each value goes to the very field object marshmallow would give it
-(``Field.deserialize``: type, validators, messages). A schema that uses anything the plan does
-not know is loaded by marshmallow itself. ``tests/test_loading.py`` compares the two.
+a plan of its fields, and each value goes to the very field object marshmallow would give it,
+as ``Field.deserialize`` gives it (the field's own ``_deserialize`` and validators: its type,
+checks and messages). A schema, or a field, that uses anything the plan does not know (hooks,
+another key, a ``deserialize`` of its own) is loaded by marshmallow itself.
+``tests/test_loading.py`` compares the two.
 """
 
 from __future__ import annotations
@@ -61,7 +63,12 @@ def _load(plan: _Plan, data: Any) -> tuple[dict[str, Any], dict[Any, Any]]:
             continue  # partial: a missing field is not an error
         if kind == _LEAF:
             try:
-                valid[key] = field.deserialize(value, key, data, partial=True)
+                # Field.deserialize for a value that is there, on a field with no hooks
+                if value is None:
+                    field._validate_missing(value)
+                out = field._deserialize(value, key, data, partial=True)
+                field._validate(out)
+                valid[key] = out
             except ValidationError as exc:
                 errors[key] = exc.messages
                 if exc.valid_data:
@@ -169,6 +176,8 @@ def _plan(schema: Schema) -> _Plan | None:
                 return None
             else:
                 fields.append((key, _ITEMS, field, inner, None))
+        elif type(field).deserialize is not mf.Field.deserialize:
+            return None
         else:
             fields.append((key, _LEAF, field, None, None))
     messages = schema.error_messages

@@ -266,17 +266,18 @@ def defaulted(definition: Definition, data: Mapping[str, Any]) -> list[Problem]:
     """The fields with a default (the council's example wording) that are empty in ``data``:
     their canonical value is the default, not anything read. Outside tables only (no field in
     a table has a default)."""
-    return list(_defaulted(definition.sections, _prune(data) or {}, "", ""))
+    return list(_defaulted(definition.sections, data, "", ""))
 
 
 def _defaulted(fields: tuple[Field, ...], data: Any, path: str, label: str) -> Iterator[Problem]:
+    """As if on pruned data: only the values of fields with a default are pruned."""
     if not isinstance(data, Mapping):
         data = {}
     for f in fields:
         value = data.get(f.key)
         if f.shape == _OBJECT:
             yield from _defaulted(f.fields, value, *_where(path, label, f))
-        elif f.default is not None and value is None:
+        elif f.default is not None and _prune(value) is None:
             p, lab = _where(path, label, f)
             yield Problem(p, lab, "read as empty: the record holds the form's example wording instead")
 

@@ -160,13 +160,17 @@ class _Text(_Checks, mf.String):
     """A string; surrounding white space is trimmed, the text normalised (:func:`normal_text`)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        s = super()._deserialize(value, attr, data, **kw)
-        try:
-            s.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
-            raise ValidationError("Must be text (it holds a broken character)") from None
+        if type(value) is str:  # nearly every value: marshmallow's String would return it as it is
+            s = value
+        else:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            s = super()._deserialize(value, attr, data, **kw)
+        if not s.isascii():
+            try:
+                s.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
+                raise ValidationError("Must be text (it holds a broken character)") from None
         s = normal_text(s)
         return s.strip() if "\n" not in s else s.strip("\n ")
 
