@@ -172,11 +172,11 @@ def validate_data(definition: Definition, data: Mapping[str, Any], partial: bool
     cleaned = _prune(data)
     if not isinstance(cleaned, dict):
         cleaned = {}
-    _fill_groups(definition.sections, cleaned)
+    missing: list[Problem] = []
+    too_many: list[Problem] = []
+    _walk(definition.sections, cleaned, "", "", missing, too_many)
     loaded, messages = loading.load(schema_for(definition), cleaned)  # as schema.load(partial=True)
-    problems = _flatten(definition.sections, messages, "", "")
-    problems += _too_many_rows(definition.sections, cleaned, "", "")
-    missing = list(_missing_required(definition.sections, cleaned, "", ""))
+    problems = _flatten(definition.sections, messages, "", "") + too_many
     canonical = _canonical(definition.sections, loaded)
     problems = _merge(problems, [] if partial else missing)
     return ValidationResult(canonical, problems, missing)
@@ -220,38 +220,41 @@ def _prune(value: Any) -> Any:
     return value
 
 
-def _fill_groups(fields: tuple[Field, ...], data: dict[str, Any]) -> None:
-    """Make every group present (so required fields inside absent groups are reported)."""
-    for f in fields:
-        if f.shape == _OBJECT:
-            sub = data.get(f.key)
-            if sub is None:
-                sub = data[f.key] = {}
-            if isinstance(sub, dict):
-                _fill_groups(f.fields, sub)
-        elif f.shape == _ROWS and isinstance(data.get(f.key), list):
-            for row in data[f.key]:
-                if isinstance(row, dict):
-                    _fill_groups(f.fields, row)
-
-
-def _missing_required(fields: tuple[Field, ...], data: Any, path: str, label: str) -> Iterator[Problem]:
+def _walk(
+    fields: tuple[Field, ...],
+    data: Any,
+    path: str,
+    label: str,
+    missing: list[Problem],
+    too_many: list[Problem],
+) -> None:
+    """One walk of pruned data: every group made present (so that required fields inside an
+    absent group are reported), required fields left empty added to ``missing``, tables and
+    lists longer than :data:`~apforms.model.types.MAX_ROWS` to ``too_many`` (marshmallow's
+    Length validator is skipped when a row is itself invalid, so rows are counted here)."""
     if not isinstance(data, Mapping):
         return
     for f in fields:
         value = data.get(f.key)
-        missing = f.required and f.default is None and value in (None, {}, [])
-        rows = value if f.shape == _ROWS and isinstance(value, list) else None
-        if not (missing or rows is not None or f.shape == _OBJECT):
+        if f.shape == _OBJECT and value is None and isinstance(data, dict):
+            value = data[f.key] = {}
+        empty = f.required and f.default is None and value in (None, {}, [])
+        rows = value if f.shape in _LISTS and isinstance(value, list) else None
+        if not (empty or rows is not None or f.shape == _OBJECT):
             continue  # most fields: no path or label to work out
         p, lab = _where(path, label, f)
-        if missing:
-            yield Problem(p, lab, MISSING)
+        if empty:
+            missing.append(Problem(p, lab, MISSING))
         if f.shape == _OBJECT:
-            yield from _missing_required(f.fields, value, p, lab)
+            _walk(f.fields, value, p, lab, missing, too_many)
         elif rows is not None:
-            for i, row in enumerate(rows):
-                yield from _missing_required(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
+            if len(rows) > MAX_ROWS:
+                too_many.append(
+                    Problem(p, lab, f"At most {MAX_ROWS} rows; split the rest into another record")
+                )
+            if f.shape == _ROWS:
+                for i, row in enumerate(rows):
+                    _walk(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}", missing, too_many)
 
 
 def _where(path: str, label: str, f: Field) -> tuple[str, str]:
@@ -280,26 +283,6 @@ def _defaulted(fields: tuple[Field, ...], data: Any, path: str, label: str) -> I
         elif f.default is not None and _prune(value) is None:
             p, lab = _where(path, label, f)
             yield Problem(p, lab, "read as empty: the record holds the form's example wording instead")
-
-
-def _too_many_rows(fields: tuple[Field, ...], data: Any, path: str, label: str) -> list[Problem]:
-    """Tables and lists longer than :data:`~apforms.model.types.MAX_ROWS` (marshmallow's
-    Length validator is skipped when a row is itself invalid, so rows are counted here)."""
-    out: list[Problem] = []
-    if not isinstance(data, Mapping):
-        return out
-    for f in fields:
-        value = data.get(f.key)
-        if f.shape in _LISTS and isinstance(value, list):
-            p, lab = _where(path, label, f)
-            if len(value) > MAX_ROWS:
-                out.append(Problem(p, lab, f"At most {MAX_ROWS} rows; split the rest into another record"))
-            if f.shape == _ROWS:
-                for i, row in enumerate(value):
-                    out += _too_many_rows(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
-        elif f.shape == _OBJECT:
-            out += _too_many_rows(f.fields, value, *_where(path, label, f))
-    return out
 
 
 def _join_label(outer: str, inner: str) -> str:
