@@ -84,13 +84,37 @@ def canonical(definition: Definition, data: Mapping[str, Any]) -> dict[str, Any]
 # --------------------------------------------------------------------------- record files
 
 
+#: How deep a record file's JSON may nest: a record's data is sections, groups, tables, rows
+#: and lists, a few levels; far deeper is a hostile file (validation walks it recursively).
+MAX_DEPTH = 32
+_TOO_DEEP = f"not a record (its JSON nests more than {MAX_DEPTH} levels deep)"
+
+
 def parse_record(text: str | bytes, source: str = "record") -> Record:
     """Read a record file's JSON; a :class:`RecordError` if it is not a record we know."""
     try:
         raw = json.loads(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+    except RecursionError:
+        raise RecordError(f"{source}: {_TOO_DEEP}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
         raise RecordError(f"{source}: not JSON ({exc})") from None
+    if _too_deep(raw):
+        raise RecordError(f"{source}: {_TOO_DEEP}")
     return record_from_obj(raw, source)
+
+
+def _too_deep(raw: Any) -> bool:
+    """Whether JSON data nests more than :data:`MAX_DEPTH` levels (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(raw, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 >= MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def record_from_obj(raw: Any, source: str = "record") -> Record:

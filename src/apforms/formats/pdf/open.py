@@ -29,20 +29,19 @@ from apforms.formats.pdf.protocol import (
     FormId,
     info_form_id,
 )
+from apforms.inputs import MAX_INPUT_BYTES, too_large
 
 # qpdf's notes about damaged files go to the pikepdf logger; ingest reports them as warnings.
 logging.getLogger("pikepdf").addHandler(logging.NullHandler())
 
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = MAX_INPUT_BYTES
 
 
 def check_bytes(data: bytes) -> None:
     if not data:
         raise IngestError("empty file")
     if len(data) > MAX_BYTES:
-        raise IngestError(
-            f"file too large ({len(data) // (1024 * 1024)} MB; at most {MAX_BYTES // (1024 * 1024)} MB)"
-        )
+        raise IngestError(too_large(len(data), MAX_BYTES))
     if b"%PDF-" not in data[:1024]:
         kind = _sniff(data)
         raise IngestError(f"not a PDF{f' ({kind})' if kind else ''}")

@@ -44,6 +44,7 @@ from apforms.formats.result import (
     ingest_result,
     provenance_of,
 )
+from apforms.inputs import too_large
 from apforms.model.definitions import Definition
 
 
@@ -209,9 +210,7 @@ def is_image(data: bytes) -> bool:
 def check_image(data: bytes) -> None:
     """IngestError for an image file that is empty or too large."""
     if len(data) > MAX_BYTES:
-        raise IngestError(
-            f"file too large ({len(data) // (1024 * 1024)} MB; at most {MAX_BYTES // (1024 * 1024)} MB)"
-        )
+        raise IngestError(too_large(len(data), MAX_BYTES))
 
 
 def _ingest_scan(images: list[ScanImage], original: bytes, source: str, warnings: list[str]) -> IngestResult:
