@@ -10,10 +10,57 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
+MB = 1 << 20
+
+
+def deflated(n: int, byte: bytes = b"A", wrap: bool = True) -> bytes:
+    """``n`` copies of ``byte``, zlib-compressed (raw deflate for a ZIP entry) piece by piece:
+    a bomb of 200 MB is some 200 KB and is never held whole."""
+    c = zlib.compressobj(9, zlib.DEFLATED, 15 if wrap else -15)
+    piece = byte * MB
+    out = [c.compress(piece) for _ in range(n // MB)]
+    out += [c.compress(byte * (n % MB)), c.flush()]
+    return b"".join(out)
+
+
+def lzw_run(n: int, byte: int = 65) -> bytes:
+    """LZW data (ISO 32000-2, 7.4.4; EarlyChange 1) decoding to ``n`` copies of ``byte``: the
+    codes of runs of 1, 2, 3 … bytes, the table cleared when full (200 MB from some 170 KB)."""
+    out = bytearray()
+    acc = bits = 0
+
+    def put(code: int, width: int) -> None:
+        nonlocal acc, bits
+        acc, bits = (acc << width) | code, bits + width
+        while bits >= 8:
+            bits -= 8
+            out.append((acc >> bits) & 0xFF)
+        acc &= (1 << bits) - 1
+
+    width, left = 9, n
+    put(256, width)
+    while left > 0:
+        put(byte, width)
+        left -= 1
+        next_code, run = 258, 1
+        while left > 0 and next_code < 4094:
+            run = min(run + 1, left)
+            put(256 + run if run >= 2 else byte, width)
+            left -= run
+            next_code += 1
+            if next_code + 1 >= (1 << width) and width < 12:
+                width += 1
+        put(256, width)
+        width = 9
+    put(257, width)
+    if bits:
+        put(0, 8 - bits)
+    return bytes(out)
 
 
 @dataclass

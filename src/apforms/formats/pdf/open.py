@@ -1,7 +1,8 @@
 """Opening a returned PDF safely, and reading its text strings.
 
 Everything that can go wrong with a file becomes an :class:`IngestError` with a one-line
-reason: empty, not a PDF, password-protected, damaged beyond reading. What the form says it
+reason: empty, not a PDF, password-protected, damaged beyond reading, unpacking to more than
+the limits (:mod:`apforms.formats.pdf.bounds`, whose budget an open PDF carries). What the form says it
 is (metadata and footer line) is read by :mod:`apforms.formats.pdf.protocol`.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 import pikepdf
 
 from apforms.errors import IngestError, PasswordRequired
+from apforms.formats.pdf import bounds
 from apforms.formats.pdf import syntax as ps
 from apforms.formats.pdf.protocol import (
     INFO_DOCUMENT,
@@ -65,6 +67,7 @@ def open_pdf(data: bytes, password: str | None = None) -> Iterator[pikepdf.Pdf]:
     """The PDF, opened with qpdf (which repairs what it can, and decrypts an AES or RC4
     protected file given its password); refusals as IngestError."""
     check_bytes(data)
+    bounds.apply_qpdf_limits()  # nothing qpdf unpacks goes over the limit for one stream
     try:
         pdf = _open(data, password or "")
     except pikepdf.PasswordError:
@@ -72,9 +75,12 @@ def open_pdf(data: bytes, password: str | None = None) -> Iterator[pikepdf.Pdf]:
             raise PasswordRequired("wrong password for this password-protected PDF") from None
         raise PasswordRequired("password-protected PDF: give its password (--password)") from None
     except (pikepdf.PdfError, RuntimeError, ValueError, OSError) as exc:
-        raise IngestError(f"damaged PDF, cannot be read ({_first_line(exc)})") from None
+        raise bounds.limit_error(exc) or IngestError(
+            f"damaged PDF, cannot be read ({_first_line(exc)})"
+        ) from None
     try:
-        yield pdf
+        with bounds.bounded(pdf, len(data)):  # what it may unpack, in all (formats.pdf.bounds)
+            yield pdf
     finally:
         pdf.close()
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pikepdf
 
 from apforms.errors import IngestError
+from apforms.formats.pdf import bounds
 from apforms.formats.pdf import layout as layout_2
 from apforms.formats.pdf import layout1 as layout_1
 from apforms.formats.pdf.geometry import CHECK, RADIO, SIGNATURE, Layout
@@ -125,7 +126,7 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         # apforms' metadata is not a scan (paper scanned again has neither), and is not
         # rendered to find out
         meta = identify_metadata(pdf)
-        scanned = None if meta is not None or _has_fields(pdf) else scan_pages(data)
+        scanned = None if meta is not None or _has_fields(pdf) else _scan_pages(pdf, data)
         if scanned is not None:
             return _ingest_scan(scanned, original, source, warnings)
         form_id = meta or _identify(pdf, data)
@@ -135,7 +136,7 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
             if form_id is None:
                 raise IngestError(f"damaged PDF, cannot be read ({repaired[0][:160]})")
         if form_id is None:
-            word = _word_form_printed(data, source)  # a Word form printed to PDF, if it is one
+            word = _word_form_printed(pdf, data, source)  # a Word form printed to PDF, if it is one
             if word is not None:
                 return word
             raise IngestError("not an apforms form (no apforms metadata or footer line found)")
@@ -147,11 +148,13 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
             page_source = _saved(pdf)  # PDFium reads the repaired copy
         warnings += _active_content(pdf)
         read = read_acroform(pdf)
-    warnings += read.warnings
-    if read.xfa:
-        warnings.append("the file has XFA form data; it was ignored and the form fields read instead")
-    full = geometry.names_layout(definition, read.fields)
-    values, signatures = _field_values(full, read, warnings)
+        warnings += read.warnings
+        if read.xfa:
+            warnings.append("the file has XFA form data; it was ignored and the form fields read instead")
+        full = geometry.names_layout(definition, read.fields)
+        values, signatures = _field_values(full, read, warnings)
+        if not values:
+            bounds.check_pages(pdf)  # PDFium reads the pages (below): within the limits first
     method = METHOD_FIELDS
     if not values:
         method = METHOD_FLATTENED
@@ -186,14 +189,21 @@ def _has_fields(pdf: pikepdf.Pdf) -> bool:
         return False
 
 
-def _word_form_printed(data: bytes, source: str) -> IngestResult | None:
+def _word_form_printed(pdf: pikepdf.Pdf, data: bytes, source: str) -> IngestResult | None:
     """The hook for a Word form printed to PDF (its footer names it): read by its labels
     (:mod:`apforms.formats.docx.read_pdf`); ``None`` when the pages have no such footer."""
     from apforms.formats.docx import read_pdf
 
+    bounds.check_pages(pdf)
     if read_pdf.identify_word_pdf(data) is None:
         return None
     return read_pdf.ingest_word_pdf(data, source)
+
+
+def _scan_pages(pdf: pikepdf.Pdf, data: bytes) -> list[ScanImage] | None:
+    """The pages as pictures if the file is a scan (rendered by PDFium, within the limits)."""
+    bounds.check_pages(pdf)
+    return scan_pages(data)
 
 
 def ingest_image(data: bytes, source: str) -> IngestResult:
@@ -238,7 +248,8 @@ def _saved(pdf: pikepdf.Pdf) -> bytes:
             warnings.simplefilter("ignore")
             pdf.save(buf, encryption=False)  # a clear copy for PDFium (a protected file is decrypted)
     except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
-        raise IngestError(f"damaged PDF, cannot be read ({str(exc).splitlines()[0][:160]})") from None
+        damaged = IngestError(f"damaged PDF, cannot be read ({str(exc).splitlines()[0][:160]})")
+        raise bounds.limit_error(exc) or damaged from None
     return buf.getvalue()
 
 
@@ -246,6 +257,7 @@ def _identify(pdf: pikepdf.Pdf, data: bytes) -> FormId | None:
     found = identify_metadata(pdf)
     if found is not None:
         return found
+    bounds.check_pages(pdf)  # PDFium reads the pages' text: within the limits first
     for text in iter_pages_text(data, ID_PAGES):
         found = identify_text(text)
         if found is not None:
