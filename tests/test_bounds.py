@@ -11,7 +11,9 @@ measured (:mod:`tests.bounds_support`).
 from __future__ import annotations
 
 import io
+import json
 import re
+import zipfile
 from pathlib import Path
 
 import pikepdf
@@ -19,9 +21,11 @@ import pytest
 
 from apforms import api
 from apforms.errors import IngestError
+from apforms.formats.docx import read as docx_read
 from apforms.formats.pdf import bounds, read_fields, read_scan
 from apforms.formats.pdf.open import open_pdf
 from apforms.formats.pdf.read import ingest_pdf
+from apforms.model.records import parse_record
 
 from .bounds_support import MB, deflated, lzw_run, run_apforms
 from .pdf_support import example_pdf
@@ -307,6 +311,50 @@ def test_flate_is_decoded_no_further_than_the_limit() -> None:
     pdf = pikepdf.new()
     stream = _stream(pdf, deflated(200 * MB), "/FlateDecode")
     assert bounds.unpacked_size(stream, 1000) == 1001
+
+
+# --------------------------------------------------------------------------- Word documents
+
+
+def _docx_with(name: str, payload: bytes | None = None, extra: int = 0) -> bytes:
+    record = parse_record(json.dumps(api.example("sla")))
+    content = api.render_record(record, "docx").content or b""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename == name and payload is not None:
+                dst.writestr(info, payload, compresslevel=9)
+            else:
+                dst.writestr(info, src.read(info))
+        for i in range(extra):
+            dst.writestr(f"customXml/item{i}.xml", b"<a/>")
+    return buf.getvalue()
+
+
+def test_a_word_return_whose_relationships_unpack_to_gigabytes_is_refused() -> None:
+    """The package's relationships were read whole: a 2 GiB one ended in MemoryError."""
+    data = _docx_with("_rels/.rels", b" " * (40 * MB))
+    assert len(data) < 200_000
+    with pytest.raises(IngestError, match=r"^Word document too large \(_rels/\.rels is 40 MB unpacked\)$"):
+        api.ingest_bytes(data, "bomb.docx")
+
+
+def test_a_word_return_with_too_many_parts_is_refused_before_they_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(docx_read, "MAX_ENTRIES", 30)
+    with pytest.raises(
+        IngestError, match=r"^not a Word form apforms made \(39 parts; at most 30 are read\)$"
+    ):
+        api.ingest_bytes(_docx_with("", extra=25), "parts.docx")
+
+
+def test_a_word_return_is_bounded_in_what_it_unpacks_in_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docx_read, "MAX_READ", 20_000)
+    with pytest.raises(
+        IngestError, match=r"^Word document too large \(its parts unpack to more than 19 KB\)$"
+    ):
+        api.ingest_bytes(_docx_with(""), "sla.docx")
 
 
 # --------------------------------------------------------------------------- the archive
