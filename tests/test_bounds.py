@@ -367,3 +367,22 @@ def test_archive_add_of_a_bomb_keeps_the_copy_without_reading_it_whole(tmp_path:
     child = run_apforms(["archive", "--store", str(tmp_path / "archive"), "add", str(src)], cap_mb=1500)
     assert "internal error" not in child.stderr and "Traceback" not in child.stderr, child.stderr
     assert child.peak_mb < 300 and child.wall < 10
+
+
+# --------------------------------------------------------------------------- long values
+
+
+def test_a_return_with_a_value_of_megabytes_is_read_kept_and_named_too_long(tmp_path: Path) -> None:
+    """Validation accepted a 50 MB value: the record was 'valid', and its PDF never finished."""
+    value = "Lorem ipsum dolor sit amet. " * 200_000  # 5.6 MB
+    src = tmp_path / "long.pdf"
+    src.write_bytes(_with_value(pikepdf.String(value)))
+    read = api.ingest(src)
+    assert read.result.record["data"]["reason"]["statement"] == value  # nothing typed is lost
+    assert [str(p).split(" (reason.statement): ")[1] for p in read.result.validation.problems] == [
+        "Too long: 5,600,000 characters (at most 20,000): beginning "
+        "'Lorem ipsum dolor sit amet. Lorem ipsum …'"
+    ]
+    record = api.read_record(read.path)
+    rendered = api.render_record(record, "pdf")
+    assert rendered.content is None and rendered.problems[0].message.startswith("Too long")

@@ -173,6 +173,7 @@ def validate_data(definition: Definition, data: Mapping[str, Any], partial: bool
     cleaned = _prune(data)
     if not isinstance(cleaned, dict):
         cleaned = {}
+    too_long = _too_long(definition.sections, cleaned, "", "")  # taken out: nothing else reads them
     _fill_groups(definition.sections, cleaned)
     schema = schema_for(definition)
     try:
@@ -185,7 +186,7 @@ def validate_data(definition: Definition, data: Mapping[str, Any], partial: bool
     problems += _too_many_rows(definition.sections, cleaned, "", "")
     missing = list(_missing_required(definition.sections, cleaned, "", ""))
     canonical = _canonical(definition.sections, loaded)
-    problems = _merge(problems, [] if partial else missing)
+    problems = _merge(too_long + problems, [] if partial else missing)
     return ValidationResult(canonical, problems, missing)
 
 
@@ -295,6 +296,43 @@ def _too_many_rows(fields: tuple[Field, ...], data: Any, path: str, label: str) 
         elif f.shape == _OBJECT:
             out += _too_many_rows(f.fields, value, p, lab)
     return out
+
+
+def _too_long(fields: tuple[Field, ...], data: Any, path: str, label: str) -> list[Problem]:
+    """Values longer than their field allows (:meth:`~apforms.model.types.FieldType.limit`),
+    each named with the start of it; they are taken out of ``data`` (a list whole), so that
+    no other check, and no message, works through a value of megabytes."""
+    out: list[Problem] = []
+    if not isinstance(data, dict):
+        return out
+    for f in fields:
+        value = data.get(f.key)
+        if value is None:
+            continue
+        p = f"{path}.{f.key}" if path else f.key
+        lab = _join_label(label, f.label) if path else ""
+        if f.shape == _OBJECT:
+            out += _too_long(f.fields, value, p, lab)
+        elif f.shape == _ROWS:
+            for i, row in enumerate(value if isinstance(value, list) else ()):
+                out += _too_long(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
+        else:
+            limit = TYPES[f.type].limit(f) or 0
+            items = value if isinstance(value, list) else [value]
+            for i, item in enumerate(items):
+                if isinstance(item, str) and limit and len(item) > limit:
+                    item_no = f"item {i + 1}: " if isinstance(value, list) else ""
+                    out.append(Problem(p, lab, f"Too long: {item_no}{_length(item, limit)}"))
+                    del data[f.key]
+                    break
+    return out
+
+
+def _length(value: str, limit: int) -> str:
+    """How long a value is, and its start (at most 40 characters of it are quoted)."""
+    start = value[:40].replace("\n", " ")
+    shown = f"beginning {start + '…'!r}" if len(value) > 40 else repr(start)
+    return f"{len(value):,} characters (at most {limit:,}): {shown}"
 
 
 def _join_label(outer: str, inner: str) -> str:
