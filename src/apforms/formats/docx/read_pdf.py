@@ -29,7 +29,7 @@ from __future__ import annotations
 import ctypes
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -579,14 +579,15 @@ def _norm(s: str) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def ingest_word_pdf(data: bytes, source: str) -> IngestResult:
-    """Read a Word form printed to PDF into a validated record, by its labels."""
+def ingest_word_pdf(data: bytes, source: str, said: Sequence[str] = ()) -> IngestResult:
+    """Read a Word form printed to PDF into a validated record, by its labels; ``said``:
+    warnings about the file already given (its JavaScript, say)."""
     found = identify_word_pdf(data)
     if found is None:
         raise IngestError("not an apforms form (no apforms metadata or footer line found)")
     title, version = found
     document = _document_by_title(title)
-    warnings: list[str] = [_WORD_LABEL]
+    warnings: list[str] = [_WORD_LABEL, *said]
     definition = definition_for(document, version, warnings)
     form = _form(definition, template_path(document))
     toks, pages, _ = _pages(data)

@@ -21,6 +21,7 @@ from apforms.errors import IngestError
 from apforms.formats.pdf import bounds
 from apforms.formats.pdf import layout as layout_2
 from apforms.formats.pdf import layout1 as layout_1
+from apforms.formats.pdf.actions import active_content
 from apforms.formats.pdf.geometry import CHECK, RADIO, SIGNATURE, Layout
 from apforms.formats.pdf.open import MAX_BYTES, identify_metadata, open_pdf, repairs
 from apforms.formats.pdf.protocol import (
@@ -122,6 +123,7 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         if encrypted:  # every later reader (PDFium, the raw metadata search) reads a clear copy
             data = _saved(pdf)
             warnings.append("the file was password-protected; it was opened with the password given")
+        warnings += active_content(pdf)  # never run: named, whatever the file turns out to be
         # pictures of pages, never read by their (OCR) text layer; a file with form fields or
         # apforms' metadata is not a scan (paper scanned again has neither), and is not
         # rendered to find out
@@ -136,7 +138,7 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
             if form_id is None:
                 raise IngestError(f"damaged PDF, cannot be read ({repaired[0][:160]})")
         if form_id is None:
-            word = _word_form_printed(pdf, data, source)  # a Word form printed to PDF, if it is one
+            word = _word_form_printed(pdf, data, source, warnings)  # a Word form printed to PDF?
             if word is not None:
                 return word
             raise IngestError("not an apforms form (no apforms metadata or footer line found)")
@@ -146,7 +148,6 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         if repaired:
             warnings.append(f"{REPAIRED}; check nothing is missing")
             page_source = _saved(pdf)  # PDFium reads the repaired copy
-        warnings += _active_content(pdf)
         read = read_acroform(pdf)
         warnings += read.warnings
         if read.xfa:
@@ -189,7 +190,9 @@ def _has_fields(pdf: pikepdf.Pdf) -> bool:
         return False
 
 
-def _word_form_printed(pdf: pikepdf.Pdf, data: bytes, source: str) -> IngestResult | None:
+def _word_form_printed(
+    pdf: pikepdf.Pdf, data: bytes, source: str, warnings: list[str]
+) -> IngestResult | None:
     """The hook for a Word form printed to PDF (its footer names it): read by its labels
     (:mod:`apforms.formats.docx.read_pdf`); ``None`` when the pages have no such footer."""
     from apforms.formats.docx import read_pdf
@@ -197,7 +200,7 @@ def _word_form_printed(pdf: pikepdf.Pdf, data: bytes, source: str) -> IngestResu
     bounds.check_pages(pdf)
     if read_pdf.identify_word_pdf(data) is None:
         return None
-    return read_pdf.ingest_word_pdf(data, source)
+    return read_pdf.ingest_word_pdf(data, source, warnings)
 
 
 def _scan_pages(pdf: pikepdf.Pdf, data: bytes) -> list[ScanImage] | None:
@@ -273,20 +276,6 @@ def _geometry(form_id: FormId) -> Geometry:
     """The geometry the form was laid out with; IngestError for a layout this apforms does not know."""
     check_layout(form_id)
     return LAYOUTS[form_id.layout]
-
-
-def _active_content(pdf: pikepdf.Pdf) -> list[str]:
-    """Warnings for JavaScript and other actions in the file (never run, only noted)."""
-    try:
-        root = pdf.Root
-        names = root.get("/Names")
-        js = isinstance(names, pikepdf.Dictionary) and "/JavaScript" in names
-        action = root.get("/OpenAction")
-        js = js or (isinstance(action, pikepdf.Dictionary) and action.get("/S") == pikepdf.Name.JavaScript)
-        js = js or "/AA" in root
-    except (pikepdf.PdfError, RuntimeError, ValueError):
-        return []
-    return ["the file contains JavaScript; it was not run"] if js else []
 
 
 def _field_values(
