@@ -119,9 +119,12 @@ def _pages(data: bytes) -> tuple[list[_Tok], list[_Page], list[str]]:
     footers: list[str] = []
     try:
         for n in range(len(pdf)):
-            page = pdf[n]
-            w, h = page.get_size()
-            tp = page.get_textpage()
+            try:
+                page = pdf[n]
+                w, h = page.get_size()
+                tp = page.get_textpage()
+            except pdfium.PdfiumError:
+                raise IngestError(f"damaged PDF, page {n + 1} cannot be read") from None
             words = _words(tp.raw, n)
             body = [t for t in words if _MARGIN - 2 < t.base < h - _MARGIN + 2]
             foot = [t for t in words if t.base <= _MARGIN - 2]
@@ -544,8 +547,11 @@ def identify_word_pdf(data: bytes) -> tuple[str, str] | None:
         return None
     try:
         for n in range(min(len(pdf), 2)):
-            page = pdf[n]
-            tp = page.get_textpage()
+            try:
+                page = pdf[n]
+                tp = page.get_textpage()
+            except pdfium.PdfiumError:
+                return None
             words = _words(tp.raw, n)
             tp.close()
             page.close()

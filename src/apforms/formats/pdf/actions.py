@@ -85,10 +85,17 @@ def _actions(obj: Any, where: str, found: dict[str, list[tuple[str, str]]], dept
             if key in obj:
                 _actions(obj.get(key), where, found, depth + 1)
         return
-    name = "/JavaScript" if "/JS" in obj else str(kind)
+    name = "/JavaScript" if "/JS" in obj else _name(kind)
     if name in found:
         found[name].append((where, _target(obj)))
     _actions(obj.get("/Next"), where, found, depth + 1)
+
+
+def _name(obj: Any) -> str:
+    try:
+        return str(obj)
+    except UnicodeDecodeError:  # not UTF-8: no action anyone knows
+        return "/?"
 
 
 def _target(action: pikepdf.Dictionary) -> str:

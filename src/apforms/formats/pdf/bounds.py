@@ -310,7 +310,15 @@ def _take(budget: _Budget, size: int) -> None:
 def _filters(stream: pikepdf.Stream) -> list[str]:
     f = stream.stream_dict.get("/Filter")
     names = [f] if isinstance(f, pikepdf.Name) else list(f) if isinstance(f, pikepdf.Array) else []
-    return [str(n) for n in names if str(n) != "/Crypt"]
+    return [name for name in map(_name, names) if name != "/Crypt"]
+
+
+def _name(obj: Any) -> str:
+    """A name as text ("/?" for one that is not UTF-8, which is no filter anyone knows)."""
+    try:
+        return str(obj)
+    except UnicodeDecodeError:
+        return "/?"
 
 
 def unpacked_size(stream: pikepdf.Stream, cap: int) -> int:

@@ -112,7 +112,10 @@ def _first_line(exc: object) -> str:
 def text_value(obj: Any) -> str | None:
     """A PDF text string or name as str: UTF-16 (either byte order), UTF-8 or PDFDocEncoding."""
     if isinstance(obj, pikepdf.Name):
-        return ps.decode_name(str(obj))
+        try:
+            return ps.decode_name(str(obj))
+        except UnicodeDecodeError:  # a name that is not UTF-8: as written, its bytes escaped
+            return ps.decode_name(bytes(obj.unparse()).decode("latin-1"))
     if not isinstance(obj, pikepdf.String):
         return None
     raw = bytes(obj)

@@ -11,6 +11,7 @@ the definition and validates them. The result is a record file with provenance b
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from apforms.formats.result import (
 )
 from apforms.inputs import too_large
 from apforms.model.definitions import Definition
+from apforms.model.types import MAX_ROWS
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,22 @@ class Geometry:
 
 def _layout_1(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[int, ...] | None) -> Layout:
     return layout_1.layout(definition, rows)  # nothing grew in layout 1
+
+
+def _check_row_names(names: Iterable[str]) -> None:
+    """IngestError for a field named as a row no table has (``targets.999999999``): its
+    layout would be made with that many rows."""
+    text = "\n".join(names)
+    for m in _ROW_NUMBER.finditer(text):
+        if len(m[1]) > 9 or int(m[1]) > MAX_ROWS:
+            start, end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
+            name = text[start : end if end >= 0 else len(text)]
+            raise IngestError(
+                f"a field is named {name[:80]!r}: row {m[1][:12]} of a table (at most {MAX_ROWS})"
+            )
+
+
+_ROW_NUMBER = re.compile(r"\.(\d{3,})(?=[.\n]|$)")
 
 
 def _names_1(definition: Definition, names: Iterable[str]) -> Layout:
@@ -152,6 +170,7 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         warnings += read.warnings
         if read.xfa:
             warnings.append("the file has XFA form data; it was ignored and the form fields read instead")
+        _check_row_names(read.fields)
         full = geometry.names_layout(definition, read.fields)
         values, signatures = _field_values(full, read, warnings)
         if not values:

@@ -148,7 +148,10 @@ def scan_pages(data: bytes) -> list[ScanImage] | None:
         dpis: list[float] = []
         sizes: list[tuple[float, float]] = []
         for i in range(len(doc)):
-            page = doc[i]
+            try:
+                page = doc[i]
+            except pdfium.PdfiumError:
+                return None  # a page that cannot be opened is not a scan's picture (read as a PDF)
             dpi = _image_page(page)
             if dpi is None:
                 return None
@@ -157,7 +160,10 @@ def scan_pages(data: bytes) -> list[ScanImage] | None:
         out = []
         _check_rendered(sizes, dpis)
         for i, dpi in enumerate(dpis):
-            bitmap = doc[i].render(scale=dpi / 72, grayscale=True)
+            try:
+                bitmap = doc[i].render(scale=dpi / 72, grayscale=True)
+            except pdfium.PdfiumError:
+                raise IngestError(f"damaged PDF, page {i + 1} of the scan cannot be drawn") from None
             out.append(ScanImage(np.asarray(bitmap.to_pil().convert("L"), dtype=np.uint8).copy(), dpi))
         return out
     finally:
