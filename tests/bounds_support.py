@@ -19,8 +19,8 @@ MB = 1 << 20
 
 
 def deflated(n: int, byte: bytes = b"A", wrap: bool = True) -> bytes:
-    """``n`` copies of ``byte``, zlib-compressed (raw deflate for a ZIP entry) piece by piece:
-    a bomb of 200 MB is some 200 KB and is never held whole."""
+    """``n`` copies of ``byte`` (some bytes), zlib-compressed (raw deflate for a ZIP entry)
+    piece by piece: a bomb of 200 MB is some 200 KB and is never held whole."""
     c = zlib.compressobj(9, zlib.DEFLATED, 15 if wrap else -15)
     piece = byte * MB
     out = [c.compress(piece) for _ in range(n // MB)]

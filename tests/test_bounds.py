@@ -152,15 +152,15 @@ def test_a_page_whose_content_unpacks_to_200_mb_is_refused_before_pdfium_reads_i
     src.write_bytes(_flat_with_contents(deflated(200 * MB, b" "), "/FlateDecode"))
     child = run_apforms(["ingest", str(src)], cap_mb=1500)
     assert child.status == 2, child.stderr
-    assert child.refusal == "apforms: page 1's drawing unpacks to more than 4 MB (the most read for a page)"
+    assert child.refusal == "apforms: page 1's drawing unpacks to more than 2 MB (the most read for a page)"
     assert child.peak_mb < 300 and child.wall < 10
 
 
 def test_a_page_whose_drawing_is_too_large_for_pdfium_is_refused() -> None:
-    """2 MB of 'q' (unpacked from 2 KB) takes PDFium some 200 MB; 4 MB is the most read."""
-    data = _flat_with_contents(deflated(5 * MB, b"q"), "/FlateDecode")
+    """2 MB of 'q' (unpacked from 2 KB) takes PDFium some 200 MB: 2 MB is the most read."""
+    data = _flat_with_contents(deflated(5 * MB // 2, b"q "), "/FlateDecode")
     with pytest.raises(
-        IngestError, match=r"^page 1's drawing unpacks to more than 4 MB \(the most read for a page\)$"
+        IngestError, match=r"^page 1's drawing unpacks to more than 2 MB \(the most read for a page\)$"
     ):
         ingest_pdf(data, "q.pdf")
 

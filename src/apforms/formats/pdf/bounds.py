@@ -13,8 +13,8 @@ is refused with a one-line :class:`IngestError` naming the limit — never read 
 - before PDFium opens a page, everything the pages reach is walked (:func:`check_pages`):
   each stream unpacks to at most :data:`MAX_STREAM_BYTES`; what PDFium parses to draw a page
   (its contents, forms, patterns, glyph procedures, appearance streams) to at most
-  :data:`MAX_PAGE_CONTENT`, and :data:`MAX_CONTENT_TOTAL` for all pages (PDFium needs some
-  200 bytes for each path or ``q`` it parses); each image has at most
+  :data:`MAX_PAGE_CONTENT`, and :data:`MAX_CONTENT_TOTAL` for all pages (PDFium keeps some
+  85 bytes for each byte of a page of ``q``); each image has at most
   :data:`MAX_IMAGE_PIXELS`; at most :data:`MAX_OBJECTS` objects are walked;
 - all the streams one read unpacks together: at most :data:`UNPACKED_BASE` plus
   :data:`UNPACKED_PER_BYTE` times the file's size.
@@ -45,10 +45,11 @@ MAX_STREAM_BYTES = 64 * MB
 #: One form field's value written as a stream (the longest value a definition allows is some
 #: 20,000 characters: 80 KB in UTF-8).
 MAX_VALUE_BYTES = 1 * MB
-#: What PDFium parses to draw one page, and all pages (the largest page in the fixtures,
-#: printed by poppler, is 240 KB).
-MAX_PAGE_CONTENT = 4 * MB
-MAX_CONTENT_TOTAL = 32 * MB
+#: What PDFium parses to draw one page, and all pages (a reader holds them all at once).
+#: PDFium keeps some 85 bytes for each byte of a page of 'q' (the worst: 2 MB take 200 MB);
+#: the largest page in the fixtures, printed by poppler, is 240 KB, and the largest form 1 MB.
+MAX_PAGE_CONTENT = 2 * MB
+MAX_CONTENT_TOTAL = 4 * MB
 #: Pixels in one image (an A4 page scanned at 600 dpi has 35 million).
 MAX_IMAGE_PIXELS = 50_000_000
 #: Objects walked from the pages.
