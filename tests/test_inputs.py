@@ -123,3 +123,24 @@ def test_ingest_refuses_an_empty_file_and_writes_nothing(tmp_path: Path) -> None
     with pytest.raises(IngestError, match="^empty file$"):
         api.ingest(src)
     assert not (tmp_path / "empty.json").exists()
+
+
+def test_a_configuration_that_is_a_named_pipe_is_refused(tmp_path: Path) -> None:
+    pipe = tmp_path / "council.yaml"
+    os.mkfifo(pipe)
+    child = run_apforms(["blank", "sla", "-o", str(tmp_path / "sla.pdf"), "--config", str(pipe)], timeout=20)
+    assert child.status == 2
+    assert child.refusal == f"apforms: cannot read {pipe}: a named pipe, not a file"
+
+
+def test_a_logo_over_its_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    from apforms.errors import ConfigError
+    from apforms.model.config import read_config
+
+    logo = tmp_path / "logo.png"
+    with logo.open("wb") as fh:
+        fh.truncate(3 << 20)
+    council = tmp_path / "council.yaml"
+    council.write_text("branding:\n  logo: logo.png\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"branding\.logo: file too large \(3 MB; at most 2 MB\)$"):
+        read_config(council)
