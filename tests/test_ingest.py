@@ -601,7 +601,10 @@ def test_a_field_named_like_a_row_that_is_none_is_ignored_not_an_error() -> None
 
 def test_javascript_is_noted_not_run() -> None:
     result = ingest_pdf(_with_javascript(), "js.pdf")
-    assert result.ok and "the file contains JavaScript; it was not run" in result.warnings
+    assert (
+        result.ok
+        and "the file contains JavaScript (when the document opens); it was not run" in result.warnings
+    )
 
 
 def test_newer_form_version_is_refused() -> None:

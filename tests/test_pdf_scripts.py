@@ -321,3 +321,30 @@ def test_a_word_broken_across_lines_reads_back_exactly(value: str, tmp_path: Pat
         assert got == value or flagged, (what, got)
         if shape.is_simple(value):
             assert got == value, (what, got)
+
+
+@pytest.mark.parametrize("unit", ["پاکستان کا قومی ", "پاکستان", "x", "ਪੰਜਾਬੀ ਭਾਸ਼ਾ "])
+def test_laying_out_a_long_value_takes_time_in_proportion_to_its_length(unit: str) -> None:
+    """Issue 14: a 100,000-character Urdu list item took 26 s to refuse (each glyph searched
+    its cluster's end in a list; a long word was measured whole again for every line)."""
+    import time
+
+    definition = load_definition("sla")
+    data = canonical_example("sla")
+    data["terms"]["provider_general"] = [(unit * (100_000 // len(unit) + 1))[:100_000]]
+    started = time.monotonic()
+    with pytest.raises(RenderError, match="too long to print in one box"):
+        render_pdf(definition, data)
+    assert time.monotonic() - started < 5
+
+
+def test_a_long_word_is_broken_into_pieces_that_fit_and_join_again() -> None:
+    word = "پاکستان" * 400 + "ਪੰਜਾਬੀ" * 300
+    lines = text.wrap(word, 120.0, 9.0)
+    assert "".join(lines) == word and len(lines) > 10
+    assert all(shape.width(line, 9.0) <= 120.0 for line in lines)
+    breaks = set(shape.cluster_breaks(word))
+    at = 0
+    for line in lines[:-1]:
+        at += len(line)
+        assert at in breaks  # never inside a cluster

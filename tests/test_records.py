@@ -359,7 +359,9 @@ def test_problems_quote_a_short_prefix_of_a_long_value(section: str, key: str, v
     data[section][key] = value
     problems = records.validate(load_definition("sla"), data).problems
     (problem,) = [p for p in problems if p.path.startswith(f"{section}.{key}")]
-    assert "'Riverside Riverside Riverside Riverside '… (50,000,004 characters)" in problem.message
+    # a value this long is refused by its field's length limit first, which quotes its start
+    assert "50,000,004 characters" in problem.message
+    assert "'Riverside Riverside Riverside Riverside " in problem.message
     assert len(problem.message) < 200
 
 
@@ -373,8 +375,8 @@ def test_a_long_version_or_document_is_quoted_short() -> None:
         assert len(str(info.value)) < 300
 
 
-def test_deeply_nested_json_is_not_json() -> None:
-    with pytest.raises(RecordError, match="not JSON"):
+def test_deeply_nested_json_is_not_a_record() -> None:
+    with pytest.raises(RecordError, match="not a record .its JSON nests more than 32 levels deep"):
         records.parse_record("[" * 100_000 + "]" * 100_000)
 
 
@@ -396,3 +398,94 @@ def test_a_decimal_comma_is_refused_not_read_as_thousands() -> None:
         ]["amount"]
         == 1250
     )
+
+
+# --------------------------------------------------------------------------- value lengths (issue 14)
+
+LENGTHS = make_definition(
+    """
+id: lengths
+title: Lengths
+version: "1.0"
+sections:
+  - key: s
+    label: Section
+    fields:
+      - {key: name, label: Pupil’s name, type: text, required: true}
+      - {key: year, label: "Year:", type: text, max_length: 20}
+      - {key: story, label: What happened, type: longtext}
+      - {key: short, label: In brief, type: longtext, max_length: 100}
+      - {key: email, label: Email, type: email}
+      - {key: upn, label: UPN, type: upn}
+      - {key: targets, label: Targets, type: list, max_rows: 3}
+      - key: rows
+        label: Agencies
+        type: table
+        max_rows: 2
+        columns:
+          - {key: name, label: Name, type: text}
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "limit"),
+    [("name", 500), ("year", 20), ("story", 20_000), ("short", 100), ("email", 254), ("upn", 500)],
+)
+def test_a_value_longer_than_its_type_or_field_allows_is_refused(key: str, limit: int) -> None:
+    ok = records.validate(LENGTHS, {"s": {"name": "Ana", key: "a" * limit}})
+    assert not any(p.path == f"s.{key}" and p.message.startswith("Too long") for p in ok.problems)
+    result = records.validate(LENGTHS, {"s": {"name": "Ana", key: "a" * (limit + 1)}})
+    problem = next(p for p in result.problems if p.path == f"s.{key}")
+    shown = f"beginning '{'a' * 40}…'" if limit >= 40 else f"'{'a' * (limit + 1)}'"
+    assert problem.message == f"Too long: {limit + 1:,} characters (at most {limit:,}): {shown}"
+
+
+def test_a_50_mb_value_is_refused_at_once_naming_its_label_and_quoting_a_short_start() -> None:
+    """Validation accepted 50 MB values, whose PDF then took hours to lay out and whose Word
+    file opened nowhere."""
+    import time
+
+    story = "Lorem ipsum dolor sit amet.\n" * 1_800_000
+    started = time.monotonic()
+    result = records.validate(LENGTHS, {"s": {"name": "Ana", "story": story, "upn": "Q" * 10_000_000}})
+    assert time.monotonic() - started < 2
+    shown = [str(p) for p in result.problems]
+    assert shown == [
+        "What happened (s.story): Too long: 50,400,000 characters (at most 20,000): beginning "
+        "'Lorem ipsum dolor sit amet. Lorem ipsum …'",
+        f"UPN (s.upn): Too long: 10,000,000 characters (at most 500): beginning '{'Q' * 40}…'",
+    ]
+    assert "story" not in result.data["s"]
+
+
+def test_an_item_or_a_cell_too_long_is_named_by_its_place() -> None:
+    data = {
+        "s": {"name": "Ana", "targets": ["fine", "t" * 2001], "rows": [{"name": "ok"}, {"name": "n" * 501}]}
+    }
+    result = records.validate(LENGTHS, data)
+    assert [(p.path, p.label, p.message[:40]) for p in result.problems] == [
+        ("s.rows[1].name", "Agencies, row 2 › Name", "Too long: 501 characters (at most 500): "),
+        ("s.targets", "Targets", "Too long: item 2: 2,001 characters (at m"),
+    ]
+
+
+def test_a_required_value_too_long_is_too_long_not_missing() -> None:
+    result = records.validate(LENGTHS, {"s": {"name": "x" * 600}})
+    assert [p.message[:8] for p in result.problems if p.path == "s.name"] == ["Too long"]
+
+
+def test_the_json_schema_says_each_field_s_longest_value() -> None:
+    from apforms.model.json_schema import json_schema
+
+    props = json_schema(LENGTHS)["properties"]["data"]["properties"]["s"]["properties"]
+    assert {k: props[k].get("maxLength") for k in ("name", "year", "story", "short", "email")} == {
+        "name": 500, "year": 20, "story": 20_000, "short": 100, "email": 254,
+    }  # fmt: skip
+    assert props["targets"]["items"]["maxLength"] == 2000
+
+
+def test_every_example_and_case_is_within_the_lengths() -> None:
+    for doc in ("referral", "commissioning", "sla", "qa", "improvement-plan"):
+        result = records.validate(load_definition(doc), example_data(doc))
+        assert not [p for p in result.problems if p.message.startswith("Too long")], doc

@@ -316,15 +316,15 @@ sections:
   - key: notes
     label: Notes
     fields:
-      - {key: line, label: A line, type: text}
+      - {key: line, label: A line, type: text, max_length: 5000}
       - {key: box, label: A box, type: longtext}
-      - {key: items, label: Items, type: list, max_rows: 3}
+      - {key: items, label: Items, type: list, max_rows: 3, max_length: 5000}
       - key: rows
         label: Rows
         type: table
         max_rows: 3
         columns:
-          - {key: a, label: Column A, type: text}
+          - {key: a, label: Column A, type: text, max_length: 5000}
           - {key: b, label: Column B, type: choice, options: ["Tom & Jerry", "<b>", "“q”"]}
 """
 )

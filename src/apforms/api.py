@@ -14,12 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from apforms import files
 from apforms import formats as _formats
 from apforms.errors import ArchiveError, ConfigError, DefinitionError, IngestError, RecordError, RenderError
 from apforms.formats.result import IngestResult
+from apforms.inputs import MAX_INPUT_BYTES, MAX_RECORD_BYTES, read_input, read_stream, too_large
 from apforms.model import records
 from apforms.model.definitions import Definition, Field, data_dir, load_definition
 from apforms.model.definitions import document_ids as _document_ids
@@ -112,22 +113,25 @@ def json_schema(doc_id: str) -> dict[str, Any]:
 
 
 def read_record(
-    source: str | os.PathLike[str], text: str | bytes | None = None, password: str | None = None
+    source: str | os.PathLike[str], text: str | bytes | BinaryIO | None = None, password: str | None = None
 ) -> Record:
-    """Read a record file (or ``text`` already read from ``source``, e.g. standard input).
+    """Read a record file (or ``text`` already read from ``source``, or a stream to read it
+    from, e.g. standard input), at most ``MAX_INPUT_BYTES``.
 
     A returned PDF or Word form, or a scan of one, is read too, as ``ingest`` reads it: the
     record then carries the ingest's ``provenance`` (how it was read, its warnings) in
-    ``extra``, so that a caller can say it was read from a return.
+    ``extra``, so that a caller can say it was read from a return. A record file (JSON) is at
+    most ``MAX_RECORD_BYTES``.
     """
     if text is None:
-        try:
-            text = Path(source).read_bytes()
-        except OSError as exc:
-            raise RecordError(f"cannot read {source}: {exc.strerror or exc}") from None
+        text = read_input(source, MAX_INPUT_BYTES, RecordError)
+    elif not isinstance(text, str | bytes):
+        text = read_stream(text, MAX_INPUT_BYTES, RecordError)
     if isinstance(text, bytes) and (PDF_MAGIC in text[:1024] or text.startswith(ZIP_MAGIC) or _image(text)):
         read = ingest_bytes(text, Path(source).name, password)
         return records.record_from_obj(read.record, str(source))
+    if len(text) > MAX_RECORD_BYTES:
+        raise RecordError(f"{source}: record {too_large(len(text), MAX_RECORD_BYTES)}")
     return records.parse_record(text, str(source))
 
 
@@ -325,11 +329,11 @@ def ingest_bytes(data: bytes, source: str, password: str | None = None) -> Inges
     """Read the bytes of a returned PDF or Word form, or of a scan of a form (a PDF of page
     images, PNG, JPEG or TIFF), into a record (``result.record``); a refused file raises
     IngestError (PasswordRequired: protected, and no or a wrong ``password``)."""
+    if len(data) > MAX_RETURN_BYTES:
+        raise IngestError(too_large(len(data), MAX_RETURN_BYTES))
     if data.startswith(ZIP_MAGIC):
         from apforms.formats.docx.read import ingest_docx
 
-        if len(data) > MAX_RETURN_BYTES:
-            raise IngestError(f"file too large ({len(data) >> 20} MB; at most {MAX_RETURN_BYTES >> 20} MB)")
         return ingest_docx(data, source)
     from apforms.formats.pdf.read import ingest_image, ingest_pdf, is_image
 
@@ -341,7 +345,7 @@ def ingest_bytes(data: bytes, source: str, password: str | None = None) -> Inges
 #: How a .docx (a ZIP package) starts.
 ZIP_MAGIC = b"PK\x03\x04"
 #: The largest returned file read.
-MAX_RETURN_BYTES = 64 * 1024 * 1024
+MAX_RETURN_BYTES = MAX_INPUT_BYTES
 
 
 def ingest(
@@ -358,10 +362,7 @@ def ingest(
     """
     file_mode = output_mode(mode)
     src = Path(source)
-    try:
-        data = src.read_bytes()
-    except OSError as exc:
-        raise IngestError(f"cannot read {src}: {exc.strerror or exc}") from None
+    data = read_input(src, MAX_RETURN_BYTES, IngestError)  # size known first; pipes and devices refused
     from apforms.formats.pdf.open import check_bytes
     from apforms.formats.pdf.read import is_image
 
@@ -604,10 +605,7 @@ def sign_pdf(
 ) -> Path:
     """Sign the PDF file ``source`` in ``field_name``; written to ``out``, by default
     ``<name>-signed.pdf`` beside it. ArchiveError if it cannot be read or signed."""
-    try:
-        data = Path(source).read_bytes()
-    except OSError as exc:
-        raise ArchiveError(f"cannot read {source}: {exc.strerror or exc}") from None
+    data = read_input(source, MAX_INPUT_BYTES, ArchiveError)
     signed = sign_pdf_bytes(data, key, cert, field_name, passphrase)
     src = Path(source)
     target = out if out is not None else src.with_name(f"{src.stem}-signed.pdf")

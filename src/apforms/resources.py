@@ -40,6 +40,14 @@ def font_file(name: str) -> Path:
     return _PACKAGE / "fonts" / name
 
 
+def parse_yaml(text: str | bytes, name: str) -> Any:
+    """YAML already read from ``name`` (safe loading only); a :class:`DefinitionError` naming it."""
+    try:
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"{name}: cannot read: {str(exc).splitlines()[0]}") from exc
+
+
 def read_yaml(path: Path) -> Any:
     """A YAML file (safe loading only); a :class:`DefinitionError` naming it if unreadable."""
     try:

@@ -70,7 +70,7 @@ def doc_choice() -> click.Choice[str]:
 def read_record(source: str) -> api.Record:
     """The record in the file ``source``, or on standard input for ``-``; a returned PDF form
     is read as ``ingest`` reads it, and a note on standard error says so."""
-    record = api.read_record("<stdin>", sys.stdin.buffer.read()) if source == "-" else api.read_record(source)
+    record = api.read_record("<stdin>", sys.stdin.buffer) if source == "-" else api.read_record(source)
     provenance = api.read_from_return(record)
     if provenance is not None:
         how = RETURN_KINDS.get(str(provenance.get("read_from")), "a return")

@@ -16,9 +16,11 @@ from typing import Any
 
 from apforms import files
 from apforms.errors import ConfigError, DefinitionError
+from apforms.inputs import read_input
 from apforms.model.calendar import SchoolCalendar, calendar_from_config
-from apforms.model.definitions import data_dir, read_yaml
+from apforms.model.definitions import data_dir
 from apforms.pictures import PictureError, read_picture
+from apforms.resources import parse_yaml
 from apforms.safe import quote
 
 ENV_VAR = "APFORMS_CONFIG"
@@ -46,6 +48,8 @@ class FormBrand:
 
 #: The largest logo file accepted (a logo is a small picture; this keeps forms small).
 LOGO_MAX_BYTES = 2 * 1024 * 1024
+#: The largest configuration file read (Derby's is 7 KB).
+MAX_CONFIG_BYTES = 1024 * 1024
 #: The longest contact line: it is printed on one line of the form, whatever its content.
 CONTACT_MAX = 110
 
@@ -89,9 +93,10 @@ def _load(path: str) -> Config:
 def read_config(path: str | os.PathLike[str]) -> Config:
     """The configuration file at ``path``, read and checked now (not the copy
     :func:`load_config` keeps for the process)."""
+    text = read_input(path, MAX_CONFIG_BYTES, ConfigError)  # a pipe or a device is refused
     try:
-        raw = read_yaml(Path(path))
-    except DefinitionError as exc:  # read_yaml's error for any YAML file; here it is configuration
+        raw = parse_yaml(text, str(path))
+    except DefinitionError as exc:  # parse_yaml's error for any YAML file; here it is configuration
         raise ConfigError(str(exc)) from exc.__cause__
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: configuration must be a mapping")
@@ -149,14 +154,9 @@ def _brand(raw: Mapping[str, Any], path: Path) -> FormBrand:
     if branding.get("logo"):
         logo_path = path.parent / str(branding["logo"])
         try:
-            with open(logo_path, "rb") as fh:
-                logo = fh.read(LOGO_MAX_BYTES + 1)
-        except OSError as exc:
-            raise ConfigError(
-                f"{path}: branding.logo: cannot read {logo_path} ({exc.strerror or exc})"
-            ) from None
-        if len(logo) > LOGO_MAX_BYTES:
-            raise ConfigError(f"{path}: branding.logo: larger than {LOGO_MAX_BYTES // 1024 // 1024} MB")
+            logo = read_input(logo_path, LOGO_MAX_BYTES, ConfigError)
+        except ConfigError as exc:  # not a file, unreadable, larger than 2 MB
+            raise ConfigError(f"{path}: branding.logo: {exc}") from None
         try:
             read_picture(logo)
         except PictureError as exc:

@@ -86,6 +86,12 @@ def canonical(definition: Definition, data: Mapping[str, Any]) -> dict[str, Any]
 # --------------------------------------------------------------------------- record files
 
 
+#: How deep a record file's JSON may nest: a record's data is sections, groups, tables, rows
+#: and lists, a few levels; far deeper is a hostile file (validation walks it recursively).
+MAX_DEPTH = 32
+_TOO_DEEP = f"not a record (its JSON nests more than {MAX_DEPTH} levels deep)"
+
+
 def parse_record(text: str | bytes, source: str = "record") -> Record:
     """Read a record file's JSON; a :class:`RecordError` if it is not a record we know, or if
     one of its objects gives a key twice (JSON readers disagree on which value wins, so a
@@ -95,8 +101,12 @@ def parse_record(text: str | bytes, source: str = "record") -> Record:
     except _DuplicateKey as exc:
         twice = f"the key {quote(exc.key)} is given twice in one object"
         raise RecordError(f"{source}: {twice}; keep one of them") from None
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+    except RecursionError:
+        raise RecordError(f"{source}: {_TOO_DEEP}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
         raise RecordError(f"{source}: not JSON ({clip(str(exc))})") from None
+    if _too_deep(raw):
+        raise RecordError(f"{source}: {_TOO_DEEP}")
     return record_from_obj(raw, source)
 
 
@@ -114,6 +124,20 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateKey(key)
         out[key] = value
     return out
+
+
+def _too_deep(raw: Any) -> bool:
+    """Whether JSON data nests more than :data:`MAX_DEPTH` levels (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(raw, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 >= MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def record_from_obj(raw: Any, source: str = "record") -> Record:
@@ -172,13 +196,14 @@ def validate_data(definition: Definition, data: Mapping[str, Any], partial: bool
     cleaned = _prune(data)
     if not isinstance(cleaned, dict):
         cleaned = {}
+    too_long = _too_long(definition.sections, cleaned, "", "")  # taken out: nothing else reads them
     missing: list[Problem] = []
     too_many: list[Problem] = []
     _walk(definition.sections, cleaned, "", "", missing, too_many)
     loaded, messages = loading.load(schema_for(definition), cleaned)  # as schema.load(partial=True)
     problems = _flatten(definition.sections, messages, "", "") + too_many
     canonical = _canonical(definition.sections, loaded)
-    problems = _merge(problems, [] if partial else missing)
+    problems = _merge(too_long + problems, [] if partial else missing)
     return ValidationResult(canonical, problems, missing)
 
 
@@ -283,6 +308,43 @@ def _defaulted(fields: tuple[Field, ...], data: Any, path: str, label: str) -> I
         elif f.default is not None and _prune(value) is None:
             p, lab = _where(path, label, f)
             yield Problem(p, lab, "read as empty: the record holds the form's example wording instead")
+
+
+def _too_long(fields: tuple[Field, ...], data: Any, path: str, label: str) -> list[Problem]:
+    """Values longer than their field allows (:meth:`~apforms.model.types.FieldType.limit`),
+    each named with the start of it; they are taken out of ``data`` (a list whole), so that
+    no other check, and no message, works through a value of megabytes."""
+    out: list[Problem] = []
+    if not isinstance(data, dict):
+        return out
+    for f in fields:
+        value = data.get(f.key)
+        if value is None:
+            continue
+        p = f"{path}.{f.key}" if path else f.key
+        lab = _join_label(label, f.label) if path else ""
+        if f.shape == _OBJECT:
+            out += _too_long(f.fields, value, p, lab)
+        elif f.shape == _ROWS:
+            for i, row in enumerate(value if isinstance(value, list) else ()):
+                out += _too_long(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
+        else:
+            limit = TYPES[f.type].limit(f) or 0
+            items = value if isinstance(value, list) else [value]
+            for i, item in enumerate(items):
+                if isinstance(item, str) and limit and len(item) > limit:
+                    item_no = f"item {i + 1}: " if isinstance(value, list) else ""
+                    out.append(Problem(p, lab, f"Too long: {item_no}{_length(item, limit)}"))
+                    del data[f.key]
+                    break
+    return out
+
+
+def _length(value: str, limit: int) -> str:
+    """How long a value is, and its start (at most 40 characters of it are quoted)."""
+    start = value[:40].replace("\n", " ")
+    shown = f"beginning {start + '…'!r}" if len(value) > 40 else repr(start)
+    return f"{len(value):,} characters (at most {limit:,}): {shown}"
 
 
 def _join_label(outer: str, inner: str) -> str:

@@ -358,14 +358,22 @@ class FieldType:
     shape: ClassVar[Shape] = Shape.VALUE
     #: Several options may be chosen at once (tick boxes rather than radio buttons).
     several: ClassVar[bool] = False
+    #: The most characters a value may have (each item, for a list) unless the field sets its
+    #: own ``max_length``; a longer one is refused at validation before anything else is done
+    #: with it. ``None``: not a value (a group, a table).
+    max_length: ClassVar[int | None] = 500
+
+    def limit(self, f: Field) -> int | None:
+        """The most characters a value (a list's item) of ``f`` may have."""
+        return f.max_length or self.max_length
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return _Text(**kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         s: dict[str, Any] = {"type": "string", "minLength": 1}
-        if f.max_length:
-            s["maxLength"] = f.max_length
+        if self.limit(f):
+            s["maxLength"] = self.limit(f)
         return s
 
     def display(self, f: Field, value: Any) -> str:
@@ -403,6 +411,7 @@ class Text(FieldType):
 class LongText(Text):
     name = LONGTEXT
     weight = 4.0
+    max_length = 20_000
 
     def control(self, f: Field) -> Control:
         return Control.LINES
@@ -411,6 +420,7 @@ class LongText(Text):
 class Email(FieldType):
     name = EMAIL
     wraps = True
+    max_length = 254  # RFC 5321's longest address
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         messages = {**kw.pop("error_messages"), "invalid": "Not an email address"}
@@ -619,12 +629,17 @@ class MultiChoice(FieldType):
 class ListType(FieldType):
     name = LIST
     shape = Shape.ITEMS
+    max_length = 2_000  # each item
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.List(_Text(), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
-        return {"type": "array", "maxItems": MAX_ROWS, "items": {"type": "string"}}
+        return {
+            "type": "array",
+            "maxItems": MAX_ROWS,
+            "items": {"type": "string", "maxLength": self.limit(f)},
+        }
 
     def display(self, f: Field, value: Any) -> str:
         """The whole list one item a line (an item alone prints as itself)."""
@@ -640,6 +655,7 @@ class Group(FieldType):
     name = GROUP
     container = True
     shape = Shape.OBJECT
+    max_length = None
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.Nested(nested(f), **kw)
@@ -662,6 +678,7 @@ class Table(FieldType):
     name = TABLE
     container = True
     shape = Shape.ROWS
+    max_length = None
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
         return mf.List(mf.Nested(nested(f)), **kw)

@@ -42,6 +42,7 @@ from apforms.formats.docx import marks
 from apforms.formats.docx.marks import W
 from apforms.formats.result import METHOD_WORD, IngestResult, definition_for, ingest_result, provenance_of
 from apforms.formats.tree import as_lists, field_path, put
+from apforms.inputs import size_text
 from apforms.model import definitions as d
 from apforms.model.definitions import Definition, Field
 from apforms.model.types import MULTICHOICE, Control, type_of
@@ -49,6 +50,10 @@ from apforms.model.types import MULTICHOICE, Control, type_of
 #: The largest part of a .docx that is read (uncompressed): a rendered form's body is about
 #: 200 KB; a filled one with long answers a few MB.
 MAX_PART = 16 * 1024 * 1024
+#: The most entries a .docx may have (a rendered form has about twenty), known from the end of
+#: the ZIP file before it is opened, and the most of its parts read, unpacked, in all.
+MAX_ENTRIES = 1000
+MAX_READ = 64 * 1024 * 1024
 #: The most bookmarks read (a rendered form has a few hundred).
 MAX_MARKS = 20_000
 #: Warnings about text in no field, at most; the rest are counted in one.
@@ -120,7 +125,8 @@ class _Read:
 def identify_docx(data: bytes) -> tuple[str, str] | None:
     """(document id, definition version) of a Word form made by apforms; ``None`` otherwise."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
+        _check_entries(data)
+        with _Package(io.BytesIO(data)) as z:
             return _properties(z)
     except (zipfile.BadZipFile, OSError, ValueError, etree.XMLSyntaxError, IngestError):
         return None
@@ -129,8 +135,9 @@ def identify_docx(data: bytes) -> tuple[str, str] | None:
 def ingest_docx(data: bytes, source: str) -> IngestResult:
     """Read a returned Word form into a validated record; IngestError if refused."""
     warnings: list[str] = []
+    _check_entries(data)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
+        with _Package(io.BytesIO(data)) as z:
             main = _main_part(z)
             found = _properties(z)
             if found is None and _older_apforms(z):
@@ -177,10 +184,34 @@ _OFFICE_DOCUMENT = re.compile(
 )
 
 
+class _Package(zipfile.ZipFile):
+    """A .docx opened to read: what has been read of it, unpacked (at most :data:`MAX_READ`)."""
+
+    unpacked = 0
+
+
+def _check_entries(data: bytes) -> None:
+    """IngestError for a ZIP file with more entries than a Word document has, known from its
+    end-of-central-directory record (before every entry is read into memory)."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 22 > len(data):
+        return  # not a ZIP file zipfile can open: it says so
+    entries = int.from_bytes(data[end + 10 : end + 12], "little")
+    locator = end - 20
+    if entries == 0xFFFF and locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":
+        at = int.from_bytes(data[locator + 8 : locator + 16], "little")
+        if data[at : at + 4] == b"PK\x06\x06":
+            entries = int.from_bytes(data[at + 32 : at + 40], "little")
+    if entries > MAX_ENTRIES:
+        raise IngestError(
+            f"not a Word form apforms made ({entries:,} parts; at most {MAX_ENTRIES:,} are read)"
+        )
+
+
 def _main_part(z: zipfile.ZipFile) -> str:
     """The main document part, as the package's relationships name it."""
     names = z.namelist()
-    rels = z.read("_rels/.rels") if "_rels/.rels" in names else b""
+    rels = _raw(z, "_rels/.rels") if "_rels/.rels" in names else b""
     if _STRICT in rels:
         raise IngestError("a Strict Open XML document: save it as a Word Document (.docx) and send that")
     m = _OFFICE_DOCUMENT.search(rels)
@@ -190,17 +221,30 @@ def _main_part(z: zipfile.ZipFile) -> str:
     return main
 
 
-def _part(z: zipfile.ZipFile, name: str) -> etree._Element:
+def _raw(z: zipfile.ZipFile, name: str) -> bytes:
+    """A part's bytes, unpacked no further than :data:`MAX_PART` (its size as the ZIP says it
+    is checked first, and then what it unpacks to), and within :data:`MAX_READ` in all."""
     try:
         info = z.getinfo(name)
     except KeyError:
         raise IngestError(f"not a Word document (no {name})") from None
     if info.file_size > MAX_PART:
-        raise IngestError(f"Word document too large ({name} is {info.file_size >> 20} MB unpacked)")
+        raise IngestError(f"Word document too large ({name} is {size_text(info.file_size)} unpacked)")
     with z.open(info) as f:
         raw = f.read(MAX_PART + 1)
     if len(raw) > MAX_PART:
-        raise IngestError(f"Word document too large ({name} unpacks to more than {MAX_PART >> 20} MB)")
+        raise IngestError(f"Word document too large ({name} unpacks to more than {size_text(MAX_PART)})")
+    if isinstance(z, _Package):
+        z.unpacked += len(raw)
+        if z.unpacked > MAX_READ:
+            raise IngestError(
+                f"Word document too large (its parts unpack to more than {size_text(MAX_READ)})"
+            )
+    return raw
+
+
+def _part(z: zipfile.ZipFile, name: str) -> etree._Element:
+    raw = _raw(z, name)
     if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:65536]:
         raise IngestError(f"not a Word document apforms reads ({name} declares a DTD or entities)")
     return etree.fromstring(raw, _PARSER)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import ctypes
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -119,9 +119,12 @@ def _pages(data: bytes) -> tuple[list[_Tok], list[_Page], list[str]]:
     footers: list[str] = []
     try:
         for n in range(len(pdf)):
-            page = pdf[n]
-            w, h = page.get_size()
-            tp = page.get_textpage()
+            try:
+                page = pdf[n]
+                w, h = page.get_size()
+                tp = page.get_textpage()
+            except pdfium.PdfiumError:
+                raise IngestError(f"damaged PDF, page {n + 1} cannot be read") from None
             words = _words(tp.raw, n)
             body = [t for t in words if _MARGIN - 2 < t.base < h - _MARGIN + 2]
             foot = [t for t in words if t.base <= _MARGIN - 2]
@@ -544,8 +547,11 @@ def identify_word_pdf(data: bytes) -> tuple[str, str] | None:
         return None
     try:
         for n in range(min(len(pdf), 2)):
-            page = pdf[n]
-            tp = page.get_textpage()
+            try:
+                page = pdf[n]
+                tp = page.get_textpage()
+            except pdfium.PdfiumError:
+                return None
             words = _words(tp.raw, n)
             tp.close()
             page.close()
@@ -579,14 +585,15 @@ def _norm(s: str) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def ingest_word_pdf(data: bytes, source: str) -> IngestResult:
-    """Read a Word form printed to PDF into a validated record, by its labels."""
+def ingest_word_pdf(data: bytes, source: str, said: Sequence[str] = ()) -> IngestResult:
+    """Read a Word form printed to PDF into a validated record, by its labels; ``said``:
+    warnings about the file already given (its JavaScript, say)."""
     found = identify_word_pdf(data)
     if found is None:
         raise IngestError("not an apforms form (no apforms metadata or footer line found)")
     title, version = found
     document = _document_by_title(title)
-    warnings: list[str] = [_WORD_LABEL]
+    warnings: list[str] = [_WORD_LABEL, *said]
     definition = definition_for(document, version, warnings)
     form = _form(definition, template_path(document))
     toks, pages, _ = _pages(data)

@@ -1,7 +1,8 @@
 """Opening a returned PDF safely, and reading its text strings.
 
 Everything that can go wrong with a file becomes an :class:`IngestError` with a one-line
-reason: empty, not a PDF, password-protected, damaged beyond reading. What the form says it
+reason: empty, not a PDF, password-protected, damaged beyond reading, unpacking to more than
+the limits (:mod:`apforms.formats.pdf.bounds`, whose budget an open PDF carries). What the form says it
 is (metadata and footer line) is read by :mod:`apforms.formats.pdf.protocol`.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 import pikepdf
 
 from apforms.errors import IngestError, PasswordRequired
+from apforms.formats.pdf import bounds
 from apforms.formats.pdf import syntax as ps
 from apforms.formats.pdf.protocol import (
     INFO_DOCUMENT,
@@ -29,20 +31,19 @@ from apforms.formats.pdf.protocol import (
     FormId,
     info_form_id,
 )
+from apforms.inputs import MAX_INPUT_BYTES, too_large
 
 # qpdf's notes about damaged files go to the pikepdf logger; ingest reports them as warnings.
 logging.getLogger("pikepdf").addHandler(logging.NullHandler())
 
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = MAX_INPUT_BYTES
 
 
 def check_bytes(data: bytes) -> None:
     if not data:
         raise IngestError("empty file")
     if len(data) > MAX_BYTES:
-        raise IngestError(
-            f"file too large ({len(data) // (1024 * 1024)} MB; at most {MAX_BYTES // (1024 * 1024)} MB)"
-        )
+        raise IngestError(too_large(len(data), MAX_BYTES))
     if b"%PDF-" not in data[:1024]:
         kind = _sniff(data)
         raise IngestError(f"not a PDF{f' ({kind})' if kind else ''}")
@@ -66,6 +67,7 @@ def open_pdf(data: bytes, password: str | None = None) -> Iterator[pikepdf.Pdf]:
     """The PDF, opened with qpdf (which repairs what it can, and decrypts an AES or RC4
     protected file given its password); refusals as IngestError."""
     check_bytes(data)
+    bounds.apply_qpdf_limits()  # nothing qpdf unpacks goes over the limit for one stream
     try:
         pdf = _open(data, password or "")
     except pikepdf.PasswordError:
@@ -73,9 +75,12 @@ def open_pdf(data: bytes, password: str | None = None) -> Iterator[pikepdf.Pdf]:
             raise PasswordRequired("wrong password for this password-protected PDF") from None
         raise PasswordRequired("password-protected PDF: give its password (--password)") from None
     except (pikepdf.PdfError, RuntimeError, ValueError, OSError) as exc:
-        raise IngestError(f"damaged PDF, cannot be read ({_first_line(exc)})") from None
+        raise bounds.limit_error(exc) or IngestError(
+            f"damaged PDF, cannot be read ({_first_line(exc)})"
+        ) from None
     try:
-        yield pdf
+        with bounds.bounded(pdf, len(data)):  # what it may unpack, in all (formats.pdf.bounds)
+            yield pdf
     finally:
         pdf.close()
 
@@ -107,7 +112,10 @@ def _first_line(exc: object) -> str:
 def text_value(obj: Any) -> str | None:
     """A PDF text string or name as str: UTF-16 (either byte order), UTF-8 or PDFDocEncoding."""
     if isinstance(obj, pikepdf.Name):
-        return ps.decode_name(str(obj))
+        try:
+            return ps.decode_name(str(obj))
+        except UnicodeDecodeError:  # a name that is not UTF-8: as written, its bytes escaped
+            return ps.decode_name(bytes(obj.unparse()).decode("latin-1"))
     if not isinstance(obj, pikepdf.String):
         return None
     raw = bytes(obj)

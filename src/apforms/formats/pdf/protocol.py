@@ -45,13 +45,16 @@ INFO_GROW = "ApformsGrow"
 ID_PAGES = 3
 
 _VERSION = r"\d+(?:\.\d+)*"
+#: A definition version as a form may say it (a few short numbers: never thousands of digits).
+_DOC_VERSION = r"\d{1,6}(?:\.\d{1,6}){0,7}"
 _LAYOUT = r"[0-9]{1,6}"
 _RUN_ITEM = r"\d{1,6}(?:\*\d{1,6})?"
 _RUNS = rf"{_RUN_ITEM}(?:\.{_RUN_ITEM})*"
 _GROW = _RUNS
 FOOTER_RE = re.compile(
-    rf"apforms:(?P<document>[a-z][a-z0-9-]*):(?P<version>{_VERSION})(?: layout (?P<layout>{_LAYOUT}))?"
-    rf" page (?P<page>\d+) of (?P<pages>\d+)(?: rows (?P<rows>{_RUNS}))?(?: grow (?P<grow>{_GROW}))?"
+    rf"apforms:(?P<document>[a-z][a-z0-9-]*):(?P<version>{_DOC_VERSION})(?: layout (?P<layout>{_LAYOUT}))?"
+    r" page (?P<page>\d{1,6}) of (?P<pages>\d{1,6})"
+    rf"(?: rows (?P<rows>{_RUNS}))?(?: grow (?P<grow>{_GROW}))?"
     r"(?P<end> end)?"
 )
 #: From layout 2 the footer line ends with this word: a line cut off (a table with so many
@@ -122,15 +125,36 @@ def grow_text(numbers: tuple[int, ...]) -> str:
     return ".".join(out)
 
 
+#: The most a returned form's row counts and growing boxes may say: numbers in all (once run
+#: lengths are expanded), and each one (a table's rows, the lines a box grew by; a box is at
+#: most a page). A form saying more is not one apforms wrote, and its layout would never end.
+MAX_COUNTS = 50_000
+MAX_COUNT = 1000
+
+
 def parse_grow(text: str | None) -> tuple[int, ...] | None:
-    """The inverse of :func:`grow_text` (``None`` when missing or malformed)."""
+    """The inverse of :func:`grow_text` (``None`` when missing or malformed); IngestError for
+    more than the limits."""
     if text is None or not re.fullmatch(_GROW, text):
         return None
+    items = [item.partition("*") for item in text.split(".")]
+    counts = [(_number(value), _number(count) if count else 1) for value, _, count in items]
+    _check_counts(sum(n for _, n in counts), max((v for v, _ in counts), default=0))
     out: list[int] = []
-    for item in text.split("."):
-        value, _, count = item.partition("*")
-        out += [int(value)] * (int(count) if count else 1)
+    for value, n in counts:
+        out += [value] * n
     return tuple(out)
+
+
+def _check_counts(numbers: int, largest: int) -> None:
+    if numbers > MAX_COUNTS:
+        raise IngestError(
+            f"the form says it has {numbers:,} tables or boxes (at most {MAX_COUNTS:,} are read)"
+        )
+    if largest > MAX_COUNT:
+        raise IngestError(
+            f"the form says a table or box has {largest:,} rows or lines (at most {MAX_COUNT:,})"
+        )
 
 
 # --------------------------------------------------------------------------- reading
@@ -141,7 +165,7 @@ def info_form_id(
 ) -> FormId | None:
     """The form as the /Info entries (already decoded) describe it; ``None`` without apforms
     entries. :func:`apforms.formats.pdf.open.identify_metadata` reads them from a file."""
-    if not doc or not version or not re.fullmatch(_VERSION, version):
+    if not doc or not version or not re.fullmatch(_DOC_VERSION, version):
         return None
     if layout is not None and not re.fullmatch(_LAYOUT, layout):
         return None  # not written by apforms; the footer says more
@@ -161,7 +185,7 @@ _INFO_BYTES = re.compile(
     % (
         INFO_DOCUMENT.encode(),
         INFO_VERSION.encode(),
-        _VERSION.encode(),
+        _DOC_VERSION.encode(),
         INFO_ROWS.encode(),
         INFO_LAYOUT.encode(),
         _LAYOUT.encode(),
@@ -208,7 +232,14 @@ def parse_rows(text: str | None) -> tuple[int, ...] | None:
         return ()
     if not re.fullmatch(_VERSION, text):
         return None
-    return tuple(int(x) for x in text.split("."))
+    parts = text.split(".")
+    _check_counts(len(parts), max(_number(p) for p in parts))
+    return tuple(int(x) for x in parts)
+
+
+def _number(digits: str) -> int:
+    """Digits as a number, a billion at most (int() of thousands of digits is refused, and slow)."""
+    return int(digits) if len(digits) <= 9 else 10**9
 
 
 def _layout(text: str | None) -> int:

@@ -11,6 +11,7 @@ the definition and validates them. The result is a record file with provenance b
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,8 +19,10 @@ from dataclasses import dataclass
 import pikepdf
 
 from apforms.errors import IngestError
+from apforms.formats.pdf import bounds
 from apforms.formats.pdf import layout as layout_2
 from apforms.formats.pdf import layout1 as layout_1
+from apforms.formats.pdf.actions import active_content
 from apforms.formats.pdf.geometry import CHECK, RADIO, SIGNATURE, Layout
 from apforms.formats.pdf.open import MAX_BYTES, identify_metadata, open_pdf, repairs
 from apforms.formats.pdf.protocol import (
@@ -44,7 +47,9 @@ from apforms.formats.result import (
     ingest_result,
     provenance_of,
 )
+from apforms.inputs import too_large
 from apforms.model.definitions import Definition
+from apforms.model.types import MAX_ROWS
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,22 @@ class Geometry:
 
 def _layout_1(definition: Definition, rows: tuple[int, ...] | None, grow: tuple[int, ...] | None) -> Layout:
     return layout_1.layout(definition, rows)  # nothing grew in layout 1
+
+
+def _check_row_names(names: Iterable[str]) -> None:
+    """IngestError for a field named as a row no table has (``targets.999999999``): its
+    layout would be made with that many rows."""
+    text = "\n".join(names)
+    for m in _ROW_NUMBER.finditer(text):
+        if len(m[1]) > 9 or int(m[1]) > MAX_ROWS:
+            start, end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
+            name = text[start : end if end >= 0 else len(text)]
+            raise IngestError(
+                f"a field is named {name[:80]!r}: row {m[1][:12]} of a table (at most {MAX_ROWS})"
+            )
+
+
+_ROW_NUMBER = re.compile(r"\.(\d{3,})(?=[.\n]|$)")
 
 
 def _names_1(definition: Definition, names: Iterable[str]) -> Layout:
@@ -120,11 +141,12 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         if encrypted:  # every later reader (PDFium, the raw metadata search) reads a clear copy
             data = _saved(pdf)
             warnings.append("the file was password-protected; it was opened with the password given")
+        warnings += active_content(pdf)  # never run: named, whatever the file turns out to be
         # pictures of pages, never read by their (OCR) text layer; a file with form fields or
         # apforms' metadata is not a scan (paper scanned again has neither), and is not
         # rendered to find out
         meta = identify_metadata(pdf)
-        scanned = None if meta is not None or _has_fields(pdf) else scan_pages(data)
+        scanned = None if meta is not None or _has_fields(pdf) else _scan_pages(pdf, data)
         if scanned is not None:
             return _ingest_scan(scanned, original, source, warnings)
         form_id = meta or _identify(pdf, data)
@@ -134,7 +156,7 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
             if form_id is None:
                 raise IngestError(f"damaged PDF, cannot be read ({repaired[0][:160]})")
         if form_id is None:
-            word = _word_form_printed(data, source)  # a Word form printed to PDF, if it is one
+            word = _word_form_printed(pdf, data, source, warnings)  # a Word form printed to PDF?
             if word is not None:
                 return word
             raise IngestError("not an apforms form (no apforms metadata or footer line found)")
@@ -144,13 +166,15 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
         if repaired:
             warnings.append(f"{REPAIRED}; check nothing is missing")
             page_source = _saved(pdf)  # PDFium reads the repaired copy
-        warnings += _active_content(pdf)
         read = read_acroform(pdf)
-    warnings += read.warnings
-    if read.xfa:
-        warnings.append("the file has XFA form data; it was ignored and the form fields read instead")
-    full = geometry.names_layout(definition, read.fields)
-    values, signatures = _field_values(full, read, warnings)
+        warnings += read.warnings
+        if read.xfa:
+            warnings.append("the file has XFA form data; it was ignored and the form fields read instead")
+        _check_row_names(read.fields)
+        full = geometry.names_layout(definition, read.fields)
+        values, signatures = _field_values(full, read, warnings)
+        if not values:
+            bounds.check_pages(pdf)  # PDFium reads the pages (below): within the limits first
     method = METHOD_FIELDS
     if not values:
         method = METHOD_FLATTENED
@@ -185,14 +209,23 @@ def _has_fields(pdf: pikepdf.Pdf) -> bool:
         return False
 
 
-def _word_form_printed(data: bytes, source: str) -> IngestResult | None:
+def _word_form_printed(
+    pdf: pikepdf.Pdf, data: bytes, source: str, warnings: list[str]
+) -> IngestResult | None:
     """The hook for a Word form printed to PDF (its footer names it): read by its labels
     (:mod:`apforms.formats.docx.read_pdf`); ``None`` when the pages have no such footer."""
     from apforms.formats.docx import read_pdf
 
+    bounds.check_pages(pdf)
     if read_pdf.identify_word_pdf(data) is None:
         return None
-    return read_pdf.ingest_word_pdf(data, source)
+    return read_pdf.ingest_word_pdf(data, source, warnings)
+
+
+def _scan_pages(pdf: pikepdf.Pdf, data: bytes) -> list[ScanImage] | None:
+    """The pages as pictures if the file is a scan (rendered by PDFium, within the limits)."""
+    bounds.check_pages(pdf)
+    return scan_pages(data)
 
 
 def ingest_image(data: bytes, source: str) -> IngestResult:
@@ -209,9 +242,7 @@ def is_image(data: bytes) -> bool:
 def check_image(data: bytes) -> None:
     """IngestError for an image file that is empty or too large."""
     if len(data) > MAX_BYTES:
-        raise IngestError(
-            f"file too large ({len(data) // (1024 * 1024)} MB; at most {MAX_BYTES // (1024 * 1024)} MB)"
-        )
+        raise IngestError(too_large(len(data), MAX_BYTES))
 
 
 def _ingest_scan(images: list[ScanImage], original: bytes, source: str, warnings: list[str]) -> IngestResult:
@@ -239,7 +270,8 @@ def _saved(pdf: pikepdf.Pdf) -> bytes:
             warnings.simplefilter("ignore")
             pdf.save(buf, encryption=False)  # a clear copy for PDFium (a protected file is decrypted)
     except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
-        raise IngestError(f"damaged PDF, cannot be read ({str(exc).splitlines()[0][:160]})") from None
+        damaged = IngestError(f"damaged PDF, cannot be read ({str(exc).splitlines()[0][:160]})")
+        raise bounds.limit_error(exc) or damaged from None
     return buf.getvalue()
 
 
@@ -247,6 +279,7 @@ def _identify(pdf: pikepdf.Pdf, data: bytes) -> FormId | None:
     found = identify_metadata(pdf)
     if found is not None:
         return found
+    bounds.check_pages(pdf)  # PDFium reads the pages' text: within the limits first
     for text in iter_pages_text(data, ID_PAGES):
         found = identify_text(text)
         if found is not None:
@@ -262,20 +295,6 @@ def _geometry(form_id: FormId) -> Geometry:
     """The geometry the form was laid out with; IngestError for a layout this apforms does not know."""
     check_layout(form_id)
     return LAYOUTS[form_id.layout]
-
-
-def _active_content(pdf: pikepdf.Pdf) -> list[str]:
-    """Warnings for JavaScript and other actions in the file (never run, only noted)."""
-    try:
-        root = pdf.Root
-        names = root.get("/Names")
-        js = isinstance(names, pikepdf.Dictionary) and "/JavaScript" in names
-        action = root.get("/OpenAction")
-        js = js or (isinstance(action, pikepdf.Dictionary) and action.get("/S") == pikepdf.Name.JavaScript)
-        js = js or "/AA" in root
-    except (pikepdf.PdfError, RuntimeError, ValueError):
-        return []
-    return ["the file contains JavaScript; it was not run"] if js else []
 
 
 def _field_values(

@@ -51,6 +51,8 @@ def page_chars(tp: Any, from_page: Callable[[Rect], Rect]) -> list[Char]:
             code = 0x2D
         if code in (0, 0xFFFE, 0xFFFF, 10, 13):
             continue
+        if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:  # half a pair, or no character: unreadable
+            code = 0xFFFD
         if pdfium_c.FPDFText_IsGenerated(tp, i) == 1:
             continue  # PDFium's own spaces and line ends are guesses (see spaced)
         if not pdfium_c.FPDFText_GetCharBox(tp, i, left, right, bottom, top):

@@ -19,6 +19,8 @@ from typing import Any
 
 import pikepdf
 
+from apforms.errors import IngestError
+from apforms.formats.pdf.bounds import value_text
 from apforms.formats.pdf.names import NO, OFF, FieldFlag, FieldType
 from apforms.formats.pdf.open import text_value
 
@@ -69,6 +71,8 @@ def read_acroform(pdf: pikepdf.Pdf) -> AcroFormRead:
             return out
         out.xfa = "/XFA" in form
         fields = pdf.acroform.fields
+        if len(fields) > MAX_FIELDS:  # never a silent cut: the fields after it would be lost
+            raise IngestError(f"the form has {len(fields):,} fields; at most {MAX_FIELDS:,} are read")
     except (pikepdf.PdfError, RuntimeError, ValueError, AttributeError, TypeError) as exc:
         out.warnings.append(f"the form's fields could not be read ({str(exc).splitlines()[0][:120]})")
         return out
@@ -119,7 +123,7 @@ def _text(value: Any) -> str | None:
         return "; ".join(p for p in parts if p)
     if isinstance(value, pikepdf.Stream):  # rich text kept as a stream by some fillers
         try:
-            return bytes(value.read_bytes()).decode("utf-8", errors="replace")
+            return value_text(value)  # refused past the limit for a value
         except (pikepdf.PdfError, RuntimeError):
             return None
     return text_value(value)

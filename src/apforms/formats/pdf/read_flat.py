@@ -159,7 +159,7 @@ def _footers(
     return marked, unmarked
 
 
-_OF = re.compile(r"apforms:[a-z0-9-]+:[\d.]+(?: layout \d+)? page \d+ of (\d+)")
+_OF = re.compile(r"apforms:[a-z0-9-]+:[\d.]+(?: layout \d+)? page \d+ of (\d{1,6})")
 
 
 def _stated_pages(doc: pdfium.PdfDocument) -> int:

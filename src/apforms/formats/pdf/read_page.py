@@ -4,6 +4,7 @@ drawn marks and text objects, in the layout's coordinates (see :mod:`.read_flat`
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,14 @@ class _Line:
 _BUCKET = 24.0  # points: runs are filed by height on the page for quick lookup
 
 
+def _span(y0: float, y1: float) -> range:
+    """The buckets a vertical extent meets, kept to the page and a page's height around it:
+    a hostile page's text a mile high (or of no size at all) must not fill millions of them."""
+    lo = min(max(y0, -PAGE_H), 2 * PAGE_H) if math.isfinite(y0) else 0.0
+    hi = min(max(y1, -PAGE_H), 2 * PAGE_H) if math.isfinite(y1) else 0.0
+    return range(int(lo // _BUCKET), int(hi // _BUCKET) + 1)
+
+
 class _Page:
     """One page of the returned file, in the layout's coordinates."""
 
@@ -73,6 +82,8 @@ class _Page:
         self.dx = self.dy = 0.0
         if abs(w - PAGE_W) > 1 or abs(h - PAGE_H) > 1:  # printed on other paper: fitted and centred
             self.scale = min(w / PAGE_W, h / PAGE_H)
+            if not self.scale > 0:  # a page of no size (a damaged box): read as it is
+                self.scale, w, h = 1.0, PAGE_W, PAGE_H
             self.dx, self.dy = (w - PAGE_W * self.scale) / 2, (h - PAGE_H * self.scale) / 2
         self._buckets: dict[int, list[_Line]] | None = None
         self._chars: dict[int, list[Char]] | None = None
@@ -112,7 +123,7 @@ class _Page:
         if self._buckets is None:
             self._buckets = self._read_rects()
         found: dict[int, _Line] = {}
-        for b in range(int(y0 // _BUCKET), int(y1 // _BUCKET) + 1):
+        for b in _span(y0, y1):
             for ln in self._buckets.get(b, ()):
                 if ln.y0 <= y1 and ln.y1 >= y0:
                     found[ln.index] = ln
@@ -137,7 +148,7 @@ class _Page:
                 continue
             x0, y0, x1, y1 = self.from_page((left.value, bottom.value, right.value, top.value))
             ln = _Line(i, x0, y0, x1, y1)
-            for b in range(int(y0 // _BUCKET), int(y1 // _BUCKET) + 1):
+            for b in _span(y0, y1):
                 buckets.setdefault(b, []).append(ln)
         return buckets
 
@@ -176,8 +187,8 @@ class _Page:
         if self._chars is None:
             self._chars = {}
             for c in page_chars(self.tp, self.from_page):
-                self._chars.setdefault(int(c.baseline // _BUCKET), []).append(c)
-        return [c for b in range(int(y0 // _BUCKET), int(y1 // _BUCKET) + 1) for c in self._chars.get(b, ())]
+                self._chars.setdefault(_span(c.baseline, c.baseline).start, []).append(c)
+        return [c for b in _span(y0, y1) for c in self._chars.get(b, ())]
 
     @property
     def marks(self) -> list[tuple[Rect, bool]]:
@@ -201,12 +212,12 @@ class _Page:
             if any(nested for _, nested, _ in texts):
                 rows: dict[int, list[Rect]] = {}  # the text objects by height on the page
                 for t, _, _ in texts:
-                    for b in range(int((t[1] - 1) // _BUCKET), int((t[3] + 1) // _BUCKET) + 1):
+                    for b in _span(t[1] - 1, t[3] + 1):
                         rows.setdefault(b, []).append(t)
                 self.chars_between(0.0, 0.0)  # read the page's characters
                 for c in (c for bucket in (self._chars or {}).values() for c in bucket):
                     cx, cy = (c.left + c.right) / 2, c.baseline + 2.0
-                    near = rows.get(int(cy // _BUCKET), ())
+                    near = rows.get(_span(cy, cy).start, ())
                     if not any(b[0] - 1 <= cx <= b[2] + 1 and b[1] - 1 <= cy <= b[3] + 1 for b in near):
                         # as high as an accented capital reaches (PDFium's boxes do)
                         self._ghosts.append((c.left, c.baseline - 2.5, c.right, c.baseline + 10.0))
@@ -268,13 +279,9 @@ class _Page:
             self._text_rows = {}
             for i, obj in enumerate(self.text_objects):
                 t = obj[0]
-                for b in range(int(t[1] // _BUCKET), int(t[3] // _BUCKET) + 1):
+                for b in _span(t[1], t[3]):
                     self._text_rows.setdefault(b, []).append(i)
-        found = {
-            i
-            for b in range(int((r[1] - 2) // _BUCKET), int((r[3] + 2) // _BUCKET) + 1)
-            for i in self._text_rows.get(b, ())
-        }
+        found = {i for b in _span(r[1] - 2, r[3] + 2) for i in self._text_rows.get(b, ())}
         return [self.text_objects[i] for i in sorted(found)]
 
     def spills(self, r: Rect) -> bool:

@@ -91,6 +91,10 @@ FAINT = 200
 PAGE_PSM = 6
 #: Pages a scan may have (a form is a few pages; more is not a return).
 MAX_PAGES = 40
+#: Pixels of one page of a scan, as the file has it or as a PDF page is rendered (an A4 page
+#: at 600 dpi has 35 million), and of all its pages as they are read (40 pages at 200 dpi).
+MAX_PAGE_PIXELS = 50_000_000
+MAX_SCAN_PIXELS = 160_000_000
 
 _FOOTER_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789:.*-"
 #: The footer line as OCR gives it with no spaces; a letter of a keyword may be misread (the
@@ -142,19 +146,52 @@ def scan_pages(data: bytes) -> list[ScanImage] | None:
         if len(doc) == 0 or len(doc) > MAX_PAGES:
             return None
         dpis: list[float] = []
+        sizes: list[tuple[float, float]] = []
         for i in range(len(doc)):
-            page = doc[i]
+            try:
+                page = doc[i]
+            except pdfium.PdfiumError:
+                return None  # a page that cannot be opened is not a scan's picture (read as a PDF)
             dpi = _image_page(page)
             if dpi is None:
                 return None
             dpis.append(dpi)
+            sizes.append(page.get_size())
         out = []
+        _check_rendered(sizes, dpis)
         for i, dpi in enumerate(dpis):
-            bitmap = doc[i].render(scale=dpi / 72, grayscale=True)
+            try:
+                bitmap = doc[i].render(scale=dpi / 72, grayscale=True)
+            except pdfium.PdfiumError:
+                raise IngestError(f"damaged PDF, page {i + 1} of the scan cannot be drawn") from None
             out.append(ScanImage(np.asarray(bitmap.to_pil().convert("L"), dtype=np.uint8).copy(), dpi))
         return out
     finally:
         doc.close()
+
+
+def _check_rendered(sizes: list[tuple[float, float]], dpis: list[float]) -> None:
+    """IngestError if a page, or all of them, would render to more pixels than are read."""
+    total = 0.0
+    for i, ((w, h), dpi) in enumerate(zip(sizes, dpis, strict=True)):
+        pixels = w * h * (dpi / 72) ** 2
+        total += pixels
+        if pixels > MAX_PAGE_PIXELS:
+            raise IngestError(
+                f"page {i + 1} of the scan is {w / 72:.0f} × {h / 72:.0f} inches: {_too_many(pixels, dpi)}"
+            )
+    if total > MAX_SCAN_PIXELS:
+        raise IngestError(
+            f"the scan's pages are {total / 1e6:,.0f} million pixels at the resolution they are read "
+            f"at (at most {MAX_SCAN_PIXELS // 1_000_000} million)"
+        )
+
+
+def _too_many(pixels: float, dpi: float) -> str:
+    return (
+        f"{pixels / 1e6:,.0f} million pixels at {dpi:.0f} dpi (at most {MAX_PAGE_PIXELS // 1_000_000} "
+        "million are read for a page)"
+    )
 
 
 def _image_page(page: pdfium.PdfPage) -> float | None:
@@ -184,15 +221,29 @@ def image_pages(data: bytes) -> list[ScanImage]:
     try:
         img = Image.open(io.BytesIO(data))
         out = []
+        total = 0
         for n, frame in enumerate(ImageSequence.Iterator(img)):
             if n >= MAX_PAGES:
                 raise IngestError(f"the image has more than {MAX_PAGES} pages; not a returned form")
+            w, h = frame.size  # known before the pixels are decoded
+            if w * h > MAX_PAGE_PIXELS:
+                where = f"page {n + 1} of the image" if n else "the image"
+                raise IngestError(
+                    f"{where} is {w:,} × {h:,} pixels "
+                    f"(at most {MAX_PAGE_PIXELS // 1_000_000} million are read)"
+                )
             gray = frame.convert("L")
             dpi = _image_dpi(gray.size)
             if dpi > MAX_DPI:  # scaled down: finer adds nothing to reading and costs time
                 size = (round(gray.width * MAX_DPI / dpi), round(gray.height * MAX_DPI / dpi))
                 gray = gray.resize(size, Image.Resampling.LANCZOS)
                 dpi = MAX_DPI
+            total += gray.width * gray.height
+            if total > MAX_SCAN_PIXELS:
+                raise IngestError(
+                    f"the image's pages are more than {MAX_SCAN_PIXELS // 1_000_000} million pixels "
+                    "at the resolution they are read at (the most read)"
+                )
             out.append(ScanImage(np.asarray(gray, dtype=np.uint8).copy(), dpi))
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         kind = {"png": "a PNG", "jpeg": "a JPEG", "tiff": "a TIFF"}.get(sniff_image(data) or "", "an")

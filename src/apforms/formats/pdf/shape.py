@@ -280,6 +280,9 @@ def shape(text: str) -> Line:
         # mixed line looks as it does elsewhere); the script fonts with all their features
         hb.shape(font, buf, {"kern": False, "liga": False} if face == 0 else {})
         bounds = sorted({g.cluster for g in buf.glyph_infos} | {e})
+        # each cluster's end (a dict: a search of the list for every glyph made a long run
+        # take time with the square of its length)
+        ends = dict(zip(bounds, bounds[1:], strict=False))
         glyphs: list[tuple[int, float, float, float]] = []
         mapped: list[tuple[int, str]] = []
         seen: set[int] = set()
@@ -294,7 +297,7 @@ def shape(text: str) -> Line:
         for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
             gid = info.codepoint
             if gid == 0:  # the font has no glyph for a character of this cluster
-                end = bounds[bounds.index(info.cluster) + 1]
+                end = ends[info.cluster]
                 drawn_empty += [
                     c for c in text[info.cluster : end] if not fonts.has(face, ord(c)) and not _invisible(c)
                 ]
@@ -303,7 +306,7 @@ def shape(text: str) -> Line:
                 mapped.append((gid, own[gid]))
             elif info.cluster not in seen:  # a joined form or ligature: the text of its cluster
                 seen.add(info.cluster)
-                shown = text[info.cluster : bounds[bounds.index(info.cluster) + 1]]
+                shown = text[info.cluster : ends[info.cluster]]
                 for ch in marked.get(info.cluster, ()):  # less what other glyphs stand for
                     shown = shown.replace(ch, "", 1)
                 mapped.append((gid, shown[::-1] if rtl else shown))  # readers reverse it back

@@ -68,12 +68,11 @@ def wrap(text: str, w: float, size: float, plain: bool = False) -> list[str]:
                 continue
             if line is not None:
                 lines.append(line)
-            while len(word) > 1 and ww > w:
+            while len(word) > 1 and _wider(word, w, size):
                 cut = _fitting_prefix(word, w, size)
                 lines.append(word[:cut])
                 word = word[cut:]
-                ww = width(word, size)
-            line, used = word, ww
+            line, used = word, width(word, size)
         lines.append(line or "")
     return lines
 
@@ -92,33 +91,63 @@ def _wrap_shaped(text: str, w: float, size: float, measure: Callable[[str, float
                 continue
             if line is not None:
                 lines.append(line)
-            while len(word) > 1 and measure(word, size) > w:
-                cut = _fitting_break(word, w, size, measure)
-                if cut >= len(word):
-                    break
-                lines.append(word[:cut])
-                word = word[cut:]
-            line = word
+            pieces = _broken(word, w, size, measure) if len(word) > 1 else [word]
+            lines += pieces[:-1]
+            line = pieces[-1]
         lines.append(line or "")
     return lines
 
 
-def _fitting_break(word: str, w: float, size: float, measure: Callable[[str, float], float]) -> int:
-    """The longest start of ``word`` that fits ``w`` and ends between clusters (at least one
-    cluster)."""
+def _broken(word: str, w: float, size: float, measure: Callable[[str, float], float]) -> list[str]:
+    """A word too wide for ``w`` in pieces that fit, each ending between clusters (at least one
+    cluster a piece); the last piece is what is left, which fits.
+
+    Each piece is the longest start of what is left that fits, found among the cluster
+    breaks by doubling the number of clusters tried and then halving (widths grow with the
+    prefix): the measuring costs the length of a line, not of the word, so a long word takes
+    time in proportion to its length.
+    """
+    if measure(word, size) <= w:
+        return [word]
     breaks = shape.cluster_breaks(word)
-    if not breaks:
-        return len(word)
-    lo, hi = 0, len(breaks) - 1
-    if measure(word[: breaks[0]], size) > w:
-        return breaks[0]
-    while lo < hi:  # widths grow with the prefix: the last break that still fits
-        mid = (lo + hi + 1) // 2
-        if measure(word[: breaks[mid]], size) <= w:
-            lo = mid
+    pieces: list[str] = []
+    start, first = 0, 0  # the piece's start in ``word``; the index of the first break after it
+    while len(word) - start > 1:
+        ends = breaks[first:]
+        if not ends or measure(word[start : ends[0]], size) > w:
+            if not ends:
+                break  # one cluster left: it is the last piece, too wide or not
+            cut = 0  # one cluster, even if it is too wide
         else:
-            hi = mid - 1
-    return breaks[lo]
+            lo, step = 0, 1  # ends[lo] fits
+            while lo + step < len(ends) and measure(word[start : ends[lo + step]], size) <= w:
+                lo, step = lo + step, step * 2
+            if lo + step >= len(ends) and measure(word[start:], size) <= w:
+                break  # what is left fits
+            hi = min(lo + step, len(ends)) - 1
+            while lo < hi:  # the last break that still fits, between lo and hi
+                mid = (lo + hi + 1) // 2
+                if measure(word[start : ends[mid]], size) <= w:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            cut = lo
+        pieces.append(word[start : ends[cut]])
+        start, first = ends[cut], first + cut + 1
+    pieces.append(word[start:])
+    return pieces
+
+
+def _wider(word: str, w: float, size: float) -> bool:
+    """Whether ``width(word, size) > w``, measuring only as much of a long word as it takes
+    (a start twice as long each time): a start's width is a partial sum of the whole's, so
+    the answer is the same, and breaking a long word costs its length, not its square."""
+    n = 64
+    while n < len(word):
+        if width(word[:n], size) > w:
+            return True
+        n *= 2
+    return width(word, size) > w
 
 
 def _fitting_prefix(word: str, w: float, size: float) -> int:

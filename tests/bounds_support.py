@@ -1,0 +1,113 @@
+"""Running apforms on a hostile input in a child process: its exit code, message, peak memory
+and time (a native abort or a runaway allocation must not take the test run with it)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+MB = 1 << 20
+
+
+def deflated(n: int, byte: bytes = b"A", wrap: bool = True) -> bytes:
+    """``n`` copies of ``byte`` (some bytes), zlib-compressed (raw deflate for a ZIP entry)
+    piece by piece: a bomb of 200 MB is some 200 KB and is never held whole."""
+    c = zlib.compressobj(9, zlib.DEFLATED, 15 if wrap else -15)
+    piece = byte * MB
+    out = [c.compress(piece) for _ in range(n // MB)]
+    out += [c.compress(byte * (n % MB)), c.flush()]
+    return b"".join(out)
+
+
+def lzw_run(n: int, byte: int = 65) -> bytes:
+    """LZW data (ISO 32000-2, 7.4.4; EarlyChange 1) decoding to ``n`` copies of ``byte``: the
+    codes of runs of 1, 2, 3 … bytes, the table cleared when full (200 MB from some 170 KB)."""
+    out = bytearray()
+    acc = bits = 0
+
+    def put(code: int, width: int) -> None:
+        nonlocal acc, bits
+        acc, bits = (acc << width) | code, bits + width
+        while bits >= 8:
+            bits -= 8
+            out.append((acc >> bits) & 0xFF)
+        acc &= (1 << bits) - 1
+
+    width, left = 9, n
+    put(256, width)
+    while left > 0:
+        put(byte, width)
+        left -= 1
+        next_code, run = 258, 1
+        while left > 0 and next_code < 4094:
+            run = min(run + 1, left)
+            put(256 + run if run >= 2 else byte, width)
+            left -= run
+            next_code += 1
+            if next_code + 1 >= (1 << width) and width < 12:
+                width += 1
+        put(256, width)
+        width = 9
+    put(257, width)
+    if bits:
+        put(0, 8 - bits)
+    return bytes(out)
+
+
+@dataclass
+class Child:
+    status: int  # exit code; negative: killed by that signal
+    stdout: str
+    stderr: str
+    peak_mb: float
+    wall: float
+
+    @property
+    def refusal(self) -> str:
+        """The one ``apforms:`` line of a refusal (the test fails if there is not exactly one)."""
+        lines = [line for line in self.stderr.splitlines() if line.startswith("apforms:")]
+        assert len(lines) == 1, self.stderr
+        return lines[0]
+
+
+def run_apforms(args: list[str], setup: str = "", timeout: float = 60.0, cap_mb: int = 3000) -> Child:
+    """``apforms ARGS`` in a child process under an address-space cap of ``cap_mb`` (so that a
+    runaway allocation fails there, not on the machine), with its peak RSS; ``setup``: Python
+    run first (to lower a limit, so that a small file shows what a large one would do)."""
+    program = f"import sys\n{setup}\nfrom apforms.cli import main\nsys.argv[0] = 'apforms'\nmain()"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap_mb << 20, cap_mb << 20))
+
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        child = subprocess.Popen(
+            [sys.executable, "-c", program, *args],
+            stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=environ, preexec_fn=limit,
+        )  # fmt: skip
+        reaped: list[tuple[int, int, resource.struct_rusage]] = []
+        waiter = threading.Thread(target=lambda: reaped.append(os.wait4(child.pid, 0)), daemon=True)
+        waiter.start()  # reaped with wait4, for this child's own peak memory
+        waiter.join(timeout)
+        if not reaped:
+            child.kill()
+            waiter.join()
+            child.returncode = -9
+            raise AssertionError(f"apforms {' '.join(args)} did not finish in {timeout:.0f} s")
+        _, status, usage = reaped[0]
+        wall = time.monotonic() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text_out, text_err = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+    return Child(child.returncode, text_out, text_err, usage.ru_maxrss / 1024, wall)
