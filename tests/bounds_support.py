@@ -83,17 +83,17 @@ def run_apforms(args: list[str], setup: str = "", timeout: float = 60.0, cap_mb:
     """``apforms ARGS`` in a child process under an address-space cap of ``cap_mb`` (so that a
     runaway allocation fails there, not on the machine), with its peak RSS; ``setup``: Python
     run first (to lower a limit, so that a small file shows what a large one would do)."""
-    program = f"import sys\n{setup}\nfrom apforms.cli import main\nsys.argv[0] = 'apforms'\nmain()"
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (cap_mb << 20, cap_mb << 20))
+    # the cap is set by the child itself: a preexec_fn would make subprocess fork this (large)
+    # test process, and Linux counts the forked copy's memory in the child's peak RSS
+    cap = f"import resource\nresource.setrlimit(resource.RLIMIT_AS, ({cap_mb << 20}, {cap_mb << 20}))\n"
+    program = f"{cap}import sys\n{setup}\nfrom apforms.cli import main\nsys.argv[0] = 'apforms'\nmain()"
 
     environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         child = subprocess.Popen(
             [sys.executable, "-c", program, *args],
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=environ, preexec_fn=limit,
+            stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=environ,
         )  # fmt: skip
         reaped: list[tuple[int, int, resource.struct_rusage]] = []
         waiter = threading.Thread(target=lambda: reaped.append(os.wait4(child.pid, 0)), daemon=True)

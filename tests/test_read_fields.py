@@ -7,7 +7,9 @@ import io
 import time
 
 import pikepdf
+import pytest
 
+from apforms.errors import IngestError
 from apforms.formats.pdf.read_fields import MAX_FIELDS, AcroFormRead, is_on, radio_state, read_acroform
 
 from .pdf_support import raw_pdf
@@ -115,12 +117,13 @@ def test_kids_that_are_not_fields_are_ignored() -> None:
     assert {name: f.value for name, f in got.fields.items()} == {"t.ok": "yes"}
 
 
-def test_a_huge_kids_array_is_read_within_bounds() -> None:
-    """More kids than MAX_FIELDS: at most MAX_FIELDS fields, in a bounded time."""
+def test_a_huge_kids_array_is_refused_in_bounded_time() -> None:
+    """More kids than MAX_FIELDS: refused by name, in a bounded time, never cut silently (the
+    fields after the cut would be lost: issue 14)."""
     n = MAX_FIELDS + 500
     kids = " ".join(f"{i} 0 R" for i in range(5, 5 + n))
     widgets = [f"<< {WIDGET} /T (f{i}) /FT /Tx /V (v) /Parent 4 0 R >>" for i in range(n)]
     started = time.monotonic()
-    got = read("4 0 R", "", f"<< /T (big) /Kids [{kids}] >>", *widgets)
+    with pytest.raises(IngestError, match=f"the form has {n:,} fields; at most {MAX_FIELDS:,} are read"):
+        read("4 0 R", "", f"<< /T (big) /Kids [{kids}] >>", *widgets)
     assert time.monotonic() - started < 10
-    assert len(got.fields) == MAX_FIELDS

@@ -49,7 +49,7 @@ MAX_VALUE_BYTES = 1 * MB
 #: PDFium keeps some 85 bytes for each byte of a page of 'q' (the worst: 2 MB take 200 MB);
 #: the largest page in the fixtures, printed by poppler, is 240 KB, and the largest form 1 MB.
 MAX_PAGE_CONTENT = 2 * MB
-MAX_CONTENT_TOTAL = 4 * MB
+MAX_CONTENT_TOTAL = 16 * MB
 #: Pixels in one image (an A4 page scanned at 600 dpi has 35 million).
 MAX_IMAGE_PIXELS = 50_000_000
 #: Objects walked from the pages.
