@@ -56,7 +56,7 @@ def write(path: Path, checkpoint: Checkpoint, durable: bool = True) -> None:
             os.unlink(tmp)
         raise
     if durable:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
@@ -98,7 +98,8 @@ else:
         return True
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink in ``path`` durable (POSIX; a no-op where folders cannot sync)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:

@@ -341,7 +341,7 @@ class SQLiteStore(Store):
         folder = target.parent
         if not folder.is_dir():
             _make_private_dir(folder)
-            _fsync_dir(self.files)
+            checkpoint.fsync_dir(self.files)
         fd, tmp = tempfile.mkstemp(prefix=f".{entry_id}.", suffix=_PART, dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -354,14 +354,14 @@ class SQLiteStore(Store):
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(folder)
+        checkpoint.fsync_dir(folder)
 
     def _remove_file(self, entry_id: str) -> None:
         """The last step of a disposal (its tombstone is committed)."""
         path = self._path(entry_id)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-            _fsync_dir(path.parent)
+            checkpoint.fsync_dir(path.parent)
 
     def read_file(self, entry_id: str) -> bytes:
         try:
@@ -662,20 +662,6 @@ def _make_private_dir(path: Path) -> None:
     if not path.is_dir():
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(path, 0o700)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename or unlink in ``path`` durable (POSIX; a no-op where folders cannot sync)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _reason(exc: BaseException) -> str:
