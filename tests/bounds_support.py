@@ -83,13 +83,23 @@ def run_apforms(args: list[str], setup: str = "", timeout: float = 60.0, cap_mb:
     """``apforms ARGS`` in a child process under an address-space cap of ``cap_mb`` (so that a
     runaway allocation fails there, not on the machine), with its peak RSS; ``setup``: Python
     run first (to lower a limit, so that a small file shows what a large one would do)."""
-    # the cap is set by the child itself: a preexec_fn would make subprocess fork this (large)
-    # test process, and Linux counts the forked copy's memory in the child's peak RSS
+    # The cap is set by the child itself. Its peak is its own VmHWM, written at exit: Linux
+    # carries the forking test process's peak into a child's ru_maxrss across exec (a large
+    # pytest process made a 25 MB refusal look like 300 MB); ru_maxrss only if it never exits.
     cap = f"import resource\nresource.setrlimit(resource.RLIMIT_AS, ({cap_mb << 20}, {cap_mb << 20}))\n"
-    program = f"{cap}import sys\n{setup}\nfrom apforms.cli import main\nsys.argv[0] = 'apforms'\nmain()"
+    program = f"{cap}{_HWM}import sys\n{setup}\nfrom apforms.cli import main\nsys.argv[0] = 'apforms'\nmain()"
 
-    environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
+        hwm = Path(tmp) / "hwm"
+        environ = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+            "APFORMS_TEST_HWM": str(hwm),
+        }
         started = time.monotonic()
         child = subprocess.Popen(
             [sys.executable, "-c", program, *args],
@@ -110,4 +120,16 @@ def run_apforms(args: list[str], setup: str = "", timeout: float = 60.0, cap_mb:
         out.seek(0)
         err.seek(0)
         text_out, text_err = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
-    return Child(child.returncode, text_out, text_err, usage.ru_maxrss / 1024, wall)
+        peak_kb = int(hwm.read_text()) if hwm.exists() else usage.ru_maxrss
+    return Child(child.returncode, text_out, text_err, peak_kb / 1024, wall)
+
+
+#: Run first in the child: at exit, its own peak resident memory (VmHWM, kB) to a file.
+_HWM = """import atexit, os
+def _apforms_hwm():
+    with open('/proc/self/status') as status:
+        kb = next(line.split()[1] for line in status if line.startswith('VmHWM:'))
+    with open(os.environ['APFORMS_TEST_HWM'], 'w') as out:
+        out.write(kb)
+atexit.register(_apforms_hwm)
+"""
