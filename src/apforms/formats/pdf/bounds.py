@@ -1,5 +1,4 @@
-"""How much a returned PDF may unpack to, checked before it is read, and what it asks a
-viewer to do.
+"""How much a returned PDF may unpack to, checked before it is read.
 
 A small file can unpack to gigabytes (a Flate stream expands up to 1,032 times, LZW some
 3,600 times, and filters chain), and PDFium aborts the process when a page needs more memory
@@ -17,11 +16,13 @@ is refused with a one-line :class:`IngestError` naming the limit — never read 
   85 bytes for each byte of a page of ``q``); each image has at most
   :data:`MAX_IMAGE_PIXELS`; at most :data:`MAX_OBJECTS` objects are walked;
 - all the streams one read unpacks together: at most :data:`UNPACKED_BASE` plus
-  :data:`UNPACKED_PER_BYTE` times the file's size.
+  :data:`UNPACKED_PER_BYTE` times the file's size;
+- what the pages a reader holds open take together: at most :data:`MAX_PAGES_MEMORY`
+  (:class:`PagesMemory`).
 
-A stream is decoded only when the most it could unpack to (its raw size times each filter's
-worst case) is over what is left of a limit, and then with its output bounded (zlib for
-Flate, a counting decoder for LZW and ASCII85, qpdf under its limits for the rest).
+A stream is decoded to be measured unless at worst (its raw size times each filter's worst
+case) it is a few bytes, and then no further than the limit left (zlib for Flate, counting
+decoders for LZW and ASCII85, qpdf under its limits for the rest).
 """
 
 from __future__ import annotations
