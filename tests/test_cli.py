@@ -219,3 +219,160 @@ def test_validate_and_check_read_a_returned_pdf_and_say_so(tmp_path: Path, flatt
     findings = json.loads(from_pdf.stdout)["files"][0]["findings"]
     # the same record, the same checks
     assert findings == json.loads(from_json.stdout)["files"][0]["findings"]
+
+
+# --------------------------------------------------------------------------- safe outputs
+
+
+def test_a_key_given_twice_in_a_record_is_refused_by_name() -> None:
+    text = record_text("referral", example_data("referral"))
+    twice = text.replace('"upn": ', '"upn": "A831200031003", "upn": ', 1)
+    result = run("validate", "-", input=twice)
+    assert result.exit_code == 2
+    assert result.output == "apforms: <stdin>: the key 'upn' is given twice in one object; keep one of them\n"
+
+
+def test_a_long_value_is_quoted_as_a_short_prefix() -> None:
+    data = example_data("sla")
+    data["school"]["postcode"] = "DE1-" * 50_000
+    result = run("validate", "-", input=record_text("sla", data))
+    assert result.exit_code == 1
+    # longer than any field takes: refused by the length limit, quoting its start
+    assert f"Too long: 200,000 characters (at most 500): beginning {('DE1-' * 10)!r}"[:-1] in result.output
+    assert max(len(line) for line in result.output.splitlines()) < 200
+
+
+def test_control_characters_in_what_is_printed_are_made_visible(tmp_path: Path) -> None:
+    record = tmp_path / "sla\x1b]0;owned\x07\u202e.json"
+    record.write_text(json.dumps(api.example("sla")), encoding="utf-8")
+    result = run("validate", str(record))
+    assert result.exit_code == 0, result.output
+    assert "sla\\x1b]0;owned\\x07\\u202e.json: valid sla record" in result.output
+    assert not any(c in result.output for c in "\x1b\x07\u202e")
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("council: [Derby]", "council: ['Derby'] is not text"),
+        (
+            "registration: {single_pupil_triggers: 0}",
+            "registration.single_pupil_triggers: 0 is not a list of names",
+        ),
+        ("registration: {pupils_at_least: [5]}", "registration.pupils_at_least: [5] is not a number"),
+        (
+            "placement_length: {full_time_weeks_at_most: {a: 1}}",
+            "full_time_weeks_at_most: {'a': 1} is not a number",
+        ),
+        ("qa: {current_for_months: twelve}", "qa.current_for_months: 'twelve' is not a number"),
+        ("qa: {current_for_months: 1.5}", "qa.current_for_months: 1.5 is not a whole number"),
+        ("qa: {safeguarding_gate: 1a}", "qa.safeguarding_gate: '1a' is not a list of names"),
+        ("sla: {signed_days_before_start: [14]}", "sla.signed_days_before_start: [14] is not a number"),
+        ("reviews: {max_weeks_between_reviews: }", "reviews.max_weeks_between_reviews: no value"),
+        (
+            "reviews: {visits_per_term_at_least: -1}",
+            "visits_per_term_at_least: -1 is not a whole number of 0 or more",
+        ),
+        ("reviews: {term_starts: [09-01]}", "reviews.term_starts: ['09-01'] is not a mapping"),
+        ("reviews: {term_starts: {autumn: 13-01}}", "reviews.term_starts: '13-01' is not a month and day"),
+        (
+            "provider_expectations: {absence_report_minutes: .nan}",
+            "absence_report_minutes: nan is not a whole",
+        ),
+        (
+            "full_time: {school_week_hours_by_school: [a]}",
+            "school_week_hours_by_school: ['a'] is not a mapping",
+        ),
+        (
+            "files: {mode: 0600}",
+            'files.mode: 384 is not a file mode in quotes ("0600"): YAML reads 0600 as 384',
+        ),
+        ("files: {mode: '0644x'}", "files.mode: '0644x' is not an octal file mode"),
+    ],
+)
+def test_configuration_mistakes_are_named_not_internal_errors(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    from apforms.bulk import example_inputs
+
+    config = tmp_path / "bad.yaml"
+    config.write_text(setting + "\n", encoding="utf-8")
+    record = tmp_path / "sla.json"
+    record.write_text(json.dumps(api.example("sla")), encoding="utf-8")
+    inputs = example_inputs()
+    for args in (
+        ("check", "--config", str(config), "--as-of", "2026-10-15", str(record)),
+        ("bulk", "sla", "--config", str(config), "--placements", str(inputs["placements"]),
+         "--providers", str(inputs["providers"]), "--schools", str(inputs["schools"]),
+         "-o", str(tmp_path / "out"), "-f", "docx", "--jobs", "1"),
+    ):  # fmt: skip
+        result = run(*args)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"apforms: {config}: "), result.output
+        assert message in result.output
+        assert "internal error" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- private files, real files
+
+
+def test_rendered_and_ingested_files_are_private_unless_asked(sla_record: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        pdf = tmp_path / "sla.pdf"
+        assert run("render", str(sla_record), "-o", str(pdf)).exit_code == 0
+        assert stat.S_IMODE(pdf.stat().st_mode) == 0o600
+        read = run("ingest", str(pdf), "-o", str(tmp_path / "read.json"))
+        assert read.exit_code == 0, read.output
+        assert stat.S_IMODE((tmp_path / "read.json").stat().st_mode) == 0o600
+        shared = tmp_path / "shared.docx"
+        assert run("render", str(sla_record), "-o", str(shared), "--mode", "0640").exit_code == 0
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o640
+        council = tmp_path / "council.yaml"
+        council.write_text('files: {mode: "0660"}\n', encoding="utf-8")
+        configured = tmp_path / "configured.docx"
+        assert run("render", str(sla_record), "-o", str(configured), "--config", str(council)).exit_code == 0
+        assert stat.S_IMODE(configured.stat().st_mode) == 0o660
+        blank = tmp_path / "blank.docx"  # no record in it: the umask's mode
+        assert run("blank", "sla", "-o", str(blank)).exit_code == 0
+        assert stat.S_IMODE(blank.stat().st_mode) == 0o644
+        refused = run("render", str(sla_record), "-o", str(tmp_path / "x.docx"), "--mode", "644x")
+        assert refused.exit_code == 2
+        assert "'644x' is not an octal file mode" in refused.output
+        assert not (tmp_path / "x.docx").exists()
+    finally:
+        os.umask(old)
+
+
+def test_render_and_ingest_refuse_an_output_that_is_not_a_regular_file(
+    sla_record: Path, tmp_path: Path
+) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.pdf"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder.docx"
+    folder.mkdir()
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "elsewhere.json")
+    result = run("render", str(sla_record), "-o", str(fifo))
+    assert result.exit_code == 2
+    assert "pipe.pdf is a named pipe (FIFO); apforms replaces only regular files" in result.output
+    assert run("render", str(sla_record), "-o", str(folder)).exit_code == 2  # click's "is a directory"
+    pdf = tmp_path / "sla.pdf"
+    assert run("render", str(sla_record), "-o", str(pdf)).exit_code == 0
+    result = run("ingest", str(pdf), "-o", str(link))
+    assert result.exit_code == 2
+    assert "link.json is a symbolic link" in result.output
+    assert not (tmp_path / "elsewhere.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "folder.docx",
+        "link.json",
+        "pipe.pdf",
+        "r.json",
+        "sla.pdf",
+    ]

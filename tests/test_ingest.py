@@ -521,6 +521,18 @@ def _looping_fields() -> bytes:
     return save(pdf)
 
 
+def _superscript_field() -> bytes:
+    """An apforms form with a field named like a row that is none ('²' is a digit to
+    str.isdigit, not to int())."""
+    pdf = pikepdf.open(io.BytesIO(example_pdf("sla")))
+    top = pdf.Root.AcroForm.Fields[0]
+    widget = pikepdf.Dictionary(
+        T=pikepdf.String("²"), FT=pikepdf.Name.Tx, V=pikepdf.String("x"), Parent=top, Rect=[0, 0, 9, 9]
+    )
+    top.Kids.append(pdf.make_indirect(widget))
+    return save(pdf)
+
+
 HOSTILE: dict[str, Callable[[], bytes]] = {
     "empty file": lambda: b"",
     "truncated PDF": lambda: example_pdf("sla")[:20000],
@@ -532,6 +544,7 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "500-page PDF": _many_pages,
     "page tree that loops": _looping_pages,
     "field tree that loops": _looping_fields,
+    "field named like a row that is none": _superscript_field,
     "garbage after a PDF header": lambda: b"%PDF-1.7\n" + bytes(range(256)) * 40,
 }
 
@@ -578,6 +591,12 @@ def test_a_damaged_file_qpdf_can_repair_is_read_with_a_warning(flatten: bool) ->
     assert result.warnings[0].startswith("the file was damaged")
     assert result.record["data"] == canonical_example("sla")
     assert result.needs_review  # something may be missing: a person checks, though no field is named
+
+
+def test_a_field_named_like_a_row_that_is_none_is_ignored_not_an_error() -> None:
+    result = ingest_pdf(_superscript_field(), "odd.pdf")
+    assert result.record["data"] == canonical_example("sla")
+    assert "1 field(s) that are not on this form were ignored: agreement.²" in result.warnings
 
 
 def test_javascript_is_noted_not_run() -> None:

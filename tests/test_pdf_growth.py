@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import io
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,46 @@ def test_a_table_takes_any_number_of_rows() -> None:
     assert record.ok
     got = ingest_pdf(render_pdf(definition, record.data, flatten=True), "x.pdf").record["data"]
     assert [r["item"] for r in got["provision"]["costings"]] == [f"Session block {i + 1}" for i in range(30)]
+
+
+def _rows_one_name_at_a_time(definition: Any, names: list[str]) -> tuple[int, ...]:
+    """Row counts from field names as the reader first worked them out, name by name and
+    field by field of the definition (the reference for the quicker search)."""
+    seen: dict[str, int] = {}
+    for name in names:
+        parts = name.split(".")
+        for i, part in enumerate(parts[1:], 1):
+            if part.isdecimal():
+                seen[".".join(parts[:i])] = max(seen.get(".".join(parts[:i]), 0), int(part))
+
+    def named(fields: Any, prefix: str) -> Any:
+        for f in fields:
+            name = f"{prefix}{f.key}"
+            if f.shape == "object":
+                yield from named(f.fields, f"{name}.")
+            elif f.shape in ("rows", "items"):
+                n = max(seen.get(name, 0), lay.rows_for(f, None, 4))
+                yield n
+                if f.shape == "rows" and not present.is_grid(f):
+                    for i in range(n):
+                        yield from named(f.fields, f"{name}.{i + 1}.")
+
+    return tuple(named(definition.sections, ""))
+
+
+def test_row_counts_are_read_back_from_the_field_names(doc: str) -> None:
+    """A filled form's rows are found from its field names (tables in cards, and their own
+    lists, included); odd names are no row number and never an error."""
+    definition = load_definition(doc)
+    rows = lay.row_counts(definition, canonical_example(doc))
+    names = [f.name for f in lay.names_layout(definition, rows, 4).fields]
+    assert lay.rows_from_names(definition, names, 4) == rows == _rows_one_name_at_a_time(definition, names)
+    more = [*names, *(re.sub(r"\.1(\.|$)", rf".{n}\1", name) for name in names for n in (4, 11))]
+    assert lay.rows_from_names(definition, more, 4) == _rows_one_name_at_a_time(definition, more) != rows
+    odd = [*names, "x.²", f"{names[-1]}.12\nx", "a..3", f"{names[0]}.0", "7.8", "..", f"{names[-1]}.٣"]
+    assert lay.rows_from_names(definition, odd, 4) == _rows_one_name_at_a_time(definition, odd)
+    lined = [*more, "one\nname.4"]  # a name with a line break: the names are read one by one
+    assert lay.rows_from_names(definition, lined, 4) == _rows_one_name_at_a_time(definition, lined)
 
 
 def test_a_value_too_long_for_a_page_is_refused_by_its_label() -> None:

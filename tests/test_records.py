@@ -233,6 +233,41 @@ def test_uk_dates_are_stored_iso_and_values_tidied() -> None:
     }
 
 
+def _dates_by_strptime(text: str) -> str | None:
+    """What the date type accepted before its quick path: the first of its formats that parses."""
+    from datetime import datetime
+
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+@pytest.mark.parametrize("year", [1, 999, 2023, 2024, 9999])
+def test_dates_read_as_strptime_reads_them(year: int) -> None:
+    """The usual spellings are parsed without strptime: the same dates, the same refusals
+    (no such day, one digit, other digits, other separators, spaces around)."""
+    texts = [
+        " 2024-01-05 ",
+        "2024-1-5",
+        "5/1/2024",
+        "٢٠٢٤-٠١-٠٥",
+        "05.01.2024",
+        "05-01-2024",
+        "2024-01-05x",
+        "",
+    ]
+    for month in range(0, 14):
+        for day in (0, 1, 9, 28, 29, 30, 31, 32):
+            texts += [f"{year:04d}-{month:02d}-{day:02d}", f"{day:02d}/{month:02d}/{year:04d}"]
+    for text in texts:
+        result = check({"legal_name": "Zofia", "dob": text})
+        assert result.data["pupil"].get("dob") == _dates_by_strptime(text), text
+        assert result.ok == (_dates_by_strptime(text) is not None or not text.strip()), text
+
+
 def test_empty_values_are_dropped_and_defaults_applied() -> None:
     sla = load_definition("sla")
     data = records.canonical(sla, {"provider": {"name": "", "email": None}})
@@ -294,6 +329,50 @@ def test_odd_values_are_problems_not_crashes(data: dict, path: str, message: str
     result = records.validate(load_definition("sla"), data)
     found = {p.path: p.message for p in result.problems}
     assert message in found[path]
+
+
+def test_a_key_given_twice_is_refused_by_name_not_won_by_the_last() -> None:
+    text = record_text("referral", example_data("referral"))
+    nested = text.replace('"legal_name": ', '"legal_name": "Zofia Nowak", "legal_name": ', 1)
+    with pytest.raises(RecordError, match=r"x.json: the key 'legal_name' is given twice in one object"):
+        records.parse_record(nested, "x.json")
+    top = '{"document": "sla", "document": "referral", "version": "1.0", "data": {}}'
+    with pytest.raises(RecordError, match="the key 'document' is given twice"):
+        records.parse_record(top, "x.json")
+
+
+LONG = "Riverside " * 5_000_000 + "Farm"  # 50 MB
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("school", "postcode", LONG),
+        ("school", "phone", LONG),
+        ("provision", "hours_per_week", LONG),
+        ("provision", "dates", {"start": LONG, "end": "2026-12-18"}),
+        ("provider", "registered_school", LONG),
+    ],
+)
+def test_problems_quote_a_short_prefix_of_a_long_value(section: str, key: str, value: object) -> None:
+    data = example_data("sla")
+    data[section][key] = value
+    problems = records.validate(load_definition("sla"), data).problems
+    (problem,) = [p for p in problems if p.path.startswith(f"{section}.{key}")]
+    # a value this long is refused by its field's length limit first, which quotes its start
+    assert "50,000,004 characters" in problem.message
+    assert "'Riverside Riverside Riverside Riverside " in problem.message
+    assert len(problem.message) < 200
+
+
+def test_a_long_version_or_document_is_quoted_short() -> None:
+    for raw in (
+        {"document": "x" * 10**6, "data": {}},
+        {"document": "sla", "version": "v" * 10**6, "data": {}},
+    ):
+        with pytest.raises(RecordError) as info:
+            records.record_from_obj(raw, "x.json")
+        assert len(str(info.value)) < 300
 
 
 def test_deeply_nested_json_is_not_a_record() -> None:

@@ -83,6 +83,16 @@ def test_thresholds_come_from_configuration(tmp_path) -> None:  # type: ignore[n
         ("registration: yes\n", "registration: must be a mapping"),
         ("reviews: {max_weeks_between_reviews: seven}\n", "reviews.max_weeks_between_reviews: 'seven'"),
         ("full_time: {hours_per_week_by_key_stage: {KS4: lots}}\n", "hours_per_week_by_key_stage: 'lots'"),
+        # a list, a mapping or nothing where a number is expected were internal TypeErrors
+        ("qa: {current_for_months: [12]}\n", r"qa.current_for_months: \[12\] is not a number"),
+        (
+            "reviews: {visits_per_term_at_least: {a: 1}}\n",
+            "visits_per_term_at_least: {'a': 1} is not a number",
+        ),
+        ("placement_length: {full_time_weeks_at_most: }\n", "full_time_weeks_at_most: no value"),
+        ("registration: {single_pupil_triggers: 0}\n", "single_pupil_triggers: 0 is not a list of names"),
+        ("council: [Derby]\n", r"council: \['Derby'\] is not text"),
+        ("files: {mode: '0400'}\n", "files.mode: 0400: give a mode from 0600 to 0777"),
     ],
 )
 def test_malformed_configuration_is_named(tmp_path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -90,6 +100,13 @@ def test_malformed_configuration_is_named(tmp_path, text: str, message: str) -> 
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(path)
+
+
+def test_the_configured_file_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert load_config().file_mode == 0o600
+    path = tmp_path / "c.yaml"
+    path.write_text('files: {mode: "0640"}\n')
+    assert load_config(path).file_mode == 0o640
 
 
 def test_missing_or_unreadable_configuration_is_a_config_error(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -229,6 +229,24 @@ def test_display_formats_values_as_typed() -> None:
     assert display(definition.field_at("provision.hours_per_week"), 12.5) == "12.5"
 
 
+def test_a_choice_is_read_back_by_its_state_value_or_label(doc: str) -> None:
+    """Every radio group and dropdown of a form: an option is found by its state (a button's
+    on state, a dropdown's value), its value, its label, or code and label as a dropdown of
+    codes prints them, in any case and with spaces around; other text is kept as text."""
+    from apforms.formats.pdf.geometry import COMBO, RADIO
+    from apforms.formats.pdf.values import from_form
+
+    choices = [f for f in lay.layout(load_definition(doc)).fields if f.kind in (RADIO, COMBO)]
+    assert choices
+    for f in choices:
+        states = f.states if f.kind == RADIO else tuple(o.value for o in f.options)
+        for o, state in zip(f.options, states, strict=True):
+            want = from_form(f, state)
+            for text in (f" {state} ", o.value.upper(), o.label.casefold(), f"{o.value} – {o.label}"):
+                assert from_form(f, text) == want, (f.name, text)
+        assert from_form(f, " no such option ") == "no such option"
+
+
 def test_cli_render_and_blank_pdf(tmp_path: Path) -> None:
     out = tmp_path / "sla.pdf"
     result = CliRunner().invoke(

@@ -231,14 +231,31 @@ def render(
     flatten: bool = False,
     template: str | os.PathLike[str] | None = None,
     config: str | os.PathLike[str] | None = None,
+    mode: str | int | None = None,
 ) -> RenderResult:
     """Render a (possibly partial) record into the file ``out``; nothing is written if a value
-    is invalid."""
+    is invalid, or if ``out`` holds anything but a regular file. The file is private (0600)
+    unless ``mode`` or the configuration's ``files.mode`` says otherwise."""
+    file_mode = output_mode(mode, config)
+    files.check_target(out)
     result = render_record(record, fmt, flatten, template, config)
     if result.content is None:
         return result
-    result.path = files.write_bytes(out, result.content)
+    result.path = files.write_bytes(out, result.content, file_mode)
     return result
+
+
+def output_mode(mode: str | int | None = None, config: str | os.PathLike[str] | None = None) -> int:
+    """The mode of a file written with record content: ``mode`` (a number, or octal text such
+    as ``"0640"``) if given, else the configuration's ``files.mode``, else 0600 (private)."""
+    if mode is None:
+        from apforms.model.config import load_config
+
+        return load_config(config).file_mode
+    try:
+        return files.parse_mode(mode)
+    except ValueError as exc:
+        raise RenderError(f"file mode {exc}") from None
 
 
 def blank_bytes(
@@ -283,7 +300,7 @@ def word_template(doc_id: str, out: str | os.PathLike[str]) -> Path:
         content = template_path(definition.id).read_bytes()
     except OSError as exc:
         raise RenderError(f"no Word template for {definition.id}: {exc.strerror or exc}") from None
-    return files.write_bytes(out, content)
+    return files.write_bytes(out, content, mode=None)  # no record in it: the umask's mode
 
 
 def blank(
@@ -294,8 +311,10 @@ def blank(
     rows: Mapping[str, int] | None = None,
     config: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """The empty form written to ``out`` (see :func:`blank_bytes`)."""
-    return files.write_bytes(out, blank_bytes(doc_id, fmt, template, rows, config))
+    """The empty form written to ``out`` (see :func:`blank_bytes`); no record is in it, so its
+    mode is the umask's."""
+    files.check_target(out)
+    return files.write_bytes(out, blank_bytes(doc_id, fmt, template, rows, config), mode=None)
 
 
 @dataclass
@@ -330,13 +349,18 @@ MAX_RETURN_BYTES = MAX_INPUT_BYTES
 
 
 def ingest(
-    source: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, password: str | None = None
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    password: str | None = None,
+    mode: str | int | None = None,
 ) -> IngestFileResult:
     """Read a returned PDF form into a record file (written even when its values are invalid).
 
     ``out`` defaults to the PDF's name with ``.json``. A refused file raises IngestError and
-    nothing is written.
+    nothing is written. The record file is private (0600) unless ``mode`` or the
+    configuration's ``files.mode`` says otherwise.
     """
+    file_mode = output_mode(mode)
     src = Path(source)
     data = read_input(src, MAX_RETURN_BYTES, IngestError)  # size known first; pipes and devices refused
     from apforms.formats.pdf.open import check_bytes
@@ -348,8 +372,9 @@ def ingest(
     if target.resolve() == src.resolve():
         hint = "give a different -o" if out is not None else "give -o"
         raise IngestError(f"the record would overwrite the PDF it is read from ({src}); {hint}")
+    files.check_target(target)
     result = ingest_bytes(data, src.name, password)
-    files.write_text(target, json.dumps(result.record, indent=2, ensure_ascii=False) + "\n")
+    files.write_text(target, json.dumps(result.record, indent=2, ensure_ascii=False) + "\n", file_mode)
     return IngestFileResult(target, result)
 
 
@@ -387,7 +412,7 @@ def config_init(out: str | os.PathLike[str], council: str) -> Path:
         raise ConfigError("give the council's name (--council)")
     if target.exists() or target.is_symlink():
         raise ConfigError(f"{target} exists; give another file name, or delete it first")
-    path = files.write_text(target, starting_config(name))
+    path = files.write_text(target, starting_config(name), mode=None)  # no record in it
     read_config(path)
     return path
 
@@ -449,16 +474,17 @@ def qa_outcome(record: Record, config: str | os.PathLike[str] | None = None) -> 
 
 
 def improvement_plan_from_qa(
-    record: Record, out: str | os.PathLike[str]
+    record: Record, out: str | os.PathLike[str], mode: str | int | None = None
 ) -> tuple[Path, dict[str, Any], list[records.Problem]]:
     """Write an improvement-plan record drafted from a QA record's ratings; its problems too
-    (more rows than the printed plan holds), which do not stop it being written."""
+    (more rows than the printed plan holds), which do not stop it being written. Private
+    (0600) unless ``mode`` or the configuration's ``files.mode`` says otherwise."""
     from apforms.rules.qa import improvement_plan_from_qa as _from_qa
 
     _require(record, "qa")
     plan = _from_qa(record)
     result = records.validate(load_definition(plan["document"]), plan["data"], partial=True)
-    path = files.write_text(out, json.dumps(plan, indent=2, ensure_ascii=False) + "\n")
+    path = files.write_text(out, json.dumps(plan, indent=2, ensure_ascii=False) + "\n", output_mode(mode))
     return path, plan, result.problems
 
 
@@ -481,15 +507,18 @@ def bulk_sla(
     config: str | os.PathLike[str] | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    mode: str | int | None = None,
 ) -> BulkResult:
     """A ready-to-sign SLA for every school–provider pair in the inputs (CSV or XLSX), and a
     manifest. The registration thresholds come from ``config`` (as for :func:`check`);
     ``on_total`` hears how many pairs there are before the first is written, ``progress`` how
-    many more are done."""
+    many more are done. The files are private (0600) unless ``mode`` or the configuration's
+    ``files.mode`` says otherwise."""
     from apforms import bulk
     from apforms.model.config import load_config
 
     thresholds = load_config(config).registration
+    file_mode = output_mode(mode, config)
 
     def on_plan(plan: bulk.Plan) -> None:
         if on_total is not None:
@@ -498,6 +527,7 @@ def bulk_sla(
     return bulk.bulk_sla(
         placements, providers, schools, out_dir, thresholds, tuple(formats), jobs,
         allow_unregistered, progress=progress, on_plan=on_plan, brand=load_config(config).brand,
+        mode=file_mode,
     )  # fmt: skip
 
 
@@ -506,7 +536,7 @@ def bulk_template(kind: str, out: str | os.PathLike[str], fmt: str = "csv") -> P
     xlsx): the expected headers and one example row."""
     from apforms import bulk
 
-    return bulk.write_template(kind, out, fmt)
+    return bulk.write_template(kind, out, fmt)  # headers and a fictional row: the umask's mode
 
 
 # --------------------------------------------------------------------------- archive and signing
@@ -628,6 +658,7 @@ __all__ = [
     "load_trust_roots",
     "open_archive",
     "output_format",
+    "output_mode",
     "qa_outcome",
     "read_from_return",
     "read_record",

@@ -1,9 +1,17 @@
-"""Writing files so that a crash or an error never leaves a half-written one behind."""
+"""Writing files so that a crash or an error never leaves a half-written one behind, nothing but a
+regular file is ever replaced, and a file that holds a child's data is private.
+
+Every file apforms writes with record content (a rendered form, an ingested record, an SLA, a
+manifest) is created with mode :data:`PRIVATE` (0600: its owner alone reads it) unless the
+caller asks for another mode (``--mode``, or ``files.mode`` in the configuration). Files with
+no record content (a blank form, a template) follow the umask (``mode=None``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,26 +19,79 @@ from typing import BinaryIO
 
 from apforms.errors import RenderError
 
+#: The mode of a file holding record content: read and written by its owner only.
+PRIVATE = 0o600
+
+#: What a path holds, for the message that refuses to replace it.
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_target(path: str | os.PathLike[str]) -> None:
+    """Refuse (RenderError) a path that holds anything but a regular file: a device, a FIFO,
+    a folder or a symbolic link is never replaced (``-o /dev/null`` as root would otherwise
+    put a child's record where the device was). A missing path or a regular file is fine."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise RenderError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(st.st_mode):
+        return
+    kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+    raise RenderError(f"{path} is {kind}; apforms replaces only regular files: give another file name")
+
+
+def parse_mode(value: str | int) -> int:
+    """A file mode: a number, or its octal spelling (``"0640"``, ``"640"``, ``"0o640"``);
+    ValueError unless it is 0600 to 0777 (its owner must read and write it, and nothing but
+    permission bits is set)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{type(value).__name__} is not a file mode like 0600 or 0640")
+    if isinstance(value, int):
+        mode = value
+    else:
+        s = value.strip().lower().removeprefix("0o")
+        if not s or len(s) > 4 or not all(c in "01234567" for c in s):
+            raise ValueError(f"{value[:12]!r} is not an octal file mode like 0600 or 0640")
+        mode = int(s, 8)
+    if not 0 <= mode <= 0o777 or mode & PRIVATE != PRIVATE:
+        shown = f"{mode:04o}" if 0 <= mode <= 0o7777 else str(mode)
+        raise ValueError(f"{shown}: give a mode from 0600 to 0777 (its owner must read and write the file)")
+    return mode
+
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+def atomic_writer(path: str | os.PathLike[str], mode: int | None = PRIVATE) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path``; on success fsync and rename it over ``path``.
 
     The folder is created if missing. On any exception the temporary file is removed and
-    ``path`` is untouched.
+    ``path`` is untouched. A ``path`` that holds anything but a regular file is refused
+    (:func:`check_target`), before writing and again just before the rename. The file gets
+    ``mode`` (default :data:`PRIVATE`); ``None``: a replaced file keeps its mode and a new one
+    gets what the umask gives.
     """
     target = Path(path)
+    check_target(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:
         raise RenderError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
-        os.fchmod(fd, _mode_for(target))
+        os.fchmod(fd, _mode_for(target) if mode is None else mode)
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        check_target(target)  # a device or link put there while the file was written
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -48,15 +109,15 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically; returns the path."""
+def write_bytes(path: str | os.PathLike[str], data: bytes, mode: int | None = PRIVATE) -> Path:
+    """Write ``data`` to ``path`` atomically, with ``mode`` (see :func:`atomic_writer`)."""
     try:
-        with atomic_writer(path) as fh:
+        with atomic_writer(path, mode) as fh:
             fh.write(data)
     except OSError as exc:
         raise RenderError(f"cannot write {path}: {exc.strerror or exc}") from None
     return Path(path)
 
 
-def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    return write_bytes(path, text.encode("utf-8"))
+def write_text(path: str | os.PathLike[str], text: str, mode: int | None = PRIVATE) -> Path:
+    return write_bytes(path, text.encode("utf-8"), mode)

@@ -3,7 +3,9 @@
 Each file is kept exactly as added, addressed by its SHA-256, with what was read from it:
 document and version, the record (apforms forms), the parties, its signature status, and
 who added it when. Retention follows ``schemas/archive/retention.yaml``; disposal keeps a
-tombstone; every add, get, export, verify and dispose is in an append-only audit log.
+tombstone; every add, get, export, verify and dispose is in an append-only audit log whose
+hash chain binds every entry's metadata, its head kept in a checkpoint beside the catalogue
+(:mod:`apforms.archive.chain`): ``verify`` names any change made to either outside apforms.
 
     archive = open_archive("~/ap-archive")
     result = archive.add("signed-sla.pdf")
@@ -17,35 +19,41 @@ from __future__ import annotations
 import getpass
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from apforms import files
-from apforms.archive import bundle, retention, signatures
+from apforms import files, safe
+from apforms.archive import bundle, chain, retention, signatures
 from apforms.archive.examine import DEFAULT_MAX_SIZE, Examined, Refused, check_pdf, check_size, examine
 from apforms.archive.retention import Retention
 from apforms.archive.signatures import SignatureReport
+from apforms.archive.sqlite import SQLiteStore
 from apforms.archive.store import (
     ALTERED,
     DISPOSED,
     MISSING,
     OK,
     STORED,
+    VERIFY_HINT,
     AuditEvent,
+    Catalogue,
     Entry,
     Filters,
-    SQLiteStore,
     Store,
     sha256,
 )
-from apforms.errors import ArchiveError
+from apforms.errors import ApformsError, ArchiveError
 
 ENV_STORE = "APFORMS_ARCHIVE"
 # Outcomes of an add.
 ADDED, ALREADY, REFUSED = "added", "already", "refused"
+#: Mode of the files ``get`` and ``export`` write: they hold special-category data.
+PRIVATE_FILE_MODE = 0o600
+#: The catalogue fields an entry's retention is worked out from.
+_RETENTION_FIELDS = frozenset({"document", "record", "refs"})
 _ID = re.compile(r"^[0-9a-f]{6,64}$")
 _REF_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -106,12 +114,26 @@ class VerifyReport:
     #: Signatures already broken when the file was added (shown, not a new problem).
     known_broken: list[tuple[str, str]] = field(default_factory=list)
     audit_problems: list[str] = field(default_factory=list)
+    #: Differences between the catalogue, its hash chain and its checkpoint (entries edited,
+    #: inserted or deleted; the log cut; the database replaced or missing), by entry if one.
+    catalogue_problems: list[chain.Problem] = field(default_factory=list)
+    #: Facts worth knowing that are not problems (an interrupted write, completed).
+    notes: list[str] = field(default_factory=list)
+    #: The audit log's length and last hash: note them elsewhere to check a later verify by.
+    head: chain.Head = field(default_factory=lambda: chain.Head(0, ""))
     leftovers: dict[str, int] = field(default_factory=dict)
+    #: Why this verify could not be written to the audit log (a catalogue that takes no writes).
+    not_logged: str | None = None
 
     @property
     def ok(self) -> bool:
         return not (
-            self.missing or self.altered or self.unreadable or self.signature_problems or self.audit_problems
+            self.missing
+            or self.altered
+            or self.unreadable
+            or self.signature_problems
+            or self.audit_problems
+            or self.catalogue_problems
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -125,7 +147,13 @@ class VerifyReport:
             "signature_problems": [{"id": i, "problem": p} for i, p in self.signature_problems],
             "broken_when_added": [{"id": i, "problem": p} for i, p in self.known_broken],
             "audit_problems": self.audit_problems,
+            "catalogue_problems": [
+                {"kind": p.kind, "id": p.entry_id, "problem": p.message} for p in self.catalogue_problems
+            ],
+            "notes": self.notes,
+            "audit_log": {"events": self.head.events, "head": self.head.hash},
             "leftovers": self.leftovers,
+            "not_logged": self.not_logged,
         }
 
 
@@ -164,6 +192,24 @@ class Archive:
         self.trust_roots = list(trust_roots)
         self.user = user or os_user()
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._recover()
+
+    def _recover(self) -> None:
+        """What an earlier run left to do: bind a catalogue from before the chain bound entries
+        (once, logged per entry), and finish disposals interrupted after their tombstone."""
+        self.store.upgrade(
+            lambda entry_id: self._event(
+                "migrate", entry_id, note="entry bound into the catalogue chain as it was found"
+            )
+        )
+        for entry_id in self.store.unfinished_disposals():
+            event = self._event(
+                "dispose-completed", entry_id, note="file left by an interrupted disposal removed"
+            )
+            try:
+                self.store.finish_disposal(entry_id, event)
+            except ArchiveError:  # a tombstone the chain does not bear out: verify names it
+                continue
 
     @property
     def location(self) -> str:
@@ -220,9 +266,15 @@ class Archive:
             if existing is not None:
                 return self._already(existing, source)
             examined = examine(data, source, doc)
+            entry = self._entry(entry_id, data, source, examined, refs)
         except Refused as exc:
             return self._refuse(source, str(exc))
-        entry = self._entry(entry_id, data, source, examined, refs)
+        except ApformsError as exc:  # e.g. a PDF that says it is a form apforms does not know
+            return self._refuse(source, str(exc))
+        except Exception as exc:  # a fault in reading one file must not stop the others
+            return self._refuse(
+                source, f"cannot be read ({type(exc).__name__}: {_line(exc)}); please report it"
+            )
         event = AuditEvent(
             entry.added_at, self.user, "add", entry_id,
             {"file": source, "document": entry.document, "signature_status": entry.signature_status},
@@ -308,16 +360,34 @@ class Archive:
             raise ArchiveError(f"{entry.short_id}: the stored file was altered; run apforms archive verify")
         return data
 
-    def get(self, entry_id: str, out: str | os.PathLike[str]) -> Path:
-        """Write exactly the bytes that were added to ``out``."""
+    def get(self, entry_id: str, out: str | os.PathLike[str], mode: int = PRIVATE_FILE_MODE) -> Path:
+        """Write exactly the bytes that were added to ``out`` (owner-only unless ``mode`` says)."""
         entry = self.find(entry_id)
         data = self.read(entry)
-        path = files.write_bytes(out, data)
-        self._log("get", entry.id, to=str(out))
-        return path
+        try:
+            with files.atomic_writer(out) as fh:
+                _set_mode(fh.fileno(), mode)
+                fh.write(data)
+        except OSError as exc:
+            raise ArchiveError(f"cannot write {out}: {exc.strerror or exc}") from None
+        self._log_or_remove(out, "get", entry.id, to=str(out))
+        return Path(out)
 
-    def export(self, filters: Filters, out: str | os.PathLike[str]) -> list[Entry]:
-        """A zip of the matching files and a manifest; nothing written if any file is bad."""
+    def _log_or_remove(
+        self, out: str | os.PathLike[str], action: str, entry_id: str | None, **detail: Any
+    ) -> None:
+        """Log a copy written out; if it cannot be logged, the copy does not stay either."""
+        try:
+            self._log(action, entry_id, **detail)
+        except ArchiveError as exc:
+            Path(out).unlink(missing_ok=True)
+            raise ArchiveError(f"{out} not written: the audit log cannot record it: {exc}") from None
+
+    def export(
+        self, filters: Filters, out: str | os.PathLike[str], mode: int = PRIVATE_FILE_MODE
+    ) -> list[Entry]:
+        """A zip of the matching files and a manifest (owner-only unless ``mode`` says);
+        nothing written if any file is bad."""
         entries = self.entries(replace(filters, include_disposed=False))
         if not entries:
             raise ArchiveError("nothing to export: no stored entry matches")
@@ -327,9 +397,9 @@ class Archive:
             "archive": self.location,
             "selection": {k: v for k, v in vars(filters).items() if v not in (None, False)},
         }
-        bundle.write_bundle(out, entries, self.read, manifest, self.describe)
-        self._log(
-            "export", None, to=str(out), entries=[e.id for e in entries], selection=manifest["selection"]
+        bundle.write_bundle(out, entries, self.read, manifest, self.describe, mode=mode)
+        self._log_or_remove(
+            out, "export", None, to=str(out), entries=[e.id for e in entries], selection=manifest["selection"]
         )
         return entries
 
@@ -353,7 +423,8 @@ class Archive:
             "retain_until": kept.until.isoformat() if kept.until else None,
             "retention": kept.as_dict(),
             "state": entry.state,
-            "warnings": list(entry.warnings),
+            # a warning may quote a value read from the form (a date of birth): never in a manifest
+            "warnings": [safe.without_values(w) for w in entry.warnings],
             **(
                 {
                     "disposed_at": entry.disposed_at,
@@ -368,9 +439,26 @@ class Archive:
     # ---------------------------------------------------------------- verify
 
     def verify(self, check_signatures: bool = False) -> VerifyReport:
-        """Re-hash every stored file; with ``check_signatures`` re-validate digital signatures."""
+        """Check the catalogue against its hash chain and checkpoint, re-hash every stored file;
+        with ``check_signatures`` re-validate digital signatures."""
         report = VerifyReport()
-        for entry_id, size in list(self.store.stored_ids()):
+        stored: list[tuple[str, int]] = []
+
+        def rows(catalogue: Catalogue) -> Iterator[tuple[str, dict[str, Any]]]:
+            for entry_id, values in catalogue.entries:
+                if values.get("state") == STORED:
+                    stored.append((entry_id, int(values.get("size") or 0)))
+                yield entry_id, values
+
+        with self.store.snapshot() as catalogue:
+            found = chain.check(catalogue.events, rows(catalogue), catalogue.checkpoint)
+            report.catalogue_problems = [chain.Problem(chain.CHECKPOINT, p) for p in catalogue.problems]
+        report.audit_problems = [p.message for p in found.problems if p.kind == chain.CHAIN]
+        report.catalogue_problems += self._with_retention(
+            [p for p in found.problems if p.kind != chain.CHAIN]
+        )
+        report.notes, report.head = found.notes, found.head
+        for entry_id, size in sorted(stored):
             report.checked += 1
             state = self.store.check_file(entry_id, size)
             if state == OK:
@@ -382,20 +470,35 @@ class Archive:
                 report.altered.append(entry_id)
             else:
                 report.unreadable.append(entry_id)
-        report.audit_problems = self.check_audit_log()
         report.leftovers = self.store.housekeeping()
-        self._log(
-            "verify",
-            None,
-            checked=report.checked,
-            signatures=check_signatures,
-            ok=report.ok,
-            missing=report.missing,
-            altered=report.altered,
-            unreadable=report.unreadable,
-            signature_problems=[i for i, _ in report.signature_problems],
-        )
+        try:
+            self._log(
+                "verify",
+                None,
+                checked=report.checked,
+                signatures=check_signatures,
+                ok=report.ok,
+                missing=report.missing,
+                altered=report.altered,
+                unreadable=report.unreadable,
+                signature_problems=[i for i, _ in report.signature_problems],
+                catalogue_problems=len(report.catalogue_problems) + len(report.audit_problems),
+            )
+        except ArchiveError as exc:  # a catalogue that takes no writes: the report says why
+            report.not_logged = str(exc).removesuffix(f"; {VERIFY_HINT}")
         return report
+
+    def _with_retention(self, problems: list[chain.Problem]) -> list[chain.Problem]:
+        """A change to what retention is worked out from also says the date it now gives."""
+        out = []
+        for p in problems:
+            entry = self.store.get(p.entry_id) if p.entry_id and p.field in _RETENTION_FIELDS else None
+            try:
+                kept = self.retention(entry).describe() if entry is not None else None
+            except Exception:  # a changed record need not be one retention can read
+                kept = None
+            out.append(replace(p, message=f"{p.message}; it is now kept until {kept}") if kept else p)
+        return out
 
     def _recheck(self, entry_id: str, report: VerifyReport) -> None:
         entry = self.store.get(entry_id)
@@ -416,13 +519,7 @@ class Archive:
 
     def check_audit_log(self) -> list[str]:
         """Breaks in the audit log's hash chain (an edited or removed event)."""
-        problems, prev = [], ""
-        for event in self.store.audit_log():
-            expected = replace(event, prev=None, hash=None).chained(prev)
-            if event.prev != prev or event.hash != expected.hash:
-                problems.append(f"audit log event {event.seq} ({event.action}) does not match the chain")
-            prev = event.hash or ""
-        return problems
+        return chain.chain_problems(self.store.audit_log())
 
     def audit_log(self) -> list[AuditEvent]:
         return self.store.audit_log()
@@ -475,6 +572,16 @@ class Archive:
         return tombstone
 
 
+def _set_mode(fd: int, mode: int) -> None:
+    if hasattr(os, "fchmod"):  # POSIX; elsewhere the folder's permissions are what protect it
+        os.fchmod(fd, mode)
+
+
+def _line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def check_refs(refs: Mapping[str, str]) -> None:
     """``--ref`` names are lower_snake_case; dates a retention rule uses must be dates."""
     cfg = retention.load_config()
@@ -492,6 +599,7 @@ def check_refs(refs: Mapping[str, str]) -> None:
 __all__ = [
     "ADDED",
     "ALREADY",
+    "PRIVATE_FILE_MODE",
     "REFUSED",
     "AddResult",
     "Archive",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from apforms import files
+from apforms import files, safe
 from apforms.archive.store import Entry
 
 MANIFEST_JSON, MANIFEST_CSV = "manifest.json", "manifest.csv"
@@ -51,14 +51,18 @@ def write_bundle(
     read: Callable[[Entry], bytes],
     manifest: Mapping[str, Any],
     describe: Callable[[Entry], dict[str, Any]],
+    mode: int = 0o600,
 ) -> Path:
-    """Write the zip atomically: ``files/*.pdf``, ``manifest.json`` and ``manifest.csv``.
+    """Write the zip atomically (``mode``, owner-only by default): ``files/*.pdf``,
+    ``manifest.json`` and ``manifest.csv``.
 
     ``read`` returns an entry's verified bytes (it raises if they are missing or altered, and
     then no bundle is written at all).
     """
     rows = []
     with files.atomic_writer(out) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fh.fileno(), mode)
         for entry in entries:
             name = f"files/{file_name(entry)}"
             zf.writestr(name, read(entry))
@@ -70,10 +74,9 @@ def write_bundle(
 
 def _csv(rows: Sequence[Mapping[str, Any]]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, _CSV_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(buf, _CSV_COLUMNS, extrasaction="ignore", quoting=csv.QUOTE_ALL)
     writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {**row, **{k: row.get("parties", {}).get(k, "") for k in ("provider", "school", "upn")}}
-        )
+    for row in rows:  # a provider named "=HYPERLINK(…)" is text in a spreadsheet, never a formula
+        cells = {**row, **{k: row.get("parties", {}).get(k, "") for k in ("provider", "school", "upn")}}
+        writer.writerow(safe.csv_row({k: cells.get(k, "") for k in _CSV_COLUMNS}))
     return buf.getvalue()

@@ -1,40 +1,29 @@
-"""Where the archive keeps its files and their catalogue: a small interface and SQLite.
+"""What the archive keeps: its entries and audit events, and the interface of a store.
 
-:class:`Store` is everything the archive commands need, so a shared server database can be
-added later as another implementation without touching them. :class:`SQLiteStore` keeps a
-SQLite catalogue (WAL, busy timeout, so several processes can add at once) beside a folder of
-files named by their SHA-256, all created owner-only.
-
-Crash safety: a file is written under a temporary name, fsynced and renamed (and its folder
-fsynced) *before* its row is committed, so a kill at any moment leaves no row without a file;
-at worst a file without a row, which a later add of the same bytes adopts. Disposal commits
-the tombstone before removing the file, for the same reason. Entries are never deleted and
-the audit log is append-only: SQLite triggers refuse anything else.
+:class:`Store` is everything the archive commands need, so that a shared server database can
+be added as another implementation without touching them (``apforms.archive.sqlite`` is the
+embedded one). Every implementation keeps the crash-safety order (a file durably stored before
+its row is committed; a tombstone committed before its file is removed) and the hash chain of
+:mod:`apforms.archive.chain`: each event that writes an entry binds the entry's fields, and
+the chain's head is kept, in step, outside the catalogue.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-import os
-import sqlite3
-import tempfile
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from apforms.errors import ArchiveError
+from apforms.archive.chain import AuditEvent, Checkpoint
 
 STORED, DISPOSED = "stored", "disposed"
 # File check results.
 OK, MISSING, ALTERED, UNREADABLE = "ok", "missing", "altered", "unreadable"
-BUSY_TIMEOUT_S = 60.0
-SCHEMA_VERSION = 1
-_PART = ".part"
+PARTIES = ("provider", "school", "upn")
+VERIFY_HINT = "run apforms archive verify"
 
 
 @dataclass(frozen=True)
@@ -69,27 +58,27 @@ class Entry:
         out["warnings"] = list(self.warnings)
         return out
 
+    def bound_values(self) -> dict[str, Any]:
+        """The catalogue values the hash chain binds: every field, the parties one by one."""
+        out = self.as_dict()
+        parties = out.pop("parties")
+        out.update({p: parties.get(p) for p in PARTIES})
+        return out
 
-@dataclass(frozen=True)
-class AuditEvent:
-    """One line of the audit log. ``hash`` chains each event to the one before it."""
 
-    at: str
-    user: str
-    action: str
-    entry_id: str | None = None
-    detail: Mapping[str, Any] = field(default_factory=dict)
-    seq: int | None = None
-    prev: str | None = None
-    hash: str | None = None
+@dataclass
+class Catalogue:
+    """One consistent reading of the catalogue for ``verify``.
 
-    def chained(self, prev: str) -> AuditEvent:
-        body = json.dumps(
-            [prev, self.at, self.user, self.action, self.entry_id, self.detail],
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        return replace(self, prev=prev, hash=hashlib.sha256(body.encode("utf-8")).hexdigest())
+    ``entries`` yields (id, bound values) and is only valid inside :meth:`Store.snapshot`.
+    ``checkpoint`` is None when it is missing or cannot be trusted; ``problems`` say why,
+    and anything else wrong with the catalogue as a whole (missing, replaced).
+    """
+
+    events: list[AuditEvent]
+    entries: Iterator[tuple[str, dict[str, Any]]]
+    checkpoint: Checkpoint | None
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,7 +132,20 @@ class Store(ABC):
 
     @abstractmethod
     def dispose(self, entry: Entry, event: AuditEvent) -> None:
-        """Commit the tombstone (``entry`` already marked disposed), then remove the file."""
+        """Commit the tombstone (``entry`` already marked disposed), then remove the file.
+
+        An ArchiveError, and nothing disposed of, if the entry's row is not as its last event
+        wrote it (changed outside apforms: its retention may have been moved).
+        """
+
+    @abstractmethod
+    def unfinished_disposals(self) -> list[str]:
+        """Ids of disposed entries whose file is still there (a disposal was interrupted)."""
+
+    @abstractmethod
+    def finish_disposal(self, entry_id: str, event: AuditEvent) -> None:
+        """Remove the file of a disposed entry, logging ``event``; an ArchiveError if its
+        tombstone is not the one its dispose event wrote."""
 
     @abstractmethod
     def log(self, event: AuditEvent) -> None:
@@ -153,371 +155,40 @@ class Store(ABC):
     def audit_log(self) -> list[AuditEvent]: ...
 
     @abstractmethod
+    def snapshot(self) -> contextlib.AbstractContextManager[Catalogue]:
+        """The audit log, every entry and the checkpoint, read as of one moment."""
+
+    @abstractmethod
     def housekeeping(self) -> dict[str, int]:
         """Counts of leftovers from interrupted adds: files without a row, temporary files."""
+
+    def upgrade(self, event: Callable[[str], AuditEvent]) -> int:
+        """Bring a catalogue from before the chain bound entries up to date: one ``migrate``
+        event (made by ``event(entry_id)``) per existing entry. Returns how many were bound."""
+        return 0
 
     def close(self) -> None:  # noqa: B027 - optional for implementations
         """Release connections."""
 
 
-# --------------------------------------------------------------------------- SQLite
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    id TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    filename TEXT NOT NULL,
-    document TEXT,
-    version TEXT,
-    detected INTEGER NOT NULL,
-    signature_status TEXT NOT NULL,
-    signatures TEXT NOT NULL,
-    record TEXT,
-    refs TEXT NOT NULL,
-    provider TEXT,
-    school TEXT,
-    upn TEXT,
-    warnings TEXT NOT NULL,
-    added_at TEXT NOT NULL,
-    added_by TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'stored',
-    disposed_at TEXT,
-    disposed_by TEXT,
-    disposal_reason TEXT
-);
-CREATE INDEX IF NOT EXISTS entries_document ON entries (document);
-CREATE INDEX IF NOT EXISTS entries_upn ON entries (upn);
-CREATE INDEX IF NOT EXISTS entries_added_at ON entries (added_at);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    user TEXT NOT NULL,
-    action TEXT NOT NULL,
-    entry_id TEXT,
-    detail TEXT NOT NULL,
-    prev TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS entries_never_deleted BEFORE DELETE ON entries
-BEGIN SELECT RAISE(ABORT, 'archive entries are never deleted: dispose keeps a tombstone'); END;
-CREATE TRIGGER IF NOT EXISTS entries_immutable BEFORE UPDATE ON entries
-WHEN OLD.state <> 'stored' OR NEW.state <> 'disposed'
-  OR NEW.id IS NOT OLD.id OR NEW.size IS NOT OLD.size OR NEW.record IS NOT OLD.record
-  OR NEW.signatures IS NOT OLD.signatures OR NEW.added_at IS NOT OLD.added_at
-  OR NEW.added_by IS NOT OLD.added_by OR NEW.document IS NOT OLD.document
-BEGIN SELECT RAISE(ABORT, 'archive entries cannot be changed, only disposed of once'); END;
-"""
-
-_JSON_COLUMNS = ("signatures", "record", "refs", "warnings")
-_COLUMNS = (
-    *("id", "size", "filename", "document", "version", "detected", "signature_status"),
-    *("signatures", "record", "refs", "provider", "school", "upn", "warnings", "added_at"),
-    *("added_by", "state", "disposed_at", "disposed_by", "disposal_reason"),
-)
-
-
-def _contains(haystack: str | None, needle: str) -> bool:
-    return haystack is not None and needle.casefold() in haystack.casefold()
-
-
-class SQLiteStore(Store):
-    """The embedded store: ``archive.sqlite3`` and ``files/ab/<sha256>.pdf`` under one folder."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.root = Path(path).expanduser()
-        self.location = str(self.root)
-        self.files = self.root / "files"
-        try:
-            _make_private_dir(self.root)
-            _make_private_dir(self.files)
-            db = self.root / "archive.sqlite3"
-            if not db.exists():
-                os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
-            self.db = sqlite3.connect(db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise ArchiveError(f"cannot open the archive at {self.root}: {_reason(exc)}") from None
-        self.db.create_function("contains", 2, _contains, deterministic=True)
-        self._setup()
-
-    def _setup(self) -> None:
-        # Several processes opening a new archive at once race to switch it to WAL and create
-        # the schema; SQLite can answer "database is locked" at once there, without waiting on
-        # the busy timeout, so the set-up is retried until the same timeout.
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
-        while True:
-            try:
-                self._set_up_once()
-                return
-            except sqlite3.OperationalError as exc:
-                busy = any(w in str(exc).casefold() for w in ("locked", "busy"))
-                if not busy or time.monotonic() > deadline:
-                    raise ArchiveError(f"cannot open the archive at {self.root}: {_reason(exc)}") from None
-                time.sleep(0.02)
-            except sqlite3.Error as exc:
-                raise ArchiveError(f"cannot open the archive at {self.root}: {_reason(exc)}") from None
-
-    def _set_up_once(self) -> None:
-        self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = FULL")
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise ArchiveError(f"the archive at {self.root} is from a newer apforms; upgrade apforms")
-        if version < SCHEMA_VERSION:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            # one script, one transaction: executescript would commit an open one first
-            self.db.executescript(
-                f"BEGIN IMMEDIATE; {_SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            )
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[None]:
-        """One write transaction, taken at once so concurrent writers queue (busy timeout)."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-
-    def close(self) -> None:
-        self.db.close()
-
-    # ---------------------------------------------------------------- files
-
-    def _path(self, entry_id: str) -> Path:
-        return self.files / entry_id[:2] / f"{entry_id}.pdf"
-
-    def _write_file(self, entry_id: str, data: bytes) -> None:
-        """Temporary name, fsync, rename, fsync the folder; an intact existing copy is kept."""
-        target = self._path(entry_id)
-        if target.exists() and _sha256_file(target) == entry_id:
-            return  # left by an add that was interrupted before its row was committed
-        folder = target.parent
-        if not folder.is_dir():
-            _make_private_dir(folder)
-            _fsync_dir(self.files)
-        fd, tmp = tempfile.mkstemp(prefix=f".{entry_id}.", suffix=_PART, dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o400)  # stored files are never written again
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _fsync_dir(folder)
-
-    def read_file(self, entry_id: str) -> bytes:
-        try:
-            return self._path(entry_id).read_bytes()
-        except FileNotFoundError:
-            raise ArchiveError(f"{entry_id[:12]}: the stored file is missing") from None
-        except OSError as exc:
-            raise ArchiveError(f"{entry_id[:12]}: cannot read the stored file: {_reason(exc)}") from None
-
-    def check_file(self, entry_id: str, size: int) -> str:
-        path = self._path(entry_id)
-        try:
-            if path.stat().st_size != size:
-                return ALTERED
-            return OK if _sha256_file(path) == entry_id else ALTERED
-        except FileNotFoundError:
-            return MISSING
-        except OSError:
-            return UNREADABLE
-
-    # ---------------------------------------------------------------- catalogue
-
-    def add(self, entry: Entry, data: bytes, event: AuditEvent) -> bool:
-        if self.get(entry.id) is not None:
-            return False
-        try:
-            self._write_file(entry.id, data)
-        except OSError as exc:
-            raise ArchiveError(f"cannot store {entry.filename}: {_reason(exc)}") from None
-        row = _to_row(entry)
-        try:
-            with self._write():
-                exists = self.db.execute("SELECT 1 FROM entries WHERE id = ?", (entry.id,)).fetchone()
-                if exists:
-                    return False
-                self.db.execute(
-                    f"INSERT INTO entries ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                    [row[c] for c in _COLUMNS],
-                )
-                self._append(event)
-        except sqlite3.Error as exc:
-            raise ArchiveError(f"cannot record {entry.filename}: {_reason(exc)}") from None
-        return True
-
-    def get(self, entry_id: str) -> Entry | None:
-        cur = self.db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries WHERE id = ?", (entry_id,))
-        row = cur.fetchone()
-        return _from_row(row) if row else None
-
-    def resolve(self, prefix: str) -> list[str]:
-        # hex ids only, so the prefix is safe in a range query
-        cur = self.db.execute(
-            "SELECT id FROM entries WHERE id >= ? AND id < ? LIMIT 10", (prefix, prefix + "g")
-        )
-        return [r[0] for r in cur]
-
-    def entries(self, filters: Filters) -> list[Entry]:
-        where, args = [], []
-        if not filters.include_disposed:
-            where.append("state = 'stored'")
-        for column in ("document", "upn", "signature_status"):
-            value = getattr(filters, column)
-            if value:
-                where.append(f"{column} = ?")
-                args.append(value.upper() if column == "upn" else value)
-        for column in ("provider", "school"):
-            value = getattr(filters, column)
-            if value:
-                where.append(f"contains({column}, ?)")
-                args.append(value)
-        if filters.since:
-            where.append("added_at >= ?")
-            args.append(filters.since)
-        if filters.until:
-            where.append("substr(added_at, 1, 10) <= ?")
-            args.append(filters.until)
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM entries"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return [_from_row(r) for r in self.db.execute(sql + " ORDER BY added_at, id", args)]
-
-    def stored_ids(self) -> Iterator[tuple[str, int]]:
-        yield from self.db.execute("SELECT id, size FROM entries WHERE state = 'stored' ORDER BY id")
-
-    def dispose(self, entry: Entry, event: AuditEvent) -> None:
-        try:
-            with self._write():
-                self.db.execute(
-                    "UPDATE entries SET state = ?, disposed_at = ?, disposed_by = ?, disposal_reason = ? "
-                    "WHERE id = ? AND state = 'stored'",
-                    (DISPOSED, entry.disposed_at, entry.disposed_by, entry.disposal_reason, entry.id),
-                )
-                self._append(event)
-        except sqlite3.Error as exc:
-            raise ArchiveError(f"cannot dispose of {entry.short_id}: {_reason(exc)}") from None
-        path = self._path(entry.id)
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-            _fsync_dir(path.parent)
-
-    # ---------------------------------------------------------------- audit
-
-    def log(self, event: AuditEvent) -> None:
-        try:
-            with self._write():
-                self._append(event)
-        except sqlite3.Error as exc:
-            raise ArchiveError(f"cannot write the audit log: {_reason(exc)}") from None
-
-    def _append(self, event: AuditEvent) -> None:
-        """Inside a write transaction: chain to the last event and insert."""
-        last = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        e = event.chained(last[0] if last else "")
-        self.db.execute(
-            "INSERT INTO audit (at, user, action, entry_id, detail, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (e.at, e.user, e.action, e.entry_id, json.dumps(e.detail, ensure_ascii=False), e.prev, e.hash),
-        )
-
-    def audit_log(self) -> list[AuditEvent]:
-        cur = self.db.execute(
-            "SELECT seq, at, user, action, entry_id, detail, prev, hash FROM audit ORDER BY seq"
-        )
-        return [
-            AuditEvent(at, user, action, entry_id, json.loads(detail), seq, prev, hash_)
-            for seq, at, user, action, entry_id, detail, prev, hash_ in cur
-        ]
-
-    def housekeeping(self, stale_after_s: float = 3600.0) -> dict[str, int]:
-        """Count files without a row and temporary files; remove temporary files over an hour old."""
-        known = {r[0] for r in self.db.execute("SELECT id FROM entries WHERE state = 'stored'")}
-        orphans = temps = removed = 0
-        now = time.time()
-        for path in self.files.glob("*/*"):
-            if path.name.endswith(_PART):
-                temps += 1
-                with contextlib.suppress(OSError):
-                    if now - path.stat().st_mtime > stale_after_s:
-                        path.unlink()
-                        removed += 1
-            elif path.stem not in known:
-                orphans += 1
-        return {"unrecorded_files": orphans, "temporary_files": temps - removed}
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _to_row(entry: Entry) -> dict[str, Any]:
-    row = entry.as_dict()
-    for c in _JSON_COLUMNS:
-        row[c] = None if row[c] is None else json.dumps(row[c], ensure_ascii=False, sort_keys=True)
-    row["detected"] = int(entry.detected)
-    for party in ("provider", "school", "upn"):
-        row[party] = entry.parties.get(party)
-    return row
-
-
-def _from_row(row: tuple[Any, ...]) -> Entry:
-    raw = dict(zip(_COLUMNS, row, strict=True))
-    for c in _JSON_COLUMNS:
-        raw[c] = None if raw[c] is None else json.loads(raw[c])
-    parties = {p: v for p in ("provider", "school", "upn") if (v := raw.pop(p))}
-    raw["detected"] = bool(raw["detected"])
-    raw["warnings"] = tuple(raw["warnings"])
-    return Entry(parties=parties, **raw)
-
-
-def _sha256_file(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _make_private_dir(path: Path) -> None:
-    """Create a folder only its owner can use (an existing folder is left as it is)."""
-    if not path.is_dir():
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(path, 0o700)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename or unlink in ``path`` durable (POSIX; a no-op where folders cannot sync)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-__all__ = ["ALTERED", "MISSING", "OK", "UNREADABLE", "AuditEvent", "Entry", "Filters", "SQLiteStore", "Store"]
+__all__ = [
+    "ALTERED",
+    "DISPOSED",
+    "MISSING",
+    "OK",
+    "STORED",
+    "UNREADABLE",
+    "AuditEvent",
+    "Catalogue",
+    "Entry",
+    "Filters",
+    "Store",
+    "sha256",
+]

@@ -47,13 +47,14 @@ def bulk_sla(
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     brand: FormBrand | None = None,
+    mode: int = files.PRIVATE,
 ) -> BulkResult:
     """Read, check and group the inputs, then write every SLA the check allows (with the
-    council's ``brand``)."""
+    council's ``brand``; files with ``mode``, private by default)."""
     plan = plan_slas(Path(placements), Path(providers), Path(schools), thresholds)
     if on_plan:
         on_plan(plan)
-    return run_slas(plan, out_dir, formats, jobs, allow_unregistered, progress, brand)
+    return run_slas(plan, out_dir, formats, jobs, allow_unregistered, progress, brand, mode)
 
 
 def example_inputs() -> dict[str, Path]:
@@ -79,11 +80,11 @@ def write_template(kind: str, path: str | os.PathLike[str], fmt: str = "csv") ->
         ws.append(example)
         buf = io.BytesIO()
         wb.save(buf)
-        return files.write_bytes(path, buf.getvalue())
+        return files.write_bytes(path, buf.getvalue(), mode=None)
     if fmt != "csv":
         raise BulkInputError(f"unknown template format {fmt!r}; use csv or xlsx")
     buf_text = io.StringIO()
     writer = csv.writer(buf_text, lineterminator="\n")
     writer.writerow(headers)
     writer.writerow(example)
-    return files.write_text(path, buf_text.getvalue())
+    return files.write_text(path, buf_text.getvalue(), mode=None)

@@ -2,7 +2,11 @@
 
 Every file is rendered in memory and renamed into place whole, so the output folder never
 holds a half-written document. A file whose bytes would not change is left alone, so a
-rerun on the same input rewrites nothing and reports every pair "unchanged".
+rerun on the same input rewrites nothing and reports every pair "unchanged". Every path is
+checked before anything is written: one that holds a device, a FIFO, a folder or a link
+stops the run. An SLA that an earlier run's manifest lists and this run does not make (its
+pair is gone from the inputs, or was named otherwise) is removed if unchanged, and the
+removal reported, so that the manifest lists every SLA in the folder.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +31,7 @@ from apforms.formats import FORMATS as FORMAT_REGISTRY
 from apforms.formats import get_format
 from apforms.model.config import FormBrand
 from apforms.model.definitions import load_definition
+from apforms.safe import csv_row
 
 WRITTEN, UNCHANGED, WITHHELD, FAILED = "written", "unchanged", "withheld", "failed"
 #: Every output format bulk can write (the formats registry): a file per pair and format.
@@ -51,6 +57,10 @@ class BulkResult:
     problems: list[RowProblem]
     warnings: list[RowProblem]
     manifest: list[Path] = field(default_factory=list)
+    #: SLAs an earlier run's manifest lists that this run does not make: removed, unchanged …
+    stale_removed: list[str] = field(default_factory=list)
+    #: … or left, changed since (edited by hand?): named in the manifest's warnings.
+    stale_kept: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -69,14 +79,17 @@ def run_slas(
     allow_unregistered: bool = False,
     progress: Callable[[int], None] | None = None,
     brand: FormBrand | None = None,
+    mode: int = files.PRIVATE,
 ) -> BulkResult:
     """Render every pair of the plan into ``out_dir`` and write the manifest; ``brand``: the
-    council's name, logo and contact on every SLA."""
+    council's name, logo and contact on every SLA; ``mode``: the files' mode (0600: private)."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BulkInputError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+    _check_targets(out, plan)
+    earlier = _earlier_files(out)
     _remove_stale_parts(out)
     todo, results = [], []
     for pair in plan.pairs:
@@ -93,7 +106,7 @@ def run_slas(
     dropped = tuple(f for f in FORMATS if f not in formats)
     removed = {pair.stem: _remove_outputs(out, pair.stem, dropped) for pair in todo}
     jobs = max(1, jobs or os.cpu_count() or 1)
-    tasks = [(str(out), p.stem, p.data, formats) for p in todo]
+    tasks = [(str(out), p.stem, p.data, formats, mode) for p in todo]
     if jobs == 1 or len(tasks) < 2:
         _use_brand(brand)
         outcomes = map(_render_pair, tasks)
@@ -107,8 +120,64 @@ def run_slas(
         r.removed = r.removed or removed.get(r.pair.stem, [])
     results.sort(key=lambda r: r.pair.stem)
     result = BulkResult(out, results, plan.problems, plan.warnings)
-    result.manifest = _write_manifest(out, result, plan)
+    made = {name for r in results for name, _ in r.files.values()}
+    result.stale_removed, result.stale_kept = _remove_earlier(out, earlier, made)
+    result.manifest = _write_manifest(out, result, plan, mode)
     return result
+
+
+def _check_targets(out: Path, plan: Plan) -> None:
+    """Every path the run may write or remove holds a regular file or nothing, checked before
+    anything is written (a FIFO would also hang the comparison with what is there)."""
+    names = ["manifest.json", "manifest.csv"]
+    names += [f"{p.stem}{get_format(f).extension}" for p in plan.pairs for f in FORMATS]
+    for name in names:
+        files.check_target(out / name)
+
+
+#: The largest earlier manifest read (one of 100,000 pairs is some 60 MB; an apforms before
+#: duplicates were bounded could write gigabytes, listing no more SLAs).
+_EARLIER_MAX = 256 * 1024 * 1024
+
+
+def _earlier_files(out: Path) -> dict[str, str]:
+    """The SLAs an earlier run's ``manifest.json`` lists (file name → SHA-256); names that are
+    not plain file names of a format bulk writes are not taken from it."""
+    path = out / "manifest.json"
+    try:
+        if path.stat().st_size > _EARLIER_MAX:
+            return {}
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    listed: dict[str, str] = {}
+    pairs = doc.get("pairs") if isinstance(doc, dict) else None
+    for row in pairs if isinstance(pairs, list) else []:
+        for fmt in FORMATS if isinstance(row, dict) else ():
+            name, digest = row.get(fmt), row.get(f"{fmt}_sha256")
+            if isinstance(name, str) and isinstance(digest, str) and _plain_name(name, fmt):
+                listed[name] = digest
+    return listed
+
+
+def _plain_name(name: str, fmt: str) -> bool:
+    ext = get_format(fmt).extension
+    return Path(name).name == name and "__" in name and not name.startswith(".") and name.endswith(ext)
+
+
+def _remove_earlier(out: Path, earlier: dict[str, str], made: set[str]) -> tuple[list[str], list[str]]:
+    """Remove the earlier run's SLAs this run did not make, if unchanged since; (removed, kept)."""
+    removed, kept = [], []
+    for name, digest in sorted(earlier.items()):
+        path = out / name
+        if name in made or not path.is_file() or path.is_symlink():
+            continue
+        if _digest(path) == digest:
+            path.unlink()
+            removed.append(name)
+        else:
+            kept.append(name)
+    return removed, kept
 
 
 def _collect(todo: list[Pair], outcomes: Any, progress: Callable[[int], None] | None) -> list[PairResult]:
@@ -128,12 +197,14 @@ def _use_brand(brand: FormBrand | None) -> None:
     _BRAND = brand
 
 
-def _render_pair(task: tuple[str, str, dict[str, Any], tuple[str, ...]]) -> tuple[str, dict[str, Any], str]:
+def _render_pair(
+    task: tuple[str, str, dict[str, Any], tuple[str, ...], int],
+) -> tuple[str, dict[str, Any], str]:
     """Render one pair's documents (in a worker process); write only what changed."""
     from apforms.errors import ApformsError
     from apforms.formats import render_bytes
 
-    out_dir, stem, data, formats = task
+    out_dir, stem, data, formats, mode = task
     definition = load_definition("sla")
     written: dict[str, tuple[str, str]] = {}
     changed = False
@@ -142,8 +213,8 @@ def _render_pair(task: tuple[str, str, dict[str, Any], tuple[str, ...]]) -> tupl
             content = render_bytes(definition, data, fmt, brand=_BRAND)
             digest = hashlib.sha256(content).hexdigest()
             path = Path(out_dir) / f"{stem}{get_format(fmt).extension}"
-            if not _same_file(path, digest):
-                files.write_bytes(path, content)
+            if not _same_file(path, digest, mode):
+                files.write_bytes(path, content, mode)
                 changed = True
             written[fmt] = (path.name, digest)
     except ApformsError as exc:
@@ -151,11 +222,20 @@ def _render_pair(task: tuple[str, str, dict[str, Any], tuple[str, ...]]) -> tupl
     return (WRITTEN if changed else UNCHANGED), written, ""
 
 
-def _same_file(path: Path, digest: str) -> bool:
+def _same_file(path: Path, digest: str, mode: int) -> bool:
+    """Whether ``path`` is a regular file with these bytes and this mode (else it is written)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == digest
+        st = path.lstat()
     except OSError:
         return False
+    return stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == mode and _digest(path) == digest
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _remove_outputs(out: Path, stem: str, formats: tuple[str, ...]) -> list[str]:
@@ -171,7 +251,8 @@ def _remove_outputs(out: Path, stem: str, formats: tuple[str, ...]) -> list[str]
 def _remove_stale_parts(out: Path) -> None:
     """Temporary files left by a run that was killed (see files.atomic_writer)."""
     for stale in out.glob(".*.part"):
-        stale.unlink(missing_ok=True)
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink(missing_ok=True)
 
 
 MANIFEST_COLUMNS = [
@@ -205,7 +286,7 @@ def _manifest_rows(result: BulkResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _write_manifest(out: Path, result: BulkResult, plan: Plan) -> list[Path]:
+def _write_manifest(out: Path, result: BulkResult, plan: Plan, mode: int) -> list[Path]:
     rows = _manifest_rows(result)
     doc = {
         "document": "sla",
@@ -222,14 +303,24 @@ def _write_manifest(out: Path, result: BulkResult, plan: Plan) -> list[Path]:
             for name, f in sorted(plan.flags.items())
         },
         "skipped_rows": [vars(p) for p in result.problems],
-        "warnings": [vars(w) for w in result.warnings],
+        "warnings": [vars(w) for w in result.warnings] + [_kept(name) for name in result.stale_kept],
+        "removed_from_earlier_run": result.stale_removed,
     }
+    # Every cell quoted, and text a spreadsheet would run as a formula (a provider named
+    # "=HYPERLINK(…)") starting with ' (OWASP, CSV injection).
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=MANIFEST_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(
+        buf, fieldnames=MANIFEST_COLUMNS, extrasaction="ignore", lineterminator="\n", quoting=csv.QUOTE_ALL
+    )
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "flags": "; ".join(row["flags"])})
+        writer.writerow(csv_row({**row, "flags": "; ".join(row["flags"])}))
     return [
-        files.write_text(out / "manifest.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n"),
-        files.write_text(out / "manifest.csv", buf.getvalue()),
+        files.write_text(out / "manifest.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n", mode),
+        files.write_text(out / "manifest.csv", buf.getvalue(), mode),
     ]
+
+
+def _kept(name: str) -> dict[str, Any]:
+    message = "an earlier run's SLA, not made by this run, changed since it was written: not removed"
+    return {"file": name, "row": 0, "column": "", "message": message}

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from apforms.bulk.inputs import RowProblem, Table, read_table
+from apforms.errors import BulkInputError
 from apforms.model import records
 from apforms.model.config import RegistrationThresholds
 from apforms.model.definitions import load_definition
 from apforms.rules.registration import Attendance, RegistrationFlag, registration_flags
+from apforms.safe import quote
 
 # Names Windows refuses as file names, whatever the extension.
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
@@ -125,7 +127,8 @@ def _check_placements(
     schools: dict[str, dict[str, Any]],
     problems: list[RowProblem],
 ) -> list[dict[str, Any]]:
-    """Rows that refer to known schools and providers, with sane dates, no duplicates."""
+    """Rows that refer to known schools and providers, with sane dates, no duplicates (in
+    time linear in the rows: each duplicate names a few of the others, and how many more)."""
     seen: dict[tuple[str, str], list[int]] = defaultdict(list)
     for row_no, p in table.rows:
         seen[(p["upn"], _key(p["provider"]))].append(row_no)
@@ -133,19 +136,34 @@ def _check_placements(
     for row_no, p in table.rows:
         bad = []
         if _key(p["school"]) not in schools:
-            bad.append(("School", f"unknown school {p['school']!r} (not in the schools file)"))
+            bad.append(("School", f"unknown school {quote(p['school'])} (not in the schools file)"))
         if _key(p["provider"]) not in provs:
-            bad.append(("Provider", f"unknown provider {p['provider']!r} (not in the providers file)"))
+            bad.append(("Provider", f"unknown provider {quote(p['provider'])} (not in the providers file)"))
         if p["end_date"] < p["start_date"]:
             bad.append(("End date", f"ends ({_uk(p['end_date'])}) before it starts ({_uk(p['start_date'])})"))
         rows = seen[(p["upn"], _key(p["provider"]))]
         if len(rows) > 1:
-            others = ", ".join(str(r) for r in rows if r != row_no)
-            bad.append(("UPN", f"the same pupil is placed at this provider again in row {others}"))
+            bad.append(("UPN", f"the same pupil is placed at this provider again in {_others(rows, row_no)}"))
         problems.extend(RowProblem(table.file, row_no, col, msg) for col, msg in bad)
         if not bad:
             good.append(p)
     return good
+
+
+#: How many of the other rows a duplicate row names.
+_SHOWN = 3
+
+
+def _others(rows: list[int], row_no: int) -> str:
+    """``row 8``, ``rows 3, 4 and 5``, ``rows 3, 4, 5 and 15,996 more``: the rows of ``rows``
+    other than ``row_no``, a few of them by number."""
+    shown = [str(r) for r in rows[: _SHOWN + 1] if r != row_no][:_SHOWN]
+    more = len(rows) - 1 - len(shown)
+    if more:
+        return f"rows {', '.join(shown)} and {more:,} more"
+    if len(shown) == 1:
+        return f"row {shown[0]}"
+    return f"rows {', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _uk(iso: str) -> str:
@@ -225,16 +243,31 @@ def safe_name(text: str, limit: int = 50) -> str:
     return s
 
 
+#: Between a pair's name and the hash that tells it from another pair of the same name.
+#: ``safe_name`` never writes ``_``, so a name with a hash is never a name without one.
+_HASH_SEP = "__"
+
+
 def _assign_stems(pairs: Iterable[Pair]) -> None:
-    """``school__provider``; where two pairs would share a name, both get a short hash."""
+    """``school__provider``; pairs whose names are the same once made safe (``Riverside Farm``
+    and ``Riverside-Farm``) each get a hash of their names, ``school__provider__1a2b3c4d``,
+    longer where two hashes' beginnings agree. No two stems are the same, or the same but for
+    case, before anything is written."""
     pairs = list(pairs)
     stems: dict[str, list[Pair]] = defaultdict(list)
     for pair in pairs:
         stems[f"{safe_name(pair.names[0])}__{safe_name(pair.names[1])}"].append(pair)
     for stem, group in stems.items():
+        if len(group) == 1:
+            group[0].stem = stem
+            continue
+        digests = {id(p): hashlib.sha256("\0".join(p.names).encode()).hexdigest() for p in group}
+        length = 8
+        while len({digests[id(p)][:length] for p in group}) < len(group):
+            length *= 2  # two beginnings agree (or, at 64, two pairs share their names)
+            if length > 64:
+                raise BulkInputError(f"two pairs share their names: {stem}")
         for pair in group:
-            if len(group) == 1:
-                pair.stem = stem
-            else:
-                digest = hashlib.sha256("\0".join(pair.names).encode()).hexdigest()[:8]
-                pair.stem = f"{stem}-{digest}"
+            pair.stem = f"{stem}{_HASH_SEP}{digests[id(pair)][:length]}"
+    if len({p.stem.casefold() for p in pairs}) < len(pairs):  # cannot happen: said, not written over
+        raise BulkInputError("two SLAs would have the same file name; nothing was written")

@@ -4,7 +4,11 @@ This module holds the ``main`` group, the helpers every command shares and the o
 errors become messages; the commands live in a module per topic (``documents``, ``render``,
 ``checks``, ``bulk``, ``archive``). They import only ``apforms.api``, ``apforms.errors`` and
 the facade (the contract in ``pyproject.toml`` checks it), plus ``apforms._demo`` for the
-``demo`` command.
+``demo`` command; this module also uses ``apforms.safe``, a base module like ``errors``, for
+:func:`safe_text`.
+
+Anything read from a file (a value, a name, a message that quotes one) is printed through
+:func:`safe_text`, so that it can neither drive the terminal nor forge a line of output.
 
 Exit codes everywhere: 0 ok; 1 the input has problems (all listed); 2 the command cannot
 run (bad usage, unreadable or foreign file), with a one-line message and never a traceback.
@@ -20,6 +24,7 @@ import click
 
 from apforms import api
 from apforms.errors import ApformsError
+from apforms.safe import clip, visible
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -31,17 +36,30 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ApformsError as exc:
-            click.echo(f"apforms: {exc}", err=True)
+            click.echo(f"apforms: {safe_text(clip(str(exc), _LINE_MAX))}", err=True)
             ctx.exit(EXIT_CANNOT_RUN)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except OSError as exc:  # a file or folder the library did not expect to fail
             where = f": {exc.filename}" if exc.filename else ""
-            click.echo(f"apforms: {exc.strerror or exc}{where}", err=True)
+            click.echo(f"apforms: {safe_text(exc.strerror or exc)}{safe_text(where)}", err=True)
             ctx.exit(EXIT_CANNOT_RUN)
         except Exception as exc:  # last resort: one line, never a traceback
-            click.echo(f"apforms: internal error ({type(exc).__name__}): {exc}; please report it", err=True)
+            message = f"internal error ({type(exc).__name__}): {safe_text(clip(str(exc), _MESSAGE_MAX))}"
+            click.echo(f"apforms: {message}; please report it", err=True)
             ctx.exit(EXIT_CANNOT_RUN)
+
+
+#: The most of an unexpected exception's message printed (it may quote a whole value), and
+#: of apforms' own (which quote at most a short prefix of a value, but may name long paths).
+_MESSAGE_MAX, _LINE_MAX = 200, 2000
+
+
+def safe_text(text: object) -> str:
+    """``text`` (a value read from a file, a file name, or a message that quotes one) as it may
+    be printed on one line: control characters, line breaks and bidirectional overrides shown
+    as escapes (``\\x1b``, ``\\n``, ``\\u202e``; :func:`apforms.safe.visible`)."""
+    return visible(str(text))
 
 
 def doc_choice() -> click.Choice[str]:
@@ -56,11 +74,17 @@ def read_record(source: str) -> api.Record:
     provenance = api.read_from_return(record)
     if provenance is not None:
         how = RETURN_KINDS.get(str(provenance.get("read_from")), "a return")
-        click.echo(f"note: {source}: read from {how}", err=True)
+        click.echo(f"note: {safe_text(source)}: read from {how}", err=True)
         for w in provenance.get("warnings") or ():
-            click.echo(f"warning: {w}", err=True)
+            click.echo(f"warning: {safe_text(w)}", err=True)
     return record
 
+
+#: The help of every --mode option.
+MODE_HELP = (
+    "The written files' mode, in octal (default: the configuration's files.mode, else 0600: "
+    "only you can read them; 0640 lets your group read them too)."
+)
 
 #: How each way of reading a return is named in the note that says a record came from one.
 RETURN_KINDS = {

@@ -1,7 +1,8 @@
 """``apforms archive …`` and ``apforms sign``: signed copies kept for years, and signing.
 
 A thin click layer over the archive verbs of :mod:`apforms.api`. Exit codes as everywhere:
-0 ok; 1 problems found (verify); 2 the command cannot run or a file was refused.
+0 ok; 1 problems found (verify); 2 the command cannot run or a file was refused. Text read
+from the files (names, parties, warnings) is printed through :func:`safe_text`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any, TypeVar
 import click
 
 from apforms import api
-from apforms.cli import EXIT_CANNOT_RUN, EXIT_PROBLEMS, RETURN_KINDS, dump
+from apforms.cli import EXIT_CANNOT_RUN, EXIT_PROBLEMS, RETURN_KINDS, dump, safe_text
+from apforms.errors import ApformsError
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -88,6 +90,26 @@ today_option = click.option(
 )
 
 
+def _mode(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    try:
+        mode = int(value, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777:
+        raise click.BadParameter(f"{value!r} is not a file mode (octal, like 600 or 640)")
+    return mode
+
+
+mode_option = click.option(
+    "--mode",
+    default="600",
+    show_default=True,
+    callback=_mode,
+    metavar="OCTAL",
+    help="Permissions of the file written (it holds special-category data: owner-only by default).",
+)
+
+
 @click.group()
 @click.option(
     "--store",
@@ -130,9 +152,16 @@ def add(
             raise click.BadParameter(f"{ref!r} is not KEY=VALUE", param_hint="--ref")
         given[key.strip()] = value.strip()
     arch = _open(ctx, trust, max_size)
-    results = []
-    for f in files:  # one at a time, each reported as soon as it is stored
-        r = arch.add(f, doc=doc, refs=given)
+    results: list[api.AddResult] = []
+    for n, f in enumerate(files):  # one at a time, each reported as soon as it is stored
+        try:
+            r = arch.add(f, doc=doc, refs=given)
+        except ApformsError as exc:  # the archive itself cannot take it: the others would fail too
+            untried = f"; not tried: {len(files) - n - 1} file(s) after it" if n + 1 < len(files) else ""
+            click.echo(safe_text(f"apforms: stopped at {f}: {exc}{untried}"), err=True)
+            if as_json:
+                click.echo(dump([_add_json(r) for r in results]))
+            sys.exit(EXIT_CANNOT_RUN)
         results.append(r)
         if not as_json:
             _report_add(r)
@@ -144,15 +173,17 @@ def add(
 
 def _report_add(r: api.AddResult) -> None:
     if r.entry is None:
-        click.echo(f"apforms: refused {r.source}: {r.reason}", err=True)
+        click.echo(safe_text(f"apforms: refused {r.source}: {r.reason}"), err=True)
         return
     e = r.entry
     what = "added" if r.outcome == "added" else "already in the archive:"
-    click.echo(f"{what} {e.short_id}  {e.document} {e.version}  {_status(e.signature_status)}  {r.source}")
+    click.echo(
+        safe_text(f"{what} {e.short_id}  {e.document} {e.version}  {_status(e.signature_status)}  {r.source}")
+    )
     if r.read_from:
         click.echo(f"  its record was read from {RETURN_KINDS.get(r.read_from, r.read_from)}")
     for w in r.warnings:
-        click.echo(f"  warning: {w}", err=True)
+        click.echo(f"  warning: {safe_text(w)}", err=True)
 
 
 def _add_json(r: api.AddResult) -> dict[str, Any]:
@@ -185,7 +216,7 @@ def list_(ctx: click.Context, /, as_json: bool, **kw: Any) -> None:
         click.echo("no entries")
         return
     header = ("ID", "ADDED", "DOCUMENT", "SIGNATURES", "PROVIDER", "SCHOOL", "UPN", "KEEP UNTIL")
-    rows = [header] + [_row(arch, e) for e in entries]
+    rows = [header] + [tuple(safe_text(c) for c in _row(arch, e)) for e in entries]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
@@ -222,46 +253,43 @@ def show(ctx: click.Context, entry_id: str, as_json: bool) -> None:
     if as_json:
         click.echo(dump({**info, "record": e.record}))
         return
-    click.echo(f"{e.id}")
-    click.echo(
-        f"  document:    {e.document} {e.version} ({'read from the form' if e.detected else 'as given'})"
-    )
-    click.echo(f"  file:        {e.filename}, {e.size:,} bytes")
-    for party in ("provider", "school", "upn"):
-        if party in e.parties:
-            click.echo(f"  {party + ':':<12} {e.parties[party]}")
-    for key, value in e.refs.items():
-        click.echo(f"  ref:         {key}={value}")
-    click.echo(f"  added:       {e.added_at} by {e.added_by}")
-    click.echo(f"  signatures:  {_status(e.signature_status)}")
-    for line in info["signatures"]:
-        click.echo(f"    - {line}")
+    lines = [
+        e.id,
+        f"  document:    {e.document} {e.version} ({'read from the form' if e.detected else 'as given'})",
+        f"  file:        {e.filename}, {e.size:,} bytes",
+        *(f"  {p + ':':<12} {e.parties[p]}" for p in ("provider", "school", "upn") if p in e.parties),
+        *(f"  ref:         {key}={value}" for key, value in e.refs.items()),
+        f"  added:       {e.added_at} by {e.added_by}",
+        f"  signatures:  {_status(e.signature_status)}",
+        *(f"    - {line}" for line in info["signatures"]),
+    ]
     kept = arch.retention(e)
-    click.echo(f"  keep until:  {kept.describe()}")
-    for line in kept.basis:
-        click.echo(f"    - {line}")
+    lines += [f"  keep until:  {kept.describe()}", *(f"    - {line}" for line in kept.basis)]
     if e.state == "disposed":
-        click.echo(f"  DISPOSED:    {e.disposed_at} by {e.disposed_by}: {e.disposal_reason}")
-    for w in e.warnings:
-        click.echo(f"  warning:     {w}")
+        lines.append(f"  DISPOSED:    {e.disposed_at} by {e.disposed_by}: {e.disposal_reason}")
+    lines += [f"  warning:     {w}" for w in e.warnings]
+    for line in lines:
+        click.echo(safe_text(line))
 
 
 @archive.command()
 @click.argument("entry_id", metavar="ID")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@mode_option
 @click.pass_context
-def get(ctx: click.Context, entry_id: str, out: str) -> None:
+def get(ctx: click.Context, entry_id: str, out: str, mode: int) -> None:
     """Write exactly the bytes that were added (checked against their SHA-256)."""
-    click.echo(f"wrote {_open(ctx).get(entry_id, out)}")
+    click.echo(f"wrote {_open(ctx).get(entry_id, out, mode=mode)}")
 
 
 @archive.command()
 @_filter_options
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Zip file to write.")
+@mode_option
 @click.pass_context
-def export(ctx: click.Context, /, out: str, **kw: Any) -> None:
+def export(ctx: click.Context, /, out: str, mode: int, **kw: Any) -> None:
     """A zip of the selected files and a manifest (JSON and CSV), e.g. for an inspection."""
-    entries = _open(ctx).export(_filters(**kw), out)
+    entries = _open(ctx).export(_filters(**kw), out, mode=mode)
     click.echo(f"wrote {out}: {len(entries)} file(s) and a manifest")
 
 
@@ -271,34 +299,56 @@ def export(ctx: click.Context, /, out: str, **kw: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 @click.pass_context
 def verify(ctx: click.Context, check_signatures: bool, trust: tuple[str, ...], as_json: bool) -> None:
-    """Re-hash every stored file; report missing, altered and unreadable ones. Exit 1 if any."""
+    """Check the catalogue against its hash chain and checkpoint, and re-hash every stored file;
+    report every entry changed, added or removed outside apforms, a cut audit log, a replaced
+    catalogue, and missing, altered and unreadable files. Exit 1 if any."""
     report = _open(ctx, trust).verify(check_signatures)
     if as_json:
         click.echo(dump(report.as_dict()))
     else:
-        for label, ids in (
-            ("MISSING", report.missing),
-            ("ALTERED", report.altered),
-            ("UNREADABLE", report.unreadable),
-        ):
-            for i in ids:
-                click.echo(f"{label:<10} {i}")
-        for i, problem in report.signature_problems:
-            click.echo(f"SIGNATURE  {i}  {problem}")
-        for i, problem in report.known_broken:
-            click.echo(f"note: {i[:12]} {problem} (already so when it was added)")
-        for problem in report.audit_problems:
-            click.echo(f"AUDIT LOG  {problem}")
-        sigs = f", {report.signatures_checked} digital signature(s) re-checked" if check_signatures else ""
-        verdict = "all intact" if report.ok else "PROBLEMS FOUND"
-        click.echo(f"verified {report.checked} file(s){sigs}: {verdict}")
-        if report.leftovers.get("unrecorded_files"):
-            click.echo(
-                f"note: {report.leftovers['unrecorded_files']} stored file(s) without an entry "
-                "(an add was interrupted; adding the file again adopts it)"
-            )
+        _print_verify(report, check_signatures)
     if not report.ok:
         sys.exit(EXIT_PROBLEMS)
+
+
+def _print_verify(report: Any, check_signatures: bool) -> None:  # an archive VerifyReport
+    for label, ids in (
+        ("MISSING", report.missing),
+        ("ALTERED", report.altered),
+        ("UNREADABLE", report.unreadable),
+    ):
+        for i in ids:
+            click.echo(f"{label:<10} {i}")
+    for i, problem in report.signature_problems:
+        click.echo(safe_text(f"SIGNATURE  {i}  {problem}"))
+    for i, problem in report.known_broken:
+        click.echo(safe_text(f"note: {i[:12]} {problem} (already so when it was added)"))
+    for problem in report.audit_problems:
+        click.echo(f"AUDIT LOG  {problem}")
+    for p in report.catalogue_problems:
+        click.echo(safe_text(f"{p.kind.upper():<10} {p.message}"))
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    sigs = f", {report.signatures_checked} digital signature(s) re-checked" if check_signatures else ""
+    verdict = "all intact" if report.ok else "PROBLEMS FOUND"
+    head = report.head
+    click.echo(
+        f"verified {report.checked} file(s) and the catalogue (audit log of {head.events} event(s), "
+        f"head {head.hash[:16] or '-'}){sigs}: {verdict}"
+    )
+    leftovers = report.leftovers
+    if leftovers.get("unrecorded_files"):
+        click.echo(
+            f"note: {leftovers['unrecorded_files']} stored file(s) without an entry "
+            "(an add was interrupted, or an entry was removed; adding the file again adopts it)"
+        )
+    if leftovers.get("disposed_files"):
+        click.echo(
+            f"note: {leftovers['disposed_files']} file(s) of disposed entries still on disk "
+            "(a disposal was interrupted; it is completed when the catalogue is sound)"
+        )
+    if report.not_logged:
+        click.echo(safe_text(f"note: this verify is not in the audit log: {report.not_logged}"))
 
 
 @archive.command()
@@ -326,9 +376,12 @@ def due(ctx: click.Context, today: str | None, as_json: bool) -> None:
         e, kept = item.entry, item.retention
         action = "REVIEW" if kept.action == "review" else "dispose"
         party = e.parties.get("provider") or e.parties.get("school") or e.parties.get("upn") or ""
-        click.echo(f"{e.short_id}  {e.document:<16} kept until {kept.describe():<24} {action:<8} {party}")
+        click.echo(
+            safe_text(f"{e.short_id}  {e.document:<16} kept until {kept.describe():<24} {action:<8} {party}")
+        )
     for item in report.unknown:
-        click.echo(f"{item.entry.short_id}  {item.entry.document:<16} retention {item.retention.describe()}")
+        e = item.entry
+        click.echo(safe_text(f"{e.short_id}  {e.document:<16} retention {item.retention.describe()}"))
 
 
 @archive.command()
@@ -350,12 +403,12 @@ def log(ctx: click.Context, as_json: bool) -> None:
     """Print the audit log: every add, get, export, verify and dispose."""
     events = _open(ctx).audit_log()
     if as_json:
-        click.echo(dump([{k: v for k, v in vars(e).items() if k not in ("prev",)} for e in events]))
+        click.echo(dump([{k: v for k, v in vars(e).items() if k not in ("prev", "fields")} for e in events]))
         return
     for e in events:
         target = e.entry_id[:12] if e.entry_id else "-"
         detail = ", ".join(f"{k}={v}" for k, v in e.detail.items() if not isinstance(v, list | dict))
-        click.echo(f"{e.seq:>5}  {e.at}  {e.user:<10} {e.action:<12} {target:<12} {detail}")
+        click.echo(safe_text(f"{e.seq:>5}  {e.at}  {e.user:<10} {e.action:<12} {target:<12} {detail}"))
 
 
 @click.command()

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from apforms import api
-from apforms.cli import EXIT_OK, EXIT_PROBLEMS, dump, read_record
+from apforms.cli import EXIT_OK, EXIT_PROBLEMS, MODE_HELP, dump, read_record, safe_text
 
 
 @click.command()
@@ -44,9 +44,10 @@ def check(records: tuple[str, ...], as_json: bool, config: str | None, today: An
         click.echo(dump({"ok": result.ok, "counts": counts, "files": files}))
     else:
         for name, doc, found in result.by_file():
-            click.echo(f"{name} ({doc}): " + (f"{len(found)} finding(s)" if found else "no findings"))
+            summary = f"{len(found)} finding(s)" if found else "no findings"
+            click.echo(f"{safe_text(name)} ({doc}): {summary}")
             for f in found:
-                click.echo(f"  {f.line()}")
+                click.echo(f"  {safe_text(f.line())}")
         words = {"error": "errors", "warning": "warnings", "info": "info"}
         click.echo(
             ", ".join(f"{n} {s if n == 1 else words[s]}" for s, n in counts.items())
@@ -106,11 +107,12 @@ def qa_outcome(record: str, as_json: bool, config: str | None) -> None:
         return
     click.echo(f"The ratings suggest: {result.supported_label} ({result.supported})")
     for reason in result.reasons:
-        click.echo(f"  - {reason}")
+        click.echo(f"  - {safe_text(reason)}")
     if result.recorded is None:
         click.echo("Recorded outcome: none yet")
     else:
-        click.echo(f"Recorded outcome: {result.recorded} ({'agrees' if result.agrees else 'DIFFERS'})")
+        agrees = "agrees" if result.agrees else "DIFFERS"
+        click.echo(f"Recorded outcome: {safe_text(result.recorded)} ({agrees})")
 
 
 @click.group("improvement-plan")
@@ -121,18 +123,20 @@ def improvement_plan() -> None:
 @improvement_plan.command("from-qa")
 @click.argument("record", metavar="QA.json|-")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
-def improvement_plan_from_qa(record: str, out: str) -> None:
+@click.option("--mode", default=None, metavar="OCTAL", help=MODE_HELP)
+def improvement_plan_from_qa(record: str, out: str, mode: str | None) -> None:
     """Draft an improvement plan from a QA record: a row per standard rated below Fully.
 
     Area and RAG come from the ratings (Not at all and Limited evidence: Red; Partially:
     Amber); actions, by when and who by are left for the provider. Render it with
     ``apforms render``.
     """
-    path, plan, problems = api.improvement_plan_from_qa(read_record(record), out)
+    path, plan, problems = api.improvement_plan_from_qa(read_record(record), out, mode)
     for p in problems:
-        click.echo(f"warning: {p}", err=True)
+        click.echo(f"warning: {safe_text(p)}", err=True)
     rows = len(plan["data"]["improvement_plan"].get("plan", []))
-    click.echo(f"wrote {path} ({rows} row(s); actions, by when and who by to agree with the provider)")
+    left = "actions, by when and who by to agree with the provider"
+    click.echo(f"wrote {safe_text(path)} ({rows} row(s); {left})")
 
 
 @click.group("config")
@@ -146,7 +150,7 @@ def config_group() -> None:
 def config_init(out: str, council: str) -> None:
     """Write a starting configuration to edit (Derby's values, each with its source), then
     use it with --config FILE or APFORMS_CONFIG=FILE."""
-    click.echo(f"wrote {api.config_init(out, council)}")
+    click.echo(f"wrote {safe_text(api.config_init(out, council))}")
     click.echo("edit la_contact (name, email, phone) and branding (logo) before using it")
 
 

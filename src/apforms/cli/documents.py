@@ -7,7 +7,7 @@ import sys
 import click
 
 from apforms import api
-from apforms.cli import EXIT_OK, EXIT_PROBLEMS, doc_choice, dump, read_record
+from apforms.cli import EXIT_OK, EXIT_PROBLEMS, doc_choice, dump, read_record, safe_text
 
 
 @click.command()
@@ -57,11 +57,12 @@ def validate(record: str, partial: bool, as_json: bool) -> None:
         )
     elif result.ok:
         note = f" ({len(result.missing)} required fields still empty)" if result.missing else ""
-        click.echo(f"{record}: valid {rec.definition.id} record{note}")
+        click.echo(f"{safe_text(record)}: valid {rec.definition.id} record{note}")
     else:
-        click.echo(f"{record}: {len(result.problems)} problem(s) in this {rec.definition.id} record:")
+        count = len(result.problems)
+        click.echo(f"{safe_text(record)}: {count} problem(s) in this {rec.definition.id} record:")
         for p in result.problems:
-            click.echo(f"  {p}")
+            click.echo(f"  {safe_text(p)}")
     sys.exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
 
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from apforms import api
-from apforms.cli import EXIT_OK, EXIT_PROBLEMS, RETURN_KINDS, doc_choice, read_record
+from apforms.cli import EXIT_OK, EXIT_PROBLEMS, MODE_HELP, RETURN_KINDS, doc_choice, read_record, safe_text
 from apforms.errors import PasswordRequired
 
 _FORMAT_HELP = "docx or pdf [default: from the output file's extension, else docx]."
@@ -27,24 +27,32 @@ _TEMPLATE_HELP = (
 @click.option("--flatten", is_flag=True, help="PDF only: a final copy whose fields cannot be edited.")
 @click.option("--template", type=click.Path(dir_okay=False), help=_TEMPLATE_HELP)
 @click.option("--config", type=click.Path(dir_okay=False), help=_CONFIG_HELP)
+@click.option("--mode", default=None, metavar="OCTAL", help=MODE_HELP)
 def render(
-    record: str, fmt: str | None, out: str, flatten: bool, template: str | None, config: str | None
+    record: str,
+    fmt: str | None,
+    out: str,
+    flatten: bool,
+    template: str | None,
+    config: str | None,
+    mode: str | None,
 ) -> None:
-    """Render a record as the council's form; empty fields are left blank to fill by hand."""
+    """Render a record as the council's form; empty fields are left blank to fill by hand.
+    The file is private (0600) unless --mode or the configuration says otherwise."""
     rec = read_record(record)
     result = api.render(
-        rec, api.output_format(fmt, out), out, flatten=flatten, template=template, config=config
+        rec, api.output_format(fmt, out), out, flatten=flatten, template=template, config=config, mode=mode
     )
     if result.problems:
-        click.echo(f"{record}: not rendered, {len(result.problems)} problem(s):", err=True)
+        click.echo(f"{safe_text(record)}: not rendered, {len(result.problems)} problem(s):", err=True)
         for p in result.problems:
-            click.echo(f"  {p}", err=True)
+            click.echo(f"  {safe_text(p)}", err=True)
         sys.exit(EXIT_PROBLEMS)
     if result.missing:
         click.echo(f"warning: {len(result.missing)} required field(s) left blank:", err=True)
         for p in result.missing:
-            click.echo(f"  {p.label} ({p.path})", err=True)
-    click.echo(f"wrote {result.path}")
+            click.echo(f"  {safe_text(p.label)} ({safe_text(p.path)})", err=True)
+    click.echo(f"wrote {safe_text(result.path)}")
 
 
 @click.command()
@@ -71,7 +79,8 @@ def blank(
             hint = f"{given!r}: write TABLE=N, e.g. provision.costings=12"
             raise click.BadParameter(hint, param_hint="--rows")
         counts[table.strip()] = int(n)
-    click.echo(f"wrote {api.blank(doc, api.output_format(fmt, out), out, template, counts, config)}")
+    path = api.blank(doc, api.output_format(fmt, out), out, template, counts, config)
+    click.echo(f"wrote {safe_text(path)}")
 
 
 @click.command("template")
@@ -79,39 +88,44 @@ def blank(
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="File to write (.docx).")
 def word_template(doc: str, out: str) -> None:
     """Write a copy of DOC's Word template, to restyle in Word and use with --template."""
-    click.echo(f"wrote {api.word_template(doc, out)}")
+    click.echo(f"wrote {safe_text(api.word_template(doc, out))}")
 
 
 @click.command()
 @click.argument("pdf", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Record file [default: FILE.json].")
 @click.option("--password", default=None, help="The password of a protected PDF (asked for when not given).")
-def ingest(pdf: str, out: str | None, password: str | None) -> None:
+@click.option("--mode", default=None, metavar="OCTAL", help=MODE_HELP)
+def ingest(pdf: str, out: str | None, password: str | None, mode: str | None) -> None:
     """Read a returned form (PDF, or a Word document rendered by apforms) into a record file.
     Exit 1 if its values have problems or a warning names a field to check (the record is
-    still written); 2 if the file is refused (nothing is written). A password-protected PDF
-    is opened with --password, or the password is asked for (not shown)."""
+    still written, private: 0600 unless --mode says otherwise); 2 if the file is refused
+    (nothing is written). A password-protected PDF is opened with --password, or the
+    password is asked for (not shown)."""
     try:
-        read = api.ingest(pdf, out, password)
+        read = api.ingest(pdf, out, password, mode)
     except PasswordRequired:
         if password is not None or not can_ask():
             raise
-        read = api.ingest(pdf, out, click.prompt("Password", hide_input=True, err=True))
+        read = api.ingest(pdf, out, click.prompt("Password", hide_input=True, err=True), mode)
     result = read.result
     for w in result.warnings:
-        click.echo(f"warning: {w}", err=True)
+        click.echo(f"warning: {safe_text(w)}", err=True)
     how = RETURN_KINDS.get(result.method, result.method)
-    click.echo(f"wrote {read.path} ({result.definition.id} {result.form_version}, read from {how})")
+    shown = safe_text(pdf)
+    what = f"{result.definition.id} {result.form_version}, read from {how}"
+    click.echo(f"wrote {safe_text(read.path)} ({what})")
     if not result.ok:
-        click.echo(f"{pdf}: {len(result.validation.problems)} problem(s):")
+        click.echo(f"{shown}: {len(result.validation.problems)} problem(s):")
         for p in result.validation.problems:
-            click.echo(f"  {p}")
+            click.echo(f"  {safe_text(p)}")
     review = result.review
     if review:
-        click.echo(f"{pdf}: needs review: check {len(review)} field(s) named above against the returned form")
+        check = f"check {len(review)} field(s) named above against the returned form"
+        click.echo(f"{shown}: needs review: {check}")
     elif result.needs_review:
         why = f"read from {how}" if result.method in ("word-pdf", "scanned") else "see the warnings above"
-        click.echo(f"{pdf}: needs review: {why}; check every value against the returned form")
+        click.echo(f"{shown}: needs review: {why}; check every value against the returned form")
     sys.exit(EXIT_OK if result.ok and not result.needs_review else EXIT_PROBLEMS)
 
 
@@ -130,7 +144,7 @@ def demo(out_dir: str) -> None:
 
     result = run_demo(out_dir)
     for path, what in result.written:
-        click.echo(f"  {path}  ({what})")
+        click.echo(f"  {safe_text(path)}  ({what})")
     for note in result.notes:
         click.echo(f"  {note}")
     click.echo(f"apforms demo: {len(result.written)} files written to {result.out_dir}/")

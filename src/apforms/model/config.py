@@ -5,19 +5,23 @@ Never constants in code: councils differ, and the 2026 Act will change the regis
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from apforms import files
 from apforms.errors import ConfigError, DefinitionError
 from apforms.inputs import read_input
 from apforms.model.calendar import SchoolCalendar, calendar_from_config
 from apforms.model.definitions import data_dir
 from apforms.pictures import PictureError, read_picture
 from apforms.resources import parse_yaml
+from apforms.safe import quote
 
 ENV_VAR = "APFORMS_CONFIG"
 
@@ -58,6 +62,8 @@ class Config:
     brand: FormBrand = FormBrand()
     #: the council's term dates (``school_calendar``); empty: weeks are counted as calendar weeks
     calendar: SchoolCalendar = SchoolCalendar()
+    #: the mode of files written with record content (``files.mode``; 0600: private)
+    file_mode: int = files.PRIVATE
 
     def get(self, *keys: str) -> Any:
         """A value by its keys (``config.get("reviews", "max_weeks_between_reviews")``)."""
@@ -97,7 +103,7 @@ def read_config(path: str | os.PathLike[str]) -> Config:
     _check_shape(raw, str(path))
     reg = raw.get("registration") or {}
     triggers = reg.get("single_pupil_triggers", ["looked_after", "ehcp"])
-    unknown = set(triggers) - {"looked_after", "ehcp", "sen"}
+    unknown = {str(t) for t in triggers} - {"looked_after", "ehcp", "sen"}
     if unknown:
         raise ConfigError(
             f"{path}: registration.single_pupil_triggers: unknown {', '.join(sorted(unknown))} "
@@ -112,7 +118,19 @@ def read_config(path: str | os.PathLike[str]) -> Config:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: registration: {exc}") from None
     calendar = calendar_from_config(raw.get("school_calendar"), str(path))
-    return Config(str(raw.get("council", "")), thresholds, raw, _brand(raw, Path(path)), calendar)
+    brand = _brand(raw, Path(path))
+    return Config(raw.get("council") or "", thresholds, raw, brand, calendar, _file_mode(raw, str(path)))
+
+
+def _file_mode(raw: Mapping[str, Any], path: str) -> int:
+    """``files.mode``: the mode of the files apforms writes with a child's data (0600)."""
+    given = (raw.get("files") or {}).get("mode")
+    if given is None:
+        return files.PRIVATE
+    try:
+        return files.parse_mode(given)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: files.mode: {exc}") from None
 
 
 def _brand(raw: Mapping[str, Any], path: Path) -> FormBrand:
@@ -153,28 +171,95 @@ def _brand(raw: Mapping[str, Any], path: Path) -> FormBrand:
     return FormBrand(name, logo, line, str(path))
 
 
-#: Sections whose values (or, one level down, whose mappings' values) must be numbers.
-_NUMERIC = {
-    "registration": ("full_time_hours_over", "pupils_at_least"),
-    "full_time": ("hours_per_week_by_key_stage",),
-    "placement_length": ("full_time_weeks_at_most", "part_time_days_per_week_at_most"),
-    "reviews": ("max_weeks_between_reviews", "visits_per_term_at_least"),
-    "provider_expectations": ("absence_report_minutes", "emergency_review_after_incidents"),
+# What each setting must be, so that a mistake fails here, named, and never later in a rule
+# (a list where a number is expected was an internal TypeError in `check`).
+_NUMBER, _COUNT, _NAMES, _NUMBERS_BY_NAME, _MONTH_DAYS, _MODE = (
+    "a number",
+    "a whole number",
+    "a list of names",
+    "a mapping of names to numbers",
+    'a mapping of terms to their usual first days ("MM-DD")',
+    'a file mode in quotes ("0600")',
+)
+_SETTINGS: dict[str, dict[str, str]] = {
+    "registration": {
+        "full_time_hours_over": _NUMBER,
+        "pupils_at_least": _COUNT,
+        "single_pupil_triggers": _NAMES,
+    },
+    "full_time": {
+        "school_week_hours": _NUMBER,
+        "school_week_hours_by_school": _NUMBERS_BY_NAME,
+        "hours_per_week_by_key_stage": _NUMBERS_BY_NAME,
+    },
+    "placement_length": {"full_time_weeks_at_most": _NUMBER, "part_time_days_per_week_at_most": _NUMBER},
+    "qa": {"safeguarding_gate": _NAMES, "current_for_months": _COUNT},
+    "sla": {"signed_days_before_start": _COUNT},
+    "reviews": {
+        "max_weeks_between_reviews": _NUMBER,
+        "visits_per_term_at_least": _COUNT,
+        "term_starts": _MONTH_DAYS,
+    },
+    "provider_expectations": {"absence_report_minutes": _COUNT, "emergency_review_after_incidents": _COUNT},
+    "files": {"mode": _MODE},
 }
 
 
 def _check_shape(raw: Mapping[str, Any], path: str) -> None:
-    """Sections are mappings and numbers are numbers, so a typo fails here, named, not later."""
-    for section in (*_NUMERIC, "la_contact", "branding"):
+    """Sections are mappings and every setting is what it must be (:data:`_SETTINGS`)."""
+    if raw.get("council") is not None and not isinstance(raw["council"], str):
+        raise ConfigError(f"{path}: council: {quote(raw['council'])} is not text")
+    for section in (*_SETTINGS, "la_contact", "branding"):
         if section in raw and not isinstance(raw[section], Mapping):
             raise ConfigError(f"{path}: {section}: must be a mapping of settings")
-    for section, keys in _NUMERIC.items():
-        for key in keys:
-            value = (raw.get(section) or {}).get(key)
-            values = value.values() if isinstance(value, Mapping) else [value]
-            for v in values:
-                if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
-                    raise ConfigError(f"{path}: {section}.{key}: {v!r} is not a number")
+    for section, settings in _SETTINGS.items():
+        given = raw.get(section) or {}
+        for key, kind in settings.items():
+            if key in given:
+                problem = _setting_problem(given[key], kind)
+                if problem:
+                    raise ConfigError(f"{path}: {section}.{key}: {problem}")
+
+
+def _setting_problem(value: Any, kind: str) -> str | None:
+    """Why ``value`` is not ``kind``, or None."""
+    if value is None:
+        return f"no value; give {kind}, or leave the setting out for Derby's"
+    if kind == _NAMES:
+        ok = isinstance(value, list) and all(
+            isinstance(v, str | int) and not isinstance(v, bool) for v in value
+        )
+        return None if ok else f"{quote(value)} is not {kind} ([a, b])"
+    if kind == _MODE:  # unquoted, YAML reads 0600 as the number 384 and 600 as six hundred
+        return None if isinstance(value, str) else f"{quote(value)} is not {kind}: YAML reads 0600 as 384"
+    if kind in (_NUMBERS_BY_NAME, _MONTH_DAYS):
+        if not isinstance(value, Mapping):
+            return f"{quote(value)} is not {kind}"
+        for name, v in value.items():
+            problem = _number_problem(v, _NUMBER) if kind == _NUMBERS_BY_NAME else _month_day_problem(v)
+            if problem:
+                return f"{problem} ({name})"
+        return None
+    return _number_problem(value, kind)
+
+
+def _number_problem(value: Any, kind: str) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{quote(value)} is not a number"
+    if not math.isfinite(value) or value < 0:
+        return f"{quote(value)} is not {kind} of 0 or more"
+    if kind == _COUNT and not isinstance(value, int):
+        return f"{quote(value)} is not {kind}"
+    return None
+
+
+def _month_day_problem(value: Any) -> str | None:
+    try:
+        month, day = (int(part) for part in str(value).split("-"))
+        date(2024, month, day)  # a leap year: 02-29 is a day
+    except ValueError:
+        return f'{quote(value)} is not a month and day ("MM-DD")'
+    return None
 
 
 #: Where Derby's term dates begin in its file: a starting configuration leaves them out.

@@ -94,6 +94,7 @@ from apforms.model.types import (
     YESNO as YESNO,
 )
 from apforms.resources import data_dir, read_yaml, schemas_dir
+from apforms.safe import quote
 
 ALL_TYPES = frozenset(TYPES)
 #: Types whose value is one option of a fixed list.
@@ -104,6 +105,8 @@ CONTAINER_TYPES = frozenset(n for n, t in TYPES.items() if t.container)
 SCALE_CODELISTS = {n: t.scale for n, t in TYPES.items() if isinstance(t, Choice) and t.scale}
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+#: The longest document id (a longer one names no file, and is not looked for).
+_MAX_ID = 64
 _FIELD_KEYS = frozenset(
     {
         "key",
@@ -257,11 +260,11 @@ def load_definition(doc_id: str, version: str | None = None) -> Definition:
     """The definition with this id: the current one, or an earlier ``version`` kept in
     ``schemas/history/<id>/<version>.yaml`` (so that forms and records made with it keep
     reading as they were made). A :class:`DefinitionError` if absent or malformed."""
-    if not _KEY.match(doc_id.replace("-", "_")):
-        raise DefinitionError(f"unknown document {doc_id!r}; known: {', '.join(document_ids())}")
+    if len(doc_id) > _MAX_ID or not _KEY.match(doc_id.replace("-", "_")):
+        raise DefinitionError(f"unknown document {quote(doc_id)}; known: {', '.join(document_ids())}")
     path = schemas_dir() / f"{doc_id}.yaml"
     if not path.is_file():
-        raise DefinitionError(f"unknown document {doc_id!r}; known: {', '.join(document_ids())}")
+        raise DefinitionError(f"unknown document {quote(doc_id)}; known: {', '.join(document_ids())}")
     current = parse_definition(read_yaml(path), f"schemas/{path.name}")
     if version is None or version == current.version:
         return current

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError
+from marshmallow import RAISE, Schema
 
 from apforms.errors import RecordError
 from apforms.model import definitions as d
+from apforms.model import loading
 from apforms.model.definitions import Definition, Field, version_tuple
 from apforms.model.types import MAX_ROWS, MISSING, TYPES, Shape, marshmallow_field
+from apforms.safe import clip, quote
 
 # The shapes as plain module constants: these loops run for every field of every record.
 _OBJECT, _ROWS, _LISTS = Shape.OBJECT, Shape.ROWS, (Shape.ROWS, Shape.ITEMS)
@@ -91,16 +93,37 @@ _TOO_DEEP = f"not a record (its JSON nests more than {MAX_DEPTH} levels deep)"
 
 
 def parse_record(text: str | bytes, source: str = "record") -> Record:
-    """Read a record file's JSON; a :class:`RecordError` if it is not a record we know."""
+    """Read a record file's JSON; a :class:`RecordError` if it is not a record we know, or if
+    one of its objects gives a key twice (JSON readers disagree on which value wins, so a
+    second ``"upn"`` would silently replace the first)."""
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        twice = f"the key {quote(exc.key)} is given twice in one object"
+        raise RecordError(f"{source}: {twice}; keep one of them") from None
     except RecursionError:
         raise RecordError(f"{source}: {_TOO_DEEP}") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise RecordError(f"{source}: not JSON ({exc})") from None
+        raise RecordError(f"{source}: not JSON ({clip(str(exc))})") from None
     if _too_deep(raw):
         raise RecordError(f"{source}: {_TOO_DEEP}")
     return record_from_obj(raw, source)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def _too_deep(raw: Any) -> bool:
@@ -123,12 +146,12 @@ def record_from_obj(raw: Any, source: str = "record") -> Record:
     try:
         definition = d.load_definition(str(raw["document"]))
     except Exception as exc:  # DefinitionError: unknown document
-        raise RecordError(f"{source}: {exc}") from None
+        raise RecordError(f"{source}: {clip(str(exc))}") from None
     version = str(raw.get("version", definition.version))
     try:
         newer = version_tuple(version) > definition.version_tuple
     except Exception:
-        raise RecordError(f"{source}: version {version!r} is not like '1.0'") from None
+        raise RecordError(f"{source}: version {quote(version)} is not like '1.0'") from None
     if newer:
         raise RecordError(
             f"{source}: {definition.id} version {version} is newer than this apforms knows "
@@ -174,17 +197,11 @@ def validate_data(definition: Definition, data: Mapping[str, Any], partial: bool
     if not isinstance(cleaned, dict):
         cleaned = {}
     too_long = _too_long(definition.sections, cleaned, "", "")  # taken out: nothing else reads them
-    _fill_groups(definition.sections, cleaned)
-    schema = schema_for(definition)
-    try:
-        loaded = schema.load(cleaned, partial=True)
-        messages: Any = {}
-    except ValidationError as exc:
-        loaded = exc.valid_data if isinstance(exc.valid_data, dict) else {}
-        messages = exc.messages
-    problems = _flatten(definition.sections, messages, "", "")
-    problems += _too_many_rows(definition.sections, cleaned, "", "")
-    missing = list(_missing_required(definition.sections, cleaned, "", ""))
+    missing: list[Problem] = []
+    too_many: list[Problem] = []
+    _walk(definition.sections, cleaned, "", "", missing, too_many)
+    loaded, messages = loading.load(schema_for(definition), cleaned)  # as schema.load(partial=True)
+    problems = _flatten(definition.sections, messages, "", "") + too_many
     canonical = _canonical(definition.sections, loaded)
     problems = _merge(too_long + problems, [] if partial else missing)
     return ValidationResult(canonical, problems, missing)
@@ -210,6 +227,8 @@ def _path_order(path: str) -> tuple[Any, ...]:
 
 def _prune(value: Any) -> Any:
     """Drop None, empty and white-space strings, empty lists; recurse into mappings and lists."""
+    if type(value) is str:  # most values: no need to ask whether a string is a Mapping
+        return value if value.strip() else None
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
@@ -226,76 +245,69 @@ def _prune(value: Any) -> Any:
     return value
 
 
-def _fill_groups(fields: tuple[Field, ...], data: dict[str, Any]) -> None:
-    """Make every group present (so required fields inside absent groups are reported)."""
-    for f in fields:
-        if f.shape == _OBJECT:
-            sub = data.get(f.key)
-            if sub is None:
-                sub = data[f.key] = {}
-            if isinstance(sub, dict):
-                _fill_groups(f.fields, sub)
-        elif f.shape == _ROWS and isinstance(data.get(f.key), list):
-            for row in data[f.key]:
-                if isinstance(row, dict):
-                    _fill_groups(f.fields, row)
-
-
-def _missing_required(fields: tuple[Field, ...], data: Any, path: str, label: str) -> Iterator[Problem]:
+def _walk(
+    fields: tuple[Field, ...],
+    data: Any,
+    path: str,
+    label: str,
+    missing: list[Problem],
+    too_many: list[Problem],
+) -> None:
+    """One walk of pruned data: every group made present (so that required fields inside an
+    absent group are reported), required fields left empty added to ``missing``, tables and
+    lists longer than :data:`~apforms.model.types.MAX_ROWS` to ``too_many`` (marshmallow's
+    Length validator is skipped when a row is itself invalid, so rows are counted here)."""
     if not isinstance(data, Mapping):
         return
     for f in fields:
-        p = f"{path}.{f.key}" if path else f.key
-        lab = _join_label(label, f.label) if path else ""  # sections' titles are not repeated
         value = data.get(f.key)
-        if f.required and value in (None, {}, []) and f.default is None:
-            yield Problem(p, lab, MISSING)
+        if f.shape == _OBJECT and value is None and isinstance(data, dict):
+            value = data[f.key] = {}
+        empty = f.required and f.default is None and value in (None, {}, [])
+        rows = value if f.shape in _LISTS and isinstance(value, list) else None
+        if not (empty or rows is not None or f.shape == _OBJECT):
+            continue  # most fields: no path or label to work out
+        p, lab = _where(path, label, f)
+        if empty:
+            missing.append(Problem(p, lab, MISSING))
         if f.shape == _OBJECT:
-            yield from _missing_required(f.fields, value, p, lab)
-        elif f.shape == _ROWS and isinstance(value, list):
-            for i, row in enumerate(value):
-                yield from _missing_required(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
+            _walk(f.fields, value, p, lab, missing, too_many)
+        elif rows is not None:
+            if len(rows) > MAX_ROWS:
+                too_many.append(
+                    Problem(p, lab, f"At most {MAX_ROWS} rows; split the rest into another record")
+                )
+            if f.shape == _ROWS:
+                for i, row in enumerate(rows):
+                    _walk(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}", missing, too_many)
+
+
+def _where(path: str, label: str, f: Field) -> tuple[str, str]:
+    """The key path and printed label of ``f`` inside ``path`` (sections' titles are not
+    repeated in labels)."""
+    if not path:
+        return f.key, ""
+    return f"{path}.{f.key}", _join_label(label, f.label)
 
 
 def defaulted(definition: Definition, data: Mapping[str, Any]) -> list[Problem]:
     """The fields with a default (the council's example wording) that are empty in ``data``:
     their canonical value is the default, not anything read. Outside tables only (no field in
     a table has a default)."""
-    return list(_defaulted(definition.sections, _prune(data) or {}, "", ""))
+    return list(_defaulted(definition.sections, data, "", ""))
 
 
 def _defaulted(fields: tuple[Field, ...], data: Any, path: str, label: str) -> Iterator[Problem]:
+    """As if on pruned data: only the values of fields with a default are pruned."""
     if not isinstance(data, Mapping):
         data = {}
     for f in fields:
-        p = f"{path}.{f.key}" if path else f.key
-        lab = _join_label(label, f.label) if path else ""
         value = data.get(f.key)
         if f.shape == _OBJECT:
-            yield from _defaulted(f.fields, value, p, lab)
-        elif f.default is not None and value is None:
+            yield from _defaulted(f.fields, value, *_where(path, label, f))
+        elif f.default is not None and _prune(value) is None:
+            p, lab = _where(path, label, f)
             yield Problem(p, lab, "read as empty: the record holds the form's example wording instead")
-
-
-def _too_many_rows(fields: tuple[Field, ...], data: Any, path: str, label: str) -> list[Problem]:
-    """Tables and lists longer than :data:`~apforms.model.types.MAX_ROWS` (marshmallow's
-    Length validator is skipped when a row is itself invalid, so rows are counted here)."""
-    out: list[Problem] = []
-    if not isinstance(data, Mapping):
-        return out
-    for f in fields:
-        p = f"{path}.{f.key}" if path else f.key
-        lab = _join_label(label, f.label) if path else ""
-        value = data.get(f.key)
-        if f.shape in _LISTS and isinstance(value, list):
-            if len(value) > MAX_ROWS:
-                out.append(Problem(p, lab, f"At most {MAX_ROWS} rows; split the rest into another record"))
-            if f.shape == _ROWS:
-                for i, row in enumerate(value):
-                    out += _too_many_rows(f.fields, row, f"{p}[{i}]", f"{lab}, row {i + 1}")
-        elif f.shape == _OBJECT:
-            out += _too_many_rows(f.fields, value, p, lab)
-    return out
 
 
 def _too_long(fields: tuple[Field, ...], data: Any, path: str, label: str) -> list[Problem]:
@@ -407,8 +419,10 @@ def _tidy(message: str) -> str:
 
 def _canonical(fields: tuple[Field, ...], data: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if not isinstance(data, Mapping):
+        data = {}
     for f in fields:
-        value = data.get(f.key) if isinstance(data, Mapping) else None
+        value = data.get(f.key)
         if f.shape == _OBJECT:
             out[f.key] = _canonical(f.fields, value if isinstance(value, Mapping) else {})
         elif f.shape == _ROWS:

@@ -13,6 +13,7 @@ This module sits below :mod:`apforms.model.definitions` (which checks ``type:`` 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 import unicodedata
@@ -27,6 +28,7 @@ from marshmallow import fields as mf
 from marshmallow import validate as mv
 
 from apforms.model import identifiers
+from apforms.safe import quote
 
 #: The most rows any table or list takes. Forms print any number of rows (from PDF layout 2);
 #: this only bounds what a hostile or mistaken file can make apforms lay out.
@@ -144,22 +146,40 @@ def normal_text(s: str) -> str:
     return s
 
 
-class _Text(mf.String):
+class _Checks(mf.Field[Any]):
+    """A field whose validators run only when it has some: marshmallow composes them into a
+    ``validate.And`` for every value, which with none checks nothing (a record has a hundred
+    values or more, and most fields have no validators)."""
+
+    def _validate(self, value: Any) -> None:
+        if self.validators:
+            super()._validate(value)
+
+
+class _Text(_Checks, mf.String):
     """A string; surrounding white space is trimmed, the text normalised (:func:`normal_text`)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        s = super()._deserialize(value, attr, data, **kw)
-        try:
-            s.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
-            raise ValidationError("Must be text (it holds a broken character)") from None
+        if type(value) is str:  # nearly every value: marshmallow's String would return it as it is
+            s = value
+        else:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            s = super()._deserialize(value, attr, data, **kw)
+        if not s.isascii():
+            try:
+                s.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
+                raise ValidationError("Must be text (it holds a broken character)") from None
         s = normal_text(s)
         return s.strip() if "\n" not in s else s.strip("\n ")
 
 
-class _Date(mf.Field[str]):
+_ISO_DATE = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})")
+_UK_DATE = re.compile(r"(?P<d>[0-9]{2})/(?P<m>[0-9]{2})/(?P<y>[0-9]{4})")
+
+
+class _Date(_Checks, mf.Field[str]):
     """ISO ``YYYY-MM-DD`` or UK ``DD/MM/YYYY`` in; ISO string out."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
@@ -168,19 +188,25 @@ class _Date(mf.Field[str]):
         if not isinstance(value, str):
             raise ValidationError("Not a date (use YYYY-MM-DD or DD/MM/YYYY)")
         v = value.strip()
+        # the two spellings forms and records use, without strptime (the same dates as
+        # its first two formats; anything else, or no such day, goes through them all)
+        m = _ISO_DATE.fullmatch(v) or _UK_DATE.fullmatch(v)
+        if m is not None:
+            with contextlib.suppress(ValueError):
+                return date(int(m["y"]), int(m["m"]), int(m["d"])).isoformat()
         for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
             try:
                 return datetime.strptime(v, fmt).date().isoformat()
             except ValueError:
                 continue
-        raise ValidationError(f"Not a date: {value!r} (use YYYY-MM-DD or DD/MM/YYYY)")
+        raise ValidationError(f"Not a date: {quote(value)} (use YYYY-MM-DD or DD/MM/YYYY)")
 
 
 #: A number with thousands separated by commas: 1,250 or 12,345.50 (never 7,5 or 12,50).
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
-class _Number(mf.Field[int | float]):
+class _Number(_Checks, mf.Field[int | float]):
     """A number, also from text such as '12', '£1,250.50' or '95%'; JSON number out."""
 
     def __init__(self, kind: str, lo: float | None, hi: float | None, **kw: Any) -> None:
@@ -199,7 +225,7 @@ class _Number(mf.Field[int | float]):
             if "," in text:  # thousands only, in groups of three: '7,5' is not 75 (a decimal comma)
                 if not _GROUPED.fullmatch(text):
                     raise ValidationError(
-                        f"Not a number: {value!r} (write a decimal point, not a comma, e.g. 7.5)"
+                        f"Not a number: {quote(value)} (write a decimal point, not a comma, e.g. 7.5)"
                     )
                 text = text.replace(",", "")
         else:
@@ -207,7 +233,7 @@ class _Number(mf.Field[int | float]):
         try:
             num = Decimal(text)
         except InvalidOperation:
-            raise ValidationError(f"Not a number: {value!r}") from None
+            raise ValidationError(f"Not a number: {quote(value)}") from None
         if not num.is_finite():
             raise ValidationError("Not a number")
         if num.adjusted() > 9:  # no form holds a number of ten or more digits; 1e99999999 would hang
@@ -242,25 +268,25 @@ class _Checked(_Text):
 def _upn(s: str) -> str:
     problem = identifiers.upn_problem(s)
     if problem:
-        raise ValidationError(f"{s!r} is {problem}")
+        raise ValidationError(f"{quote(s)} is {problem}")
     return s.upper()
 
 
 def _postcode(s: str) -> str:
     pc = identifiers.normalise_postcode(s)
     if pc is None:
-        raise ValidationError(f"{s!r} is not a UK postcode")
+        raise ValidationError(f"{quote(s)} is not a UK postcode")
     return pc
 
 
 def _phone(s: str) -> str:
     phone = identifiers.normalise_phone(s)
     if phone is None:
-        raise ValidationError(f"{s!r} is not a UK telephone number")
+        raise ValidationError(f"{quote(s)} is not a UK telephone number")
     return phone
 
 
-class _Choice(mf.Field[str]):
+class _Choice(_Checks, mf.Field[str]):
     """One option; its value or (case-insensitively) its printed label is accepted."""
 
     def __init__(self, options: tuple[Option, ...], **kw: Any) -> None:
@@ -273,14 +299,20 @@ class _Choice(mf.Field[str]):
         if isinstance(value, str) and value.strip().casefold() in self.by_key:
             return self.by_key[value.strip().casefold()]
         shown = ", ".join(self.values[:12]) + (" …" if len(self.values) > 12 else "")
-        raise ValidationError(f"{value!r} is not one of the options ({shown})")
+        raise ValidationError(f"{quote(value)} is not one of the options ({shown})")
 
 
-class _Bool(mf.Boolean):
+class _Bool(_Checks, mf.Boolean):
     truthy = mf.Boolean.truthy | {"Ja", "ticked", "x", "X", "☒", "✓", "✔"}
     falsy = mf.Boolean.falsy | {"Off", "off", "☐"}
 
     default_error_messages = {"invalid": "Not yes/no: {input!r}"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> bool:
+        try:
+            return super()._deserialize(value, attr, data, **kw)
+        except ValidationError:
+            raise ValidationError(f"Not yes/no: {quote(value)}") from None  # never a whole long value
 
 
 # --------------------------------------------------------------------------- display helpers

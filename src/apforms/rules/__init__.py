@@ -18,6 +18,7 @@ Internal (not public API): callers use :mod:`apforms.api` or the :mod:`apforms` 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import unicodedata
@@ -92,6 +93,15 @@ class Checked:
     def rows(self, path: str) -> list[Mapping[str, Any]]:
         value = self.get(path)
         return [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
+
+    def asks(self, path: str) -> bool:
+        """The record's version of the form has this field: a check of an answer an earlier
+        version did not ask is not made of a record of that version."""
+        return path in self._paths
+
+    @functools.cached_property
+    def _paths(self) -> frozenset[str]:
+        return frozenset(f.path for f in self.definition.walk())
 
 
 @dataclass

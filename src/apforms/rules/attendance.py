@@ -244,8 +244,7 @@ PROFESSIONALS = {
     },
 )
 def part_time_safeguards(rec: Checked, ctx: Context) -> Iterator[Issue]:
-    asked = {f.path for f in rec.definition.walk()}
-    if not is_part_time(rec) or "timetable.part_time_behaviour" not in asked:
+    if not is_part_time(rec) or not rec.asks("timetable.part_time_behaviour"):
         return  # version 1.0 of the referral does not ask
     if rec.get("timetable.part_time_behaviour") is True:
         yield Issue(

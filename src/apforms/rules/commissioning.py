@@ -251,11 +251,6 @@ DESTINATION = "Derby AP guidance s8 (careers guidance; for Year 11s, the next de
 _ASSESSMENT_DAYS = 7
 
 
-def _asks(rec: Checked, path: str) -> bool:
-    """The record's version of the form has this field (older versions did not ask)."""
-    return path in {f.path for f in rec.definition.walk()}
-
-
 def matching_referrals(rec: Checked, ctx: Context) -> list[Checked]:
     """The referrals given for the same pupil at the same provider."""
     provider = rec.get("pupil.provider") or rec.get("pupil.new_school")
@@ -276,7 +271,7 @@ def matching_referrals(rec: Checked, ctx: Context) -> list[Checked]:
 )
 def la_told(rec: Checked, ctx: Context) -> Iterator[Issue]:
     start = placement_start(rec)
-    if not _asks(rec, "pupil.la_informed") or rec.date("pupil.la_informed") or start is None:
+    if not rec.asks("pupil.la_informed") or rec.date("pupil.la_informed") or start is None:
         return
     if start <= ctx.today:
         yield Issue(
@@ -299,7 +294,7 @@ def la_told(rec: Checked, ctx: Context) -> Iterator[Issue]:
     fields={"commissioning": ("pupil.initial_assessment",)},
 )
 def initial_assessment(rec: Checked, ctx: Context) -> Iterator[str]:
-    if not _asks(rec, "pupil.initial_assessment"):
+    if not rec.asks("pupil.initial_assessment"):
         return
     referred = min(
         (d for r in matching_referrals(rec, ctx) if (d := r.date("pupil.date_of_referral"))), default=None
@@ -329,7 +324,7 @@ def initial_assessment(rec: Checked, ctx: Context) -> Iterator[str]:
     fields={"commissioning": ("reviews.reviews[].parents_involved",)},
 )
 def parents_in_reviews(rec: Checked, ctx: Context) -> Iterator[Issue]:
-    if not _asks(rec, "reviews.reviews[].parents_involved"):
+    if not rec.asks("reviews.reviews[].parents_involved"):
         return
     for n, row in enumerate(rec.rows("reviews.reviews")):
         when = as_date(row.get("date"))
@@ -361,7 +356,7 @@ def year_11_destination(rec: Checked, ctx: Context) -> Iterator[Issue]:
             "provider (the pupil's full entitlement to careers guidance) so they do not become NEET.",
             ("setup_meeting.careers",),
         )
-    if _asks(rec, "outcome.destination") and not rec.text("outcome.destination"):
+    if rec.asks("outcome.destination") and not rec.text("outcome.destination"):
         yield Issue(
             "Record the pupil's next destination (education, employment or training) when it is "
             "known: the guidance treats it as an indicator of the provision's quality.",

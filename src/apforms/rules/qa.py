@@ -312,10 +312,6 @@ CURRENT_QA = (
 )
 
 
-def _asks(rec: Checked, path: str) -> bool:
-    return path in {f.path for f in rec.definition.walk()}
-
-
 @rule(
     "QA-005",
     WARNING,
@@ -324,7 +320,7 @@ def _asks(rec: Checked, path: str) -> bool:
     fields={"qa": ("health_safety.physical_check.date", "health_safety.physical_check.by")},
 )
 def physical_check(rec: Checked, ctx: Context) -> Iterator[Issue]:
-    if not _asks(rec, "health_safety.physical_check.date"):
+    if not rec.asks("health_safety.physical_check.date"):
         return
     missing = tuple(
         p for p in ("health_safety.physical_check.date", "health_safety.physical_check.by") if not rec.get(p)
@@ -360,7 +356,7 @@ def safeguarding_leads(rec: Checked, ctx: Context) -> Iterator[Issue]:
             "No designated safeguarding lead is named: the provider must have one, trained for the role.",
             ("contact.dsl.name",),
         )
-    if _asks(rec, "contact.deputy_dsl.name") and not rec.text("contact.deputy_dsl.name"):
+    if rec.asks("contact.deputy_dsl.name") and not rec.text("contact.deputy_dsl.name"):
         yield Issue(
             "No deputy designated safeguarding lead is named: the provider must have a trained "
             "deputy, so that concerns are heard when the lead is away.",

@@ -215,7 +215,7 @@ def _aware(rec: Checked, whose: str, *, who: str, why: str, tell: str) -> Iterat
     no yes/no, is only asked for views when there are none."""
     aware_path, views_path = f"other_info.{whose}_aware", f"other_info.{whose}_views"
     aware, views = rec.get(aware_path), rec.text(views_path)
-    asked = aware_path in {f.path for f in rec.definition.walk()}
+    asked = rec.asks(aware_path)
     do, be, think = ("do", "are", "think") if whose == "parents" else ("does", "is", "thinks")
     if aware is False:
         yield Issue(

@@ -123,29 +123,74 @@ def rows_from_names(
 ) -> tuple[int, ...]:
     """Row counts that give every one of ``field_names`` a field (a returned form's own rows,
     read from its field names when the metadata does not say)."""
+    seen = _numbered(field_names)
+    return tuple(_counted(_tables(definition, version), "", seen))
+
+
+#: A row number in a field name: a whole part after the first, ``.2`` in ``sen.agencies.2.name``.
+_ROW_PART = re.compile(r"\.(\d+)(?=[.\n])")
+
+
+def _numbered(field_names: Iterable[str]) -> dict[str, int]:
+    """The highest row number after each prefix of the names (``sen.agencies`` → 2). The
+    names are searched as one text, a name a line (one with a line break in it, or a digit
+    that is not a plain number, is no row number)."""
+    names = list(field_names)
+    text = "\n".join(names) + "\n"
     seen: dict[str, int] = {}
-    for name in field_names:
-        parts = name.split(".")
-        for i, part in enumerate(parts[1:], 1):
-            if part.isdigit():
-                prefix = ".".join(parts[:i])
-                seen[prefix] = max(seen.get(prefix, 0), int(part))
-    return tuple(_named(definition.sections, "", seen, version))
+    if text.count("\n") != len(names):  # a name with a line break: one at a time
+        for name in names:
+            parts = name.split(".")
+            for i, part in enumerate(parts[1:], 1):
+                if part.isdecimal():
+                    prefix = ".".join(parts[:i])
+                    seen[prefix] = max(seen.get(prefix, 0), int(part))
+        return seen
+    for m in _ROW_PART.finditer(text):
+        at = m.start()
+        prefix = text[text.rfind("\n", 0, at) + 1 : at]
+        seen[prefix] = max(seen.get(prefix, 0), int(m.group(1)))
+    return seen
 
 
-def _named(
-    fields: tuple[Field, ...], prefix: str, seen: dict[str, int], version: int | None
-) -> Iterator[int]:
+@dataclass(frozen=True)
+class _Table:
+    """A table or list of a definition as its field names meet it: ``name`` after the prefix
+    of the row it is in, at least ``least`` rows, ``inner`` the tables and lists in each of
+    its rows (printed as cards, not as a grid)."""
+
+    name: str
+    least: int
+    inner: tuple[_Table, ...] | None
+
+
+@lru_cache(maxsize=64)
+def _tables(definition: Definition, version: int | None) -> tuple[_Table, ...]:
+    """The tables and lists of a definition, in the order the layout meets them (worked out
+    once per definition and layout version)."""
+    return tuple(_tables_in(definition.sections, "", version))
+
+
+def _tables_in(fields: tuple[Field, ...], prefix: str, version: int | None) -> Iterator[_Table]:
     for f in fields:
         name = f"{prefix}{f.key}"
         if f.shape == Shape.OBJECT:
-            yield from _named(f.fields, f"{name}.", seen, version)
+            yield from _tables_in(f.fields, f"{name}.", version)
         elif f.shape in (Shape.ITEMS, Shape.ROWS):
-            n = max(seen.get(name, 0), rows_for(f, None, version))
-            yield n
+            inner = None
             if f.shape == Shape.ROWS and not present.is_grid(f):
-                for i in range(n):
-                    yield from _named(f.fields, f"{name}.{i + 1}.", seen, version)
+                inner = tuple(_tables_in(f.fields, "", version))
+            yield _Table(name, rows_for(f, None, version), inner)
+
+
+def _counted(tables: tuple[_Table, ...], prefix: str, seen: dict[str, int]) -> Iterator[int]:
+    for t in tables:
+        name = f"{prefix}{t.name}"
+        n = max(seen.get(name, 0), t.least)
+        yield n
+        if t.inner is not None:
+            for i in range(n):
+                yield from _counted(t.inner, f"{name}.{i + 1}.", seen)
 
 
 # --------------------------------------------------------------------------- growing boxes

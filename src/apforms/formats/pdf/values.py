@@ -9,6 +9,7 @@ A tick box is ``True``/``False``; a radio group holds the state of its chosen bu
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from apforms import present
@@ -107,10 +108,8 @@ def from_form(f: FormField, raw: str | bool) -> Any:
     if f.kind == CHECK:
         return bool(raw)
     text = raw if isinstance(raw, str) else (names.YES if raw else names.NO)
-    if f.kind == RADIO:
-        option = _match(text, f.options, f.states)
-    elif f.kind == COMBO:
-        option = _match(text, f.options, tuple(o.value for o in f.options))
+    if f.kind in (RADIO, COMBO):
+        option = _match(text, f)
     else:
         return type_of(leaf).from_text(leaf, text)
     if option is None:
@@ -120,11 +119,11 @@ def from_form(f: FormField, raw: str | bool) -> Any:
     return option.value
 
 
-def _match(text: str, options: tuple[Option, ...], states: tuple[str, ...]) -> Option | None:
+def _match(text: str, f: FormField) -> Option | None:
     t = text.strip()
-    for o, s in zip(options, states, strict=True):
-        if t == s:
-            return o
+    options, states, exact = _states(f)
+    if t in exact:
+        return exact[t]
     folded = t.casefold()
     for o, s in zip(options, states, strict=True):
         # the code and label together ("B – Attending …") is how a dropdown of codes prints
@@ -140,6 +139,18 @@ def _match(text: str, options: tuple[Option, ...], states: tuple[str, ...]) -> O
     if options == YES_NO and folded in ("false", "0", "n"):
         return YES_NO[1]
     return None
+
+
+@cache
+def _states(f: FormField) -> tuple[tuple[Option, ...], tuple[str, ...], dict[str, Option]]:
+    """A radio group's or dropdown's options, the state or value each is chosen by (a radio
+    button's on state, a dropdown's option value), and the first option of each state (some
+    dropdowns list a few hundred options: DfE's languages)."""
+    states = f.states if f.kind == RADIO else tuple(o.value for o in f.options)
+    exact: dict[str, Option] = {}
+    for o, s in zip(f.options, states, strict=True):
+        exact.setdefault(s, o)
+    return f.options, states, exact
 
 
 def _ensure(data: dict[str, Any], path: DataPath, kind: type) -> Any:
