@@ -4,11 +4,9 @@ and time (a native abort or a runaway allocation must not take the test run with
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -82,54 +80,46 @@ class Child:
 def run_apforms(args: list[str], setup: str = "", timeout: float = 60.0, cap_mb: int = 3000) -> Child:
     """``apforms ARGS`` in a child process under an address-space cap of ``cap_mb`` (so that a
     runaway allocation fails there, not on the machine), with its peak RSS; ``setup``: Python
-    run first (to lower a limit, so that a small file shows what a large one would do)."""
-    # The cap is set by the child itself. Its peak is its own VmHWM, written at exit: Linux
-    # carries the forking test process's peak into a child's ru_maxrss across exec (a large
-    # pytest process made a 25 MB refusal look like 300 MB); ru_maxrss only if it never exits.
-    cap = f"import resource\nresource.setrlimit(resource.RLIMIT_AS, ({cap_mb << 20}, {cap_mb << 20}))\n"
-    program = f"{cap}{_HWM}import sys\n{setup}\nfrom apforms.cli import main\nsys.argv[0] = 'apforms'\nmain()"
+    run first (to lower a limit, so that a small file shows what a large one would do).
 
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-    ):
-        hwm = Path(tmp) / "hwm"
-        environ = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
-            "APFORMS_TEST_HWM": str(hwm),
-        }
-        started = time.monotonic()
-        child = subprocess.Popen(
-            [sys.executable, "-c", program, *args],
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=environ,
-        )  # fmt: skip
-        reaped: list[tuple[int, int, resource.struct_rusage]] = []
-        waiter = threading.Thread(target=lambda: reaped.append(os.wait4(child.pid, 0)), daemon=True)
-        waiter.start()  # reaped with wait4, for this child's own peak memory
-        waiter.join(timeout)
-        if not reaped:
-            child.kill()
-            waiter.join()
-            child.returncode = -9
-            raise AssertionError(f"apforms {' '.join(args)} did not finish in {timeout:.0f} s")
-        _, status, usage = reaped[0]
-        wall = time.monotonic() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        text_out, text_err = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
-        peak_kb = int(hwm.read_text()) if hwm.exists() else usage.ru_maxrss
-    return Child(child.returncode, text_out, text_err, peak_kb / 1024, wall)
-
-
-#: Run first in the child: at exit, its own peak resident memory (VmHWM, kB) to a file.
-_HWM = """import atexit, os
-def _apforms_hwm():
-    with open('/proc/self/status') as status:
-        kb = next(line.split()[1] for line in status if line.startswith('VmHWM:'))
-    with open(os.environ['APFORMS_TEST_HWM'], 'w') as out:
-        out.write(kb)
-atexit.register(_apforms_hwm)
-"""
+    The child reports its own peak (``VmHWM``): the ``ru_maxrss`` of a child forked from the
+    test run counts the test run's memory too."""
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        program = "\n".join(
+            [
+                "import resource, sys",
+                f"resource.setrlimit(resource.RLIMIT_AS, ({cap_mb << 20}, {cap_mb << 20}))",
+                setup,
+                "from apforms.cli import main",
+                "sys.argv[0] = 'apforms'",
+                "try:",
+                "    main()",
+                "finally:",
+                "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]",
+                f"    open({str(peak_file)!r}, 'w').write(hwm[0].split()[1] if hwm else '')",
+            ]
+        )
+        environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            started = time.monotonic()
+            child = subprocess.Popen(
+                [sys.executable, "-c", program, *args],
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env=environ,
+            )
+            try:
+                status = child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+                raise AssertionError(f"apforms {' '.join(args)} did not finish in {timeout:.0f} s") from None
+            wall = time.monotonic() - started
+            out.seek(0)
+            err.seek(0)
+            text_out, text_err = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+        said = peak_file.read_text() if peak_file.exists() else ""
+        peak = int(said) / 1024 if said.strip().isdigit() else float("inf")  # no report: it did not end well
+    return Child(status, text_out, text_err, peak, wall)

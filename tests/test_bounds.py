@@ -14,6 +14,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import pikepdf
@@ -98,8 +99,6 @@ def test_a_field_value_in_any_filter_is_bounded(make: object) -> None:
 
 
 def zlib_twice(n: int) -> bytes:
-    import zlib
-
     return zlib.compress(deflated(n), 9)
 
 
@@ -163,6 +162,24 @@ def test_a_page_whose_drawing_is_too_large_for_pdfium_is_refused() -> None:
         IngestError, match=r"^page 1's drawing unpacks to more than 2 MB \(the most read for a page\)$"
     ):
         ingest_pdf(data, "q.pdf")
+
+
+def test_pages_that_each_take_much_memory_cannot_add_up(tmp_path: Path) -> None:
+    """Ten pages of 2 MB of rectangles each: the flattened reader holds every page of a form,
+    and PDFium some 150 MB a page (1.1 GB and 11 s in all)."""
+    pdf = pikepdf.open(io.BytesIO(example_pdf("referral", flatten=True)))
+    rect = b"1 1 1 1 re f\n"
+    for page in pdf.pages:
+        page.obj.Contents = _stream(pdf, zlib.compress(rect * ((2 * MB - 4096) // len(rect))), "/FlateDecode")
+    src = tmp_path / "pages.pdf"
+    src.write_bytes(_saved(pdf))
+    child = run_apforms(["ingest", str(src)], cap_mb=2500)
+    assert child.status == 2, child.stderr
+    assert re.fullmatch(
+        r"apforms: the pages take more than 256 MB of memory to read \(the most read; page \d went over\)",
+        child.refusal,
+    )
+    assert child.peak_mb < 500 and child.wall < 10
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,7 @@ def test_the_configured_file_mode(tmp_path) -> None:  # type: ignore[no-untyped-
 
 
 def test_missing_or_unreadable_configuration_is_a_config_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ConfigError, match="cannot read .*missing.yaml"):
+    with pytest.raises(ConfigError, match="cannot read .*missing.yaml: No such file"):
         load_config(tmp_path / "missing.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("registration: [unclosed\n")

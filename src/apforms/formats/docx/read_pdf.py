@@ -45,6 +45,7 @@ from apforms.formats.docx import marks
 from apforms.formats.docx.compile import template_path
 from apforms.formats.docx.marks import W
 from apforms.formats.docx.read import EMPTY, TICKED, chosen, option_value
+from apforms.formats.pdf.bounds import PagesMemory
 from apforms.formats.result import METHOD_WORD_PDF, IngestResult, definition_for, ingest_result, provenance_of
 from apforms.formats.tree import as_lists, field_path, put
 from apforms.model.definitions import Definition, Field, document_ids, load_definition
@@ -117,8 +118,10 @@ def _pages(data: bytes) -> tuple[list[_Tok], list[_Page], list[str]]:
     toks: list[_Tok] = []
     pages: list[_Page] = []
     footers: list[str] = []
+    memory = PagesMemory()
     try:
         for n in range(len(pdf)):
+            memory.check(n + 1)
             try:
                 page = pdf[n]
                 w, h = page.get_size()

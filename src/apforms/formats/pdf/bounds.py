@@ -1,5 +1,4 @@
-"""How much a returned PDF may unpack to, checked before it is read, and what it asks a
-viewer to do.
+"""How much a returned PDF may unpack to, checked before it is read.
 
 A small file can unpack to gigabytes (a Flate stream expands up to 1,032 times, LZW some
 3,600 times, and filters chain), and PDFium aborts the process when a page needs more memory
@@ -17,16 +16,19 @@ is refused with a one-line :class:`IngestError` naming the limit — never read 
   85 bytes for each byte of a page of ``q``); each image has at most
   :data:`MAX_IMAGE_PIXELS`; at most :data:`MAX_OBJECTS` objects are walked;
 - all the streams one read unpacks together: at most :data:`UNPACKED_BASE` plus
-  :data:`UNPACKED_PER_BYTE` times the file's size.
+  :data:`UNPACKED_PER_BYTE` times the file's size;
+- what the pages a reader holds open take together: at most :data:`MAX_PAGES_MEMORY`
+  (:class:`PagesMemory`).
 
-A stream is decoded only when the most it could unpack to (its raw size times each filter's
-worst case) is over what is left of a limit, and then with its output bounded (zlib for
-Flate, a counting decoder for LZW and ASCII85, qpdf under its limits for the rest).
+A stream is decoded to be measured unless at worst (its raw size times each filter's worst
+case) it is a few bytes, and then no further than the limit left (zlib for Flate, counting
+decoders for LZW and ASCII85, qpdf under its limits for the rest).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import zlib
 from collections.abc import Iterator
@@ -45,11 +47,15 @@ MAX_STREAM_BYTES = 64 * MB
 #: One form field's value written as a stream (the longest value a definition allows is some
 #: 20,000 characters: 80 KB in UTF-8).
 MAX_VALUE_BYTES = 1 * MB
-#: What PDFium parses to draw one page, and all pages (a reader holds them all at once).
-#: PDFium keeps some 85 bytes for each byte of a page of 'q' (the worst: 2 MB take 200 MB);
-#: the largest page in the fixtures, printed by poppler, is 240 KB, and the largest form 1 MB.
+#: What PDFium parses to draw one page, and all pages. PDFium keeps some 85 bytes for each
+#: byte of a page of 'q' (the worst: 2 MB take 200 MB), a few for a printed page's text; the
+#: largest page in the fixtures, printed by poppler, is 240 KB, and a commissioning agreement
+#: of 500 reviews printed by poppler 37 MB (542 pages).
 MAX_PAGE_CONTENT = 2 * MB
-MAX_CONTENT_TOTAL = 16 * MB
+MAX_CONTENT_TOTAL = 64 * MB
+#: The memory the pages a reader holds open at once may take (:class:`PagesMemory`; the
+#: 542 pages above take 150 MB).
+MAX_PAGES_MEMORY = 256 * MB
 #: Pixels in one image (an A4 page scanned at 600 dpi has 35 million).
 MAX_IMAGE_PIXELS = 50_000_000
 #: Objects walked from the pages.
@@ -278,6 +284,35 @@ def _jpeg_size(head: bytes) -> tuple[int, int]:
     return 0, 0
 
 
+class PagesMemory:
+    """What the process has taken since the reader began opening pages (PDFium's memory is
+    not Python's to count: the resident size is read, on Linux): a reader that holds every
+    page of a form calls :meth:`check` after each, so that pages drawn to be heavy cannot add
+    up past :data:`MAX_PAGES_MEMORY` (each is bounded by :data:`MAX_PAGE_CONTENT`)."""
+
+    def __init__(self) -> None:
+        self.start = _resident()
+
+    def check(self, page: int) -> None:
+        if self.start and _resident() - self.start > MAX_PAGES_MEMORY:
+            raise IngestError(
+                f"the pages take more than {size_text(MAX_PAGES_MEMORY)} of memory to read "
+                f"(the most read; page {page} went over)"
+            )
+
+
+def _resident() -> int:
+    """The process's resident memory in bytes (0 where /proc does not say)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
 # --------------------------------------------------------------------------- unpacked sizes
 
 
@@ -440,9 +475,11 @@ __all__ = [
     "MAX_CONTENT_TOTAL",
     "MAX_IMAGE_PIXELS",
     "MAX_OBJECTS",
+    "MAX_PAGES_MEMORY",
     "MAX_PAGE_CONTENT",
     "MAX_STREAM_BYTES",
     "MAX_VALUE_BYTES",
+    "PagesMemory",
     "UNPACKED_BASE",
     "UNPACKED_PER_BYTE",
     "apply_qpdf_limits",

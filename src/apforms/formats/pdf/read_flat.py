@@ -19,6 +19,7 @@ import pypdfium2 as pdfium
 
 from apforms.errors import IngestError
 from apforms.formats.pdf import shape
+from apforms.formats.pdf.bounds import PagesMemory
 from apforms.formats.pdf.geometry import (
     CHECK,
     COMBO,
@@ -138,6 +139,7 @@ def _footers(
     marked: dict[int, tuple[_Page, FormId]] = {}
     unmarked: list[_Page] = []
     stated = _stated_pages(doc)
+    memory = PagesMemory()  # every page is held open: together they are bounded too
     for i in range(min(len(doc), stated + EXTRA_PAGES)):
         try:
             page = doc[i]
@@ -145,6 +147,7 @@ def _footers(
         except pdfium.PdfiumError:
             out.warnings.append(f"page {i + 1} is damaged and cannot be read; skipped")
             continue
+        memory.check(i + 1)
         text = wrapped.footer_text()
         fid = identify_text(text)
         if fid is None:

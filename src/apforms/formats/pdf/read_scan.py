@@ -64,6 +64,7 @@ from PIL import Image, ImageFilter, ImageSequence
 from apforms import present
 from apforms.errors import IngestError, RenderError
 from apforms.formats.pdf import ocr, shape
+from apforms.formats.pdf.bounds import PagesMemory
 from apforms.formats.pdf.geometry import CHECK, COMBO, MULTILINE, RADIO, TEXT, FormField, Layout, Rect
 from apforms.formats.pdf.layout import PAGE_H, PAGE_W
 from apforms.formats.pdf.protocol import FormId, footer_text, identify_text
@@ -159,7 +160,9 @@ def scan_pages(data: bytes) -> list[ScanImage] | None:
             sizes.append(page.get_size())
         out = []
         _check_rendered(sizes, dpis)
+        memory = PagesMemory()
         for i, dpi in enumerate(dpis):
+            memory.check(i + 1)
             try:
                 bitmap = doc[i].render(scale=dpi / 72, grayscale=True)
             except pdfium.PdfiumError:
