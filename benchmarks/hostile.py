@@ -162,22 +162,11 @@ def fifo_validate(folder: Path) -> list[str]:
 def junk_widgets(folder: Path, n: int = 20_000) -> list[str]:
     import pikepdf
 
+    sys.path.insert(0, str(ROOT))
+    from tests.bounds_support import with_junk_widgets
+
     pdf = pikepdf.open(io.BytesIO(_example("referral")))
-    junk = [
-        pdf.make_indirect(
-            pikepdf.Dictionary(
-                FT=pikepdf.Name.Tx,
-                T=pikepdf.String(f"junk{i}"),
-                V=pikepdf.String("x"),
-                Type=pikepdf.Name.Annot,
-                Subtype=pikepdf.Name.Widget,
-                Rect=[0, 0, 1, 1],
-            )  # fmt: skip
-        )
-        for i in range(n)
-    ]
-    fields = pdf.Root.AcroForm.Fields
-    pdf.Root.AcroForm.Fields = pikepdf.Array(junk + list(fields))
+    with_junk_widgets(pdf, n)
     return _ingest(folder, "junk-widgets.pdf", _saved(pdf))
 
 

@@ -11,6 +11,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 MB = 1 << 20
@@ -75,6 +76,27 @@ class Child:
         lines = [line for line in self.stderr.splitlines() if line.startswith("apforms:")]
         assert len(lines) == 1, self.stderr
         return lines[0]
+
+
+def with_junk_widgets(pdf: Any, n: int) -> None:
+    """``n`` junk text widgets put before a pikepdf form's own fields (MAX_FIELDS once cut
+    the list silently, hiding every real value)."""
+    import pikepdf
+
+    junk = [
+        pdf.make_indirect(
+            pikepdf.Dictionary(
+                FT=pikepdf.Name.Tx,
+                T=pikepdf.String(f"junk{i}"),
+                V=pikepdf.String("x"),
+                Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name.Widget,
+                Rect=[0, 0, 1, 1],
+            )  # fmt: skip
+        )
+        for i in range(n)
+    ]
+    pdf.Root.AcroForm.Fields = pikepdf.Array(junk + list(pdf.Root.AcroForm.Fields))
 
 
 def run_apforms(args: list[str], setup: str = "", timeout: float = 60.0, cap_mb: int = 3000) -> Child:

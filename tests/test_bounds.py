@@ -28,7 +28,7 @@ from apforms.formats.pdf.open import open_pdf
 from apforms.formats.pdf.read import ingest_pdf
 from apforms.model.records import parse_record
 
-from .bounds_support import MB, deflated, lzw_run, run_apforms
+from .bounds_support import MB, deflated, lzw_run, run_apforms, with_junk_widgets
 from .pdf_support import example_pdf
 
 
@@ -117,20 +117,7 @@ def test_too_many_fields_are_refused_not_cut(monkeypatch: pytest.MonkeyPatch) ->
     silently: 'Missing data' everywhere)."""
     monkeypatch.setattr(read_fields, "MAX_FIELDS", 300)
     pdf = pikepdf.open(io.BytesIO(example_pdf("referral")))
-    junk = [
-        pdf.make_indirect(
-            pikepdf.Dictionary(
-                FT=pikepdf.Name.Tx,
-                T=pikepdf.String(f"junk{i}"),
-                V=pikepdf.String("x"),
-                Type=pikepdf.Name.Annot,
-                Subtype=pikepdf.Name.Widget,
-                Rect=[0, 0, 1, 1],
-            )  # fmt: skip
-        )
-        for i in range(100)
-    ]
-    pdf.Root.AcroForm.Fields = pikepdf.Array(junk + list(pdf.Root.AcroForm.Fields))
+    with_junk_widgets(pdf, 100)
     with pytest.raises(IngestError, match=r"^the form has 373 fields; at most 300 are read$"):
         ingest_pdf(_saved(pdf), "junk.pdf")
 
