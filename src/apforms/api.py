@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from apforms.bulk.run import UNCHANGED as BULK_UNCHANGED
     from apforms.bulk.run import WITHHELD as BULK_WITHHELD
     from apforms.bulk.run import WRITTEN as BULK_WRITTEN
+    from apforms.formats.html import Page as FormPage
     from apforms.rules import Finding, Rule
     from apforms.rules.sources import Source
 
@@ -155,6 +156,112 @@ def read_from_return(record: Record) -> dict[str, Any] | None:
 def validate(record: Record, partial: bool = False) -> ValidationResult:
     """Every problem of a record at once, and its canonical data."""
     return records.validate(record.definition, record.data, partial=partial)
+
+
+# --------------------------------------------------------------------------- records in the browser
+
+
+def new_record(doc_id: str, data: Mapping[str, Any] | None = None) -> Record:
+    """A record of ``doc_id`` holding ``data`` (raw, possibly partial or invalid: a draft)."""
+    return Record(load_definition(doc_id), dict(data or {}))
+
+
+def form_page(
+    record: Record,
+    index: int,
+    errors: Mapping[str, str] | None = None,
+    extra_rows: Mapping[str, int] | None = None,
+) -> FormPage:
+    """Section ``index`` of a record as a browser form page (questions filled from the draft)."""
+    from apforms.formats.html import page
+
+    return page(record.definition, index, record.data, errors, extra_rows)
+
+
+def with_form_page(record: Record, index: int, posted: Any, remove: str | None = None) -> Record:
+    """The record with section ``index`` replaced by what a submitted form page holds
+    (``remove``: the HTML name of a table row to leave out, ``reviews.2``)."""
+    from apforms.formats.html import page_data, sections
+
+    section = sections(record.definition)[index]
+    data = dict(record.data)
+    value = page_data(record.definition, index, posted, remove)
+    if value:
+        data[section.key] = value
+    else:
+        data.pop(section.key, None)
+    return Record(record.definition, data, record.extra)
+
+
+def form_errors(problems: Sequence[records.Problem]) -> dict[str, str]:
+    """Validation problems by the HTML name of the question each belongs to."""
+    from apforms.formats.html import problem_name
+
+    out: dict[str, str] = {}
+    for p in problems:
+        out.setdefault(problem_name(p.path), p.message)
+    return out
+
+
+def form_name(path: str) -> str:
+    """A problem's key path as the HTML name of its question (``reviews[0].date`` → ``reviews.0.date``)."""
+    from apforms.formats.html import problem_name
+
+    return problem_name(path)
+
+
+def form_id(name: str) -> str:
+    """The HTML id of the question with HTML name ``name``."""
+    from apforms.formats.html import html_id
+
+    return html_id(name)
+
+
+def form_sections(doc_id: str) -> list[tuple[str, str]]:
+    """A document's form pages: each section's key and printed label."""
+    return [(s.key, s.label) for s in load_definition(doc_id).sections]
+
+
+def record_title(record: Record) -> str:
+    """A record's name in lists: its first two one-line text answers (pupil, provider)."""
+    found: list[str] = []
+    for f in record.definition.walk():
+        if f.type != "text" or "[]" in f.path:
+            continue
+        value: Any = record.data
+        for key in f.path.split("."):
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if isinstance(value, str) and value.strip():
+            found.append(" ".join(value.split()))
+        if len(found) == 2:
+            break
+    return " · ".join(found)
+
+
+def one_line(message: str, limit: int = 300) -> str:
+    """A message as one line for a page or a terminal: controls shown, at most ``limit`` characters."""
+    from apforms.safe import visible
+
+    text = " ".join(visible(message).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def starts_from(doc_id: str, source: Record) -> bool:
+    """Whether a ``doc_id`` record can be started from ``source`` (a commissioning agreement
+    or an SLA from a referral)."""
+    from apforms.model.carry import starts_from as _starts
+
+    return _starts(load_definition(doc_id), source.definition)
+
+
+def start_from(doc_id: str, source: Record) -> Record:
+    """A new ``doc_id`` record carrying over what it shares with ``source``."""
+    from apforms.model.carry import carry_over
+
+    if not starts_from(doc_id, source):
+        raise RecordError(f"a {doc_id} record cannot be started from a {source.definition.id} record")
+    data = records.canonical(source.definition, source.data)
+    return Record(load_definition(doc_id), carry_over(source.definition, data, load_definition(doc_id)))
 
 
 FORMATS = tuple(_formats.FORMATS)

@@ -108,8 +108,8 @@ def main() -> None:
 
 
 # The commands, by topic; imported here, below the helpers they use.
-from apforms.cli import archive, bulk, checks, documents, render  # noqa: E402
+from apforms.cli import archive, bulk, checks, documents, render, web  # noqa: E402
 
-for _topic in (documents, render, checks, bulk, archive):
+for _topic in (documents, render, checks, bulk, archive, web):
     for _command in _topic.COMMANDS:
         main.add_command(_command)

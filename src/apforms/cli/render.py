@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -148,6 +149,23 @@ def demo(out_dir: str) -> None:
     for note in result.notes:
         click.echo(f"  {note}")
     click.echo(f"apforms demo: {len(result.written)} files written to {result.out_dir}/")
+    _web_demo(result.out_dir)
+
+
+def _web_demo(out_dir: Any) -> None:
+    """The same examples in the web app, and how to open it."""
+    from pathlib import Path
+
+    from apforms import web
+
+    folder = web.configure(web.clear_demo(Path(out_dir) / "web"))
+    passwords = web.load_demo()
+    click.echo("")
+    click.echo("The web app, with the demo's records loaded (fictional):")
+    click.echo(f"  apforms serve --data {folder}")
+    click.echo("  then open http://127.0.0.1:8000/ and sign in as")
+    for email, password in passwords.items():
+        click.echo(f"    {email}  password {password}")
 
 
 COMMANDS = (render, blank, word_template, ingest, demo)

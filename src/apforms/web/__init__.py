@@ -1,0 +1,149 @@
+"""apforms in the browser: a Django app over ``apforms.api``, served by waitress.
+
+``configure(data)`` sets Django up for one data folder (its database, archive and secret key)
+and applies the migrations; ``create_admin`` makes the first LA administrator; ``serve``
+runs the app until stopped; ``load_demo`` fills a data folder with the fictional examples.
+Library code: nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from apforms.errors import ConfigError
+
+
+#: Where ``apforms serve`` keeps its data when no ``--data`` is given.
+def default_data() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("apforms", appauthor=False)) / "web"
+
+
+_configured: Path | None = None
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def configure(
+    data: str | os.PathLike[str] | None = None, behind_https: bool = False, host: str = "127.0.0.1"
+) -> Path:
+    """Set Django up for the data folder ``data`` (made, private, if new) and bring its
+    database up to date. Once per process: a second call with another folder is refused."""
+    global _configured
+    folder = Path(data) if data is not None else default_data()
+    if _configured is not None:
+        if folder.resolve() != _configured:
+            raise ConfigError(f"the web app is already set up for {_configured}")
+        return _configured
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (folder / "uploads").mkdir(exist_ok=True, mode=0o700)
+        (folder / "archive").mkdir(exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ConfigError(f"{folder}: cannot make the data folder: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"{folder}: the data folder cannot be written")
+    import django
+    from django.conf import settings
+
+    from apforms.web.settings import settings_for
+
+    hosts = () if host in LOOPBACK or host in ("0.0.0.0", "::") else (host,)
+    settings.configure(**settings_for(folder, behind_https, hosts))
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    _configured = folder.resolve()
+    return _configured
+
+
+def one_time_password() -> str:
+    """A password to give once, to be changed at first sign-in."""
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
+
+
+def create_admin(email: str, password: str | None = None) -> str:
+    """Make an LA administrator (``configure`` first); returns the one-time password that
+    must be changed at first sign-in. An existing account is refused."""
+    from apforms.web import accounts
+
+    return accounts.create_user(email, accounts.LA_ADMIN, None, password)
+
+
+def has_users() -> bool:
+    from django.contrib.auth import get_user_model
+
+    return bool(get_user_model().objects.exists())
+
+
+def application() -> Any:
+    """The WSGI application (``configure`` first)."""
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> None:
+    """Serve the app with waitress until interrupted (``configure`` first)."""
+    from waitress import serve as waitress_serve
+
+    from apforms.web.settings import MAX_UPLOAD_BYTES
+
+    waitress_serve(
+        application(),
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=MAX_UPLOAD_BYTES + 1024 * 1024,
+        ident="apforms",
+        clear_untrusted_proxy_headers=True,
+    )
+
+
+#: The file that marks a data folder as the demo's own (so that a new demo may replace it).
+DEMO_MARK = ".apforms-demo"
+
+
+def clear_demo(data: str | os.PathLike[str]) -> Path:
+    """Empty a demo data folder for a new demo (``configure`` after). A folder holding a
+    database that is not the demo's is refused: real records are never replaced."""
+    import shutil
+
+    folder = Path(data)
+    if (folder / "web.sqlite3").exists() and not (folder / DEMO_MARK).exists():
+        raise ConfigError(
+            f"{folder} holds a web app's data that is not the demo's; give the demo another folder"
+        )
+    if folder.exists():
+        for name in ("web.sqlite3", "web.sqlite3-wal", "web.sqlite3-shm"):
+            (folder / name).unlink(missing_ok=True)
+        shutil.rmtree(folder / "archive", ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (folder / DEMO_MARK).write_text("apforms demo data (fictional)\n", encoding="utf-8")
+    return folder
+
+
+def load_demo() -> dict[str, str]:
+    """Fill the configured data folder with the fictional demo: two schools, an LA officer
+    and a school user (passwords returned, to change at first sign-in), and every example
+    document. Refused if the folder already has users."""
+    from apforms.web import demo
+
+    return demo.load()
+
+
+__all__ = [
+    "LOOPBACK",
+    "application",
+    "configure",
+    "create_admin",
+    "default_data",
+    "has_users",
+    "load_demo",
+    "serve",
+]

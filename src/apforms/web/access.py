@@ -1,0 +1,111 @@
+"""Who may see what. Every view that takes an object's id goes through ``record_for`` (and
+its kin): a school user's objects are their school's only, and anything else is "not found"
+(404), exactly as an id that does not exist, so ids cannot be probed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from apforms.web.models import LA_ADMIN, ArchiveCopy, Profile, Record, Return, School
+
+_OPEN = ("/sign-in", "/static/")
+
+F = TypeVar("F", bound=Callable[..., HttpResponse])
+
+
+def profile(request: HttpRequest) -> Profile:
+    prof = getattr(request.user, "profile", None)
+    if prof is None:
+        raise Http404
+    return prof
+
+
+class SignedInMiddleware:
+    """Every page but sign-in needs a signed-in user with a profile; a one-time password is
+    changed before anything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path
+        if not path.startswith(_OPEN):
+            user = request.user
+            if not user.is_authenticated or getattr(user, "profile", None) is None:
+                return HttpResponseRedirect(f"{reverse('sign-in')}?next={path}")
+            if user.profile.must_change_password and path not in (reverse("password"), reverse("sign-out")):
+                return HttpResponseRedirect(reverse("password"))
+        response = self.get_response(request)
+        # Pages hold children's data: never cached, never framed, scripts only from here.
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
+            "base-uri 'none'; form-action 'self'",
+        )
+        return response
+
+
+def context(request: HttpRequest) -> dict[str, Any]:
+    prof = getattr(getattr(request, "user", None), "profile", None)
+    return {
+        "profile": prof,
+        "is_la": bool(prof and prof.is_la),
+        "is_admin": bool(prof and prof.role == LA_ADMIN),
+    }
+
+
+def schools(request: HttpRequest) -> QuerySet[School]:
+    """The schools the user may work for: all (LA staff) or their own."""
+    prof = profile(request)
+    return School.objects.all() if prof.is_la else School.objects.filter(pk=prof.school_id)
+
+
+def records(request: HttpRequest) -> QuerySet[Record]:
+    return Record.objects.filter(school__in=schools(request)).select_related("school")
+
+
+def record_for(request: HttpRequest, record_id: Any) -> Record:
+    try:
+        return records(request).get(pk=record_id)
+    except (Record.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def return_for(request: HttpRequest, return_id: Any) -> Return:
+    try:
+        return Return.objects.filter(school__in=schools(request)).get(pk=return_id)
+    except (Return.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def archive_copies(request: HttpRequest) -> QuerySet[ArchiveCopy]:
+    return ArchiveCopy.objects.filter(school__in=schools(request)).select_related("school")
+
+
+def la_only(view: F) -> F:
+    """LA staff only (bulk SLAs, disposal); anyone else gets "not found"."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not profile(request).is_la:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def admin_only(view: F) -> F:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if profile(request).role != LA_ADMIN:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]

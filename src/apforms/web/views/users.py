@@ -1,0 +1,62 @@
+"""Users and schools (LA administrators only)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from apforms.errors import ApformsError
+from apforms.web import access, accounts
+from apforms.web.models import ROLES, SCHOOL, School
+
+
+@access.admin_only
+@require_http_methods(["GET", "POST"])
+def users(request: HttpRequest) -> HttpResponse:
+    errors: list[tuple[str, str]] = []
+    made = None
+    if request.method == "POST" and request.POST.get("what") == "school":
+        name = " ".join(request.POST.get("name", "").split())[:200]
+        if not name:
+            errors.append(("name", "Enter the school's name"))
+        else:
+            try:
+                School.objects.create(name=name, urn=request.POST.get("urn", "").strip()[:20])
+            except IntegrityError:
+                errors.append(("name", "There is a school of that name already"))
+            else:
+                messages.success(request, f"{name} added.")
+                return HttpResponseRedirect(reverse("users"))
+    elif request.method == "POST":
+        role = request.POST.get("role", "")
+        school = None
+        if role == SCHOOL:
+            try:
+                school = School.objects.get(pk=request.POST.get("school", ""))
+            except (School.DoesNotExist, ValueError, ValidationError):
+                errors.append(("school", "Choose the user's school"))
+        if not errors:
+            try:
+                password = accounts.create_user(request.POST.get("email", ""), role, school)
+            except ApformsError as exc:
+                errors.append(("email", str(exc)))
+            else:
+                made = (request.POST.get("email", "").strip().lower(), password)
+    people = get_user_model().objects.select_related("profile__school").order_by("username")
+    return render(
+        request,
+        "apforms_web/users.html",
+        {
+            "people": [p for p in people if hasattr(p, "profile")],
+            "schools": School.objects.all(),
+            "roles": ROLES,
+            "made": made,
+            "error_summary": [{"href": f"#{n}", "text": t} for n, t in errors],
+        },
+    )
