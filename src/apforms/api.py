@@ -223,16 +223,20 @@ def form_sections(doc_id: str) -> list[tuple[str, str]]:
 
 
 def record_title(record: Record) -> str:
-    """A record's name in lists: its first two one-line text answers (pupil, provider)."""
+    """A record's name in lists: its first one-line text answer (the pupil, the agreement,
+    the provider), and the provider's name when the record names one elsewhere."""
     found: list[str] = []
     for f in record.definition.walk():
         if f.type != "text" or "[]" in f.path:
             continue
+        if found and not (f.key == "provider" or f.path.startswith("provider.name")):
+            continue
         value: Any = record.data
         for key in f.path.split("."):
             value = value.get(key) if isinstance(value, Mapping) else None
-        if isinstance(value, str) and value.strip():
-            found.append(" ".join(value.split()))
+        text = " ".join(value.split()) if isinstance(value, str) else ""
+        if text and text not in found:
+            found.append(text)
         if len(found) == 2:
             break
     return " · ".join(found)

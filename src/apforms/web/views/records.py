@@ -133,7 +133,7 @@ def _answers(children: list[Any], prefix: str = "") -> list[dict[str, Any]]:
                 value = dict(node.options).get(value, value)
             elif node.kind == "checkboxes":
                 value = "; ".join(dict(node.options).get(v, v) for v in value)
-            out.append({"label": f"{prefix}{node.label}", "value": value, "id": node.id})
+            out.append({"label": f"{prefix}{node.label}", "value": value, "id": node.id, "name": node.name})
         elif node.node == "block":
             out += _answers(node.children, f"{prefix}{node.label} – ")
         else:

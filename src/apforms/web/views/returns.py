@@ -120,7 +120,7 @@ def review(request: HttpRequest, return_id: str) -> HttpResponse:
 def _flat(children: list[Any], prefix: str = "") -> dict[str, tuple[str, str]]:
     from apforms.web.views.records import _answers
 
-    return {a["id"]: (a["label"], str(a["value"])) for a in _answers(children, prefix)}
+    return {a["name"]: (a["label"], str(a["value"])) for a in _answers(children, prefix)}
 
 
 @require_POST

@@ -1,0 +1,207 @@
+"""Who sees what in the web app, URL by URL (Django's test client, in this process).
+
+A school user can never read, list, download or guess another school's record: every URL
+that names an object answers 404 to them, exactly as for an id that does not exist."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from apforms import api
+from tests.web_support import django_ready, user
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def world() -> dict[str, Any]:
+    django_ready()
+    from apforms.web.models import LA_ADMIN, LA_OFFICER, SCHOOL, Record, Return, School
+
+    tag = uuid.uuid4().hex[:8]
+    a = School.objects.create(name=f"Oakfield Primary {tag}")
+    b = School.objects.create(name=f"Brookside Academy {tag}")
+    people = {
+        "admin": user(f"admin-{tag}@example.gov.uk", LA_ADMIN),
+        "officer": user(f"officer-{tag}@example.gov.uk", LA_OFFICER),
+        "a": user(f"lead-{tag}@oakfield.example.sch.uk", SCHOOL, a),
+        "b": user(f"lead-{tag}@brookside.example.sch.uk", SCHOOL, b),
+    }
+    records = {
+        doc: Record.objects.create(
+            document=doc, school=a, data=api.example(doc)["data"], title=f"{doc} {tag}"
+        )
+        for doc in api.document_ids()
+    }
+    ret = Return.objects.create(
+        record=records["referral"], school=a, document="referral", filename="back.pdf",
+        read=api.example("referral"), method="fields",
+    )  # fmt: skip
+    return {"a": a, "b": b, "people": people, "records": records, "return": ret, "tag": tag}
+
+
+def client_for(u: Any) -> Any:
+    from django.test import Client
+
+    c = Client()
+    c.force_login(u)
+    return c
+
+
+def object_urls(world: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """Every URL that names one of school A's objects, by URL name: (method, path)."""
+    r = world["records"]
+    ref = r["referral"].id
+    urls: dict[str, list[tuple[str, str]]] = {
+        "record": [("get", f"/records/{x.id}") for x in r.values()],
+        "edit": [("get", f"/records/{x.id}/page/0") for x in r.values()]
+        + [("post", f"/records/{ref}/page/0")],
+        "download": [("get", f"/records/{ref}/download/{k}") for k in ("docx", "pdf", "flat-pdf")],
+        "start": [("post", f"/records/{ref}/start/sla")],
+        "return": [("get", f"/returns/{world['return'].id}")],
+        "return-accept": [("post", f"/returns/{world['return'].id}/accept")],
+        "return-upload": [("get", f"/returns/upload?record={ref}")],
+    }
+    return urls
+
+
+def test_every_url_naming_an_object_is_covered(world: dict[str, Any]) -> None:
+    """A new URL that takes an id must be added to ``object_urls`` (and so be tested)."""
+    from django.urls import get_resolver
+
+    named = {
+        p.name
+        for p in get_resolver().url_patterns
+        if getattr(p, "name", None)
+        and "<" in str(p.pattern)
+        and p.name.split("-")[0] not in ("blank", "bulk", "archive")
+    }
+    assert named <= set(object_urls(world)), named - set(object_urls(world))
+
+
+def test_another_schools_user_gets_not_found_everywhere(world: dict[str, Any]) -> None:
+    b = client_for(world["people"]["b"])
+    for name, calls in object_urls(world).items():
+        for method, path in calls:
+            response = getattr(b, method)(path)
+            assert response.status_code == 404, (name, path, response.status_code)
+    # and nothing of school A appears in their list or search
+    for query in ({"q": world["tag"]}, {}):
+        home = b.get("/", query).content.decode()
+        assert not any(str(rec.id) in home for rec in world["records"].values())
+    assert "No records match" in b.get("/", {"q": world["tag"]}).content.decode()
+
+
+def test_own_school_and_la_staff_see_the_record(world: dict[str, Any]) -> None:
+    for who in ("a", "officer", "admin"):
+        c = client_for(world["people"][who])
+        for rec in world["records"].values():
+            response = c.get(f"/records/{rec.id}")
+            assert response.status_code == 200, (who, rec.document)
+            assert rec.title in response.content.decode()
+
+
+def test_guessed_ids_are_not_found(world: dict[str, Any]) -> None:
+    a = client_for(world["people"]["a"])
+    for path in (
+        f"/records/{uuid.uuid4()}",
+        f"/records/{uuid.uuid4()}/download/pdf",
+        f"/returns/{uuid.uuid4()}",
+    ):
+        assert a.get(path).status_code == 404
+    assert a.get("/records/1").status_code == 404  # not a sequence: no record 1
+
+
+def test_school_users_cannot_reach_la_pages(world: dict[str, Any]) -> None:
+    a = client_for(world["people"]["a"])
+    assert a.get("/users").status_code == 404
+    assert client_for(world["people"]["officer"]).get("/users").status_code == 404
+    assert client_for(world["people"]["admin"]).get("/users").status_code == 200
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(world: dict[str, Any]) -> None:
+    from django.test import Client
+
+    c = Client()
+    rec = world["records"]["referral"]
+    for path in ("/", f"/records/{rec.id}", f"/records/{rec.id}/download/pdf", "/users", "/blank"):
+        response = c.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/sign-in"), path
+
+
+def test_a_school_user_starts_records_only_for_their_school(world: dict[str, Any]) -> None:
+    from apforms.web.models import Record
+
+    a = client_for(world["people"]["a"])
+    response = a.post("/records/new", {"document": "referral", "school": str(world["b"].id)})
+    made = Record.objects.get(pk=response["Location"].split("/")[2])
+    assert made.school == world["a"]
+
+
+def test_values_are_escaped(world: dict[str, Any]) -> None:
+    from apforms.web.models import Record
+
+    data = api.example("referral")["data"]
+    data["pupil"]["legal_name"] = '<script>alert("x")</script>'
+    rec = Record.objects.create(
+        document="referral", school=world["a"], data=data, title=data["pupil"]["legal_name"]
+    )
+    a = client_for(world["people"]["a"])
+    for path in (f"/records/{rec.id}", f"/records/{rec.id}/page/0", "/"):
+        html = a.get(path).content.decode()
+        assert "<script>alert" not in html, path
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html, path
+
+
+def test_pages_are_not_cached_or_framed(world: dict[str, Any]) -> None:
+    a = client_for(world["people"]["a"])
+    response = a.get(f"/records/{world['records']['referral'].id}")
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert "script-src" not in response["Content-Security-Policy"]  # default-src 'self' covers scripts
+
+
+def test_csrf_is_enforced(world: dict[str, Any]) -> None:
+    from django.test import Client
+
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(world["people"]["a"])
+    rec = world["records"]["referral"]
+    assert c.post(f"/records/{rec.id}/page/0", {"go": "draft"}).status_code == 403
+
+
+def test_sign_in_is_throttled(world: dict[str, Any]) -> None:
+    from django.test import Client
+
+    email = f"throttle-{world['tag']}@example.gov.uk"
+    from apforms.web.models import LA_OFFICER
+
+    user(email, LA_OFFICER, password="the right password 123")
+    c = Client()
+    for _ in range(5):
+        assert c.post("/sign-in", {"email": email, "password": "wrong"}).status_code == 400
+    refused = c.post("/sign-in", {"email": email, "password": "the right password 123"})
+    assert refused.status_code == 400
+    assert "Too many attempts" in refused.content.decode()
+
+
+def test_a_one_time_password_must_be_changed_first(world: dict[str, Any]) -> None:
+    from django.test import Client
+
+    from apforms.web import accounts
+    from apforms.web.models import SCHOOL
+
+    email = f"new-{world['tag']}@oakfield.example.sch.uk"
+    once = accounts.create_user(email, SCHOOL, world["a"])
+    c = Client()
+    assert c.post("/sign-in", {"email": email, "password": once}).status_code == 302
+    assert c.get("/")["Location"] == "/password"
+    weak = c.post("/password", {"old": once, "new": "password", "again": "password"})
+    assert "too common" in weak.content.decode() or "too short" in weak.content.decode()
+    good = "a long pass phrase of mine"
+    assert c.post("/password", {"old": once, "new": good, "again": good}).status_code == 302
+    assert c.get("/").status_code == 200

@@ -1,0 +1,353 @@
+"""The web app's journeys in a real browser: Debian's Chromium driven by Playwright, against
+the real server (``apforms serve``, waitress) in a child process, with the demo loaded."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+
+from apforms import api
+from tests.bounds_support import deflated
+from tests.web_support import Server, axe, demo_server, launch, running_server, sign_in
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+OFFICER, LEAD, ADMIN = (
+    "ap.officer@example.gov.uk",
+    "ap.lead@derwent-meadows.example.sch.uk",
+    "admin@example.gov.uk",
+)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    with demo_server() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(accept_downloads=True, bypass_csp=True)
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+def stored(server: Server, record_id: str) -> dict[str, Any]:
+    """A record's data as the server stored it (read from its database)."""
+    with sqlite3.connect(server.data / "web.sqlite3") as db:
+        row = db.execute(
+            "select data from apforms_web_record where id = ?", (record_id.replace("-", ""),)
+        ).fetchone()
+    assert row is not None, record_id
+    data: dict[str, Any] = json.loads(row[0])
+    return data
+
+
+def record_id(page: Any) -> str:
+    m = re.search(r"/records/([0-9a-f-]{36})", page.url)
+    assert m, page.url
+    return m.group(1)
+
+
+def open_record(page: Any, server: Server, name: str, doc: str = "referral") -> None:
+    page.goto(f"{server.url}/?document={doc}")
+    page.click(f"a:has-text('{name}')")
+    page.wait_for_url(re.compile(r"/records/[0-9a-f-]{36}$"))
+
+
+def press(page: Any, name: str) -> None:
+    """Press the button named ``name`` as a person would (the hidden default button is not one)."""
+    page.get_by_role("button", name=name).click()
+
+
+def download(page: Any, link: str) -> bytes:
+    with page.expect_download() as info:
+        page.click(f"a:has-text('{link}')")
+    return Path(info.value.path()).read_bytes()
+
+
+# --------------------------------------------------------------------------- journeys
+
+
+def test_the_first_administrator_from_one_command() -> None:
+    """``apforms serve --create-admin`` prints a one-time password, which must be changed."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(Path(tmp) / "web", ("--create-admin", "first.admin@example.gov.uk")) as proc,
+    ):
+        line = proc.stdout.readline().decode()  # type: ignore[union-attr]
+        once = re.search(r"one-time password (\S+)", line)
+        assert once, line
+        with playwright_api.sync_playwright() as p:
+            b = launch(p)
+            pg = b.new_page()
+            pg.goto(f"http://127.0.0.1:{proc.port}/")  # type: ignore[attr-defined]
+            assert pg.title() == "Sign in – apforms"
+            pg.fill("#email", "first.admin@example.gov.uk")
+            pg.fill("#password", "wrong password")
+            press(pg, "Sign in")
+            assert "The email address or password is not right" in pg.inner_text(".govuk-error-summary")
+            pg.fill("#password", once.group(1))
+            press(pg, "Sign in")
+            assert pg.inner_text("h1") == "Choose your own password"
+            pg.goto(f"http://127.0.0.1:{proc.port}/records/new?document=referral")
+            assert pg.inner_text("h1") == "Choose your own password"  # nothing else first
+            pg.fill("#old", once.group(1))
+            pg.fill("#new", "a pass phrase for the council")
+            pg.fill("#again", "a pass phrase for the council")
+            press(pg, "Save the password")
+            assert pg.inner_text("h1") == "Records"
+            b.close()
+
+
+def test_a_school_user_prefills_a_referral_and_downloads_its_pdf(server: Server, page: Any) -> None:
+    sign_in(page, server, LEAD)
+    page.click("a:has-text('Alternative Provision – referral form')")
+    press(page, "Start")  # a school user's records are their school's
+    assert page.inner_text("h1") == "Pupil’s details"
+    page.fill("[name='pupil.legal_name']", "Amara Okonkwo-Lindqvist")
+    page.fill("[name='pupil.date_of_birth-day']", "31")
+    page.fill("[name='pupil.date_of_birth-month']", "2")
+    page.fill("[name='pupil.date_of_birth-year']", "2012")
+    page.select_option("[name='pupil.year_group']", "9")
+    page.fill("[name='pupil.upn']", "A12345678901")  # a wrong check letter
+    press(page, "Save and continue")
+    # Saved as a draft, with every problem named by the form's own label, linked to its box.
+    summary = page.inner_text(".govuk-error-summary")
+    assert "Date of birth:" in summary and "UPN" in summary
+    assert page.input_value("[name='pupil.legal_name']") == "Amara Okonkwo-Lindqvist"
+    page.click(".govuk-error-summary a:has-text('Date of birth')")
+    page.fill("[name='pupil.date_of_birth-day']", "28")
+    page.fill("[name='pupil.upn']", "")
+    press(page, "Save and continue")
+    assert page.inner_text("h1") == "Reason for referral"
+    rid = record_id(page)
+    page.click("nav[aria-label='Sections'] a:has-text('Placement')")
+    page.fill("[name='placement.provider']", "Hollybrook Equine Skills CIC")
+    page.fill("[name='placement.start_date-day']", "4")
+    page.fill("[name='placement.start_date-month']", "1")
+    page.fill("[name='placement.start_date-year']", "2027")
+    press(page, "Save as draft")
+    assert "Saved as a draft." in page.inner_text(".govuk-notification-banner")
+    page.click("a:has-text('Back to the record')")
+    assert "Amara Okonkwo-Lindqvist · Hollybrook Equine Skills CIC" in page.inner_text("h1")
+    pdf = download(page, "Fillable PDF")
+    read = api.ingest_bytes(pdf, "downloaded.pdf")
+    assert read.method == "fields"
+    expected = api.validate(api.new_record("referral", stored(server, rid)), partial=True).data
+    assert read.record["data"] == expected
+    assert expected["pupil"] == {
+        "legal_name": "Amara Okonkwo-Lindqvist",
+        "date_of_birth": "2012-02-28",
+        "year_group": "9",
+    }
+    assert expected["placement"]["provider"] == "Hollybrook Equine Skills CIC"
+    assert expected["placement"]["start_date"] == "2027-01-04"
+    flat = download(page, "Flattened PDF")
+    assert "Amara Okonkwo-Lindqvist" in _pdf_text(flat)
+    docx = download(page, "Word document")
+    assert docx.startswith(b"PK")
+    assert api.ingest_bytes(docx, "downloaded.docx").record["data"] == expected
+
+
+def _pdf_text(data: bytes) -> str:
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        return subprocess.run(["pdftotext", f.name, "-"], capture_output=True, check=True, text=True).stdout
+
+
+def test_table_rows_are_added_and_removed_without_javascript(server: Server, browser: Any) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, server, OFFICER)
+        page.goto(server.url + "/records/new?document=commissioning")
+        page.select_option("#school", label="Derwent Meadows Academy")
+        press(page, "Start")
+        rid = record_id(page)
+        page.click("nav[aria-label='Sections'] a:has-text('Target setting')")
+        name = "target_setting.targets"
+        page.fill(f"[name='{name}.0.target']", "Attend every session at the provider")
+        press(page, "Add a row")
+        page.fill(f"[name='{name}.1.target']", "Complete the level 1 animal care unit")
+        press(page, "Add a row")
+        page.fill(f"[name='{name}.2.target']", "Travel to the farm independently")
+        press(page, "Save as draft")
+        targets = [t["target"] for t in stored(server, rid)["target_setting"]["targets"]]
+        assert targets == [
+            "Attend every session at the provider",
+            "Complete the level 1 animal care unit",
+            "Travel to the farm independently",
+        ]
+        press(page, "Remove row 2")
+        targets = [t["target"] for t in stored(server, rid)["target_setting"]["targets"]]
+        assert targets == ["Attend every session at the provider", "Travel to the farm independently"]
+        assert page.input_value(f"[name='{name}.1.target']") == "Travel to the farm independently"
+    finally:
+        context.close()
+
+
+def test_a_commissioning_agreement_started_from_a_referral(server: Server, page: Any) -> None:
+    sign_in(page, server, OFFICER)
+    open_record(page, server, "Zofia Wójcik-Kowalczyk")
+    press(page, "commissioning agreement from this referral")
+    assert page.input_value("[name='pupil.name']") == "Zofia Wójcik-Kowalczyk"
+    assert page.input_value("[name='pupil.provider']") == "Peak Pathways Training CIC"
+    assert page.input_value("[name='pupil.placement_start-day']") == "1"
+
+
+def test_a_returned_form_is_reviewed_and_accepted(server: Server, page: Any) -> None:
+    sign_in(page, server, OFFICER)
+    open_record(page, server, "Zofia Wójcik-Kowalczyk")
+    rid = record_id(page)
+    sent = stored(server, rid)
+    back = json.loads(json.dumps(sent))
+    back["pupil"]["legal_name"] = "Zofia Wójcik"
+    back["reason"]["statement"] = "Returned with the provider's changes: two days a week, not three."
+    returned = api.render_record(api.new_record("referral", back), "pdf").content
+    assert returned is not None
+    page.click("a:has-text('Read a returned form into this record')")
+    page.set_input_files(
+        "#file", files=[{"name": "returned.pdf", "mimeType": "application/pdf", "buffer": returned}]
+    )
+    press(page, "Read the form")
+    assert "Read from the form's own fields" in page.inner_text("main")
+    changed = page.locator("tr.apforms-changed")
+    labels = [changed.nth(i).locator("th").inner_text() for i in range(changed.count())]
+    assert (
+        labels == ["Pupil’s legal name in full", "Please state the reason for referral below:"]
+        or len(labels) == 2
+    ), labels
+    row = page.locator("tr[data-name='pupil.legal_name']")
+    assert "Zofia Wójcik-Kowalczyk" in row.locator("td").nth(0).inner_text()
+    assert "Zofia Wójcik" in row.locator("td").nth(1).inner_text()
+    press(page, "Accept into the record")
+    assert "accepted into the record" in page.inner_text(".govuk-notification-banner")
+    assert stored(server, rid) == api.validate(api.new_record("referral", back), partial=True).data
+
+
+def test_a_hostile_upload_is_refused_in_one_line(server: Server, page: Any) -> None:
+    pdf = pikepdf.open(
+        io.BytesIO(
+            api.render_record(api.new_record("referral", api.example("referral")["data"]), "pdf").content
+            or b""
+        )
+    )
+    field = next(f for f in pdf.acroform.fields if f.fully_qualified_name == "reason.statement")
+    stream = pikepdf.Stream(pdf, deflated(50 << 20))
+    stream.Filter = pikepdf.Name("/FlateDecode")
+    field.obj.V = pdf.make_indirect(stream)
+    out = io.BytesIO()
+    pdf.save(out)
+    sign_in(page, server, LEAD)
+    page.goto(server.url + "/returns/upload")
+    shown = {}
+    for name, data in (("bomb.pdf", out.getvalue()), ("notes.pdf", b"this is not a PDF at all")):
+        page.set_input_files("#file", files=[{"name": name, "mimeType": "application/pdf", "buffer": data}])
+        press(page, "Read the form")
+        message = page.inner_text(".govuk-error-summary li")
+        assert message.startswith(f"{name} was not read: "), message
+        assert "\n" not in message and "Traceback" not in page.content()
+        shown[name] = message
+    assert "a form field's value unpacks to more than 1 MB" in shown["bomb.pdf"]
+    assert shown["notes.pdf"] == "notes.pdf was not read: not a PDF"
+
+
+def test_a_school_user_is_refused_another_schools_record(server: Server, page: Any) -> None:
+    sign_in(page, server, OFFICER)
+    open_record(page, server, "Tomasz Ebbrell-Nowak")
+    other = page.url
+    press(page, "Sign out")
+    sign_in(page, server, LEAD)
+    assert "Tomasz" not in page.inner_text("main")
+    response = page.goto(other)
+    assert response.status == 404
+    assert page.inner_text("h1") == "Page not found"
+    assert page.goto(other + "/download/pdf").status == 404
+
+
+def test_a_name_with_markup_shows_as_text(server: Server, page: Any) -> None:
+    sign_in(page, server, LEAD)
+    page.goto(server.url + "/records/new?document=referral")
+    press(page, "Start")
+    page.fill("[name='pupil.legal_name']", "<img src=x onerror=alert(1)><script>alert(2)</script>")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    press(page, "Save as draft")
+    page.click("a:has-text('Back to the record')")
+    assert "<script>alert(2)</script>" in page.inner_text("h1")
+    assert dialogs == []
+
+
+# --------------------------------------------------------------------------- accessibility
+
+
+def _pages(server: Server, page: Any) -> Iterator[str]:
+    """Every kind of page, as an LA officer sees it; yields each page's name once it is shown."""
+    page.goto(server.url + "/sign-in")
+    yield "sign in"
+    sign_in(page, server, OFFICER)
+    yield "records"
+    ids: dict[str, str] = {}
+    for doc in api.document_ids():
+        page.goto(server.url + f"/?document={doc}")
+        page.locator("table a").first.click()
+        ids[doc] = record_id(page)
+        yield f"{doc} record"
+        for index, _ in enumerate(api.form_sections(doc)):
+            page.goto(server.url + f"/records/{ids[doc]}/page/{index}")
+            yield f"{doc} page {index + 1}"
+    page.goto(server.url + f"/records/{ids['referral']}/page/0")
+    page.fill("[name='pupil.date_of_birth-day']", "45")
+    press(page, "Save as draft")
+    yield "a page with errors"
+    page.goto(server.url + "/records/new?document=sla")
+    yield "new record"
+    page.goto(server.url + "/returns/upload")
+    yield "read a return"
+    press(page, "Read the form")
+    yield "read a return, with an error"
+    page.goto(server.url + "/blank")
+    yield "blank forms"
+    page.goto(server.url + "/password")
+    yield "password"
+    page.goto(server.url + "/records/00000000-0000-0000-0000-000000000000")
+    yield "not found"
+
+
+def test_no_serious_or_critical_accessibility_violations_on_any_page(server: Server, page: Any) -> None:
+    found: dict[str, list[dict[str, Any]]] = {}
+    seen = 0
+    for name in _pages(server, page):
+        seen += 1
+        violations = axe(page)
+        if violations:
+            found[name] = violations
+    assert seen > 40
+    assert found == {}, json.dumps(found, indent=1)[:4000]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-q"]))
