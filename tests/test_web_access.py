@@ -205,3 +205,47 @@ def test_a_one_time_password_must_be_changed_first(world: dict[str, Any]) -> Non
     good = "a long pass phrase of mine"
     assert c.post("/password", {"old": once, "new": good, "again": good}).status_code == 302
     assert c.get("/").status_code == 200
+
+
+def test_serving_other_computers_needs_https() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "apforms", "serve", "--host", "0.0.0.0", "--port", "1"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("apforms: --host 0.0.0.0: other computers would send passwords")
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_cookies_and_sessions(tmp_path: Any) -> None:
+    from apforms.web.settings import settings_for
+
+    plain, https = settings_for(tmp_path), settings_for(tmp_path, behind_https=True)
+    for s in (plain, https):
+        assert s["SESSION_COOKIE_HTTPONLY"] and s["SESSION_COOKIE_SAMESITE"] == "Lax"
+        assert s["SESSION_COOKIE_AGE"] == 30 * 60 and s["SESSION_SAVE_EVERY_REQUEST"]
+        assert s["SESSION_EXPIRE_AT_BROWSER_CLOSE"] and not s["DEBUG"]
+    assert https["SESSION_COOKIE_SECURE"] and https["CSRF_COOKIE_SECURE"] and https["SECURE_HSTS_SECONDS"] > 0
+    assert plain["SECRET_KEY"] == https["SECRET_KEY"]  # made once for the data folder
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_values_to_check_are_marked_on_the_review_page(world: dict[str, Any]) -> None:
+    """A return read by OCR (or a value a warning names) is marked "check", never passed off as exact."""
+    from apforms.web.models import Return
+
+    data = api.example("referral")["data"]
+    read = {**api.example("referral"), "data": {**data, "pupil": {**data["pupil"], "legal_name": "Z0fia"}}}
+    ret = Return.objects.create(
+        record=world["records"]["referral"], school=world["a"], document="referral", filename="scan.png",
+        read=read, method="scanned", review=["pupil.legal_name"], warnings=["pupil.legal_name: read by OCR"],
+    )  # fmt: skip
+    html = client_for(world["people"]["a"]).get(f"/returns/{ret.id}").content.decode()
+    assert "Not every value could be read for certain (read as: scanned)" in html
+    row = html[html.index('data-name="pupil.legal_name"') :].split("</tr>")[0]
+    assert "Z0fia" in row and ">changed<" in row and ">check<" in row
+    other = html[html.index('data-name="pupil.upn"') :].split("</tr>")[0]
+    assert ">check<" not in other and ">changed<" not in other
