@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import docx
@@ -115,6 +116,18 @@ def test_demo_writes_every_example(tmp_path) -> None:  # type: ignore[no-untyped
     returned = json.loads((tmp_path / "docx" / "referral-returned.json").read_text(encoding="utf-8"))
     assert returned["provenance"]["read_from"] == "word"
     assert returned["data"] == canonical_example("referral")
+    # and the web app, with the same examples loaded and its demo accounts printed
+    assert f"apforms serve --data {tmp_path.resolve() / 'web'}" in result.output
+    assert re.search(r"ap\.lead@derwent-meadows\.example\.sch\.uk  password \S{20,}", result.output)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "web" / "web.sqlite3") as db:
+        stored = dict(
+            db.execute("select document, count(*) from apforms_web_record group by document").fetchall()
+        )
+    assert stored == {doc: 2 if doc == "referral" else 1 for doc in ALL_DOCS}
+    again = run("demo", "-o", str(tmp_path))  # a second demo replaces its own web data
+    assert again.exit_code == 0, again.output
 
 
 # --------------------------------------------------------------------------- format from -o

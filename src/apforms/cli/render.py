@@ -158,8 +158,7 @@ def _web_demo(out_dir: Any) -> None:
 
     from apforms import web
 
-    folder = web.configure(web.clear_demo(Path(out_dir) / "web"))
-    passwords = web.load_demo()
+    folder, passwords = web.demo_folder(Path(out_dir) / "web")
     click.echo("")
     click.echo("The web app, with the demo's records loaded (fictional):")
     click.echo(f"  apforms serve --data {folder}")

@@ -128,6 +128,29 @@ def clear_demo(data: str | os.PathLike[str]) -> Path:
     return folder
 
 
+def demo_folder(data: str | os.PathLike[str]) -> tuple[Path, dict[str, str]]:
+    """Empty the demo data folder ``data`` and load the demo into it, in a child process (Django
+    is set up once per process, and the calling one may be set up for another folder already);
+    returns the folder and each demo account's password."""
+    import json
+    import subprocess
+    import sys
+
+    folder = clear_demo(data)
+    code = (
+        "import json, sys; from apforms import web; "
+        "web.configure(sys.argv[1]); print(json.dumps(web.load_demo()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=600
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise ConfigError(f"{folder}: the web app's demo could not be loaded: {last[:300]}")
+    passwords: dict[str, str] = json.loads(done.stdout)
+    return folder.resolve(), passwords
+
+
 def load_demo() -> dict[str, str]:
     """Fill the configured data folder with the fictional demo: two schools, an LA officer
     and a school user (passwords returned, to change at first sign-in), and every example
