@@ -64,7 +64,9 @@ def new(request: HttpRequest) -> HttpResponse:
         if school is None:
             errors.append(("school", "Choose the school this record is for"))
         else:
-            row = Record.objects.create(document=doc, school=school, data={}, created_by=request.user)
+            # A new record starts with the form's defaults (the council's SLA wording, unticked boxes).
+            start = api.validate(api.new_record(doc), partial=True).data
+            row = Record.objects.create(document=doc, school=school, data=start, created_by=request.user)
             return HttpResponseRedirect(reverse("edit", args=[row.id, 0]))
     title = next(d["title"] for d in documents() if d["id"] == doc)
     return render(
@@ -156,10 +158,12 @@ def edit(request: HttpRequest, record_id: str, page: int) -> HttpResponse:
         record = api.with_form_page(record, page, request.POST, remove=request.POST.get("remove") or None)
         if request.POST.get("add"):
             extra[request.POST["add"]] = 1  # shown empty; kept once something is typed in it
+        result = api.validate(record, partial=True)
+        if result.ok:  # stored canonical (numbers as numbers, dates ISO); else as typed, to put right
+            record = api.new_record(row.document, result.data)
         row.data = record.data
         row.title = title_of(record)
         row.save()
-        result = api.validate(record, partial=True)
         prefix = pages[page][0]
         mine = [p for p in result.problems if p.path == prefix or p.path.startswith(prefix + ".")]
         if request.POST.get("add") or request.POST.get("remove"):
