@@ -197,6 +197,7 @@ class User(threading.Thread):
         self.samples: dict[str, bytes] = {}
         self.journeys = 0
         self.rng = random.Random(index)
+        self.think = 0.0
 
     def get(self, kind: str, path: str, form: list[tuple[str, str]] | None = None) -> bytes | None:
         """One request, timed and checked; None (and a failure noted) if it went wrong."""
@@ -214,6 +215,8 @@ class User(threading.Thread):
             return None
         if kind in ("PDF", "Word") and kind not in self.samples:
             self.samples[kind] = body
+        if self.think:  # a person reads the page before the next click (0.5 to 1.5 times --think)
+            time.sleep(self.think * self.rng.uniform(0.5, 1.5))
         return body
 
     def sign_in(self) -> bool:
@@ -398,7 +401,7 @@ def pct(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def run(users: int, seconds: float, folder: Path) -> int:
+def run(users: int, seconds: float, folder: Path, think: float = 0.0) -> int:
     data = folder / "web"
     passwords = setup(data)
     accounts = list(passwords.items())
@@ -416,6 +419,8 @@ def run(users: int, seconds: float, folder: Path) -> int:
         started = wait_until_up(server, port, log)
         start = Start(users, seconds)
         crowd = [User(i, port, accounts[i % len(accounts)], start) for i in range(users)]
+        for user in crowd:
+            user.think = think
         for user in crowd:
             user.start()
         while not start.begun and any(u.is_alive() for u in crowd):
@@ -452,7 +457,8 @@ def run(users: int, seconds: float, folder: Path) -> int:
     times = {kind: [t for u in crowd for t in u.times[kind]] for kind in (*KINDS, *SIGN_IN)}
     requests = sum(len(times[kind]) for kind in KINDS)
     print(
-        f"{users} users signed in, then {sum(u.journeys for u in crowd)} journeys: {requests} requests "
+        f"{users} users signed in (think {crowd[0].think if crowd else 0:g} s), "
+        f"then {sum(u.journeys for u in crowd)} journeys: {requests} requests "
         f"in {elapsed:.1f} s ({requests / elapsed:.0f}/s); {len(before)} records, server up {started:.1f} s"
     )
     print(
@@ -495,6 +501,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20, help="simulated users at once (default 20)")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long they work (default 20)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds a user reads each page before the next request, on average (default 0: a stress test)",
+    )
     parser.add_argument("--setup", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
@@ -508,7 +520,7 @@ def main() -> None:
     if not 0 < args.seconds <= 600:
         parser.error("--seconds must be more than 0 and at most 600")
     with tempfile.TemporaryDirectory(prefix="apforms-bench-") as tmp:
-        status = run(args.users, args.seconds, Path(tmp))
+        status = run(args.users, args.seconds, Path(tmp), args.think)
     sys.exit(status)
 
 
