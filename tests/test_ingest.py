@@ -719,3 +719,22 @@ def test_the_record_file_escapes_control_characters_and_reads_back_the_same(tmp_
     assert read.result.record["provenance"]["source"] == name
     assert not {"\u202e", "\x85", "\u2066", "\u2069", "\u061c"} & set(text)
     assert "\\u202e" in text and "Łódź" in text
+
+
+def test_a_damaged_field_is_named_by_its_label_in_the_warnings() -> None:
+    """A field whose value was not text was read as empty: 'Missing data' at most, and no
+    word that the form had something there."""
+    pdf = pikepdf.open(io.BytesIO(example_pdf("referral")))
+    fields = {f.fully_qualified_name: f for f in pdf.acroform.fields}
+    fields["reason.statement"].obj.V = 42
+    fields["pupil.legal_name"].obj.V = pikepdf.Dictionary(A=1)
+    result = ingest_pdf(save(pdf), "returned.pdf")
+    assert result.record["data"]["reason"].get("statement") is None
+    damaged = [w for w in result.warnings if "check it against the returned form" in w]
+    statement = load_definition("referral").field_at("reason.statement").label
+    assert sorted(damaged) == [
+        "Pupil’s legal name in full (pupil.legal_name): its value is a dictionary, not text; "
+        "check it against the returned form",
+        f"{statement} (reason.statement): its value is a number (42), not text; "
+        "check it against the returned form",
+    ]
