@@ -62,6 +62,37 @@ def lzw_run(n: int, byte: int = 65) -> bytes:
     return bytes(out)
 
 
+def object_stream_bomb(n: int) -> bytes:
+    """A one-page PDF whose page tree and page are kept in an object stream padded to ``n``
+    bytes unpacked (a cross-reference stream, as PDF 1.5 writes them): opening its pages
+    decodes the whole object stream."""
+    objects = [
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> >>",
+    ]
+    header = b"2 0 3 %d " % (len(objects[0]) + 1)
+    body = objects[0] + b" " + objects[1]
+    c = zlib.compressobj(9)
+    packed = c.compress(header + body) + b"".join(c.compress(b" " * MB) for _ in range(n // MB)) + c.flush()
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = {1: len(out)}
+    out += b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    offsets[4] = len(out)
+    out += b"4 0 obj\n<< /Type /ObjStm /N 2 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (
+        len(header),
+        len(packed),
+    )
+    out += packed + b"\nendstream\nendobj\n"
+    offsets[5] = len(out)
+    rows = [b"\x00" + bytes(4) + b"\xff\xff", b"\x01" + offsets[1].to_bytes(4, "big") + bytes(2)]
+    rows += [b"\x02" + (4).to_bytes(4, "big") + i.to_bytes(2, "big") for i in (0, 1)]
+    rows += [b"\x01" + offsets[k].to_bytes(4, "big") + bytes(2) for k in (4, 5)]
+    xref = b"".join(rows)
+    out += b"5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(xref)
+    out += xref + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[5]
+    return bytes(out)
+
+
 @dataclass
 class Child:
     status: int  # exit code; negative: killed by that signal

@@ -330,3 +330,22 @@ def test_safe_text() -> None:
     assert safe_text("a\x1b[31mb\x9bc\x00\x7f\n\u2028\u202e\u2066") == (
         "a\\x1b[31mb\\x9bc\\x00\\x7f\\n\\u2028\\u202e\\u2066"  # one helper for every command
     )
+
+
+def test_json_output_escapes_control_characters_and_parses_back_the_same(
+    cli: Cli, pdfs: dict[str, Path], tmp_path: Path
+) -> None:
+    """--json printed what it keeps as found (a file's name, a --ref) with its C1 and bidi
+    controls raw: U+202E reordered the terminal's line, NEL (U+0085) broke it."""
+    name = "Łąka Skills\u202efdp.ngis\x85 \u2066Ş. Ionescu\u2069.pdf"
+    src = tmp_path / name
+    src.write_bytes(pdfs["sla"].read_bytes())
+    added = cli("add", str(src), "--ref", "provider=Łąka\u202eSkills")
+    assert added.exit_code == 0, added.output
+    for args in (["show", added_id(added), "--json"], ["list", "--json"], ["log", "--json"]):
+        out = cli(*args).stdout
+        assert not {"\u202e", "\x85", "\u2066", "\u2069"} & set(out), args
+        assert "\\u202e" in out and "Łąka" in out
+    shown = json.loads(cli("show", added_id(added), "--json").stdout)
+    assert shown["original_name"] == name and shown["refs"] == {"provider": "Łąka\u202eSkills"}
+    assert json.loads(cli("log", "--json").stdout)[0]["detail"]["file"] == str(src)

@@ -21,6 +21,7 @@ import pikepdf
 import pytest
 
 from apforms import api
+from apforms.archive import REFUSED, Archive, SQLiteStore, signatures
 from apforms.errors import IngestError
 from apforms.formats.docx import read as docx_read
 from apforms.formats.pdf import bounds, read_fields, read_scan
@@ -28,7 +29,8 @@ from apforms.formats.pdf.open import open_pdf
 from apforms.formats.pdf.read import ingest_pdf
 from apforms.model.records import parse_record
 
-from .bounds_support import MB, deflated, lzw_run, run_apforms, with_junk_widgets
+from .archive_support import foreign_pdf, make_signer, sign
+from .bounds_support import MB, deflated, lzw_run, object_stream_bomb, run_apforms, with_junk_widgets
 from .pdf_support import example_pdf
 
 
@@ -56,9 +58,10 @@ def _stream(pdf: pikepdf.Pdf, data: bytes, *filters: str) -> pikepdf.Stream:
     return pdf.make_indirect(stream)
 
 
-def _value_bomb(data: bytes, *filters: str) -> bytes:
-    pdf = pikepdf.open(io.BytesIO(example_pdf("referral")))
-    field = next(f for f in pdf.acroform.fields if f.fully_qualified_name == "reason.statement")
+def _value_bomb(data: bytes, *filters: str, doc: str = "referral") -> bytes:
+    pdf = pikepdf.open(io.BytesIO(example_pdf(doc)))
+    name = "reason.statement" if doc == "referral" else "provider.address"
+    field = next(f for f in pdf.acroform.fields if f.fully_qualified_name == name)
     field.obj.V = _stream(pdf, data, *filters)
     return _saved(pdf)
 
@@ -364,13 +367,122 @@ def test_a_word_return_is_bounded_in_what_it_unpacks_in_all(monkeypatch: pytest.
 # --------------------------------------------------------------------------- the archive
 
 
-def test_archive_add_of_a_bomb_keeps_the_copy_without_reading_it_whole(tmp_path: Path) -> None:
-    """``archive add`` read a field-value bomb as ingest did (MemoryError)."""
+def test_archive_add_refuses_a_field_value_bomb_as_ingest_does(tmp_path: Path) -> None:
+    """``archive add`` read a field-value bomb as ingest did (MemoryError); then it kept the
+    copy (exit 0) that ingest refuses, with only a warning that the form could not be read."""
     src = tmp_path / "bomb.pdf"
     src.write_bytes(_value_bomb(deflated(200 * MB), "/FlateDecode"))
-    child = run_apforms(["archive", "--store", str(tmp_path / "archive"), "add", str(src)], cap_mb=1500)
-    assert "internal error" not in child.stderr and "Traceback" not in child.stderr, child.stderr
+    store = tmp_path / "archive"
+    child = run_apforms(["archive", "--store", str(store), "add", str(src)], cap_mb=1500)
+    assert child.status == 2, child.stderr
+    assert child.refusal == f"apforms: refused {src}: {VALUE_REFUSED.removeprefix('apforms: ')}"
     assert child.peak_mb < 300 and child.wall < 10
+    with Archive(SQLiteStore(store)) as archive:
+        assert archive.entries() == []
+        event = archive.audit_log()[-1]
+    assert (event.action, event.detail) == (
+        "add-refused",
+        {"file": str(src), "reason": VALUE_REFUSED.removeprefix("apforms: ")},
+    )
+
+
+def _foreign_with_value(value: bytes) -> bytes:
+    """A PDF that is not an apforms form, with one text field whose value is a Flate stream."""
+    pdf = pikepdf.open(io.BytesIO(foreign_pdf()))
+    widget = pdf.make_indirect(
+        pikepdf.Dictionary(
+            FT=pikepdf.Name.Tx,
+            T=pikepdf.String("notes"),
+            V=_stream(pdf, value, "/FlateDecode"),
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Widget,
+            Rect=[72, 600, 300, 620],
+        )  # fmt: skip
+    )
+    pdf.pages[0].obj.Annots = pikepdf.Array([widget])
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([widget]))
+    return _saved(pdf)
+
+
+def _junk_fields() -> bytes:
+    pdf = pikepdf.open(io.BytesIO(example_pdf("referral")))
+    with_junk_widgets(pdf, 100)
+    return _saved(pdf)
+
+
+@pytest.mark.parametrize(
+    ("make", "doc", "reason"),
+    [
+        pytest.param(
+            lambda: _value_bomb(deflated(2 * MB), "/FlateDecode"), None,
+            VALUE_REFUSED.removeprefix("apforms: "), id="a form field's value",
+        ),
+        pytest.param(
+            lambda: _foreign_with_value(deflated(2 * MB)), "sla", VALUE_REFUSED.removeprefix("apforms: "),
+            id="a field's value in a PDF ingest would not read",
+        ),
+        pytest.param(
+            lambda: _flat_with_contents(deflated(3 * MB, b" "), "/FlateDecode"), None,
+            "page 1's drawing unpacks to more than 2 MB (the most read for a page)",
+            id="a page's drawing",
+        ),
+        pytest.param(
+            _junk_fields, None, "the form has 373 fields; at most 300 are read", id="too many fields"
+        ),
+    ],
+)  # fmt: skip
+def test_the_archive_refuses_what_ingest_refuses_with_the_same_reason(
+    tmp_path: Path, make: object, doc: str | None, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_fields, "MAX_FIELDS", 300)
+    data = make()  # type: ignore[operator]
+    if doc is None:  # ingest refuses it in these words
+        with pytest.raises(IngestError, match=f"^{re.escape(reason)}$"):
+            ingest_pdf(data, "bomb.pdf")
+    with Archive(SQLiteStore(tmp_path / "store")) as archive:
+        result = archive.add_bytes(data, "bomb.pdf", doc)
+        assert (result.outcome, result.reason) == (REFUSED, reason)
+        assert archive.entries() == []
+        event = archive.audit_log()[-1]
+    assert (event.action, event.detail) == ("add-refused", {"file": "bomb.pdf", "reason": reason})
+
+
+def test_a_signed_copy_over_a_limit_is_refused_before_pyhanko_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyHanko (and pikepdf, and PDFium for drawn signatures) read the copy after ingest had
+    refused it, on input nothing had bounded."""
+    signer = make_signer(tmp_path / "keys")
+    signed = sign(_value_bomb(deflated(2 * MB), "/FlateDecode", doc="sla"), signer, "signatures.provider")
+    read: list[bytes] = []
+    monkeypatch.setattr(signatures, "validate_digital", lambda data, roots=(): read.append(data) or [])
+    with Archive(SQLiteStore(tmp_path / "store")) as archive:
+        result = archive.add_bytes(signed, "signed.pdf")
+    assert (result.outcome, result.reason) == (REFUSED, VALUE_REFUSED.removeprefix("apforms: "))
+    assert read == []
+
+
+def test_the_archive_opens_a_pdf_under_qpdf_limits(tmp_path: Path) -> None:
+    """check_pdf opened the file with pikepdf before qpdf was told its limits: an object
+    stream of 300 MB holding the page tree was unpacked whole, and the copy kept."""
+    src = tmp_path / "objstm.pdf"
+    src.write_bytes(object_stream_bomb(300 * MB))
+    assert src.stat().st_size < 600_000
+    store = tmp_path / "archive"
+    child = run_apforms(["archive", "--store", str(store), "add", "--doc", "sla", str(src)], cap_mb=1500)
+    assert child.status == 2, child.stderr
+    assert child.refusal == f"apforms: refused {src}: {STREAM_REFUSED}"
+    assert child.peak_mb < 300 and child.wall < 10
+
+
+def test_an_object_stream_over_the_limit_is_named_as_the_limit() -> None:
+    """qpdf says that the stream went over its limit only in a warning; the error is that the
+    page tree is missing ('damaged PDF, cannot be read (unable to find page tree)')."""
+    with pytest.raises(IngestError, match=f"^{re.escape(STREAM_REFUSED)}$"):
+        ingest_pdf(object_stream_bomb(bounds.MAX_STREAM_BYTES + MB), "objstm.pdf")
+
+
+STREAM_REFUSED = "a stream unpacks to more than 64 MB (the most read for one stream)"
 
 
 # --------------------------------------------------------------------------- long values

@@ -121,3 +121,52 @@ def test_nothing_but_a_regular_file_is_ever_replaced(tmp_path: Path, kind: str) 
         assert (tmp_path / "elsewhere.json").read_text() == "someone else's file"
     if kind == "dangling symlink":
         assert not (tmp_path / "not-yet.json").exists()
+
+
+# --------------------------------------------------------------------------- races
+# Between the last check of the target and the rename over it, the target or its folder may
+# be swapped by someone who can write to the folder (issue 14).
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink", "dangling symlink", "device"])
+def test_a_target_swapped_after_the_last_check_is_never_written_through(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rename(2) replaces the name, never what it names: a link or a device put there after
+    the last check is not followed or opened (the rename takes its name; the file it points
+    to, or the device, is untouched)."""
+    make, _ = NOT_REGULAR[kind]
+    target = tmp_path / "record.json"
+    real_check = files._check_entry
+
+    def swap_after_checking(*args: object) -> None:
+        real_check(*args)  # type: ignore[arg-type]
+        if not os.path.lexists(target) or os.path.isfile(target) and not os.path.islink(target):
+            if os.path.lexists(target):
+                os.unlink(target)
+            make(target)
+
+    monkeypatch.setattr(files, "_check_entry", swap_after_checking)
+    files.write_text(target, '{"child": "record"}')
+    assert target.read_text() == '{"child": "record"}' and not target.is_symlink()
+    if kind == "symlink":
+        assert (tmp_path / "elsewhere.json").read_text() == "someone else's file"
+    if kind == "dangling symlink":
+        assert not (tmp_path / "not-yet.json").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_a_folder_swapped_while_the_file_is_written_is_refused_and_nothing_is_left(tmp_path: Path) -> None:
+    """The temporary file was made, checked and renamed by path: a folder moved away (and a
+    link to another put in its place) while the file was written left the temporary file,
+    with the child's record in it, in the folder moved away."""
+    folder, moved, other = tmp_path / "out", tmp_path / "out.moved", tmp_path / "other"
+    folder.mkdir()
+    other.mkdir()
+    target = folder / "record.json"
+    refused = r"^cannot write .*record\.json: its folder was moved or replaced"
+    with pytest.raises(RenderError, match=refused), files.atomic_writer(target) as fh:
+        fh.write(b'{"child": "record"}')
+        folder.rename(moved)
+        folder.symlink_to(other)
+    assert list(moved.iterdir()) == [] and list(other.iterdir()) == []

@@ -704,3 +704,37 @@ def test_a_form_read_with_another_definition_version_needs_review() -> None:
     assert any("it was read with version 1.0" in w for w in result.warnings)
     assert result.review == [] and result.needs_review
     assert not ingest_pdf(example_pdf("sla"), "sla.pdf").needs_review
+
+
+def test_the_record_file_escapes_control_characters_and_reads_back_the_same(tmp_path: Path) -> None:
+    """The record file was written with json.dumps(ensure_ascii=False): the C1 and bidi controls
+    of what it keeps as found (the returned file's name, in its provenance) went into it raw,
+    and to the terminal of whoever printed it. (Values lose them as text: types.normal_text.)"""
+    name = "Tomasz\u202efdp.yksr\u00f3wodzaB \x85 \u2066Łódź\u2069\u061c.pdf"
+    src = tmp_path / name
+    src.write_bytes(example_pdf("referral"))
+    read = api.ingest(src, tmp_path / "record.json")
+    text = read.path.read_text(encoding="utf-8")
+    assert json.loads(text) == read.result.record
+    assert read.result.record["provenance"]["source"] == name
+    assert not {"\u202e", "\x85", "\u2066", "\u2069", "\u061c"} & set(text)
+    assert "\\u202e" in text and "Łódź" in text
+
+
+def test_a_damaged_field_is_named_by_its_label_in_the_warnings() -> None:
+    """A field whose value was not text was read as empty: 'Missing data' at most, and no
+    word that the form had something there."""
+    pdf = pikepdf.open(io.BytesIO(example_pdf("referral")))
+    fields = {f.fully_qualified_name: f for f in pdf.acroform.fields}
+    fields["reason.statement"].obj.V = 42
+    fields["pupil.legal_name"].obj.V = pikepdf.Dictionary(A=1)
+    result = ingest_pdf(save(pdf), "returned.pdf")
+    assert result.record["data"]["reason"].get("statement") is None
+    damaged = [w for w in result.warnings if "check it against the returned form" in w]
+    statement = load_definition("referral").field_at("reason.statement").label
+    assert sorted(damaged) == [
+        "Pupil’s legal name in full (pupil.legal_name): its value is a dictionary, not text; "
+        "check it against the returned form",
+        f"{statement} (reason.statement): its value is a number (42), not text; "
+        "check it against the returned form",
+    ]

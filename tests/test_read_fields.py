@@ -127,3 +127,128 @@ def test_a_huge_kids_array_is_refused_in_bounded_time() -> None:
     with pytest.raises(IngestError, match=f"the form has {n:,} fields; at most {MAX_FIELDS:,} are read"):
         read("4 0 R", "", f"<< /T (big) /Kids [{kids}] >>", *widgets)
     assert time.monotonic() - started < 10
+
+
+# --------------------------------------------------------------------------- damaged fields
+# A damaged field is named, never dropped: its value was lost without a word (issue 14, "bad
+# input gets a clear error and loses nothing").
+
+
+def one(extra: str, *objects: str) -> AcroFormRead:
+    """The fields of a form whose one field, object 4, is a widget named f with ``extra``."""
+    return read("4 0 R", "4 0 R", f"<< {WIDGET} /T (f) {extra} >>", *objects)
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        ("/FT /Tx /V 42", "its value is a number (42), not text"),
+        ("/FT /Tx /V 3.5", "its value is a number (3.5), not text"),
+        ("/FT /Tx /V true", "its value is true or false (true), not text"),
+        ("/FT /Tx /V << /A 1 >>", "its value is a dictionary, not text"),
+        ("/FT /Ch /V 7", "its value is a number (7), not text"),
+        ("/FT /Btn /V 1", "its value is a number (1), not a state"),
+    ],
+)
+def test_a_value_that_is_not_text_is_named_not_dropped(extra: str, why: str) -> None:
+    got = one(extra)
+    assert got.fields["f"].value is None
+    assert got.damaged == {"f": why}
+
+
+def test_a_list_value_with_parts_that_are_not_text_is_named() -> None:
+    """The parts that were not text were left out of the joined value, silently."""
+    got = one(f"/FT /Ch /Ff 2097152 /V [(Polski) 5 {utf16('Română')} << >>]")
+    assert got.fields["f"].value == "Polski; Română"
+    assert got.damaged == {"f": "2 parts of its value are not text (a number (5), a dictionary)"}
+
+
+def test_a_value_stream_that_cannot_be_decoded_is_named() -> None:
+    got = one("/FT /Tx /V 5 0 R", "<< /Length 5 /Filter /NoSuchFilter >>\nstream\nabcde\nendstream")
+    assert got.fields["f"].value is None
+    assert list(got.damaged) == ["f"]
+    assert got.damaged["f"].startswith("its value is a stream that cannot be decoded (")
+
+
+def test_no_value_is_not_damage() -> None:
+    """/V null, a /V to an object that is not there (null, ISO 32000-2 7.3.10) and no /V:
+    an empty field, as before."""
+    for extra in ("/FT /Tx /V null", "/FT /Tx /V 99 0 R", "/FT /Tx", "/FT /Tx /V ()", "/FT /Btn /V /Off"):
+        got = one(extra)
+        assert got.damaged == {} and got.warnings == [], extra
+
+
+def test_a_field_that_raises_when_read_is_named_and_the_rest_is_read() -> None:
+    """A state named /² (a digit to str.isdigit, not to int) raised ValueError in reading its
+    export value, and the field vanished; the field after it was read."""
+    got = read(
+        "4 0 R 5 0 R",
+        "4 0 R 5 0 R",
+        f"<< {WIDGET} /T (lac) /FT /Btn /V /#C2#B2 /Opt [(Yes)] >>",
+        f"<< {WIDGET} /T (name) /FT /Tx /V {utf16('Ján')} >>",
+    )
+    assert got.fields["name"].value == "Ján"
+    assert got.fields["lac"].value == "²" and got.damaged == {}  # a state name like any other
+
+
+def test_a_field_whose_reading_fails_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever qpdf or pikepdf raise for one field (here a stand-in for a fault), the field
+    is named with the reason, and the others are read."""
+    from apforms.formats.pdf import read_fields
+
+    real = read_fields._field
+
+    def failing(name: str, f: object, damaged: dict[str, str]) -> object:
+        if name == "lac":
+            raise pikepdf.PdfError("object 4 0: unexpected dictionary close token")
+        return real(name, f, damaged)
+
+    monkeypatch.setattr(read_fields, "_field", failing)
+    got = read(
+        "4 0 R 5 0 R",
+        "4 0 R 5 0 R",
+        f"<< {WIDGET} /T (lac) /FT /Btn /V /Yes >>",
+        f"<< {WIDGET} /T (name) /FT /Tx /V {utf16('Ján')} >>",
+    )
+    assert got.fields["name"].value == "Ján" and "lac" not in got.fields
+    assert got.damaged == {"lac": "it cannot be read (object 4 0: unexpected dictionary close token)"}
+
+
+def test_a_field_whose_name_cannot_be_read_is_named_by_its_object() -> None:
+    """A /T that is not UTF-16 (an odd number of bytes) gave the field no name, and it was
+    skipped with its value."""
+    got = read("4 0 R 5 0 R", "4 0 R 5 0 R", f"<< {WIDGET} /T <FEFF00> /FT /Tx /V (Kowalska) >>",
+               f"<< {WIDGET} /T (ok) /FT /Tx /V (yes) >>")  # fmt: skip
+    assert {name: f.value for name, f in got.fields.items()} == {"ok": "yes"}
+    assert got.warnings == [
+        "a form field whose name cannot be read (object 4) was ignored; "
+        "check its value against the returned form"
+    ]
+
+
+def test_a_field_object_that_cannot_be_parsed_is_named_by_its_object() -> None:
+    """qpdf takes an object it cannot parse (a number past 64 bits) for null, and its form
+    helper skips it: the field vanished, with only a note in qpdf's warnings."""
+    got = read(
+        "4 0 R 5 0 R",
+        "4 0 R 5 0 R",
+        f"<< {WIDGET} /T (upn) /FT /Tx /Ff 99999999999999999999 /V (A123) >>",
+        f"<< {WIDGET} /T (ok) /FT /Tx /V (yes) >>",
+    )
+    assert {name: f.value for name, f in got.fields.items()} == {"ok": "yes"}
+    assert got.warnings == [
+        "object 4 of the form cannot be read (overflow/underflow converting 99999999999999999999 to 64-bit "
+        "integer): a field in it was not read; check the values against the returned form"
+    ]
+
+
+def test_junk_in_the_field_tree_is_still_ignored_quietly() -> None:
+    got = read(
+        "4 0 R 9 0 R",
+        "5 0 R",
+        "<< /T (t) /Kids [1 /Name null [1 2] 6 0 R 5 0 R (text)] >>",
+        f"<< {WIDGET} /T (ok) /FT /Tx /V (yes) /Parent 4 0 R >>",
+        "<< /Length 0 >>\nstream\n\nendstream",
+    )
+    assert {name: f.value for name, f in got.fields.items()} == {"t.ok": "yes"}
+    assert got.warnings == [] and got.damaged == {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +90,46 @@ def test_quoted_values_are_taken_out() -> None:
     assert safe.without_values("\"it's\" and 'x\\'y' here") == "the value and the value here"
     long = f"{safe.quote('x' * 100)} is too long"
     assert safe.without_values(long) == "the value is too long"
+
+
+#: What a terminal obeys or a text view reorders, as a value may hold it: C0 (JSON escapes
+#: these itself), DEL, C1 (NEL, CSI), the bidi embeddings, overrides, isolates and marks, the
+#: Arabic letter mark, line and paragraph separators, and a lone surrogate.
+UNSAFE = (
+    "\x00\x1b\x7f\x85\x9b\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e"
+    "\u2066\u2067\u2068\u2069\udc80"
+)
+
+
+def test_json_escapes_what_a_terminal_obeys_and_parses_back_the_same() -> None:
+    """json.dumps(ensure_ascii=False) wrote C1 and bidi controls raw: a pupil's name with
+    U+202E printed by --json reordered the terminal's line."""
+    record = {
+        "document": "referral",
+        "data": {
+            "pupil": {"name": "Zofia Wiśniewska\u202e", "language": "ਪੰਜਾਬੀ, اردو, کوردی, українська"},
+            f"key{UNSAFE}": [UNSAFE, "می\u200cخواهم", "Ján Čonka\x85"],
+        },
+    }
+    text = safe.json_text(record)
+    assert json.loads(text) == record
+    assert not set(UNSAFE) & set(text)
+    assert "\\u202e" in text and "\\u0085" in text and "\\udc80" in text
+    assert "Wiśniewska" in text and "ਪੰਜਾਬੀ" in text and "\u200c" in text  # letters and joiners as they are
+    assert text == json.dumps(record, indent=2, ensure_ascii=False).translate(
+        {ord(c): f"\\u{ord(c):04x}" for c in UNSAFE[2:]}
+    )
+    assert json.loads(safe.json_text(record, indent=None, sort_keys=True)) == record
+
+
+def test_every_json_apforms_writes_or_prints_goes_through_json_text() -> None:
+    """The one place: json.dumps elsewhere in src/ only where the text is not an output
+    (the audit chain's hashed form, the SQLite store's columns, the ASCII checkpoint)."""
+    src = Path(safe.__file__).parent
+    allowed = {"safe.py", "archive/chain.py", "archive/sqlite.py"}
+    found = sorted(
+        str(path.relative_to(src))
+        for path in src.rglob("*.py")
+        if "json.dump" in path.read_text(encoding="utf-8") and str(path.relative_to(src)) not in allowed
+    )
+    assert found == []

@@ -9,7 +9,6 @@ layer: it uses ``api`` like any other caller.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from apforms.errors import ArchiveError
 from apforms.model import records
 from apforms.model.config import load_config
 from apforms.model.definitions import load_definition
+from apforms.safe import json_text
 
 DEMO_SIGNER = "apforms demo signer (not a real signature)"
 SIGNED_NAME = "sla-signed.pdf"
@@ -112,7 +112,7 @@ def demo(out_dir: str | os.PathLike[str] = "output") -> DemoResult:
     for definition in api.documents():
         record = api.example(definition.id)
         path = result.out_dir / "examples" / f"{definition.id}.json"
-        files.write_text(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        files.write_text(path, json_text(record) + "\n")
         result.written.append((path, f"example {definition.id} record"))
     _demo_docx(result)
     _demo_pdf(result)

@@ -28,6 +28,7 @@ from apforms.model.json_schema import json_schema as _json_schema
 from apforms.model.records import Record, ValidationResult
 from apforms.model.types import MAX_ROWS, Shape
 from apforms.resources import schemas_dir
+from apforms.safe import json_text
 
 if TYPE_CHECKING:
     # What __getattr__ serves at run time, for the type checker (exported by __all__): types
@@ -485,7 +486,7 @@ def ingest(
         raise IngestError(f"the record would overwrite the PDF it is read from ({src}); {hint}")
     files.check_target(target)
     result = ingest_bytes(data, src.name, password)
-    files.write_text(target, json.dumps(result.record, indent=2, ensure_ascii=False) + "\n", file_mode)
+    files.write_text(target, json_text(result.record) + "\n", file_mode)
     return IngestFileResult(target, result)
 
 
@@ -595,7 +596,7 @@ def improvement_plan_from_qa(
     _require(record, "qa")
     plan = _from_qa(record)
     result = records.validate(load_definition(plan["document"]), plan["data"], partial=True)
-    path = files.write_text(out, json.dumps(plan, indent=2, ensure_ascii=False) + "\n", output_mode(mode))
+    path = files.write_text(out, json_text(plan) + "\n", output_mode(mode))
     return path, plan, result.problems
 
 

@@ -10,9 +10,10 @@ no record content (a blank form, a template) follow the umask (``mode=None``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -43,9 +44,13 @@ def check_target(path: str | os.PathLike[str]) -> None:
         return
     except OSError as exc:
         raise RenderError(f"cannot write {path}: {exc.strerror or exc}") from None
-    if stat.S_ISREG(st.st_mode):
+    _refuse_unless_regular(path, st.st_mode)
+
+
+def _refuse_unless_regular(path: str | os.PathLike[str], st_mode: int) -> None:
+    if stat.S_ISREG(st_mode):
         return
-    kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+    kind = next((name for test, name in _KINDS if test(st_mode)), "not a regular file")
     raise RenderError(f"{path} is {kind}; apforms replaces only regular files: give another file name")
 
 
@@ -77,32 +82,77 @@ def atomic_writer(path: str | os.PathLike[str], mode: int | None = PRIVATE) -> I
     (:func:`check_target`), before writing and again just before the rename. The file gets
     ``mode`` (default :data:`PRIVATE`); ``None``: a replaced file keeps its mode and a new one
     gets what the umask gives.
+
+    The temporary file is made, checked, renamed and removed relative to the folder opened
+    once (``dir_fd``), so a folder moved or replaced while the file is written is refused,
+    never left with the temporary file in it. Between the last check and the rename the name
+    may still be swapped by someone who can write to the folder; rename(2) then replaces that
+    name and never writes through it (a link is not followed, a device or FIFO not opened),
+    and POSIX has no rename "only over a regular file" that would close the gap.
     """
     target = Path(path)
     check_target(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        folder = os.open(target.parent, _FOLDER_FLAGS)
     except OSError as exc:
         raise RenderError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
-        os.fchmod(fd, _mode_for(target) if mode is None else mode)
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        check_target(target)  # a device or link put there while the file was written
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        try:
+            fd, tmp = _temporary(folder, target.name)
+        except OSError as exc:
+            raise RenderError(f"cannot write {target}: {exc.strerror or exc}") from None
+        try:
+            os.fchmod(fd, _mode_for(folder, target.name) if mode is None else mode)
+            with os.fdopen(fd, "wb") as fh:
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())
+            _check_entry(folder, target)  # a device or link put there, or the folder moved, meanwhile
+            os.replace(tmp, target.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=folder)
+            raise
+    finally:
+        os.close(folder)
 
 
-def _mode_for(target: Path) -> int:
-    """The replaced file's mode, else what the umask gives a new file (mkstemp's is 0600)."""
+#: The folder is opened only to name files in it (O_PATH: search permission is enough).
+_FOLDER_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+
+
+def _temporary(folder: int, name: str) -> tuple[int, str]:
+    """A new private file ``.<name>.<random>.part`` in ``folder``, opened for writing."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = f".{name}.{secrets.token_hex(4)}.part"
+        try:
+            return os.open(tmp, flags, PRIVATE, dir_fd=folder), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", name)
+
+
+def _check_entry(folder: int, target: Path) -> None:
+    """RenderError if ``target``'s name in ``folder`` holds anything but a regular file, or
+    if ``folder`` is no longer the folder at ``target``'s path."""
+    with contextlib.suppress(FileNotFoundError):  # not there: nothing to refuse
+        _refuse_unless_regular(target, os.stat(target.name, dir_fd=folder, follow_symlinks=False).st_mode)
     try:
-        return target.stat().st_mode & 0o777
+        here, opened = os.stat(target.parent), os.fstat(folder)
+    except OSError as exc:
+        raise RenderError(f"cannot write {target}: {exc.strerror or exc}") from None
+    if (here.st_dev, here.st_ino) != (opened.st_dev, opened.st_ino):
+        raise RenderError(
+            f"cannot write {target}: its folder was moved or replaced while the file was written"
+        )
+
+
+def _mode_for(folder: int, name: str) -> int:
+    """The replaced file's mode, else what the umask gives a new file."""
+    try:
+        return os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode & 0o777
     except OSError:
         umask = os.umask(0)
         os.umask(umask)

@@ -3,7 +3,10 @@
 Inside an installed wheel they live under ``apforms/_data`` (see ``pyproject.toml``); in a
 source tree, at the repository root (``schemas/``, ``templates/``) and ``src/apforms/fonts``.
 YAML is read with libyaml's safe loader where it is installed (three times faster than the
-pure-Python one), else with PyYAML's own.
+pure-Python one), else with PyYAML's own; either way a key given twice in a mapping is refused
+(PyYAML lets the last one win, silently), and so are aliases that repeat more than
+:data:`MAX_REPEATED` values or contain themselves ("billion laughs": a kilobyte that loads as
+hundreds of millions of shared values, for whatever walks them next).
 """
 
 from __future__ import annotations
@@ -16,7 +19,105 @@ import yaml
 from apforms.errors import DefinitionError
 
 _PACKAGE = Path(__file__).resolve().parent
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Values that aliases may repeat in one file (the referral's session fields repeat 405).
+MAX_REPEATED = 100_000
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Refused(yaml.YAMLError):
+    """A YAML file apforms does not read (one line, for parse_yaml's message)."""
+
+
+class _Checked:
+    """What a safe loader (libyaml's or PyYAML's) adds: a key given twice and aliases that
+    repeat too much are refused."""
+
+    aliased = True  # whether the text may hold an alias (it has a '*')
+
+    def get_single_data(self: Any) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        if self.aliased:
+            _check_aliases(node)
+        return self.construct_document(node)
+
+    def construct_mapping(self: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            _check_keys(self, node)
+        return yaml.constructor.SafeConstructor.construct_mapping(self, node, deep)  # both loaders'
+
+
+class _Loader(_Checked, _BASE):  # type: ignore[misc]
+    """The safe loader apforms reads YAML with."""
+
+
+def _check_keys(loader: Any, node: yaml.MappingNode) -> None:
+    """_Refused naming a key given twice in ``node`` (merged keys, ``<<``, may be overridden)."""
+    first: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+            continue
+        key = loader.construct_object(key_node)  # kept: constructing the mapping takes it again
+        line = key_node.start_mark.line + 1
+        try:
+            if key in first:
+                raise _Refused(f"key {key!r} given twice (line {line}; first at line {first[key]})")
+            first[key] = line
+        except TypeError:  # unhashable: the constructor says so
+            continue
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """_Refused unless the values aliases repeat (the document's size with every alias
+    written out, less its own) are at most MAX_REPEATED, and no alias contains itself.
+
+    Sequences and mappings are walked once each; a scalar counts once where it is written
+    (an alias of a scalar repeats one value: no more than the file's own size)."""
+    size: dict[int, int] = {}  # a collection's size with its aliases written out
+    open_: set[int] = set()
+    own = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_.discard(key)
+            size[key] = 1 + sum(size.get(id(c), 1) for c in _children(node))
+            continue
+        if key in size:
+            continue
+        if key in open_:
+            raise _Refused(f"an alias contains itself (line {node.start_mark.line + 1})")
+        children = _children(node)
+        inner = [c for c in children if not isinstance(c, yaml.ScalarNode)]
+        own += 1 + len(children) - len(inner)
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in inner)
+    if size.get(id(root), 1) - own > MAX_REPEATED:
+        raise _Refused(f"its aliases repeat more than {MAX_REPEATED:,} values (the most read)")
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value  # type: ignore[no-any-return]
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _load(text: str | bytes, loader_class: Any = _Loader) -> Any:
+    loader = loader_class(text)
+    loader.aliased = b"*" in text if isinstance(text, bytes) else "*" in text  # no '*', no alias
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+_LOADER: Any = _Loader
 
 
 def data_dir(name: str) -> Path:
@@ -43,7 +144,7 @@ def font_file(name: str) -> Path:
 def parse_yaml(text: str | bytes, name: str) -> Any:
     """YAML already read from ``name`` (safe loading only); a :class:`DefinitionError` naming it."""
     try:
-        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        return _load(text)
     except yaml.YAMLError as exc:
         raise DefinitionError(f"{name}: cannot read: {str(exc).splitlines()[0]}") from exc
 
@@ -51,7 +152,6 @@ def parse_yaml(text: str | bytes, name: str) -> Any:
 def read_yaml(path: Path) -> Any:
     """A YAML file (safe loading only); a :class:`DefinitionError` naming it if unreadable."""
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
+        return _load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise DefinitionError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc

@@ -8,6 +8,7 @@ formula a spreadsheet would run (``=HYPERLINK(…)``), control characters a term
 
 from __future__ import annotations
 
+import json
 import re
 import reprlib
 from typing import Any
@@ -52,6 +53,23 @@ def _escape(match: re.Match[str]) -> str:
         return _NAMED[ch]
     code = ord(ch)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+# What json.dumps(ensure_ascii=False) leaves raw that a terminal obeys or a text view reorders
+# (it escapes C0 itself): as _INVISIBLE, less C0 (JSON's own whitespace between tokens).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def json_text(value: Any, indent: int | None = 2, sort_keys: bool = False) -> str:
+    """JSON of ``value`` for a file or a terminal: names in their own letters (not ``\\u``
+    escapes), but DEL, C1 controls, bidi controls, line separators and lone surrogates (C0
+    too, as JSON does) written as ``\\uXXXX``: the same value when parsed, safe to print."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=sort_keys)
+    return _JSON_UNSAFE.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 #: The most of a value a message quotes.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import re
 import unicodedata
@@ -67,7 +66,7 @@ def write_bundle(
             name = f"files/{file_name(entry)}"
             zf.writestr(name, read(entry))
             rows.append({"file": name, **describe(entry)})
-        zf.writestr(MANIFEST_JSON, json.dumps({**manifest, "entries": rows}, indent=2, ensure_ascii=False))
+        zf.writestr(MANIFEST_JSON, safe.json_text({**manifest, "entries": rows}))
         zf.writestr(MANIFEST_CSV, _csv(rows))
     return Path(out)
 

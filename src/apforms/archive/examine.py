@@ -1,8 +1,9 @@
 """What a file offered to the archive is: a PDF we accept, which document, and its record.
 
-Refusals (not a PDF, encrypted, empty, too large, damaged) are :class:`Refused` with a
-one-line reason; nothing is stored for them. An apforms form is recognised and read by
-``apforms.formats.pdf.read``; any other PDF needs its document named (``--doc``).
+Refusals (not a PDF, encrypted, empty, too large, damaged, over a limit of what ingest reads)
+are :class:`Refused` with a one-line reason; nothing is stored for them. An apforms form is
+recognised and read by ``apforms.formats.pdf.read``; any other PDF needs its document named
+(``--doc``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from apforms.errors import ApformsError, Refused
+from apforms.errors import ApformsError, IngestError, Refused
+from apforms.formats.pdf import bounds
 from apforms.formats.pdf.open import repairs
+from apforms.formats.pdf.read_fields import read_acroform
 from apforms.model.definitions import Definition, document_ids, load_definition
 
 DEFAULT_MAX_SIZE = 50 * 1024 * 1024
@@ -47,7 +50,9 @@ def check_size(size: int, max_size: int) -> None:
 
 
 def check_pdf(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
-    """Refuse anything the archive does not keep: empty, too large, not a PDF, encrypted, damaged."""
+    """Refuse anything the archive does not keep: empty, too large, not a PDF, encrypted, damaged,
+    or over a limit of what is read from a return (ingest's bounds, which run before anything
+    else reads the file: pikepdf, pyHanko, PDFium)."""
     check_size(len(data), max_size)
     if PDF_MAGIC not in data[:HEADER_WINDOW]:
         if data.startswith(b"PK\x03\x04"):
@@ -59,17 +64,25 @@ def check_pdf(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
     import pikepdf
 
     logging.getLogger("pikepdf").addHandler(logging.NullHandler())  # refusals are one line of ours
+    bounds.apply_qpdf_limits()  # before qpdf unpacks anything (then for every later reader too)
     try:
-        with pikepdf.open(io.BytesIO(data), suppress_warnings=True) as pdf:
+        with pikepdf.open(io.BytesIO(data), suppress_warnings=True) as pdf, bounds.bounded(pdf, len(data)):
             encrypted = pdf.is_encrypted
             if not encrypted:
                 len(pdf.pages)
             # qpdf reconstructs a truncated or corrupted file; a signed copy kept for decades
             # must be the file as signed, so a file that needed repair is refused.
             repaired = repairs(pdf)
+            if not encrypted and not repaired:
+                _within_bounds(pdf)
     except pikepdf.PasswordError:
         encrypted = True
+    except IngestError as exc:  # over a limit: in ingest's words
+        raise Refused(str(exc)) from None
     except Exception as exc:  # qpdf names the in-memory file "stream <...>": not for the reason
+        limit = bounds.open_limit_error(exc, data)
+        if limit is not None:
+            raise Refused(str(limit)) from None
         why = re.sub(r"^stream <[^>]*>:?\s*", "", _line(exc)) or type(exc).__name__
         raise Refused(f"damaged PDF: {why}") from None
     if encrypted:
@@ -77,6 +90,13 @@ def check_pdf(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
     if repaired:
         why = re.sub(r"^stream <[^>]*>:?\s*", "", repaired[0])
         raise Refused(f"damaged PDF (incomplete or corrupted; it had to be repaired to open): {why[:160]}")
+
+
+def _within_bounds(pdf: Any) -> None:
+    """IngestError naming the limit unless what ingest reads is within its bounds: the form's
+    fields and their values (as ingest reads them), and everything the pages reach."""
+    read_acroform(pdf)
+    bounds.check_pages(pdf)
 
 
 def examine(data: bytes, source: str, doc: str | None = None) -> Examined:

@@ -31,7 +31,7 @@ from apforms.formats import FORMATS as FORMAT_REGISTRY
 from apforms.formats import get_format
 from apforms.model.config import FormBrand
 from apforms.model.definitions import load_definition
-from apforms.safe import csv_row
+from apforms.safe import csv_row, json_text
 
 WRITTEN, UNCHANGED, WITHHELD, FAILED = "written", "unchanged", "withheld", "failed"
 #: Every output format bulk can write (the formats registry): a file per pair and format.
@@ -316,7 +316,7 @@ def _write_manifest(out: Path, result: BulkResult, plan: Plan, mode: int) -> lis
     for row in rows:
         writer.writerow(csv_row({**row, "flags": "; ".join(row["flags"])}))
     return [
-        files.write_text(out / "manifest.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n", mode),
+        files.write_text(out / "manifest.json", json_text(doc) + "\n", mode),
         files.write_text(out / "manifest.csv", buf.getvalue(), mode),
     ]
 

@@ -16,7 +16,6 @@ run (bad usage, unreadable or foreign file), with a one-line message and never a
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -24,7 +23,7 @@ import click
 
 from apforms import api
 from apforms.errors import ApformsError
-from apforms.safe import clip, visible
+from apforms.safe import clip, json_text, visible
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -98,7 +97,7 @@ RETURN_KINDS = {
 
 def dump(obj: Any) -> str:
     """JSON for ``--json`` output: indented, and names in their own letters."""
-    return json.dumps(obj, indent=2, ensure_ascii=False)
+    return json_text(obj)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -13,10 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from apforms.errors import DefinitionError
-from apforms.resources import data_dir
+from apforms.resources import data_dir, parse_yaml
 
 
 @dataclass(frozen=True)
@@ -56,9 +54,10 @@ def load_codelist(list_id: str) -> Codelist:
         raise DefinitionError(f"unknown code list {list_id!r}; known: {', '.join(codelist_ids())}")
     where = f"schemas/codelists/{path.name}"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise DefinitionError(f"{where}: cannot read: {str(exc).splitlines()[0]}") from exc
+    raw = parse_yaml(text, where)
     if not isinstance(raw, Mapping):
         raise DefinitionError(f"{where}: a code list is a mapping")
     for k in ("title", "source", "date", "codes"):

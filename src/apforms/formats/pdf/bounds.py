@@ -28,6 +28,8 @@ decoders for LZW and ASCII85, qpdf under its limits for the rest).
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import re
 import zlib
@@ -129,6 +131,44 @@ def limit_error(exc: BaseException) -> IngestError | None:
     """The refusal for qpdf's error when a stream went over its limit (``None`` for others)."""
     if "memory limit" not in str(exc):
         return None
+    return _stream_limit()
+
+
+def open_limit_error(exc: BaseException, data: bytes, password: str = "") -> IngestError | None:
+    """The refusal naming the limit when opening ``data`` (and counting its pages) failed with
+    ``exc`` because a stream went over it; ``None`` for other failures.
+
+    qpdf names the limit in its error only for the stream asked for: when the catalog or the
+    page tree was kept in an object stream over it, the error is that they are missing, and
+    the limit is in a warning. So the file is opened once more, under the limits, to hear
+    qpdf's warnings (kept out of the log meanwhile)."""
+    found = limit_error(exc)
+    if found is not None:
+        return found
+    heard = _Heard()
+    log = logging.getLogger("pikepdf._core")  # where qpdf's warnings go when not suppressed
+    log.addFilter(heard)
+    try:
+        with pikepdf.open(io.BytesIO(data), password=password, suppress_warnings=False) as pdf:
+            len(pdf.pages)
+    except Exception:  # noqa: BLE001 - it fails again; only what qpdf said on the way matters
+        pass
+    finally:
+        log.removeFilter(heard)
+    return _stream_limit() if heard.over else None
+
+
+class _Heard(logging.Filter):
+    """Notes whether qpdf warned that a stream went over its limit; passes nothing on."""
+
+    over = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.over = self.over or "memory limit" in record.getMessage()
+        return False
+
+
+def _stream_limit() -> IngestError:
     return IngestError(
         f"a stream unpacks to more than {size_text(MAX_STREAM_BYTES)} (the most read for one stream)"
     )
@@ -485,6 +525,7 @@ __all__ = [
     "apply_qpdf_limits",
     "bounded",
     "limit_error",
+    "open_limit_error",
     "check_pages",
     "unpacked_size",
     "value_text",

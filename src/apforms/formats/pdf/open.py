@@ -75,7 +75,7 @@ def open_pdf(data: bytes, password: str | None = None) -> Iterator[pikepdf.Pdf]:
             raise PasswordRequired("wrong password for this password-protected PDF") from None
         raise PasswordRequired("password-protected PDF: give its password (--password)") from None
     except (pikepdf.PdfError, RuntimeError, ValueError, OSError) as exc:
-        raise bounds.limit_error(exc) or IngestError(
+        raise bounds.open_limit_error(exc, data, password or "") or IngestError(
             f"damaged PDF, cannot be read ({_first_line(exc)})"
         ) from None
     try:

@@ -320,6 +320,10 @@ def _field_values(
     if unknown and values:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         warnings.append(f"{len(unknown)} field(s) that are not on this form were ignored: {shown}")
+    for name, why in read.damaged.items():  # by the form's label where it is one of the form's
+        f = by_name.get(name)
+        where = f"{f.tooltip} ({name})" if f else name
+        warnings.append(f"{where}: {why}; check it against the returned form")
     return values, signatures
 
 
