@@ -127,3 +127,13 @@ def test_the_checks_hold_with_pyyamls_own_loader_too() -> None:
 def _line(text: str) -> str:
     """A pattern matching exactly this one line."""
     return f"^{re.escape(text)}$"
+
+
+def test_a_yaml_file_that_is_not_utf8_is_refused_by_name(tmp_path: Path) -> None:
+    from apforms.errors import DefinitionError
+    from apforms.resources import read_yaml
+
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: Café\n".encode("latin-1"))
+    with pytest.raises(DefinitionError, match=r"latin1\.yaml: cannot read: not UTF-8 text \(byte 9\)"):
+        read_yaml(path)

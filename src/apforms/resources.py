@@ -153,5 +153,7 @@ def read_yaml(path: Path) -> Any:
     """A YAML file (safe loading only); a :class:`DefinitionError` naming it if unreadable."""
     try:
         return _load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(f"{path}: cannot read: not UTF-8 text (byte {exc.start})") from exc
     except (OSError, yaml.YAMLError) as exc:
         raise DefinitionError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc
