@@ -12,9 +12,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
+from tests.web_support import demo_server, launch, sign_in  # noqa: E402
 
 from apforms import api  # noqa: E402
-from tests.web_support import demo_server, launch, sign_in  # noqa: E402
 
 OFFICER, LEAD = "ap.officer@example.gov.uk", "ap.lead@derwent-meadows.example.sch.uk"
 
@@ -53,7 +53,8 @@ def main(out: Path) -> None:
         back["pupil"]["legal_name"] = "Zofia Wójcik"
         pdf = api.render_record(api.new_record("referral", back), "pdf").content
         page.click("a:has-text('Read a returned form into this record')")
-        page.set_input_files("#file", files=[{"name": "returned.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+        returned = {"name": "returned.pdf", "mimeType": "application/pdf", "buffer": pdf}
+        page.set_input_files("#file", files=[returned])
         page.get_by_role("button", name="Read the form").click()
         shot("return-review")
         for extra in ("bulk", "archive"):
