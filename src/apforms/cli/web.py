@@ -20,7 +20,10 @@ from apforms.errors import ConfigError
 @click.option(
     "--behind-https",
     is_flag=True,
-    help="Served to others through an HTTPS proxy: Secure cookies, HSTS (needed for any --host but this computer).",
+    help=(
+        "Served to others through an HTTPS proxy: Secure cookies, HSTS "
+        "(needed for any --host but this computer)."
+    ),
 )
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 def serve(
