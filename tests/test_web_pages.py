@@ -1,0 +1,389 @@
+"""The web app's bulk SLA and archive pages, through Django's test client, in process.
+
+Django is set up once per process: this module reuses a data folder another test module set
+up (``apforms.web._configured``) or sets up its own, and makes its own schools and users
+(names unique to this run), so that it shares nothing else with other web tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apforms.bulk import example_inputs
+
+from .bounds_support import MB
+
+pytest.importorskip("django")
+
+EX = example_inputs()
+RUN = uuid.uuid4().hex[:8]
+
+
+@dataclass
+class Site:
+    data: Path
+    la: Any  # django.test.Client, signed in as an LA officer
+    la2: Any  # … as another LA officer
+    school_a: Any  # … as a user of school A
+    school_b: Any  # … as a user of school B
+    a: Any  # School A
+    b: Any  # School B
+
+
+def _client(email: str) -> Any:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(get_user_model().objects.get(username=email))
+    return client
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    import apforms.web as web
+
+    data = web._configured or web.configure(tmp_path_factory.mktemp("web"))
+    from apforms.web import accounts
+    from apforms.web.models import Profile, School
+
+    a = School.objects.create(name=f"Sinfin Moor Academy {RUN}")
+    b = School.objects.create(name=f"Normanton Park School {RUN}")
+    people = {
+        "la": (f"ap.officer.{RUN}@derby.example.gov.uk", accounts.LA_OFFICER, None),
+        "la2": (f"ayesha.qureshi.{RUN}@derby.example.gov.uk", accounts.LA_ADMIN, None),
+        "a": (f"olena.shevchenko.{RUN}@sinfin-moor.example.sch.uk", accounts.SCHOOL, a),
+        "b": (f"jan.conka.{RUN}@normanton-park.example.sch.uk", accounts.SCHOOL, b),
+    }
+    for email, role, school in people.values():
+        accounts.create_user(email, role, school, f"correct horse battery {RUN}")
+    Profile.objects.filter(user__username__in=[p[0] for p in people.values()]).update(
+        must_change_password=False
+    )
+    clients = {k: _client(p[0]) for k, p in people.items()}
+    return Site(data, clients["la"], clients["la2"], clients["a"], clients["b"], a, b)
+
+
+def text(response: Any) -> str:
+    """A page's text without its tags (entities as the browser shows them)."""
+    import html
+
+    body = response.content.decode()
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def table(response: Any, table_id: str) -> list[list[str]]:
+    """The body rows of the table ``table_id``, as the text of their cells."""
+    import html
+
+    body = response.content.decode().split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    body = body.split("<tbody", 1)[1]
+    rows = re.findall(r"<tr\b.*?</tr>", body, re.S)
+    cells = [re.findall(r"<t[dh]\b[^>]*>(.*?)</t[dh]>", r, re.S) for r in rows]
+    return [[" ".join(html.unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in row] for row in cells]
+
+
+def refusal(response: Any) -> str:
+    """The one error message on a page (the test fails unless there is exactly one)."""
+    found = re.findall(r'<p class="govuk-error-message"[^>]*>(.*?)</p>', response.content.decode(), re.S)
+    assert len(found) == 1, found
+    return " ".join(re.sub(r"<[^>]+>", " ", found[0]).replace("Error:", "").split())
+
+
+# --------------------------------------------------------------------------- bulk SLAs
+
+
+def upload(path: Path, name: str | None = None) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name or path.name, path.read_bytes())
+
+
+def spreadsheets(**given: Path) -> dict[str, Any]:
+    return {kind: upload(given.get(kind, EX[kind])) for kind in ("placements", "providers", "schools")}
+
+
+def start_bulk(client: Any, formats: tuple[str, ...] = ("docx", "pdf"), **given: Path) -> Any:
+    return client.post("/bulk", {**spreadsheets(**given), "formats": list(formats)})
+
+
+def finished(client: Any, url: str, timeout: float = 120) -> Any:
+    """The run page at ``url`` once the run has ended (it refreshes itself until then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page = client.get(url)
+        assert page.status_code == 200
+        if 'http-equiv="refresh"' not in page.content.decode():
+            return page
+        assert time.monotonic() < deadline, text(page)
+        time.sleep(0.2)
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def example_rows(kind: str) -> list[list[str]]:
+    with EX[kind].open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_a_bulk_run_lists_every_pair_and_bad_row_and_zips_what_it_wrote(site: Site, tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    bad = ["X00000000000", *rows[1][1:]]  # not a UPN
+    placements = write_csv(tmp_path / "Placements autumn.csv", [*rows, bad])
+    started = start_bulk(site.la, placements=placements)
+    assert started.status_code == 302, text(started)
+    url = started["Location"]
+    assert re.fullmatch(r"/bulk/[0-9a-f-]{36}", url)
+    page = finished(site.la, url)
+    shown = text(page)
+    assert "3 written" in shown and "2 withheld" in shown and "1 row skipped" in shown
+    assert table(page, "withheld") == [
+        [
+            f"{school}",
+            "Peak Boxing Academy",
+            "Peak Boxing Academy: 1 pupil looked after (more than 18 hours a week)",
+        ]
+        for school in ("Normanton Park School", "Sinfin Moor Academy")
+    ]
+    assert [r[:2] for r in table(page, "written")] == [
+        ["Normanton Park School", "Derwent Vocational Centre"],
+        ["Normanton Park School", "Riverside Farm Learning CIC"],
+        ["Sinfin Moor Academy", "Riverside Farm Learning CIC"],
+    ]
+    assert table(page, "bad-rows") == [
+        [
+            "Placements autumn.csv",
+            "8",
+            "UPN",
+            "the value is not a valid UPN (a UPN has 13 characters, not 12)",
+        ]
+    ]
+    assert "X00000000000" not in page.content.decode()  # the manifest and page never repeat a UPN
+
+    zipped = site.la.get(f"{url}/slas.zip")
+    assert zipped.status_code == 200 and zipped["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content))) as zf:
+        names = set(zf.namelist())
+        manifest = json.loads(zf.read("manifest.json"))
+        listed = {p[fmt] for p in manifest["pairs"] for fmt in ("docx", "pdf") if p[fmt]}
+        assert names == listed | {"manifest.json", "manifest.csv"}
+        for p in manifest["pairs"]:
+            for fmt in ("docx", "pdf"):
+                if p[fmt]:
+                    import hashlib
+
+                    assert hashlib.sha256(zf.read(p[fmt])).hexdigest() == p[f"{fmt}_sha256"]
+        status = {(p["school"], p["provider"]): p["status"] for p in manifest["pairs"]}
+        assert list(status.values()).count("produced") == 3 and list(status.values()).count("withheld") == 2
+        assert [r["row"] for r in manifest["skipped_rows"]] == [8]
+        pdf = zf.read("sinfin-moor-academy__riverside-farm-learning-cic.pdf")
+    from pypdf import PdfReader
+
+    fields = {name: f.get("/V") for name, f in (PdfReader(io.BytesIO(pdf)).get_fields() or {}).items()}
+    assert fields["provider.name"] == "Riverside Farm Learning CIC"
+    assert fields["provider.contact_name"] == "Ştefan Ionescu"
+    assert fields["school.name"] == "Sinfin Moor Academy"
+
+
+@pytest.fixture(scope="module")
+def example_run(site: Site) -> str:
+    """The URL of a finished bulk run of the example spreadsheets, by ``site.la``."""
+    started = start_bulk(site.la, formats=("pdf",))
+    assert started.status_code == 302, text(started)
+    finished(site.la, started["Location"])
+    return str(started["Location"])
+
+
+def form_values(page: Any) -> dict[str, str]:
+    """What a browser would post from a page's form: each select's chosen option, each text
+    input's value (not the buttons)."""
+    body = page.content.decode()
+    values = {}
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', body, re.S):
+        chosen = re.findall(r'<option value="([^"]*)" selected>', options)
+        values[name] = chosen[0] if chosen else ""
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', body):
+        if name != "csrfmiddlewaretoken":
+            values[name] = value
+    return values
+
+
+def chosen_text(page: Any, name: str) -> str:
+    body = page.content.decode()
+    options = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', body, re.S)
+    assert options, name
+    chosen = re.findall(r'<option value="[^"]*" selected>(.*?)</option>', options.group(1))
+    return chosen[0] if chosen else ""
+
+
+RENAMED_PROVIDERS = ["Provider", "Addr", "Post code", "Contact", "Main contact", "Phone", "E-mail", "UKPRN",
+                     "Registered?"]  # fmt: skip
+
+
+def renamed_providers(path: Path) -> Path:
+    """The example providers with the council's own headers, and a 'Contact' column that is
+    the switchboard, not the person (the closest header, but the wrong one)."""
+    rows = example_rows("providers")
+    return write_csv(path, [RENAMED_PROVIDERS] + [[*r[:3], "Reception", *r[3:]] for r in rows[1:]])
+
+
+def test_renamed_headers_are_mapped_and_a_saved_mapping_applies_later(site: Site, tmp_path: Path) -> None:
+    from apforms.web.models import HeaderMapping
+
+    providers = renamed_providers(tmp_path / "providers export.csv")
+    started = start_bulk(site.la, formats=("pdf",), providers=providers)
+    assert started.status_code == 302 and started["Location"].endswith("/map"), text(started)
+    page = site.la.get(started["Location"])
+    assert page.status_code == 200
+    assert "Providers: providers export.csv" in text(page)
+    assert 'name="placements.' not in page.content.decode()  # the placements and schools match
+    assert chosen_text(page, "providers.name") == "A: Provider"
+    assert chosen_text(page, "providers.postcode") == "C: Post code"
+    assert chosen_text(page, "providers.contact_name") == "D: Contact"  # the closest, but wrong
+    assert chosen_text(page, "providers.registered_school") == "I: Registered?"
+    assert "Suggested (the closest header): check it" in text(page)
+
+    values = form_values(page)
+    values["providers.contact_name"] = "4"  # E: Main contact
+    values["providers.save_as"] = f"Council providers export {RUN}"
+    ran = site.la.post(started["Location"], {**values, "action": "run"})
+    assert ran.status_code == 302, text(ran)
+    result = finished(site.la, ran["Location"])
+    assert "3 written" in text(result) and "2 withheld" in text(result)
+    assert "providers export.csv: columns left out, as chosen: Contact" in text(result)
+    saved = HeaderMapping.objects.get(name=f"Council providers export {RUN}")
+    assert (saved.kind, saved.mapping["contact_name"], saved.mapping["urn"]) == (
+        "providers",
+        "Main contact",
+        "UKPRN",
+    )
+    assert contact_in_zip(site, ran["Location"]) == "Ştefan Ionescu"
+
+    # the next export, laid out the same way: the saved mapping, applied, chooses 'Main contact'
+    again = start_bulk(
+        site.la, formats=("pdf",), providers=renamed_providers(tmp_path / "providers spring.csv")
+    )
+    page = site.la.get(again["Location"])
+    assert chosen_text(page, "providers.contact_name") == "D: Contact"
+    applied = site.la.post(
+        again["Location"],
+        {**form_values(page), "providers.saved": str(saved.id), "action": "apply:providers"},
+    )
+    assert applied.status_code == 200
+    assert chosen_text(applied, "providers.contact_name") == "E: Main contact"
+    assert chosen_text(applied, "providers.urn") == "H: UKPRN"
+    assert f"The saved mapping Council providers export {RUN} was applied" in text(applied)
+    ran = site.la.post(again["Location"], {**form_values(applied), "action": "run"})
+    assert ran.status_code == 302
+    finished(site.la, ran["Location"])
+    assert contact_in_zip(site, ran["Location"]) == "Ştefan Ionescu"
+
+
+def contact_in_zip(site: Site, url: str) -> str:
+    from pypdf import PdfReader
+
+    zipped = site.la.get(f"{url}/slas.zip")
+    with zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content))) as zf:
+        pdf = zf.read("sinfin-moor-academy__riverside-farm-learning-cic.pdf")
+    fields = PdfReader(io.BytesIO(pdf)).get_fields() or {}
+    return str(fields["provider.contact_name"].get("/V"))
+
+
+def test_a_mapping_must_choose_every_required_column_once(site: Site, tmp_path: Path) -> None:
+    started = start_bulk(site.la, formats=("pdf",), providers=renamed_providers(tmp_path / "p.csv"))
+    values = form_values(site.la.get(started["Location"]))
+    values["providers.name"] = ""
+    values["providers.phone"] = values["providers.email"]
+    page = site.la.post(started["Location"], {**values, "action": "run"})
+    assert page.status_code == 400
+    assert "Providers: choose the column that holds Name of provider" in text(page)
+    assert "Providers: 'E-mail' is already chosen for" in text(page)
+    assert not (site.data / "bulk" / started["Location"].split("/")[2] / "result.json").exists()
+
+
+def test_a_school_user_finds_no_bulk_page(site: Site, example_run: str) -> None:
+    urls = [
+        "/bulk",
+        "/bulk/template/placements.csv",
+        example_run,
+        f"{example_run}/map",
+        f"{example_run}/slas.zip",
+    ]
+    for client in (site.school_a, site.school_b):
+        for url in urls:
+            assert client.get(url).status_code == 404, url
+        assert client.post("/bulk", spreadsheets()).status_code == 404
+        assert client.post(f"{example_run}/delete").status_code == 404
+    assert "Bulk SLAs" not in text(site.school_a.get("/archive"))  # nor a link to it
+
+
+def test_a_run_is_its_starters_alone(site: Site, example_run: str) -> None:
+    for url in (example_run, f"{example_run}/map", f"{example_run}/slas.zip"):
+        assert site.la2.get(url).status_code == 404, url
+    assert site.la2.post(f"{example_run}/delete").status_code == 404
+    assert site.la.get(example_run).status_code == 200
+    assert site.la2.get(f"/bulk/{uuid.uuid4()}").status_code == 404
+
+
+def test_bulk_refusals_are_one_line(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from apforms.web.views import bulk
+
+    def post(**files: Any) -> Any:
+        return site.la.post("/bulk", {**spreadsheets(), **files, "formats": ["pdf"]})
+
+    page = post(placements=upload(EX["placements"], "placements.txt"))
+    assert (page.status_code, refusal(page)) == (400, "The placements spreadsheet must be a CSV or XLSX file")
+    page = site.la.post("/bulk", {**spreadsheets()})
+    assert (page.status_code, refusal(page)) == (400, "Choose Word documents, PDFs or both")
+    missing = spreadsheets()
+    del missing["schools"]
+    page = site.la.post("/bulk", {**missing, "formats": ["pdf"]})
+    assert (page.status_code, refusal(page)) == (400, "Choose the schools spreadsheet")
+
+    kept = set((site.data / "bulk").iterdir())
+    bomb = tmp_path / "placements.xlsx"
+    with (
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+        zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh,
+    ):
+        for _ in range(300):
+            fh.write(b"\0" * MB)
+    assert bomb.stat().st_size < 2 * MB
+    page = post(placements=upload(bomb, "Placements 2026.xlsx"))
+    assert page.status_code == 400
+    assert refusal(page) == (
+        "Placements 2026.xlsx was not read: Placements 2026.xlsx: 300 MB once unpacked; an XLSX input "
+        "may hold at most 256 MB (and 100,000 rows): split it"
+    )
+    page = post(providers=upload(write_csv(tmp_path / "empty.csv", [[]])))
+    assert (page.status_code, refusal(page)) == (
+        400,
+        "empty.csv was not read: empty.csv: the file is empty (a header row is needed)",
+    )
+    assert set((site.data / "bulk").iterdir()) == kept  # nothing kept of a refused upload
+
+    monkeypatch.setattr(bulk, "MAX_UPLOAD_BYTES", MB)
+    rows = example_rows("placements")
+    large = write_csv(tmp_path / "placements.csv", [rows[0], *rows[1:] * 2000])
+    assert large.stat().st_size > MB
+    page = post(placements=upload(large))
+    assert (page.status_code, refusal(page)) == (
+        400,
+        "The placements spreadsheet is too large (at most 1 MB)",
+    )
