@@ -8,6 +8,7 @@ up (``apforms.web._configured``) or sets up its own, and makes its own schools a
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -20,9 +21,11 @@ from typing import Any
 
 import pytest
 
+from apforms import api
 from apforms.bulk import example_inputs
 
-from .bounds_support import MB
+from .archive_support import encrypted_pdf, example, foreign_pdf, form_pdf, make_signer, sign, unsigned_sla
+from .bounds_support import MB, deflated
 
 pytest.importorskip("django")
 
@@ -99,7 +102,9 @@ def refusal(response: Any) -> str:
     """The one error message on a page (the test fails unless there is exactly one)."""
     found = re.findall(r'<p class="govuk-error-message"[^>]*>(.*?)</p>', response.content.decode(), re.S)
     assert len(found) == 1, found
-    return " ".join(re.sub(r"<[^>]+>", " ", found[0]).replace("Error:", "").split())
+    import html
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found[0])).replace("Error:", "").split())
 
 
 # --------------------------------------------------------------------------- bulk SLAs
@@ -317,6 +322,44 @@ def test_a_mapping_must_choose_every_required_column_once(site: Site, tmp_path: 
     assert not (site.data / "bulk" / started["Location"].split("/")[2] / "result.json").exists()
 
 
+def test_values_from_a_spreadsheet_are_shown_as_text(site: Site, tmp_path: Path) -> None:
+    rows = example_rows("placements")
+    hostile = [rows[1][0], "<script>alert(1)</script>", *rows[1][2:]]
+    placements = write_csv(tmp_path / "placements.csv", [rows[0], hostile])
+    posted = {**spreadsheets(), "placements": upload(placements, "<b>placements<b>.csv"), "formats": ["pdf"]}
+    started = site.la.post("/bulk", posted)
+    page = finished(site.la, started["Location"])
+    body = page.content.decode()
+    assert "<script>alert" not in body and "<b>placements" not in body
+    assert (
+        "unknown school &#x27;&lt;script&gt;alert(1)&lt;/script&gt;&#x27; (not in the schools file)" in body
+    )
+    assert table(page, "bad-rows")[0][:3] == ["<b>placements<b>.csv", "2", "School"]
+
+
+def test_a_run_that_fails_says_so_in_one_line_and_logs_no_value(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from apforms.errors import BulkInputError
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise BulkInputError("placements.csv: more than 100,000 rows below the header")
+
+    monkeypatch.setattr(api, "bulk_sla", refuse)
+    page = finished(site.la, start_bulk(site.la)["Location"])
+    assert "The SLAs were not written" in text(page)
+    assert "placements.csv: more than 100,000 rows below the header" in text(page)
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("V831200024001 Riverside Farm")
+
+    monkeypatch.setattr(api, "bulk_sla", fail)
+    page = finished(site.la, start_bulk(site.la)["Location"])
+    assert "The run stopped with an internal error. Try again." in text(page)
+    assert "V831200024001" not in page.content.decode() and "Traceback" not in page.content.decode()
+    assert "RuntimeError" in caplog.text and "V831200024001" not in caplog.text
+
+
 def test_a_school_user_finds_no_bulk_page(site: Site, example_run: str) -> None:
     urls = [
         "/bulk",
@@ -387,3 +430,258 @@ def test_bulk_refusals_are_one_line(site: Site, tmp_path: Path, monkeypatch: pyt
         400,
         "The placements spreadsheet is too large (at most 1 MB)",
     )
+
+
+# --------------------------------------------------------------------------- the archive
+
+
+def archive_pdf(client: Any, data: bytes, name: str = "signed.pdf", **fields: str) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post("/archive/add", {"file": SimpleUploadedFile(name, data), **fields})
+
+
+def entry_id(response: Any) -> str:
+    assert response.status_code == 302, text(response)
+    found = re.fullmatch(r"/archive/([0-9a-f]{64})", response["Location"])
+    assert found, response["Location"]
+    return found.group(1)
+
+
+@dataclass
+class Copies:
+    sla: str  # school A's SLA, signed digitally by the provider
+    referral: str  # school A's referral (typed signatures)
+    scan: str  # school B's scanned SLA, archived by LA staff
+
+
+@pytest.fixture(scope="module")
+def copies(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Copies:
+    """Copies archived once for the module, unique to this run (other modules may use the
+    same archive)."""
+    signer = make_signer(tmp_path_factory.mktemp("keys"), "Ştefan Ionescu")
+    sla = unsigned_sla()
+    sla["agreement"]["reference"] = f"SLA-{RUN}"
+    signed = sign(form_pdf("sla", sla), signer, "signatures.provider")
+    referral = example("referral")
+    referral["pupil"]["legal_name"] = f"Zofia Wójcik-Kowalczyk {RUN}"
+    return Copies(
+        entry_id(archive_pdf(site.school_a, signed, "SLA signed by Riverside.pdf")),
+        entry_id(archive_pdf(site.school_a, form_pdf("referral", referral), "referral.pdf")),
+        entry_id(
+            archive_pdf(
+                site.la, foreign_pdf(f"Scanned SLA {RUN}"), "scan.pdf", school=str(site.b.pk), document="sla",
+                provider="Peak Boxing Academy", end="2027-07-16",
+            )
+        ),
+    )  # fmt: skip
+
+
+def test_a_signed_copy_archived_is_found_and_shows_its_signatures(site: Site, copies: Copies) -> None:
+    page = site.school_a.get(f"/archive/{copies.sla}")
+    assert page.status_code == 200
+    shown = text(page)
+    assert f"Alternative provision service level agreement: SLA-{RUN} · Riverside Farm Learning CIC" in shown
+    status = page.content.decode().split('id="signature-status"')[1].split("</dd>")[0]
+    assert '<strong class="govuk-tag govuk-tag--yellow">Partly signed</strong>' in status
+    assert "Signed on behalf of alternative provider: digitally signed by Ştefan Ionescu" in shown
+    assert "intact, trust not checked; unchanged since signing" in shown
+    assert "Signed on behalf of the school: unsigned" in shown
+    assert "Kept until 2032-12-18 Contracts and SLAs: end 2026-12-18 + 6 years" in shown
+    assert f"SLA signed by Riverside.pdf has been archived for {site.a.name}" in shown
+    assert f"Archived {dt.date.today().isoformat()}" in shown and f"by olena.shevchenko.{RUN}@" in shown
+
+    found = site.school_a.get("/archive", {"provider": "riverside"})
+    assert copies.sla in found.content.decode() and copies.referral not in found.content.decode()
+    pupil = site.school_a.get("/archive", {"pupil": f"wójcik-kowalczyk {RUN}"})
+    assert copies.referral in pupil.content.decode() and copies.sla not in pupil.content.decode()
+    by_upn = site.school_a.get("/archive", {"upn": "w831400516007", "document": "referral"})
+    assert copies.referral in by_upn.content.decode()
+    assert copies.referral not in site.school_a.get("/archive", {"document": "sla"}).content.decode()
+    today = dt.date.today()
+    since = site.school_a.get("/archive", {"since": today.isoformat(), "signed": "partly_signed"})
+    assert copies.sla in since.content.decode() and copies.referral not in since.content.decode()
+    until = site.school_a.get("/archive", {"until": (today - dt.timedelta(days=1)).isoformat()})
+    assert copies.sla not in until.content.decode()
+    bad = site.school_a.get("/archive", {"since": "27/11/2026"})
+    assert bad.status_code == 400 and "Added from: give a date, like 2026-11-27" in text(bad)
+
+    la = site.la.get("/archive", {"school": str(site.b.pk)})
+    assert copies.scan in la.content.decode() and copies.sla not in la.content.decode()
+    scan = text(site.la.get(f"/archive/{copies.scan}"))
+    assert "Peak Boxing Academy" in scan and "2033-07-16" in scan and "as given when archived" in scan
+
+    pdf = site.school_a.get(f"/archive/{copies.sla}/file")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    import hashlib
+
+    assert hashlib.sha256(pdf.content).hexdigest() == copies.sla
+    with api.open_archive(site.data / "archive") as arch:
+        last = [e for e in arch.audit_log() if e.entry_id == copies.sla][-1]
+    assert (last.action, last.user) == ("get", f"olena.shevchenko.{RUN}@sinfin-moor.example.sch.uk")
+
+
+def test_a_school_user_cannot_see_download_or_guess_another_schools_entry(site: Site, copies: Copies) -> None:
+    for url in (f"/archive/{copies.sla}", f"/archive/{copies.sla}/file", f"/archive/{copies.sla}/dispose"):
+        assert site.school_b.get(url).status_code == 404, url
+    assert site.school_a.get(f"/archive/{copies.scan}").status_code == 404
+    guessed = "0123456789abcdef" * 4
+    for client in (site.school_a, site.la):
+        assert client.get(f"/archive/{guessed}").status_code == 404
+        assert client.get(f"/archive/{guessed}/file").status_code == 404
+    assert site.school_a.get(f"/archive/{copies.sla[:12]}").status_code == 404  # no short ids in URLs
+    listed = site.school_b.get("/archive", {"provider": "Riverside"}).content.decode()
+    assert copies.sla not in listed and copies.referral not in listed
+    assert copies.scan in site.school_b.get("/archive").content.decode()
+
+    # nor export it, chosen by id
+    refused = site.school_b.post("/archive/export", {"which": "chosen", "id": [copies.sla, copies.referral]})
+    assert refused.status_code == 302 and refused["Location"].startswith("/archive")
+    zipped = site.school_b.post("/archive/export", {"which": "all"})
+    assert zipped.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content))) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    assert [e["sha256"] for e in manifest["entries"]] == [copies.scan]
+
+    # nor take it over by archiving the same bytes
+    with api.open_archive(site.data / "archive") as arch:
+        same = arch.read(arch.find(copies.sla))
+    again = archive_pdf(site.school_b, same, "copy.pdf")
+    assert again.status_code == 400
+    assert (
+        refusal(again)
+        == "copy.pdf is already in the archive, kept for another school: ask the local authority"
+    )
+    assert site.school_b.get(f"/archive/{copies.sla}").status_code == 404
+
+
+def test_an_export_for_an_inspection_holds_the_chosen_copies(site: Site, copies: Copies) -> None:
+    zipped = site.la.post("/archive/export", {"which": "chosen", "id": [copies.sla, copies.scan]})
+    assert zipped.status_code == 200 and zipped["Content-Type"] == "application/zip"
+    import hashlib
+
+    with zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content))) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        rows = {e["sha256"]: e for e in manifest["entries"]}
+        assert set(rows) == {copies.sla, copies.scan}
+        for sha, row in rows.items():
+            assert hashlib.sha256(zf.read(row["file"])).hexdigest() == sha
+        assert set(zf.namelist()) == {r["file"] for r in rows.values()} | {"manifest.json", "manifest.csv"}
+    assert rows[copies.sla]["signature_status"] == "partly_signed"
+    assert manifest["created_by"] == f"ap.officer.{RUN}@derby.example.gov.uk"
+    assert not list((site.data / "uploads").glob("export-*"))  # nothing left behind
+
+
+def test_verify_reports_to_each_what_is_theirs(site: Site, copies: Copies) -> None:
+    page = site.la.post("/archive/verify")
+    assert page.status_code == 200 and "All intact" in text(page)
+    mine = site.school_a.post("/archive/verify", {"signatures": "yes"})
+    assert "All intact" in text(mine)
+    stored = next(p for p in (site.data / "archive" / "files").glob("*/*") if p.name.startswith(copies.scan))
+    original = stored.read_bytes()
+    stored.chmod(0o600)
+    try:
+        stored.write_bytes(original[:-10] + b"tampered!\n")
+        la = site.la.post("/archive/verify")
+        assert "Problems found" in text(la) and f"Altered: {copies.scan[:12]}" in text(la)
+        school_a = site.school_a.post("/archive/verify")
+        assert "Problems found" in text(school_a) and copies.scan[:12] not in school_a.content.decode()
+        assert "Not in your school's copies" in text(school_a)
+        assert f"Altered: {copies.scan[:12]}" in text(site.school_b.post("/archive/verify"))
+    finally:
+        stored.write_bytes(original)
+    assert "All intact" in text(site.la.post("/archive/verify"))
+
+
+def test_dispose_is_la_only_and_leaves_a_tombstone(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from apforms.web.views import archive as views
+
+    data = example("sla")
+    data["agreement"]["reference"] = f"SLA-{RUN}-replaced"
+    sla = entry_id(archive_pdf(site.school_a, form_pdf("sla", data), "replaced.pdf"))
+    url = f"/archive/{sla}/dispose"
+    for client in (site.school_a, site.school_b):
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"reason": "past retention", "early": "yes"}).status_code == 404
+        assert client.get("/archive/due").status_code == 404
+    assert "Dispose of this copy" not in text(site.school_a.get(f"/archive/{sla}"))
+
+    assert sla not in site.la.get("/archive/due").content.decode()
+    monkeypatch.setattr(views, "today", lambda: dt.date(2033, 1, 3))
+    due = site.la.get("/archive/due")
+    assert sla in due.content.decode()
+    monkeypatch.undo()
+
+    page = site.la.get(url)
+    assert page.status_code == 200 and "Dispose of it before its date" in text(page)
+    empty = site.la.post(url, {"reason": "  "})
+    assert (empty.status_code, refusal(empty)) == (
+        400,
+        "Say why the copy is disposed of: the reason is kept in its tombstone",
+    )
+    early = site.la.post(url, {"reason": "Agreement replaced"})
+    assert early.status_code == 400
+    assert refusal(early) == "It is kept until 2032-12-18: tick 'Dispose of it before its date' to go on"
+    gone = site.la.post(url, {"reason": "Agreement replaced by SLA-2027-SPR-002", "early": "yes"})
+    assert gone.status_code == 302 and gone["Location"] == f"/archive/{sla}"
+
+    for client in (site.la, site.school_a):  # the school still sees what became of its copy
+        page = client.get(f"/archive/{sla}")
+        tombstone = text(page).split("Disposed of on ", 1)[1]
+        assert (
+            f"by ap.officer.{RUN}@derby.example.gov.uk: Agreement replaced by SLA-2027-SPR-002" in tombstone
+        )
+        assert "Download the signed copy" not in text(page)
+        assert client.get(f"/archive/{sla}/file").status_code == 410
+    assert sla not in site.school_a.get("/archive").content.decode()
+    assert sla in site.school_a.get("/archive", {"disposed": "yes"}).content.decode()
+    assert site.la.get(url).status_code == 302  # nothing left to dispose of
+    with api.open_archive(site.data / "archive") as arch:
+        entry = arch.find(sla)
+        assert (entry.state, entry.disposal_reason) == ("disposed", "Agreement replaced by SLA-2027-SPR-002")
+        assert arch.verify().ok
+
+
+def test_every_signature_status_has_its_words() -> None:
+    from apforms.web.views import archive as views
+
+    assert set(views.STATUSES) == set(api.SIGNATURE_STATUSES)
+
+
+def test_hostile_and_foreign_uploads_are_refused_in_one_line(site: Site, tmp_path: Path) -> None:
+    bomb_zip = io.BytesIO()
+    with (
+        zipfile.ZipFile(bomb_zip, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+        zf.open("word/document.xml", "w", force_zip64=True) as fh,
+    ):
+        for _ in range(200):
+            fh.write(b"\0" * MB)
+    damaged = form_pdf("sla")
+    refused = "was not archived:"
+    word = (
+        "not a PDF (a ZIP file, perhaps a Word document): the archive keeps signed PDF copies; read a "
+        "Word return with 'apforms ingest', and archive the signed PDF"
+    )
+    cases = [
+        (bomb_zip.getvalue(), "bomb.pdf", {}, f"bomb.pdf {refused} {word}"),
+        (deflated(50 * MB), "stream.pdf", {}, f"stream.pdf {refused} not a PDF"),
+        (encrypted_pdf(), "locked.pdf", {},
+         f"locked.pdf {refused} password-protected (encrypted) PDF: archive an unprotected copy"),
+        (damaged[: len(damaged) // 2], "cut.pdf", {}, f"cut.pdf {refused} damaged PDF"),
+        (foreign_pdf(f"A scan {RUN}"), "scan.pdf", {},
+         f"scan.pdf {refused} not an apforms form: choose which document it is under Document"),
+        (foreign_pdf(f"A scan {RUN}"), "scan.pdf", {"document": "referral", "date_of_birth": "soon"},
+         f"scan.pdf {refused} date_of_birth: soon: not a date (use YYYY-MM-DD)"),
+        (b"PK\x03\x04", "return.docx", {}, "The signed copy must be a PDF"),
+        (b"", "empty.pdf", {}, f"empty.pdf {refused} empty file"),
+    ]  # fmt: skip
+    for data, name, fields, message in cases:
+        page = archive_pdf(site.school_a, data, name, **fields)
+        assert page.status_code == 400, name
+        assert refusal(page).startswith(message), (name, refusal(page))
+        assert "Traceback" not in page.content.decode()
+    page = archive_pdf(site.school_a, foreign_pdf(), "<img src=x onerror=alert(1)>.pdf")
+    assert "<img src=x" not in page.content.decode()
+    assert refusal(page).startswith("<img src=x onerror=alert(1)>.pdf was not archived: not an apforms form")
+    la = archive_pdf(site.la, form_pdf("qa"), "qa.pdf")
+    assert (la.status_code, refusal(la)) == (400, "Choose the school the copy is kept for")

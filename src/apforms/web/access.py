@@ -89,6 +89,17 @@ def archive_copies(request: HttpRequest) -> QuerySet[ArchiveCopy]:
     return ArchiveCopy.objects.filter(school__in=schools(request)).select_related("school")
 
 
+def archive_copy_for(request: HttpRequest, entry_id: str) -> ArchiveCopy | None:
+    """The school an archive entry is kept for, if the user may see the entry: LA staff any
+    (one added outside the web app has none), a school user their school's only (else 404)."""
+    copy = ArchiveCopy.objects.filter(entry=entry_id).select_related("school").first()
+    if profile(request).is_la:
+        return copy
+    if copy is None or copy.school_id != profile(request).school_id:
+        raise Http404
+    return copy
+
+
 def la_only(view: F) -> F:
     """LA staff only (bulk SLAs, disposal); anyone else gets "not found"."""
 
