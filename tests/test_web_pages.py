@@ -360,6 +360,19 @@ def test_a_run_that_fails_says_so_in_one_line_and_logs_no_value(
     assert "RuntimeError" in caplog.text and "V831200024001" not in caplog.text
 
 
+def test_the_expected_spreadsheets_download(site: Site, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    got = site.la.get("/bulk/template/providers.xlsx")
+    assert got.status_code == 200
+    (tmp_path / "providers.xlsx").write_bytes(got.content)
+    sheet = load_workbook(tmp_path / "providers.xlsx").worksheets[0]
+    assert [c.value for c in sheet[1]] == [c.label for c in api.bulk_columns("providers")]
+    assert site.la.get("/bulk/template/placements.csv").content.decode().startswith("UPN,School,Provider")
+    assert site.la.get("/bulk/template/pupils.csv").status_code == 404
+    assert not list((site.data / "uploads").glob("tmp*"))  # nothing left behind
+
+
 def test_a_school_user_finds_no_bulk_page(site: Site, example_run: str) -> None:
     urls = [
         "/bulk",

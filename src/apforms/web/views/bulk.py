@@ -333,7 +333,7 @@ def _section(
         "label": _LABELS[kind],
         "name": info["name"],
         "rows": rows,
-        "options": [(i, f"{_letter(i)}: {h}") for i, h in enumerate(headers) if h],
+        "options": [(i, f"{_letter(i)}: {h or '(no header)'}") for i, h in enumerate(headers)],
         "unused": [h for i, h in enumerate(headers) if h and i not in used],
         "saved": HeaderMapping.objects.filter(kind=kind).order_by("name"),
         "saved_error": errors.get(f"{kind}.saved", ""),
