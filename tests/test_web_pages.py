@@ -337,6 +337,40 @@ def test_values_from_a_spreadsheet_are_shown_as_text(site: Site, tmp_path: Path)
     assert table(page, "bad-rows")[0][:3] == ["<b>placements<b>.csv", "2", "School"]
 
 
+def test_a_run_shows_how_far_it_is_and_what_became_of_it(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    release = threading.Event()
+    real = api.bulk_sla
+
+    def slow(*args: Any, progress: Any, on_total: Any, **kwargs: Any) -> Any:
+        on_total(5)
+        progress(1)
+        progress(1)
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "bulk_sla", slow)
+    url = start_bulk(site.la, formats=("pdf",))["Location"]
+    try:
+        deadline = time.monotonic() + 30
+        while "2 of 5 written" not in text(page := site.la.get(url)):
+            assert time.monotonic() < deadline, text(page)
+            time.sleep(0.05)
+        assert '<meta http-equiv="refresh" content="2">' in page.content.decode()
+        assert site.la.get(f"{url}/slas.zip").status_code == 404  # nothing to download yet
+        assert site.la.post(f"{url}/delete").status_code == 302  # refused: still writing
+        assert (site.data / "bulk" / url.split("/")[2]).is_dir()
+    finally:
+        release.set()
+    assert "3 written" in text(finished(site.la, url))
+    (site.data / "bulk" / url.split("/")[2] / "result.json").unlink()  # as if the server had stopped
+    assert "The run was interrupted" in text(site.la.get(url))
+    assert url in site.la.get("/bulk").content.decode()  # listed among the user's runs
+    deleted = site.la.post(f"{url}/delete")
+    assert deleted.status_code == 302 and site.la.get(url).status_code == 404
+
+
 def test_a_run_that_fails_says_so_in_one_line_and_logs_no_value(
     site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
