@@ -159,7 +159,18 @@ def _listed(job: jobs.Job) -> dict[str, Any]:
     outcome = job.outcome()
     state = outcome["state"] if outcome else ("mapping" if not job.meta.get("started") else jobs.RUNNING)
     names = [i["name"] for i in job.meta.get("inputs", {}).values()]
-    return {"id": job.id, "state": state, "names": ", ".join(names)}
+    return {"id": job.id, "state": _STATES.get(state, state), "names": ", ".join(names)}
+
+
+#: A run's state as its list says it.
+_STATES = {
+    "mapping": "columns to match",
+    jobs.WAITING: "waiting",
+    jobs.RUNNING: "writing",
+    jobs.DONE: "done",
+    jobs.FAILED: "not written",
+    jobs.INTERRUPTED: "interrupted",
+}
 
 
 # --------------------------------------------------------------------------- mapping headers
