@@ -641,7 +641,7 @@ def test_verify_reports_to_each_what_is_theirs(site: Site, copies: Copies) -> No
 
 
 def test_dispose_is_la_only_and_leaves_a_tombstone(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    from apforms.web.views import archive as views
+    from apforms.web.views import archive_common
 
     data = example("sla")
     data["agreement"]["reference"] = f"SLA-{RUN}-replaced"
@@ -654,7 +654,7 @@ def test_dispose_is_la_only_and_leaves_a_tombstone(site: Site, monkeypatch: pyte
     assert "Dispose of this copy" not in text(site.school_a.get(f"/archive/{sla}"))
 
     assert sla not in site.la.get("/archive/due").content.decode()
-    monkeypatch.setattr(views, "today", lambda: dt.date(2033, 1, 3))
+    monkeypatch.setattr(archive_common, "today", lambda: dt.date(2033, 1, 3))
     due = site.la.get("/archive/due")
     assert sla in due.content.decode()
     monkeypatch.undo()
@@ -690,9 +690,9 @@ def test_dispose_is_la_only_and_leaves_a_tombstone(site: Site, monkeypatch: pyte
 
 
 def test_every_signature_status_has_its_words() -> None:
-    from apforms.web.views import archive as views
+    from apforms.web.views import archive_common
 
-    assert set(views.STATUSES) == set(api.SIGNATURE_STATUSES)
+    assert set(archive_common.STATUSES) == set(api.SIGNATURE_STATUSES)
 
 
 def test_hostile_and_foreign_uploads_are_refused_in_one_line(site: Site, tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from apforms.web import jobs
+from apforms.web.jobs import Job
 from apforms.web.models import LA_ADMIN, ArchiveCopy, Profile, Record, Return, School
 
 _OPEN = ("/sign-in", "/static/")
@@ -98,6 +100,15 @@ def archive_copy_for(request: HttpRequest, entry_id: str) -> ArchiveCopy | None:
     if copy is None or copy.school_id != profile(request).school_id:
         raise Http404
     return copy
+
+
+def job_for(request: HttpRequest, job_id: Any) -> Job:
+    """A bulk run, to the LA user who started it only; anyone else, as a run that does not
+    exist: 404."""
+    job = Job.load(jobs.data(), str(job_id))
+    if job is None or job.owner is None or job.owner != request.user.pk or not profile(request).is_la:
+        raise Http404
+    return job
 
 
 def la_only(view: F) -> F:

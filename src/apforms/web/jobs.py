@@ -31,6 +31,14 @@ from apforms.errors import ApformsError
 
 log = logging.getLogger("apforms.web")
 
+#: The three spreadsheets: kind, what the pages call it, what it holds.
+KINDS = (
+    ("placements", "Placements", "One row per pupil at a provider"),
+    ("providers", "Providers", "One row per provider"),
+    ("schools", "Schools", "One row per school"),
+)
+LABELS = {kind: label for kind, label, _ in KINDS}
+
 WAITING, RUNNING, DONE, FAILED, INTERRUPTED = "waiting", "running", "done", "failed", "interrupted"
 #: A run's folder is deleted this long after it was started.
 KEEP_HOURS = 24
@@ -49,6 +57,13 @@ class Progress:
 
 
 _RUNS: dict[str, Progress] = {}
+
+
+def data() -> Path:
+    """The web app's data folder (the runs are in its ``bulk`` folder)."""
+    from django.conf import settings
+
+    return Path(settings.APFORMS_DATA)
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -136,6 +151,18 @@ class Job:
         return None
 
     # ---------------------------------------------------------------- running
+
+    def begin(self) -> None:
+        """Start the run on the uploads, or on their rewrites where the headers were mapped."""
+        inputs, names = {}, {}
+        for kind, info in self.meta["inputs"].items():
+            if info.get("mapped"):
+                path = self.folder / "mapped" / f"{kind}.csv"
+            else:
+                path = self.folder / "inputs" / info["file"]
+            inputs[kind] = path
+            names[str(path)] = names[path.name] = info["name"]
+        self.start(inputs, names)
 
     def start(self, inputs: Mapping[str, Path], names: Mapping[str, str]) -> None:
         """Run ``api.bulk_sla`` on ``inputs`` (kind → file) in a thread; ``names``: the files'
