@@ -217,6 +217,47 @@ def test_get_refuses_an_altered_file(archive: Archive, sla_pdf: bytes, tmp_path:
     assert not (tmp_path / "copy.pdf").exists()
 
 
+def test_get_bytes_hands_out_the_bytes_logged_and_never_an_altered_file(
+    archive: Archive, sla_pdf: bytes
+) -> None:
+    e = archive.add_bytes(sla_pdf, "a.pdf").entry
+    assert e is not None
+    entry, data = archive.get_bytes(e.id, to="web download by a.qureshi@derby.example.gov.uk")
+    assert (entry, data) == (e, sla_pdf)
+    last = archive.audit_log()[-1]
+    assert (last.action, last.entry_id, last.detail) == (
+        "get",
+        e.id,
+        {"to": "web download by a.qureshi@derby.example.gov.uk"},
+    )
+    _tamper(stored_files(archive)[0])
+    with pytest.raises(ArchiveError, match="altered"):
+        archive.get_bytes(e.id, to="web download")
+    assert archive.audit_log()[-1] == last
+
+
+def test_the_audit_log_names_the_user_the_archive_is_opened_for(tmp_path: Path, sla_pdf: bytes) -> None:
+    from apforms import api
+
+    with api.open_archive(tmp_path / "store", user="ap.officer@derby.example.gov.uk") as arch:
+        arch.add_bytes(sla_pdf, "sla.pdf")
+        assert [e.user for e in arch.audit_log()] == ["ap.officer@derby.example.gov.uk"]
+
+
+def test_export_of_a_chosen_set(archive: Archive, sla_pdf: bytes, tmp_path: Path) -> None:
+    sla = archive.add_bytes(sla_pdf, "sla.pdf").entry
+    scan = archive.add_bytes(foreign_pdf(), "scan.pdf", doc="qa", refs={"provider": "Peak Pathways"}).entry
+    assert sla is not None and scan is not None
+    exported = archive.export(Filters(), tmp_path / "bundle.zip", only=[scan.id, "0" * 64])
+    assert exported == [scan]
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    assert [row["sha256"] for row in manifest["entries"]] == [scan.id]
+    assert manifest["selection"] == {"chosen": 1}
+    with pytest.raises(ArchiveError, match="nothing to export"):
+        archive.export(Filters(provider="Riverside"), tmp_path / "none.zip", only=[scan.id])
+
+
 def test_export_bundle_has_files_and_manifest(archive: Archive, sla_pdf: bytes, tmp_path: Path) -> None:
     sla = archive.add_bytes(sla_pdf, "sla.pdf").entry
     archive.add_bytes(foreign_pdf(), "scan.pdf", doc="qa", refs={"provider": "Peak Pathways Training CIC"})

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from apforms.archive.signatures import STATUSES as SIGNATURE_STATUSES
     from apforms.archive.store import Entry
     from apforms.bulk import BulkResult
+    from apforms.bulk.headers import Column as BulkColumn
+    from apforms.bulk.headers import Suggestion as BulkSuggestion
     from apforms.bulk.run import FAILED as BULK_FAILED
     from apforms.bulk.run import UNCHANGED as BULK_UNCHANGED
     from apforms.bulk.run import WITHHELD as BULK_WITHHELD
@@ -56,6 +58,8 @@ _LAZY = {
     "Filters": ("apforms.archive", "Filters"),
     "Entry": ("apforms.archive.store", "Entry"),
     "BulkResult": ("apforms.bulk", "BulkResult"),
+    "BulkColumn": ("apforms.bulk.headers", "Column"),
+    "BulkSuggestion": ("apforms.bulk.headers", "Suggestion"),
     "Finding": ("apforms.rules", "Finding"),
     "Rule": ("apforms.rules", "Rule"),
     "Source": ("apforms.rules.sources", "Source"),
@@ -651,6 +655,49 @@ def bulk_template(kind: str, out: str | os.PathLike[str], fmt: str = "csv") -> P
     return bulk.write_template(kind, out, fmt)  # headers and a fictional row: the umask's mode
 
 
+def bulk_columns(kind: str) -> list[BulkColumn]:
+    """The columns a bulk input of ``kind`` (placements, providers, schools) is read by."""
+    from apforms.bulk import headers
+
+    return headers.columns(kind)
+
+
+def bulk_headers(path: str | os.PathLike[str]) -> list[str]:
+    """The header row of a bulk input (CSV or XLSX), read as ``bulk_sla`` reads the file."""
+    from apforms.bulk import headers
+
+    return headers.header_row(path)
+
+
+def bulk_needs_mapping(kind: str, headers: list[str]) -> bool:
+    """Whether these headers need mapping to the expected columns by a person (a required
+    column is not found, or an expected one is not while some header is unknown)."""
+    from apforms.bulk import headers as _headers
+
+    return _headers.needs_mapping(kind, headers)
+
+
+def bulk_suggest(kind: str, headers: list[str]) -> dict[str, BulkSuggestion]:
+    """For every expected column, the header suggested for it: the one ``bulk_sla`` itself
+    would take, else the closest (difflib), else none."""
+    from apforms.bulk import headers as _headers
+
+    return _headers.suggest(kind, headers)
+
+
+def bulk_remap(
+    kind: str,
+    source: str | os.PathLike[str],
+    mapping: Mapping[str, int],
+    out: str | os.PathLike[str],
+) -> Path:
+    """``source`` rewritten as a CSV with the expected headers: column ``key`` is column
+    ``mapping[key]`` (0-based) of ``source``; rows keep their numbers, values as read."""
+    from apforms.bulk import headers
+
+    return headers.remap(kind, source, mapping, out)
+
+
 # --------------------------------------------------------------------------- archive and signing
 
 
@@ -666,14 +713,15 @@ def open_archive(
     *,
     max_size: int | None = None,
     trust_roots: Sequence[bytes] = (),
+    user: str | None = None,
 ) -> Archive:
     """The archive of signed copies at ``location`` (default: ``$APFORMS_ARCHIVE``, else the
     user's data folder); files over ``max_size`` bytes (default ``ARCHIVE_MAX_SIZE``) are
-    refused. Close it when done."""
+    refused; ``user`` is who its audit log names (default: the login name). Close it when done."""
     from apforms.archive import open_archive as _open
     from apforms.archive.examine import DEFAULT_MAX_SIZE
 
-    return _open(location, max_size=max_size or DEFAULT_MAX_SIZE, trust_roots=trust_roots)
+    return _open(location, max_size=max_size or DEFAULT_MAX_SIZE, trust_roots=trust_roots, user=user)
 
 
 def archive_filters(
@@ -736,7 +784,9 @@ __all__ = [
     # types the verbs take and return
     "AddResult",
     "Archive",
+    "BulkColumn",
     "BulkResult",
+    "BulkSuggestion",
     "CheckResult",
     "Definition",
     "Entry",
@@ -755,7 +805,12 @@ __all__ = [
     "blank",
     "word_template",
     "blank_bytes",
+    "bulk_columns",
+    "bulk_headers",
+    "bulk_needs_mapping",
+    "bulk_remap",
     "bulk_sla",
+    "bulk_suggest",
     "bulk_template",
     "check",
     "config_init",

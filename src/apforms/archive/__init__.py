@@ -19,7 +19,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -73,9 +73,12 @@ def open_archive(
     *,
     max_size: int = DEFAULT_MAX_SIZE,
     trust_roots: Sequence[bytes] = (),
+    user: str | None = None,
 ) -> Archive:
-    """The embedded archive (SQLite and a folder of files) at ``location`` or the default."""
-    return Archive(SQLiteStore(location or default_location()), max_size=max_size, trust_roots=trust_roots)
+    """The embedded archive (SQLite and a folder of files) at ``location`` or the default;
+    ``user``: who the audit log names (default: the login name)."""
+    store = SQLiteStore(location or default_location())
+    return Archive(store, max_size=max_size, trust_roots=trust_roots, user=user)
 
 
 def os_user() -> str:
@@ -373,6 +376,14 @@ class Archive:
         self._log_or_remove(out, "get", entry.id, to=str(out))
         return Path(out)
 
+    def get_bytes(self, entry_id: str, to: str) -> tuple[Entry, bytes]:
+        """The entry and exactly the bytes that were added, for a copy handed out elsewhere
+        (``to`` says where, in the audit log: a download, say). Logged before it is handed out."""
+        entry = self.find(entry_id)
+        data = self.read(entry)
+        self._log("get", entry.id, to=to)
+        return entry, data
+
     def _log_or_remove(
         self, out: str | os.PathLike[str], action: str, entry_id: str | None, **detail: Any
     ) -> None:
@@ -384,22 +395,33 @@ class Archive:
             raise ArchiveError(f"{out} not written: the audit log cannot record it: {exc}") from None
 
     def export(
-        self, filters: Filters, out: str | os.PathLike[str], mode: int = PRIVATE_FILE_MODE
+        self,
+        filters: Filters,
+        out: str | os.PathLike[str],
+        mode: int = PRIVATE_FILE_MODE,
+        only: Collection[str] | None = None,
     ) -> list[Entry]:
         """A zip of the matching files and a manifest (owner-only unless ``mode`` says);
-        nothing written if any file is bad."""
+        nothing written if any file is bad. ``only``: of those, just the entries with these
+        ids (a chosen set)."""
         entries = self.entries(replace(filters, include_disposed=False))
+        if only is not None:
+            chosen = set(only)
+            entries = [e for e in entries if e.id in chosen]
         if not entries:
             raise ArchiveError("nothing to export: no stored entry matches")
+        selection: dict[str, Any] = {k: v for k, v in vars(filters).items() if v not in (None, False)}
+        if only is not None:
+            selection["chosen"] = len(entries)
         manifest = {
             "created_at": self._now(),
             "created_by": self.user,
             "archive": self.location,
-            "selection": {k: v for k, v in vars(filters).items() if v not in (None, False)},
+            "selection": selection,
         }
         bundle.write_bundle(out, entries, self.read, manifest, self.describe, mode=mode)
         self._log_or_remove(
-            out, "export", None, to=str(out), entries=[e.id for e in entries], selection=manifest["selection"]
+            out, "export", None, to=str(out), entries=[e.id for e in entries], selection=selection
         )
         return entries
 

@@ -12,6 +12,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from apforms.web import jobs
+from apforms.web.jobs import Job
 from apforms.web.models import LA_ADMIN, ArchiveCopy, Profile, Record, Return, School
 
 _OPEN = ("/sign-in", "/static/")
@@ -87,6 +89,26 @@ def return_for(request: HttpRequest, return_id: Any) -> Return:
 
 def archive_copies(request: HttpRequest) -> QuerySet[ArchiveCopy]:
     return ArchiveCopy.objects.filter(school__in=schools(request)).select_related("school")
+
+
+def archive_copy_for(request: HttpRequest, entry_id: str) -> ArchiveCopy | None:
+    """The school an archive entry is kept for, if the user may see the entry: LA staff any
+    (one added outside the web app has none), a school user their school's only (else 404)."""
+    copy = ArchiveCopy.objects.filter(entry=entry_id).select_related("school").first()
+    if profile(request).is_la:
+        return copy
+    if copy is None or copy.school_id != profile(request).school_id:
+        raise Http404
+    return copy
+
+
+def job_for(request: HttpRequest, job_id: Any) -> Job:
+    """A bulk run, to the LA user who started it only; anyone else, as a run that does not
+    exist: 404."""
+    job = Job.load(jobs.data(), str(job_id))
+    if job is None or job.owner is None or job.owner != request.user.pk or not profile(request).is_la:
+        raise Http404
+    return job
 
 
 def la_only(view: F) -> F:
