@@ -55,9 +55,9 @@ def _client(email: str) -> Any:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    import apforms.web as web
+    from tests.web_support import django_ready
 
-    data = web._configured or web.configure(tmp_path_factory.mktemp("web"))
+    data = django_ready()
     from apforms.web import accounts
     from apforms.web.models import Profile, School
 
