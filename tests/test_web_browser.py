@@ -301,6 +301,92 @@ def test_a_name_with_markup_shows_as_text(server: Server, page: Any) -> None:
     assert dialogs == []
 
 
+def test_bulk_slas_from_the_example_spreadsheets(server: Server, page: Any, tmp_path: Path) -> None:
+    """The page lists what ``apforms bulk`` makes of the same spreadsheets, pair by pair, and
+    the ZIP holds every SLA written, each reading back as an SLA of its pair."""
+    import zipfile
+
+    from apforms.bulk import example_inputs
+
+    inputs = example_inputs()
+    expected = api.bulk_sla(
+        inputs["placements"], inputs["providers"], inputs["schools"], tmp_path / "cli", ("pdf",)
+    )
+    by_status: dict[str, set[tuple[str, str]]] = {}
+    for r in expected.results:
+        by_status.setdefault(r.status, set()).add((r.pair.school["name"], r.pair.provider["name"]))
+
+    sign_in(page, server, OFFICER)
+    page.click("nav a:has-text('Bulk SLAs')")
+    for kind, path in inputs.items():
+        page.set_input_files(f"#{kind}", str(path))
+    page.uncheck("#formats-docx")
+    press(page, "Upload and continue")
+    # the run's page refreshes itself every 2 s until the run is done
+    page.get_by_role("heading", name="The SLAs", exact=True).wait_for(timeout=120_000)
+
+    def pairs(table: str) -> set[tuple[str, str]]:
+        rows = page.locator(f"#{table} tbody tr")
+        return {
+            (
+                rows.nth(i).locator("td").nth(0).inner_text(),
+                rows.nth(i).locator("td").nth(1).inner_text().splitlines()[0],
+            )
+            for i in range(rows.count())
+        }
+
+    assert pairs("written") == by_status["written"]
+    assert pairs("withheld") == by_status["withheld"]
+    for r in expected.results:
+        if r.status == "withheld":
+            assert r.pair.provider["name"] in page.inner_text("#withheld")
+    zipped = download(page, "Download everything (ZIP)")
+    with zipfile.ZipFile(io.BytesIO(zipped)) as z:
+        pdfs = [n for n in z.namelist() if n.endswith(".pdf")]
+        assert len(pdfs) == len(by_status["written"])
+        assert any(n.endswith("manifest.csv") for n in z.namelist())
+        read = {
+            (d["school"]["name"], d["provider"]["name"])
+            for d in (api.ingest_bytes(z.read(n), n).record["data"] for n in pdfs)
+        }
+    assert read == by_status["written"]
+
+
+def test_a_signed_sla_archived_and_found(server: Server, page: Any, tmp_path: Path) -> None:
+    from tests.archive_support import form_pdf, make_signer, sign
+
+    sla = api.example("sla")["data"]
+    sla["agreement"]["reference"] = "SLA-BROWSER-0042"
+    from concurrent.futures import ThreadPoolExecutor
+
+    # pyHanko signs with asyncio.run, which Playwright's own event loop in this thread forbids
+    with ThreadPoolExecutor(1) as pool:
+        signer = make_signer(tmp_path, "Ştefan Ionescu")
+        signed = pool.submit(sign, form_pdf("sla", sla), signer, "signatures.provider").result()
+    sign_in(page, server, LEAD)
+    page.click("nav a:has-text('Archive')")
+    page.click("a:has-text('Archive a signed copy')")
+    page.set_input_files(
+        "#file", files=[{"name": "signed-sla.pdf", "mimeType": "application/pdf", "buffer": signed}]
+    )
+    press(page, "Archive the copy")
+    assert "has been archived" in page.inner_text(".govuk-notification-banner")
+    assert "Fully signed" in page.inner_text("#signature-status")  # the example: the school signed by hand
+    assert "digitally signed by Ştefan Ionescu" in page.inner_text("#signature-status")
+    page.click("nav a:has-text('Archive')")
+    page.fill("#provider", "Riverside")
+    press(page, "Search")
+    found = page.locator("#entries tbody tr")
+    assert found.count() == 1
+    found.filter(has_text="SLA-BROWSER-0042").locator("a").first.click()
+    entry = page.url
+    stored = download(page, "Download")
+    assert stored == signed
+    page.click("button:has-text('Sign out')")
+    sign_in(page, server, OFFICER)
+    assert page.goto(entry).status == 200  # LA staff see every school's copies
+
+
 # --------------------------------------------------------------------------- accessibility
 
 
@@ -333,6 +419,9 @@ def _pages(server: Server, page: Any) -> Iterator[str]:
     yield "blank forms"
     page.goto(server.url + "/password")
     yield "password"
+    for path in ("/bulk", "/archive", "/archive/add", "/archive/verify", "/archive/due"):
+        page.goto(server.url + path)
+        yield path
     page.goto(server.url + "/records/00000000-0000-0000-0000-000000000000")
     yield "not found"
 
