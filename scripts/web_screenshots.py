@@ -19,8 +19,22 @@ from apforms import api  # noqa: E402
 OFFICER, LEAD = "ap.officer@example.gov.uk", "ap.lead@derwent-meadows.example.sch.uk"
 
 
+def signed_sla(folder: Path) -> bytes:
+    """The example SLA signed by the provider (before Playwright's event loop starts: pyHanko
+    signs with asyncio.run)."""
+    from tests.archive_support import form_pdf, make_signer, sign
+
+    return sign(form_pdf("sla"), make_signer(folder, "Ştefan Ionescu"), "signatures.provider")
+
+
 def main(out: Path) -> None:
+    import tempfile
+
+    from apforms.bulk import example_inputs
+
     out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as keys:
+        signed = signed_sla(Path(keys))
     with demo_server() as server, sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1100, "height": 900})
@@ -57,9 +71,21 @@ def main(out: Path) -> None:
         page.set_input_files("#file", files=[returned])
         page.get_by_role("button", name="Read the form").click()
         shot("return-review")
-        for extra in ("bulk", "archive"):
-            page.goto(f"{server.url}/{extra}")
-            shot(extra)
+        page.goto(f"{server.url}/bulk")
+        shot("bulk")
+        for kind, path in example_inputs().items():
+            page.set_input_files(f"#{kind}", str(path))
+        page.get_by_role("button", name="Upload and continue").click()
+        page.get_by_role("heading", name="The SLAs", exact=True).wait_for(timeout=120_000)
+        shot("bulk-result", full=True)
+        page.goto(f"{server.url}/archive/add")
+        page.select_option("#school", label="Derwent Meadows Academy")
+        copy = {"name": "SLA signed.pdf", "mimeType": "application/pdf", "buffer": signed}
+        page.set_input_files("#file", files=[copy])
+        page.get_by_role("button", name="Archive the copy").click()
+        shot("archive-entry")
+        page.goto(f"{server.url}/archive")
+        shot("archive")
         browser.close()
 
 

@@ -385,6 +385,17 @@ def test_a_signed_sla_archived_and_found(server: Server, page: Any, tmp_path: Pa
     page.click("button:has-text('Sign out')")
     sign_in(page, server, OFFICER)
     assert page.goto(entry).status == 200  # LA staff see every school's copies
+    # LA staff archive for a school they choose (the scan details below the choice are other boxes)
+    page.goto(server.url + "/archive/add")
+    page.select_option("#school", label="Riverside Community School")
+    qa = form_pdf("qa")
+    page.set_input_files(
+        "#file", files=[{"name": "qa-visit.pdf", "mimeType": "application/pdf", "buffer": qa}]
+    )
+    press(page, "Archive the copy")
+    assert "qa-visit.pdf has been archived for Riverside Community School" in page.inner_text(
+        ".govuk-notification-banner"
+    )
 
 
 # --------------------------------------------------------------------------- accessibility

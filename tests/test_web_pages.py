@@ -485,7 +485,9 @@ def test_bulk_refusals_are_one_line(site: Site, tmp_path: Path, monkeypatch: pyt
 def archive_pdf(client: Any, data: bytes, name: str = "signed.pdf", **fields: str) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return client.post("/archive/add", {"file": SimpleUploadedFile(name, data), **fields})
+    kept = ("school", "document", "ehcp", "child_protection")  # the rest are a scan's details
+    posted = {(k if k in kept else f"ref-{k}"): v for k, v in fields.items()}
+    return client.post("/archive/add", {"file": SimpleUploadedFile(name, data), **posted})
 
 
 def entry_id(response: Any) -> str:

@@ -58,9 +58,10 @@ def add(request: HttpRequest) -> HttpResponse:
         f = request.FILES.get("file")
         school = _school(request, schools)
         doc = request.POST.get("document", "")
-        refs = {
-            name: request.POST.get(name, "").strip() for name, _ in REFS if request.POST.get(name, "").strip()
-        }
+        # A scan's details are "ref-…" (the school it is kept for is "school"; the school named
+        # on the document is "ref-school": one name for both lost the choice of school).
+        given = {name: request.POST.get(f"ref-{name}", "").strip() for name, _ in REFS}
+        refs = {name: value for name, value in given.items() if value}
         for flag in ("ehcp", "child_protection"):
             if request.POST.get(flag) in ("yes", "no"):
                 refs[flag] = request.POST[flag]
