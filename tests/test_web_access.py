@@ -171,7 +171,9 @@ def test_csrf_is_enforced(world: dict[str, Any]) -> None:
     c = Client(enforce_csrf_checks=True)
     c.force_login(world["people"]["a"])
     rec = world["records"]["referral"]
-    assert c.post(f"/records/{rec.id}/page/0", {"go": "draft"}).status_code == 403
+    refused = c.post(f"/records/{rec.id}/page/0", {"go": "draft"})
+    assert refused.status_code == 403
+    assert "The form has expired or was not sent from this service" in refused.content.decode()
 
 
 def test_sign_in_is_throttled(world: dict[str, Any]) -> None:

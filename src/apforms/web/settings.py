@@ -105,6 +105,7 @@ def settings_for(data: Path, behind_https: bool = False, hosts: tuple[str, ...] 
         "CSRF_COOKIE_SECURE": behind_https,
         "CSRF_COOKIE_HTTPONLY": True,
         "CSRF_COOKIE_SAMESITE": "Lax",
+        "CSRF_FAILURE_VIEW": "apforms.web.views.errors.csrf_failure",
         "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https") if behind_https else None,
         "SECURE_SSL_REDIRECT": behind_https,
         "SECURE_HSTS_SECONDS": 31536000 if behind_https else 0,

@@ -36,3 +36,8 @@ def forbidden(request: HttpRequest, exception: Any = None) -> HttpResponse:
         "You cannot do that",
         "The form has expired or was not sent from this service. Go back, reload the page and try again.",
     )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without this service's token (expired, or from another site)."""
+    return forbidden(request)
