@@ -145,8 +145,8 @@ def demo_folder(data: str | os.PathLike[str]) -> tuple[Path, dict[str, str]]:
 
     folder = clear_demo(data)
     code = (
-        "import json, sys; from apforms import web; "
-        "web.configure(sys.argv[1]); print(json.dumps(web.load_demo()))"
+        "import sys; from apforms import web; from apforms.safe import json_text; "
+        "web.configure(sys.argv[1]); print(json_text(web.load_demo()))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=600

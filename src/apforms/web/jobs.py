@@ -28,6 +28,7 @@ from typing import Any
 
 from apforms import api
 from apforms.errors import ApformsError
+from apforms.safe import json_text
 
 log = logging.getLogger("apforms.web")
 
@@ -71,7 +72,7 @@ def _write_json(path: Path, value: Any) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(value, fh, ensure_ascii=False)
+            fh.write(json_text(value, indent=None))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
