@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -154,16 +155,22 @@ def edit(request: HttpRequest, record_id: str, page: int) -> HttpResponse:
     extra: dict[str, int] = {}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        # A row removed is left out as the page is read (before empty rows close up).
-        record = api.with_form_page(record, page, request.POST, remove=request.POST.get("remove") or None)
+        # Read, changed and written in one transaction (the row locked where the database can,
+        # SQLite's IMMEDIATE transactions otherwise): another user's save of another page is
+        # never overwritten by this page's.
+        with transaction.atomic():
+            row = access.records(request).select_for_update().get(pk=row.pk)
+            # A row removed is left out as the page is read (before empty rows close up).
+            remove = request.POST.get("remove") or None
+            record = api.with_form_page(as_record(row), page, request.POST, remove=remove)
+            result = api.validate(record, partial=True)
+            if result.ok:  # stored canonical (numbers as numbers, dates ISO); else as typed, to put right
+                record = api.new_record(row.document, result.data)
+            row.data = record.data
+            row.title = title_of(record)
+            row.save()
         if request.POST.get("add"):
             extra[request.POST["add"]] = 1  # shown empty; kept once something is typed in it
-        result = api.validate(record, partial=True)
-        if result.ok:  # stored canonical (numbers as numbers, dates ISO); else as typed, to put right
-            record = api.new_record(row.document, result.data)
-        row.data = record.data
-        row.title = title_of(record)
-        row.save()
         prefix = pages[page][0]
         mine = [p for p in result.problems if p.path == prefix or p.path.startswith(prefix + ".")]
         if request.POST.get("add") or request.POST.get("remove"):
