@@ -449,5 +449,23 @@ def test_no_serious_or_critical_accessibility_violations_on_any_page(server: Ser
     assert found == {}, json.dumps(found, indent=1)[:4000]
 
 
+def test_the_administrators_pages_are_accessible_and_log_what_others_did(server: Server, page: Any) -> None:
+    sign_in(page, server, LEAD)
+    page.goto(server.url + "/?document=referral")
+    page.locator("table.govuk-table a").first.click()
+    page.wait_for_url(re.compile(r"/records/[0-9a-f-]{36}$"))
+    seen = record_id(page)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, server, ADMIN)
+    found: dict[str, Any] = {}
+    for path in ("/users", "/audit", f"/audit?q={seen}&verify=1"):
+        page.goto(server.url + path)
+        found[path] = axe(page)
+    assert all(v == [] for v in found.values()), found
+    assert "The log is intact" in page.inner_text("main")
+    row = page.locator("#events tbody tr").first.inner_text()
+    assert LEAD in row and "viewed" in row
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))

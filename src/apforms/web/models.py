@@ -103,3 +103,25 @@ class FailedSignIn(models.Model):
     account = models.CharField(max_length=254, db_index=True)
     address = models.CharField(max_length=64, db_index=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class AuditEvent(models.Model):
+    """One look at or change to a child's record, a return or a bulk run: who (and their role),
+    what, when, from where, and why where a reason is asked. Append-only: the database refuses
+    to change or delete a row (triggers, migration 0002), and each row's hash chains the one
+    before, so ``audit.verify`` finds an edit made by going round the triggers."""
+
+    at = models.DateTimeField()
+    who = models.CharField(max_length=254)
+    role = models.CharField(max_length=20)
+    action = models.CharField(max_length=40)
+    kind = models.CharField(max_length=20)
+    target = models.CharField(max_length=100)
+    school = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    previous = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]

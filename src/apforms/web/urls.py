@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apforms.web.views import archive, auth, bulk, records, returns, users
+from apforms.web.views import archive, audit_log, auth, bulk, records, returns, users
 
 urlpatterns = [
     path("", records.home, name="home"),
@@ -20,6 +20,7 @@ urlpatterns = [
     path("users", users.users, name="users"),
     *bulk.urlpatterns,
     *archive.urlpatterns,
+    *audit_log.urlpatterns,
 ]
 
 handler404 = "apforms.web.views.errors.not_found"

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apforms import api
 from apforms.errors import ArchiveError
-from apforms.web import access
+from apforms.web import access, audit
 from apforms.web.models import ArchiveCopy, School
 from apforms.web.settings import MAX_UPLOAD_BYTES
 from apforms.web.views import archive_common as common
@@ -229,6 +229,7 @@ def export(request: HttpRequest) -> HttpResponse:
 @common.archive_errors
 def entry(request: HttpRequest, entry_id: str) -> HttpResponse:
     copy = access.archive_copy_for(request, entry_id)
+    audit.record(request, "viewed", "archive entry", entry_id, copy.school if copy is not None else "")
     with common.opened(request) as arch:
         e = common.find(arch, entry_id)
         info = arch.describe(e)

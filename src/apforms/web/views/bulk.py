@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apforms import api
 from apforms.errors import ApformsError
-from apforms.web import access, jobs
+from apforms.web import access, audit, jobs
 from apforms.web.settings import MAX_UPLOAD_BYTES
 from apforms.web.views import bulk_map
 from apforms.web.views.common import safe_message
@@ -176,6 +176,7 @@ def download(request: HttpRequest, job_id: UUID) -> HttpResponse:
     outcome = job.outcome()
     if outcome is None or outcome.get("state") != jobs.DONE:
         raise Http404
+    audit.record(request, "downloaded", "bulk run", job.id)
     return FileResponse(job.zip_path().open("rb"), as_attachment=True, filename=f"slas-{job.id[:8]}.zip")
 
 

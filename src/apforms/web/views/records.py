@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apforms import api
 from apforms.errors import ApformsError
-from apforms.web import access
+from apforms.web import access, audit
 from apforms.web.models import Record, School
 from apforms.web.views.common import as_record, documents, problems_summary, safe_message, summary, title_of
 
@@ -68,6 +68,7 @@ def new(request: HttpRequest) -> HttpResponse:
             # A new record starts with the form's defaults (the council's SLA wording, unticked boxes).
             start = api.validate(api.new_record(doc), partial=True).data
             row = Record.objects.create(document=doc, school=school, data=start, created_by=request.user)
+            audit.record(request, "created", doc, row.id, school)
             return HttpResponseRedirect(reverse("edit", args=[row.id, 0]))
     title = next(d["title"] for d in documents() if d["id"] == doc)
     return render(
@@ -88,6 +89,7 @@ def _school(request: HttpRequest, schools: Any) -> School | None:
 
 def show(request: HttpRequest, record_id: str) -> HttpResponse:
     row = access.record_for(request, record_id)
+    audit.record(request, "viewed", row.document, row.id, row.school)
     record = as_record(row)
     result = api.validate(record, partial=True)
     findings: list[Any] = []
@@ -169,6 +171,7 @@ def edit(request: HttpRequest, record_id: str, page: int) -> HttpResponse:
             row.data = record.data
             row.title = title_of(record)
             row.save()
+            audit.record(request, f"changed page {page + 1}", row.document, row.id, row.school)
         if request.POST.get("add"):
             extra[request.POST["add"]] = 1  # shown empty; kept once something is typed in it
         prefix = pages[page][0]
@@ -189,6 +192,7 @@ def edit(request: HttpRequest, record_id: str, page: int) -> HttpResponse:
             messages.success(request, "Saved as a draft.")
         error_summary = problems_summary(mine) if errors else []
     else:
+        audit.record(request, f"viewed page {page + 1}", row.document, row.id, row.school)
         error_summary = []
     form = api.form_page(record, page, errors, extra)
     return render(
@@ -215,6 +219,7 @@ def download(request: HttpRequest, record_id: str, kind: str) -> HttpResponse:
     if result.content is None:
         messages.error(request, "This record has values to put right before it can be downloaded.")
         return HttpResponseRedirect(reverse("record", args=[row.id]))
+    audit.record(request, f"downloaded {kind}", row.document, row.id, row.school)
     name = f"{row.document}-{str(row.id)[:8]}{'-flattened' if flatten else ''}.{fmt}"
     response = HttpResponse(result.content, content_type=_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -252,5 +257,6 @@ def start(request: HttpRequest, record_id: str, doc: str) -> HttpResponse:
         title=title_of(new_record),
         created_by=request.user,
     )
+    audit.record(request, f"created from {row.document} {row.id}", doc, made.id, row.school)
     messages.success(request, "Started from the referral, with what they share filled in.")
     return HttpResponseRedirect(reverse("edit", args=[made.id, 0]))

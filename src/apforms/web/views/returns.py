@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apforms import api
 from apforms.errors import ApformsError
-from apforms.web import access
+from apforms.web import access, audit
 from apforms.web.models import Record, Return
 from apforms.web.settings import MAX_UPLOAD_BYTES
 from apforms.web.views.common import as_record, safe_message, title_of
@@ -62,6 +62,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                         review=list(read.review) + (["*"] if read.needs_review and not read.review else []),
                         created_by=request.user,
                     )
+                    audit.record(request, "uploaded", "return", ret.id, school)
                     return HttpResponseRedirect(reverse("return", args=[ret.id]))
     return render(
         request,
@@ -78,6 +79,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 def review(request: HttpRequest, return_id: str) -> HttpResponse:
     ret = access.return_for(request, return_id)
+    audit.record(request, "viewed", "return", ret.id, ret.school)
     read = api.new_record(ret.document, ret.read.get("data", {}))
     sent = as_record(ret.record) if ret.record is not None else api.new_record(ret.document, {})
     flagged = set(ret.review)
@@ -143,6 +145,7 @@ def accept(request: HttpRequest, return_id: str) -> HttpResponse:
         row.save()
     ret.accepted = timezone.now()
     ret.save()
+    audit.record(request, f"accepted return {ret.id}", ret.document, row.id, ret.school)
     if request.POST.get("then") == "correct":
         messages.info(request, "Accepted into the record. Correct anything that was read wrongly.")
         return HttpResponseRedirect(reverse("edit", args=[row.id, 0]))

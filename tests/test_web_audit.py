@@ -1,0 +1,122 @@
+"""The web app's audit log: every look and change recorded, append-only, and any edit found."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Any
+
+import pytest
+
+from apforms import api
+from tests.web_support import django_ready, user
+
+
+@pytest.fixture(scope="module")
+def world() -> dict[str, Any]:
+    data = django_ready()
+    from apforms.web.models import LA_ADMIN, SCHOOL, Record, School
+
+    tag = uuid.uuid4().hex[:8]
+    school = School.objects.create(name=f"Chaddesden Park Academy {tag}")
+    lead = user(f"lead-{tag}@chaddesden.example.sch.uk", SCHOOL, school)
+    admin = user(f"admin-{tag}@example.gov.uk", LA_ADMIN)
+    rec = Record.objects.create(
+        document="referral", school=school, data=api.example("referral")["data"], title=tag
+    )
+    return {"data": data, "school": school, "lead": lead, "admin": admin, "record": rec, "tag": tag}
+
+
+def client_for(u: Any) -> Any:
+    from django.test import Client
+
+    c = Client(REMOTE_ADDR="192.0.2.14")
+    c.force_login(u)
+    return c
+
+
+def events_for(target: Any) -> list[tuple[str, str, str, str]]:
+    from apforms.web.models import AuditEvent
+
+    return [
+        (e.who, e.role, e.action, e.address)
+        for e in AuditEvent.objects.filter(target=str(target)).order_by("id")
+    ]
+
+
+def test_every_look_and_change_is_recorded(world: dict[str, Any]) -> None:
+    c = client_for(world["lead"])
+    rec = world["record"]
+    c.get(f"/records/{rec.id}")
+    c.get(f"/records/{rec.id}/page/0")
+    c.post(f"/records/{rec.id}/page/0", {"pupil.legal_name": "Renée Achterberg", "go": "draft"})
+    c.get(f"/records/{rec.id}/download/pdf")
+    who = world["lead"].username
+    assert events_for(rec.id) == [
+        (who, "school", "viewed", "192.0.2.14"),
+        (who, "school", "viewed page 1", "192.0.2.14"),
+        (who, "school", "changed page 1", "192.0.2.14"),
+        (who, "school", "downloaded pdf", "192.0.2.14"),
+    ]
+    from apforms.web.models import AuditEvent
+
+    # no record content in the log: the name typed is nowhere in it
+    assert not any("Renée" in str(v) for e in AuditEvent.objects.all() for v in e.__dict__.values())
+
+
+def test_a_look_refused_is_not_a_look(world: dict[str, Any]) -> None:
+    from apforms.web.models import SCHOOL, School
+
+    other = School.objects.create(name=f"Allestree Vale School {world['tag']}")
+    stranger = user(f"other-{world['tag']}@allestree.example.sch.uk", SCHOOL, other)
+    before = len(events_for(world["record"].id))
+    assert client_for(stranger).get(f"/records/{world['record'].id}").status_code == 404
+    assert len(events_for(world["record"].id)) == before
+
+
+def test_the_log_is_append_only_and_an_edit_round_the_triggers_is_found(world: dict[str, Any]) -> None:
+    from django.db import DatabaseError, transaction
+
+    from apforms.web import audit
+    from apforms.web.models import AuditEvent
+
+    client_for(world["lead"]).get(f"/records/{world['record'].id}")
+    assert audit.verify() == []
+    last = AuditEvent.objects.order_by("-id").first()
+    assert last is not None
+    for attempt in (lambda: AuditEvent.objects.filter(pk=last.pk).update(who="someone else"),
+                    lambda: AuditEvent.objects.filter(pk=last.pk).delete()):  # fmt: skip
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            attempt()
+    db = sqlite3.connect(world["data"] / "web.sqlite3")
+    try:
+        db.execute("DROP TRIGGER apforms_audit_no_update")
+        db.execute("UPDATE apforms_web_auditevent SET who = 'someone else' WHERE id = ?", (last.pk,))
+        db.commit()
+        found = audit.verify()
+        assert any("was changed after it was written" in p for p in found), found
+    finally:
+        db.execute("UPDATE apforms_web_auditevent SET who = ? WHERE id = ?", (last.who, last.pk))
+        db.execute(
+            "CREATE TRIGGER apforms_audit_no_update BEFORE UPDATE ON apforms_web_auditevent "
+            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+        )
+        db.commit()
+        db.close()
+    assert audit.verify() == []
+
+
+def test_administrators_read_check_and_export_it_and_nobody_else(world: dict[str, Any]) -> None:
+    assert client_for(world["lead"]).get("/audit").status_code == 404
+    admin = client_for(world["admin"])
+    page = admin.get("/audit", {"q": world["lead"].username, "verify": "1"}).content.decode()
+    assert 'id="audit-intact"' in page and "viewed" in page
+    exported = admin.get("/audit", {"format": "csv"})
+    assert exported["Content-Type"].startswith("text/csv")
+    text = exported.content.decode()
+    assert (
+        text.splitlines()[0]
+        == '"at","who","role","action","kind","target","school","address","reason","hash"'
+    )
+    assert world["lead"].username in text
+    assert events_for("all")[-1][2] == "exported"  # the export itself is recorded
