@@ -185,12 +185,48 @@ class Start:
         self.barrier.wait()
 
 
+class Authenticators:
+    """The demo LA accounts' authenticator apps. The server takes a code once, and the next
+    only for a later time step: users of one account enter codes in turn, each for the step
+    after the last the server took (read from its database), as an app shows a new code."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.lock = threading.Lock()
+
+    def code(self, email: str, secret: str) -> str:
+        """The code to enter now (hold ``lock`` until it is posted)."""
+        import base64
+
+        from django_otp.oath import hotp
+
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=20)
+        try:
+            last_t, drift = conn.execute(
+                "SELECT d.last_t, d.drift FROM otp_totp_totpdevice d JOIN auth_user u ON u.id = d.user_id"
+                " WHERE u.username = ? AND d.confirmed",
+                (email,),
+            ).fetchone()
+        finally:
+            conn.close()
+        key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+        return f"{hotp(key, max(last_t + 1, int(time.time()) // 30 + drift), 6):06d}"
+
+
 class User(threading.Thread):
-    def __init__(self, index: int, port: int, account: tuple[str, str], start: Start) -> None:
+    def __init__(
+        self,
+        index: int,
+        port: int,
+        account: tuple[str, dict[str, Any]],
+        start: Start,
+        authenticators: Authenticators,
+    ) -> None:
         super().__init__(name=f"user-{index}", daemon=True)
         self.index = index
         self.browser = Browser(port)
         self.account = account
+        self.authenticators = authenticators
         self.start_line = start
         self.times: dict[str, list[float]] = {kind: [] for kind in (*KINDS, *SIGN_IN)}
         self.failures: list[str] = []
@@ -220,7 +256,8 @@ class User(threading.Thread):
         return body
 
     def sign_in(self) -> bool:
-        email, password = self.account
+        email, account = self.account
+        password = account["password"]
         page = self.get("sign-in GET", "/sign-in")
         if page is None:
             return False
@@ -235,6 +272,27 @@ class User(threading.Thread):
         self.times["sign-in POST"].append((time.perf_counter() - start) * 1000)
         if status != 302 or resp.getheader("Location") != "/":
             self.failures.append(f"sign in POST as {email}: {status} to {resp.getheader('Location')}")
+            return False
+        return account["totp_secret"] is None or self.two_factor(email, account["totp_secret"])
+
+    def two_factor(self, email: str, secret: str) -> bool:
+        """LA staff: the code from the authenticator, on its page (not timed: not in the mix)."""
+        try:
+            status, _, page = self.browser.request("GET", "/two-factor?next=/")
+            if status != 200:
+                self.failures.append(f"two-factor GET as {email}: {status}")
+                return False
+            form = [*form_of(page.decode("utf-8"))]
+            with self.authenticators.lock:
+                form = [(k, v) for k, v in form if k != "code"] + [
+                    ("code", self.authenticators.code(email, secret))
+                ]
+                status, resp, _ = self.browser.request("POST", "/two-factor", form)
+        except (OSError, http.client.HTTPException, AssertionError) as exc:
+            self.failures.append(f"two-factor as {email}: {type(exc).__name__}: {exc}")
+            return False
+        if status != 302 or resp.getheader("Location") != "/":
+            self.failures.append(f"two-factor POST as {email}: {status} to {resp.getheader('Location')}")
             return False
         return True
 
@@ -323,8 +381,9 @@ def read_back(samples: dict[str, bytes]) -> str:
 # --------------------------------------------------------------------------- the server
 
 
-def setup(folder: Path) -> dict[str, str]:
-    """The demo in a fresh data folder, in a process of its own; the accounts' passwords."""
+def setup(folder: Path) -> dict[str, dict[str, Any]]:
+    """The demo in a fresh data folder, in a process of its own; the accounts' passwords and
+    two-factor secrets (``web.load_demo``)."""
     proc = subprocess.run(
         [sys.executable, __file__, "--setup", str(folder)], capture_output=True, text=True, timeout=300
     )
@@ -418,7 +477,8 @@ def run(users: int, seconds: float, folder: Path, think: float = 0.0) -> int:
     try:
         started = wait_until_up(server, port, log)
         start = Start(users, seconds)
-        crowd = [User(i, port, accounts[i % len(accounts)], start) for i in range(users)]
+        authenticators = Authenticators(data / "web.sqlite3")
+        crowd = [User(i, port, accounts[i % len(accounts)], start, authenticators) for i in range(users)]
         for user in crowd:
             user.think = think
         for user in crowd:

@@ -119,6 +119,8 @@ def test_demo_writes_every_example(tmp_path) -> None:  # type: ignore[no-untyped
     # and the web app, with the same examples loaded and its demo accounts printed
     assert f"apforms serve --data {tmp_path.resolve() / 'web'}" in result.output
     assert re.search(r"ap\.lead@derwent-meadows\.example\.sch\.uk  password \S{20,}", result.output)
+    officer = r"ap\.officer@example\.gov\.uk  password \S{20,}\n      two-factor secret [A-Z2-7]{32} "
+    assert re.search(officer, result.output)  # LA staff sign in with a code from an authenticator
     import sqlite3
 
     with sqlite3.connect(tmp_path / "web" / "web.sqlite3") as db:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from apforms import api
-from tests.web_support import django_ready, user
+from tests.web_support import django_ready, signed_in, user
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -46,9 +46,7 @@ def world() -> dict[str, Any]:
 def client_for(u: Any) -> Any:
     from django.test import Client
 
-    c = Client()
-    c.force_login(u)
-    return c
+    return signed_in(Client(), u)
 
 
 def object_urls(world: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
@@ -251,3 +249,201 @@ def test_values_to_check_are_marked_on_the_review_page(world: dict[str, Any]) ->
     assert "Z0fia" in row and ">changed<" in row and ">check<" in row
     other = html[html.index('data-name="pupil.upn"') :].split("</tr>")[0]
     assert ">check<" not in other and ">changed<" not in other
+
+
+# --------------------------------------------------------------------------- two-factor sign-in
+
+
+def _code(device: Any) -> str:
+    """The code an authenticator with ``device``'s secret shows now, one step past the last
+    the server took (a code is taken once)."""
+    import base64
+
+    from tests.web_support import totp_code
+
+    device.refresh_from_db()
+    secret = base64.b32encode(device.bin_key).decode("ascii")
+    return totp_code(secret.rstrip("="), device.last_t, device.drift)[0]
+
+
+def _password_only(email: str, password: str = "correct horse battery staple") -> Any:
+    from django.test import Client
+
+    c = Client()
+    assert c.post("/sign-in", {"email": email, "password": password})["Location"] == "/"
+    return c
+
+
+def test_an_la_user_without_an_authenticator_sets_one_up_before_anything(world: dict[str, Any]) -> None:
+    import re
+
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apforms.web import accounts
+    from apforms.web.models import LA_OFFICER
+
+    email = f"new-officer-{world['tag']}@example.gov.uk"
+    once = accounts.create_user(email, LA_OFFICER, None)
+    c = _password_only(email, once)
+    assert c.get("/")["Location"] == "/password"  # the one-time password first
+    good = "a long pass phrase of mine"
+    assert c.post("/password", {"old": once, "new": good, "again": good}).status_code == 302
+    rec = world["records"]["referral"]
+    for path in ("/", f"/records/{rec.id}", f"/records/{rec.id}/download/pdf", "/users", "/account", "/bulk"):
+        assert c.get(path)["Location"] == "/two-factor/setup", path
+    assert c.post(f"/records/{rec.id}/page/0", {"go": "draft"})["Location"] == "/two-factor/setup"
+    page = c.get("/two-factor/setup").content.decode()
+    assert "Set up two-factor sign-in" in page and "<svg" in page
+    secret = re.search(r'id="secret" class="apforms-secret">([A-Z2-7 ]+)<', page)
+    assert secret
+    device = TOTPDevice.objects.get(user__username=email)
+    assert not device.confirmed
+    assert secret.group(1).replace(" ", "") == base64_of(device)
+    wrong = c.post("/two-factor/setup", {"code": "000000" if _code(device) != "000000" else "111111"})
+    assert wrong.status_code == 400 and "The code is not right" in wrong.content.decode()
+    assert c.get(f"/records/{rec.id}")["Location"] == "/two-factor/setup"
+    assert c.post("/two-factor/setup", {"code": _code(device)})["Location"] == "/"
+    device.refresh_from_db()
+    assert device.confirmed
+    assert c.get(f"/records/{rec.id}").status_code == 200
+    # and at the next sign-in, the code is asked for
+    again = _password_only(email, good)
+    assert again.get(f"/records/{rec.id}")["Location"] == f"/two-factor?next=/records/{rec.id}"
+    assert get_user_model().objects.get(username=email).is_active
+
+
+def base64_of(device: Any) -> str:
+    import base64
+
+    return base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+
+
+def test_a_wrong_code_is_refused_and_counted_and_the_right_one_lets_in(world: dict[str, Any]) -> None:
+    from apforms.web import accounts
+    from apforms.web.models import LA_ADMIN, FailedSignIn
+
+    email = f"coded-{world['tag']}@example.gov.uk"
+    u = user(email, LA_ADMIN)
+    device = accounts.two_factor_device(u)
+    c = _password_only(email)
+    assert c.get("/users")["Location"] == "/two-factor?next=/users"
+    assert "Enter the code from your authenticator app" in c.get("/two-factor").content.decode()
+    right = _code(device)
+    wrong = c.post("/two-factor", {"code": f"{(int(right) + 1) % 1_000_000:06d}", "next": "/users"})
+    assert wrong.status_code == 400 and "The code is not right" in wrong.content.decode()
+    assert FailedSignIn.objects.filter(account=email).count() == 1
+    assert c.get("/users")["Location"] == "/two-factor?next=/users"
+    assert c.post("/two-factor", {"code": right, "next": "/users"})["Location"] == "/users"
+    assert c.get("/users").status_code == 200
+    assert FailedSignIn.objects.filter(account=email).count() == 0  # both factors right: cleared
+    # the same code is not taken twice
+    other = _password_only(email)
+    assert other.post("/two-factor", {"code": right}).status_code == 400
+
+
+def test_wrong_codes_are_throttled_with_wrong_passwords(world: dict[str, Any]) -> None:
+    from apforms.web import accounts
+    from apforms.web.models import LA_OFFICER
+
+    email = f"guessing-{world['tag']}@example.gov.uk"
+    device = accounts.two_factor_device(user(email, LA_OFFICER))
+    c = _password_only(email)
+    for _ in range(5):
+        assert c.post("/two-factor", {"code": "12345x"}).status_code == 400
+    refused = c.post("/two-factor", {"code": _code(device)})
+    assert refused.status_code == 400 and "Too many attempts" in refused.content.decode()
+    # and signing in again with the password does not wipe the count
+    assert (
+        "Too many attempts"
+        in c.post("/sign-in", {"email": email, "password": "correct horse battery staple"}).content.decode()
+    )
+    assert c.get("/")["Location"].startswith("/two-factor")
+
+
+def test_a_school_user_without_an_authenticator_is_not_asked_and_may_set_one_up(
+    world: dict[str, Any],
+) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apforms.web.models import SCHOOL
+
+    email = f"optional-{world['tag']}@oakfield.example.sch.uk"
+    user(email, SCHOOL, world["a"])
+    c = _password_only(email)
+    rec = world["records"]["referral"]
+    assert c.get(f"/records/{rec.id}").status_code == 200
+    account = c.get("/account").content.decode()
+    assert "Your account" in account and "Not set up" in account and 'href="/two-factor/setup"' in account
+    assert "<svg" in c.get("/two-factor/setup").content.decode()
+    device = TOTPDevice.objects.get(user__username=email)
+    assert c.post("/two-factor/setup", {"code": _code(device)})["Location"] == "/"
+    assert "Set up: you enter a code" in c.get("/account").content.decode()
+    # once they have one, they enter it too
+    again = _password_only(email)
+    assert again.get(f"/records/{rec.id}")["Location"] == f"/two-factor?next=/records/{rec.id}"
+    assert again.post("/two-factor", {"code": _code(device)})["Location"] == "/"
+    assert again.get(f"/records/{rec.id}").status_code == 200
+
+
+def test_a_deactivated_user_cannot_sign_in_and_their_session_ends(world: dict[str, Any]) -> None:
+    from django.contrib.auth import get_user_model
+
+    from apforms.web.models import SCHOOL
+
+    email = f"leaver-{world['tag']}@oakfield.example.sch.uk"
+    u = user(email, SCHOOL, world["a"])
+    open_session = _password_only(email)
+    assert open_session.get("/").status_code == 200
+    admin = client_for(world["people"]["admin"])
+    done = admin.post("/users", {"what": "active", "user": u.pk, "active": "no"}, follow=True)
+    assert f"{email} deactivated" in done.content.decode()
+    assert not get_user_model().objects.get(pk=u.pk).is_active
+    assert open_session.get("/")["Location"].startswith("/sign-in")
+    from django.test import Client
+
+    refused = Client().post("/sign-in", {"email": email, "password": "correct horse battery staple"})
+    assert refused.status_code == 400 and "not right" in refused.content.decode()
+    admin.post("/users", {"what": "active", "user": u.pk, "active": "yes"})
+    assert get_user_model().objects.get(pk=u.pk).is_active
+    assert _password_only(email).get("/").status_code == 200
+    # an administrator cannot lock themselves out
+    me = world["people"]["admin"]
+    admin.post("/users", {"what": "active", "user": me.pk, "active": "no"})
+    assert get_user_model().objects.get(pk=me.pk).is_active
+
+
+def test_a_password_change_ends_the_users_other_sessions(world: dict[str, Any]) -> None:
+    from apforms.web.models import SCHOOL
+
+    email = f"changer-{world['tag']}@oakfield.example.sch.uk"
+    user(email, SCHOOL, world["a"])
+    here, elsewhere = _password_only(email), _password_only(email)
+    assert here.get("/").status_code == 200 and elsewhere.get("/").status_code == 200
+    new = "another long pass phrase"
+    changed = here.post("/password", {"old": "correct horse battery staple", "new": new, "again": new})
+    assert changed["Location"] == "/"
+    assert here.get("/").status_code == 200  # this session goes on
+    assert elsewhere.get("/")["Location"].startswith("/sign-in")  # the other is ended
+
+
+def test_an_administrator_resets_a_users_authenticator(world: dict[str, Any]) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apforms.web.models import LA_OFFICER
+
+    email = f"lost-phone-{world['tag']}@example.gov.uk"
+    u = user(email, LA_OFFICER)
+    signed = client_for(u)
+    assert signed.get("/").status_code == 200
+    admin = client_for(world["people"]["admin"])
+    listing = admin.get("/users").content.decode()
+    assert f'Reset two-factor<span class="govuk-visually-hidden"> for {email}' in listing
+    done = admin.post("/users", {"what": "reset-two-factor", "user": u.pk}, follow=True)
+    assert "will set up two-factor sign-in again" in done.content.decode()
+    assert not TOTPDevice.objects.filter(user=u).exists()
+    assert signed.get("/")["Location"] == "/two-factor/setup"  # the open session too
+    assert _password_only(email).get("/")["Location"] == "/two-factor/setup"
+    # not for anyone but an administrator
+    officer = client_for(world["people"]["officer"])
+    assert officer.post("/users", {"what": "reset-two-factor", "user": u.pk}).status_code == 404

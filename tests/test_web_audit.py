@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from apforms import api
-from tests.web_support import django_ready, user
+from tests.web_support import django_ready, signed_in, user
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +30,7 @@ def world() -> dict[str, Any]:
 def client_for(u: Any) -> Any:
     from django.test import Client
 
-    c = Client(REMOTE_ADDR="192.0.2.14")
-    c.force_login(u)
-    return c
+    return signed_in(Client(REMOTE_ADDR="192.0.2.14"), u)
 
 
 def events_for(target: Any) -> list[tuple[str, str, str, str]]:

@@ -48,9 +48,9 @@ def _client(email: str) -> Any:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    client = Client(SERVER_NAME="localhost")
-    client.force_login(get_user_model().objects.get(username=email))
-    return client
+    from tests.web_support import signed_in
+
+    return signed_in(Client(SERVER_NAME="localhost"), get_user_model().objects.get(username=email))
 
 
 @pytest.fixture(scope="module")

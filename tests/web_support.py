@@ -52,8 +52,10 @@ def django_ready() -> Path:
 
 
 def user(email: str, role: str, school: Any = None, password: str = "correct horse battery staple") -> Any:
-    """A signed-up user with a password of their own (no one-time password to change)."""
+    """A signed-up user with a password of their own (no one-time password to change); LA
+    staff with an authenticator set up (``TOTPDevice``), as they must have to get in."""
     from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from apforms.web import accounts
 
@@ -61,7 +63,44 @@ def user(email: str, role: str, school: Any = None, password: str = "correct hor
     u = get_user_model().objects.get(username=email.lower())
     u.profile.must_change_password = False
     u.profile.save()
+    if u.profile.is_la:
+        TOTPDevice.objects.create(user=u, name="test", confirmed=True)
     return u
+
+
+def signed_in(client: Any, u: Any) -> Any:
+    """``client`` signed in as ``u`` past both factors: logged in, and (for a user who needs a
+    code) the session marked verified with their authenticator, one made if they have none,
+    as ``django_otp.login`` marks it (a code is not typed: a TOTP code cannot be used twice,
+    and the tests sign the same user in many times a second)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apforms.web import accounts
+
+    client.force_login(u)
+    if accounts.needs_two_factor(u):
+        device = accounts.two_factor_device(u) or TOTPDevice.objects.create(
+            user=u, name="test", confirmed=True
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+def totp_code(secret: str, last_t: int = -1, drift: int = 0) -> tuple[str, int]:
+    """The code an authenticator shows for base32 ``secret``, one the server takes after the
+    last it took (time step ``last_t``, its drift ``drift``): the step now (with the drift),
+    or the next after ``last_t`` (within the one step ahead the server allows). The code and
+    its step."""
+    import base64
+
+    from django_otp.oath import hotp
+
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    t = max(last_t + 1, int(time.time()) // 30 + drift)
+    return f"{hotp(key, t, 6):06d}", t
 
 
 def free_port() -> int:
@@ -74,11 +113,11 @@ def free_port() -> int:
 class Server:
     url: str
     data: Path
-    passwords: dict[str, str]
+    passwords: dict[str, dict[str, str | None]]  # by email: "password", "totp_secret"
     process: subprocess.Popen[bytes]
 
 
-def prepare_demo(data: Path) -> dict[str, str]:
+def prepare_demo(data: Path) -> dict[str, dict[str, str | None]]:
     """A data folder with the demo loaded (in a child process: Django is set up once per process)."""
     code = (
         "import json, sys; from apforms import web; "
@@ -87,7 +126,7 @@ def prepare_demo(data: Path) -> dict[str, str]:
     out = subprocess.run(
         [sys.executable, "-c", code, str(data)], capture_output=True, check=True, timeout=120
     )
-    passwords: dict[str, str] = json.loads(out.stdout)
+    passwords: dict[str, dict[str, str | None]] = json.loads(out.stdout)
     return passwords
 
 
@@ -141,10 +180,27 @@ def launch(playwright: Any) -> Any:
 
 
 def sign_in(page: Any, server: Server, email: str) -> None:
+    """Sign in through the real pages: the password, then (LA staff) the code from the
+    authenticator, computed here from the demo's secret as an app would show it."""
+    import sqlite3
+
+    account = server.passwords[email]
     page.goto(server.url + "/sign-in")
     page.fill("#email", email)
-    page.fill("#password", server.passwords[email])
+    page.fill("#password", account["password"])
     page.get_by_role("button", name="Sign in").click()
+    secret = account["totp_secret"]
+    if secret is None:
+        return
+    assert page.inner_text("h1") == "Enter the code from your authenticator app"
+    with sqlite3.connect(server.data / "web.sqlite3") as db:  # the step of the last code it took
+        last_t, drift = db.execute(
+            "select d.last_t, d.drift from otp_totp_totpdevice d join auth_user u on u.id = d.user_id"
+            " where u.username = ? and d.confirmed",
+            (email,),
+        ).fetchone()
+    page.fill("#code", totp_code(secret, last_t, drift)[0])
+    page.get_by_role("button", name="Continue").click()
 
 
 def axe(page: Any) -> list[dict[str, Any]]:

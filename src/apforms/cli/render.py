@@ -163,8 +163,10 @@ def _web_demo(out_dir: Any) -> None:
     click.echo("The web app, with the demo's records loaded (fictional):")
     click.echo(f"  apforms serve --data {folder}")
     click.echo("  then open http://127.0.0.1:8000/ and sign in as")
-    for email, password in passwords.items():
-        click.echo(f"    {email}  password {password}")
+    for email, account in passwords.items():
+        click.echo(f"    {email}  password {account['password']}")
+        if account["totp_secret"]:
+            click.echo(f"      two-factor secret {account['totp_secret']} (add it to an authenticator app)")
 
 
 COMMANDS = (render, blank, word_template, ingest, demo)

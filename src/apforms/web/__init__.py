@@ -135,10 +135,10 @@ def clear_demo(data: str | os.PathLike[str]) -> Path:
     return folder
 
 
-def demo_folder(data: str | os.PathLike[str]) -> tuple[Path, dict[str, str]]:
+def demo_folder(data: str | os.PathLike[str]) -> tuple[Path, dict[str, dict[str, str | None]]]:
     """Empty the demo data folder ``data`` and load the demo into it, in a child process (Django
     is set up once per process, and the calling one may be set up for another folder already);
-    returns the folder and each demo account's password."""
+    returns the folder and each demo account's password and two-factor secret (``load_demo``)."""
     import json
     import subprocess
     import sys
@@ -154,14 +154,16 @@ def demo_folder(data: str | os.PathLike[str]) -> tuple[Path, dict[str, str]]:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise ConfigError(f"{folder}: the web app's demo could not be loaded: {last[:300]}")
-    passwords: dict[str, str] = json.loads(done.stdout)
+    passwords: dict[str, dict[str, str | None]] = json.loads(done.stdout)
     return folder.resolve(), passwords
 
 
-def load_demo() -> dict[str, str]:
-    """Fill the configured data folder with the fictional demo: two schools, an LA officer
-    and a school user (passwords returned, to change at first sign-in), and every example
-    document. Refused if the folder already has users."""
+def load_demo() -> dict[str, dict[str, str | None]]:
+    """Fill the configured data folder with the fictional demo: two schools, an LA
+    administrator, an LA officer and a school user, and every example document. Returns, by
+    email, each account's ``password`` and ``totp_secret``: LA staff sign in with a code from
+    an authenticator, set up for them with that secret (base32; None for the school user).
+    Refused if the folder already has users."""
     from apforms.web import demo
 
     return demo.load()

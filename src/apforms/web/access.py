@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from apforms.web import jobs
+from apforms.web import accounts, jobs
 from apforms.web.jobs import Job
 from apforms.web.models import LA_ADMIN, ArchiveCopy, Profile, Record, Return, School
 
@@ -29,8 +29,9 @@ def profile(request: HttpRequest) -> Profile:
 
 
 class SignedInMiddleware:
-    """Every page but sign-in needs a signed-in user with a profile; a one-time password is
-    changed before anything else."""
+    """Every page but sign-in needs a signed-in user with a profile. A user with an
+    authenticator enters its code before anything else; then a one-time password is changed;
+    then LA staff without an authenticator set one up (``accounts.needs_two_factor``)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -41,8 +42,19 @@ class SignedInMiddleware:
             user = request.user
             if not user.is_authenticated or getattr(user, "profile", None) is None:
                 return HttpResponseRedirect(f"{reverse('sign-in')}?next={path}")
-            if user.profile.must_change_password and path not in (reverse("password"), reverse("sign-out")):
-                return HttpResponseRedirect(reverse("password"))
+            out, two_factor, setup = reverse("sign-out"), reverse("two-factor"), reverse("two-factor-setup")
+            verified = user.is_verified()
+            if (
+                not verified
+                and path not in (two_factor, out)
+                and accounts.two_factor_device(user) is not None
+            ):
+                return HttpResponseRedirect(f"{reverse('two-factor')}?next={path}")
+            if user.profile.must_change_password:
+                if path not in (reverse("password"), out):
+                    return HttpResponseRedirect(reverse("password"))
+            elif not verified and user.profile.is_la and path not in (two_factor, setup, out):
+                return HttpResponseRedirect(setup)
         response = self.get_response(request)
         # Pages hold children's data: never cached, never framed, scripts only from here.
         response.headers.setdefault("Cache-Control", "no-store")
@@ -55,8 +67,11 @@ class SignedInMiddleware:
 
 
 def context(request: HttpRequest) -> dict[str, Any]:
-    prof = getattr(getattr(request, "user", None), "profile", None)
+    user = getattr(request, "user", None)
+    prof = getattr(user, "profile", None)
+    pending = bool(prof) and not user.is_verified() and accounts.needs_two_factor(user)  # type: ignore[union-attr]
     return {
+        "two_factor_pending": pending,
         "profile": prof,
         "is_la": bool(prof and prof.is_la),
         "is_admin": bool(prof and prof.role == LA_ADMIN),

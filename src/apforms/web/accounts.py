@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -13,7 +14,16 @@ from django.utils import timezone
 from apforms.errors import ConfigError
 from apforms.web.models import LA_ADMIN, LA_OFFICER, ROLES, SCHOOL, FailedSignIn, Profile, School
 
-__all__ = ["LA_ADMIN", "LA_OFFICER", "SCHOOL", "create_user", "throttled", "record_failure"]
+__all__ = [
+    "LA_ADMIN",
+    "LA_OFFICER",
+    "SCHOOL",
+    "create_user",
+    "throttled",
+    "record_failure",
+    "two_factor_device",
+    "needs_two_factor",
+]
 
 #: Failed sign-ins allowed in ``WINDOW`` for one account, and from one address.
 PER_ACCOUNT, PER_ADDRESS = 5, 20
@@ -69,3 +79,17 @@ def record_failure(account: str, address: str) -> None:
 
 def clear_failures(account: str) -> None:
     FailedSignIn.objects.filter(account=account.strip().lower()).delete()
+
+
+def two_factor_device(user: Any) -> Any:
+    """The user's confirmed authenticator (a TOTP device), if they have one."""
+    from django_otp import devices_for_user
+
+    return next(iter(devices_for_user(user, confirmed=True)), None)
+
+
+def needs_two_factor(user: Any) -> bool:
+    """Whether the user must enter a code from an authenticator to sign in: LA staff always
+    (they see every school's children), a school user once they have set one up."""
+    prof = getattr(user, "profile", None)
+    return bool(prof is not None and prof.is_la) or two_factor_device(user) is not None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apforms import api
 from apforms.web import accounts, one_time_password
@@ -18,9 +22,11 @@ ACCOUNTS = (
 )
 
 
-def load() -> dict[str, str]:
+def load() -> dict[str, dict[str, str | None]]:
     """Fill an empty data folder; returns each account's password (demo accounts need not
-    change theirs). Refused if the folder already has users."""
+    change theirs) and, for LA staff (who must sign in with two factors), the secret of an
+    authenticator already set up for them, base32 as an app takes it typed (else None).
+    Refused if the folder already has users."""
     from apforms.web import has_users
 
     if has_users():
@@ -29,11 +35,16 @@ def load() -> dict[str, str]:
         raise ConfigError("the data folder already has accounts; the demo loads into an empty one")
     with transaction.atomic():
         schools = [School.objects.create(name=name) for name in SCHOOLS]
-        passwords: dict[str, str] = {}
+        passwords: dict[str, dict[str, str | None]] = {}
         for email, role, school in ACCOUNTS:
             password = one_time_password()
             accounts.create_user(email, role, schools[school] if school is not None else None, password)
-            passwords[email] = password
+            secret = None
+            if role != SCHOOL:
+                user = get_user_model().objects.get(username=email)
+                device = TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+                secret = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+            passwords[email] = {"password": password, "totp_secret": secret}
 
         from apforms.web.models import Profile
 

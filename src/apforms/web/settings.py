@@ -39,6 +39,8 @@ def settings_for(data: Path, behind_https: bool = False, hosts: tuple[str, ...] 
             "django.contrib.sessions",
             "django.contrib.messages",
             "django.contrib.staticfiles",
+            "django_otp",
+            "django_otp.plugins.otp_totp",
             "apforms.web.apps.WebConfig",
         ],
         "MIDDLEWARE": [
@@ -48,6 +50,7 @@ def settings_for(data: Path, behind_https: bool = False, hosts: tuple[str, ...] 
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django_otp.middleware.OTPMiddleware",
             "django.contrib.messages.middleware.MessageMiddleware",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
             "apforms.web.access.SignedInMiddleware",
@@ -96,6 +99,11 @@ def settings_for(data: Path, behind_https: bool = False, hosts: tuple[str, ...] 
         "WHITENOISE_USE_FINDERS": True,
         "WHITENOISE_AUTOREFRESH": False,
         "LOGIN_URL": "/sign-in",
+        # Two-factor sign-in (TOTP): the app named in the authenticator; wrong codes are counted
+        # with wrong passwords by the app's own throttle (``accounts``), so django-otp's own
+        # growing delay (which would also refuse the right code for a while) is off.
+        "OTP_TOTP_ISSUER": "apforms",
+        "OTP_TOTP_THROTTLE_FACTOR": 0,
         "SESSION_COOKIE_AGE": SESSION_MINUTES * 60,
         "SESSION_SAVE_EVERY_REQUEST": True,
         "SESSION_EXPIRE_AT_BROWSER_CLOSE": True,

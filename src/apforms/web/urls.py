@@ -1,12 +1,15 @@
 from django.urls import path
 
-from apforms.web.views import archive, audit_log, auth, bulk, records, returns, users
+from apforms.web.views import archive, audit_log, auth, bulk, records, returns, two_factor, users
 
 urlpatterns = [
     path("", records.home, name="home"),
     path("sign-in", auth.sign_in, name="sign-in"),
     path("sign-out", auth.sign_out, name="sign-out"),
     path("password", auth.password, name="password"),
+    path("two-factor", two_factor.verify, name="two-factor"),
+    path("two-factor/setup", two_factor.setup, name="two-factor-setup"),
+    path("account", two_factor.account, name="account"),
     path("records/new", records.new, name="new"),
     path("records/<uuid:record_id>", records.show, name="record"),
     path("records/<uuid:record_id>/page/<int:page>", records.edit, name="edit"),

@@ -39,9 +39,10 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 accounts.record_failure(email, _address(request))
                 errors.append(("email", "The email address or password is not right"))
             else:
-                accounts.clear_failures(email)
+                if accounts.two_factor_device(user) is None:
+                    accounts.clear_failures(email)  # else once the code is right too
                 login(request, user)
-                return HttpResponseRedirect(nxt)
+                return HttpResponseRedirect(nxt)  # the code first, if they have two factors
     return render(
         request,
         "apforms_web/sign_in.html",

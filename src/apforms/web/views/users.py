@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apforms.errors import ApformsError
 from apforms.web import access, accounts
@@ -33,6 +34,8 @@ def users(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"{name} added.")
                 return HttpResponseRedirect(reverse("users"))
+    elif request.method == "POST" and request.POST.get("what") in ("active", "reset-two-factor"):
+        return _change(request)
     elif request.method == "POST":
         role = request.POST.get("role", "")
         school = None
@@ -49,14 +52,38 @@ def users(request: HttpRequest) -> HttpResponse:
             else:
                 made = (request.POST.get("email", "").strip().lower(), password)
     people = get_user_model().objects.select_related("profile__school").order_by("username")
+    with_devices = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
     return render(
         request,
         "apforms_web/users.html",
         {
-            "people": [p for p in people if hasattr(p, "profile")],
+            "people": [(p, p.pk in with_devices) for p in people if hasattr(p, "profile")],
             "schools": School.objects.all(),
             "roles": ROLES,
             "made": made,
             "error_summary": [{"href": f"#{n}", "text": t} for n, t in errors],
         },
     )
+
+
+def _change(request: HttpRequest) -> HttpResponse:
+    """Deactivate or reactivate an account (a deactivated one cannot sign in, and its open
+    sessions end at their next request), or reset its two-factor sign-in (set up again)."""
+    try:
+        person = get_user_model().objects.select_related("profile").get(pk=request.POST.get("user", ""))
+    except (get_user_model().DoesNotExist, ValueError, ValidationError):
+        messages.error(request, "There is no such user.")
+        return HttpResponseRedirect(reverse("users"))
+    if request.POST["what"] == "reset-two-factor":
+        TOTPDevice.objects.filter(user=person).delete()
+        messages.success(
+            request, f"{person.email} will set up two-factor sign-in again when they next sign in."
+        )
+    elif person.pk == request.user.pk:
+        messages.error(request, "You cannot deactivate your own account.")
+    else:
+        person.is_active = request.POST.get("active") == "yes"
+        person.save(update_fields=["is_active"])
+        state = "reactivated" if person.is_active else "deactivated: they can no longer sign in"
+        messages.success(request, f"{person.email} {state}.")
+    return HttpResponseRedirect(reverse("users"))
