@@ -7,7 +7,6 @@ up (``apforms.web._configured``) or sets up its own, and makes its own schools a
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -26,6 +25,7 @@ from apforms.bulk import example_inputs
 
 from .archive_support import encrypted_pdf, example, foreign_pdf, form_pdf, make_signer, sign, unsigned_sla
 from .bounds_support import MB, deflated
+from .test_bulk import example_rows, write_csv
 
 pytest.importorskip("django")
 
@@ -134,17 +134,6 @@ def finished(client: Any, url: str, timeout: float = 120) -> Any:
             return page
         assert time.monotonic() < deadline, text(page)
         time.sleep(0.2)
-
-
-def write_csv(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
-    return path
-
-
-def example_rows(kind: str) -> list[list[str]]:
-    with EX[kind].open(encoding="utf-8", newline="") as fh:
-        return list(csv.reader(fh))
 
 
 def test_a_bulk_run_lists_every_pair_and_bad_row_and_zips_what_it_wrote(site: Site, tmp_path: Path) -> None:
