@@ -32,3 +32,14 @@ ALL_DOCS = document_ids()
 @pytest.fixture(params=ALL_DOCS)
 def doc(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def pg_database() -> str:
+    """The URL of a new, empty PostgreSQL database on the tests' throwaway server
+    (``tests/pg_support.py``): ``.ci/run``'s, else one started for this run."""
+    from tests import pg_support
+
+    if pg_support.server_url() is None:
+        pytest.skip("PostgreSQL is not installed (.ci/run installs it)")
+    return pg_support.fresh_database()
