@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
 import pytest
@@ -43,3 +44,10 @@ def pg_database() -> str:
     if pg_support.server_url() is None:
         pytest.skip("PostgreSQL is not installed (.ci/run installs it)")
     return pg_support.fresh_database()
+
+
+# A developer's own shared database is never the tests': the setting is dropped for this run,
+# but in the run of the web tests on PostgreSQL (tests/test_web_on_postgresql.py), which sets
+# it to a throwaway database of the tests' server.
+if not os.environ.get("APFORMS_WEB_TESTS_ON_POSTGRESQL"):
+    os.environ.pop("APFORMS_DATABASE_URL", None)

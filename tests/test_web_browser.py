@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,17 @@ import pytest
 
 from apforms import api
 from tests.bounds_support import deflated
-from tests.web_support import Server, axe, demo_server, launch, running_server, sign_in, totp_code
+from tests.web_support import (
+    Server,
+    axe,
+    demo_server,
+    launch,
+    on_postgresql,
+    query,
+    running_server,
+    sign_in,
+    totp_code,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -55,12 +64,10 @@ def page(browser: Any) -> Iterator[Any]:
 
 def stored(server: Server, record_id: str) -> dict[str, Any]:
     """A record's data as the server stored it (read from its database)."""
-    with sqlite3.connect(server.data / "web.sqlite3") as db:
-        row = db.execute(
-            "select data from apforms_web_record where id = ?", (record_id.replace("-", ""),)
-        ).fetchone()
-    assert row is not None, record_id
-    data: dict[str, Any] = json.loads(row[0])
+    key = record_id if on_postgresql() else record_id.replace("-", "")  # a uuid; SQLite: its hex
+    rows = query(server.data, "select data from apforms_web_record where id = %s", (key,))
+    assert rows, record_id
+    data: dict[str, Any] = rows[0][0] if isinstance(rows[0][0], dict) else json.loads(rows[0][0])
     return data
 
 

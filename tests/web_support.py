@@ -117,6 +117,42 @@ class Server:
     process: subprocess.Popen[bytes]
 
 
+#: Set by ``test_web_on_postgresql`` for the run of the web tests it starts: every server then
+#: gets a database of its own on the tests' PostgreSQL server, as a council team's would be.
+ON_POSTGRESQL = "APFORMS_WEB_TESTS_ON_POSTGRESQL"
+_databases: dict[Path, str] = {}
+
+
+def on_postgresql() -> bool:
+    return bool(os.environ.get(ON_POSTGRESQL))
+
+
+def server_env(data: Path) -> dict[str, str]:
+    """The environment of an ``apforms`` child for the data folder ``data``: with its own
+    PostgreSQL database (made at the first call) when the web tests run on PostgreSQL."""
+    env = {k: v for k, v in os.environ.items() if k != "APFORMS_DATABASE_URL"}
+    if on_postgresql():
+        from tests import pg_support
+
+        if data.resolve() not in _databases:
+            _databases[data.resolve()] = pg_support.fresh_database()
+        env["APFORMS_DATABASE_URL"] = _databases[data.resolve()]
+    return env
+
+
+def query(data: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows from the database of the server for ``data`` (``%s`` placeholders): what it stored."""
+    if on_postgresql():
+        import psycopg
+
+        with psycopg.connect(server_env(data)["APFORMS_DATABASE_URL"]) as conn:
+            return list(conn.execute(sql.encode(), params).fetchall())  # type: ignore[arg-type]
+    import sqlite3
+
+    with sqlite3.connect(data / "web.sqlite3") as db:
+        return list(db.execute(sql.replace("%s", "?"), params).fetchall())
+
+
 def prepare_demo(data: Path) -> dict[str, dict[str, str | None]]:
     """A data folder with the demo loaded (in a child process: Django is set up once per process)."""
     code = (
@@ -124,7 +160,11 @@ def prepare_demo(data: Path) -> dict[str, dict[str, str | None]]:
         "web.configure(sys.argv[1]); print(json.dumps(web.load_demo()))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(data)], capture_output=True, check=True, timeout=120
+        [sys.executable, "-c", code, str(data)],
+        capture_output=True,
+        check=True,
+        timeout=120,
+        env=server_env(data),
     )
     passwords: dict[str, dict[str, str | None]] = json.loads(out.stdout)
     return passwords
@@ -134,7 +174,7 @@ def prepare_demo(data: Path) -> dict[str, dict[str, str | None]]:
 def running_server(data: Path, extra: tuple[str, ...] = ()) -> Iterator[subprocess.Popen[bytes]]:
     port = free_port()
     cmd = [sys.executable, "-m", "apforms", "serve", "--data", str(data), "--port", str(port), *extra]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**server_env(data), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         deadline = time.monotonic() + 60
@@ -182,8 +222,6 @@ def launch(playwright: Any) -> Any:
 def sign_in(page: Any, server: Server, email: str) -> None:
     """Sign in through the real pages: the password, then (LA staff) the code from the
     authenticator, computed here from the demo's secret as an app would show it."""
-    import sqlite3
-
     account = server.passwords[email]
     page.goto(server.url + "/sign-in")
     page.fill("#email", email)
@@ -193,12 +231,12 @@ def sign_in(page: Any, server: Server, email: str) -> None:
     if secret is None:
         return
     assert page.inner_text("h1") == "Enter the code from your authenticator app"
-    with sqlite3.connect(server.data / "web.sqlite3") as db:  # the step of the last code it took
-        last_t, drift = db.execute(
-            "select d.last_t, d.drift from otp_totp_totpdevice d join auth_user u on u.id = d.user_id"
-            " where u.username = ? and d.confirmed",
-            (email,),
-        ).fetchone()
+    [(last_t, drift)] = query(  # the step of the last code it took
+        server.data,
+        "select d.last_t, d.drift from otp_totp_totpdevice d join auth_user u on u.id = d.user_id"
+        " where u.username = %s and d.confirmed",
+        (email,),
+    )
     page.fill("#code", totp_code(secret, last_t, drift)[0])
     page.get_by_role("button", name="Continue").click()
 

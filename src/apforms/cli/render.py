@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -161,7 +162,9 @@ def _web_demo(out_dir: Any) -> None:
     folder, passwords = web.demo_folder(Path(out_dir) / "web")
     click.echo("")
     click.echo("The web app, with the demo's records loaded (fictional):")
-    click.echo(f"  apforms serve --data {folder}")
+    # the demo is in the folder's own database, never on a shared server the setting names
+    unset = "APFORMS_DATABASE_URL= " if os.environ.get("APFORMS_DATABASE_URL") else ""
+    click.echo(f"  {unset}apforms serve --data {folder}")
     click.echo("  then open http://127.0.0.1:8000/ and sign in as")
     for email, account in passwords.items():
         click.echo(f"    {email}  password {account['password']}")

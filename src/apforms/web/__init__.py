@@ -8,11 +8,13 @@ Library code: nothing here prints or exits.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
 from typing import Any
 
+from apforms import database
 from apforms.errors import ConfigError
 
 
@@ -52,13 +54,23 @@ def configure(
 
     from apforms.web.settings import settings_for
 
+    target = database.configured()
+    if target is not None and importlib.util.find_spec("psycopg") is None:
+        raise ConfigError(f"{database.ENV} names PostgreSQL: install apforms[postgresql] (psycopg)")
     hosts = () if host in LOOPBACK or host in ("0.0.0.0", "::") else (host,)
     settings.configure(**settings_for(folder, behind_https, hosts))
     django.setup()
     from django.core.management import call_command
+    from django.db import DatabaseError
 
-    call_command("migrate", verbosity=0, interactive=False)
-    (folder / "web.sqlite3").chmod(0o600)  # children's records (SQLite gives its WAL files the same mode)
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+    except DatabaseError as exc:
+        where = target.describe() if target else str(folder / "web.sqlite3")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"cannot open the web app's {where}: {first}") from None
+    if target is None:  # children's records (SQLite gives its WAL files the same mode)
+        (folder / "web.sqlite3").chmod(0o600)
     _configured = folder.resolve()
     return _configured
 
@@ -138,7 +150,9 @@ def clear_demo(data: str | os.PathLike[str]) -> Path:
 def demo_folder(data: str | os.PathLike[str]) -> tuple[Path, dict[str, dict[str, str | None]]]:
     """Empty the demo data folder ``data`` and load the demo into it, in a child process (Django
     is set up once per process, and the calling one may be set up for another folder already);
-    returns the folder and each demo account's password and two-factor secret (``load_demo``)."""
+    returns the folder and each demo account's password and two-factor secret (``load_demo``).
+    Always in the folder's own SQLite database: fictional pupils never go to a shared server
+    that ``APFORMS_DATABASE_URL`` names."""
     import json
     import subprocess
     import sys
@@ -149,7 +163,11 @@ def demo_folder(data: str | os.PathLike[str]) -> tuple[Path, dict[str, dict[str,
         "web.configure(sys.argv[1]); print(json_text(web.load_demo()))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", code, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={k: v for k, v in os.environ.items() if k != database.ENV},
     )
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]

@@ -4,8 +4,9 @@ run, by whom, in what role, when, from where (and why, where a reason is given).
 Append-only twice over: the database refuses updates and deletes (triggers, migration 0002),
 and every event's hash chains the one before it (SHA-256 of the previous hash and the event's
 canonical JSON), so ``verify`` finds an event edited, deleted or inserted by someone who went
-round the triggers. Appends are serialised by the write transaction (SQLite's IMMEDIATE). The
-archive keeps its own chained log for its entries; this one covers the web app's objects.
+round the triggers. Appends take turns (SQLite's IMMEDIATE transaction; on PostgreSQL an
+advisory lock held to the commit), so the chain never forks. The archive keeps its own
+chained log for its entries; this one covers the web app's objects.
 No record content is written here: only ids, names of schools and what was done.
 """
 
@@ -18,7 +19,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -58,8 +59,22 @@ def record(
         "reason": " ".join(reason.split())[:500],
     }
     with transaction.atomic():
+        _serialise()
         last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
         AuditEvent.objects.create(**{**event, "at": now}, previous=last, hash=_digest(last, event))
+
+
+#: The PostgreSQL advisory lock that appends to the chain take in turn (any constant of our own).
+APPEND_LOCK = 0x61706677  # "apfw"
+
+
+def _serialise() -> None:
+    """Inside the append's transaction: wait for any other append to commit, so that two never
+    chain to the same previous event. SQLite's IMMEDIATE transactions already take turns; on
+    PostgreSQL, a transaction-scoped advisory lock, released at commit or rollback."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK])
 
 
 def verify() -> list[str]:

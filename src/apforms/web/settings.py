@@ -1,8 +1,10 @@
 """The web app's Django settings, made for one data folder (``web.configure``).
 
 Everything lives in the data folder: the SQLite database, the archive, the secret key (made
-on first run, mode 0600). Cookies are HttpOnly and SameSite; behind HTTPS (``--behind-https``)
-they are Secure and HSTS is sent; served plain on loopback they cannot be Secure.
+on first run, mode 0600); the database moves to a PostgreSQL server when
+``APFORMS_DATABASE_URL`` names one (:mod:`apforms.database`). Cookies are HttpOnly and
+SameSite; behind HTTPS (``--behind-https``) they are Secure and HSTS is sent; served plain on
+loopback they cannot be Secure.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Any
+
+from apforms.database import configured
 
 #: Idle time after which a session ends (a shared office computer left signed in).
 SESSION_MINUTES = 30
@@ -26,6 +30,34 @@ def secret_key(data: Path) -> str:
         with fd:
             fd.write(secrets.token_urlsafe(50))
     return path.read_text(encoding="ascii").strip()
+
+
+def database(data: Path) -> dict[str, Any]:
+    """The web app's database: PostgreSQL when ``APFORMS_DATABASE_URL`` names one (a council
+    team's shared server), else SQLite in the data folder (WAL; writers take turns at once)."""
+    target = configured()
+    if target is None:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(data / "web.sqlite3"),
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
+        }
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": target.name,
+        "USER": target.user,
+        "PASSWORD": target.password,
+        "HOST": target.host,
+        "PORT": str(target.port or ""),
+        "OPTIONS": target.options,
+        # one connection per server thread, kept between requests and checked before reuse
+        "CONN_MAX_AGE": 300,
+        "CONN_HEALTH_CHECKS": True,
+    }
 
 
 def settings_for(data: Path, behind_https: bool = False, hosts: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -71,17 +103,7 @@ def settings_for(data: Path, behind_https: bool = False, hosts: tuple[str, ...] 
                 },
             }
         ],
-        "DATABASES": {
-            "default": {
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": str(data / "web.sqlite3"),
-                "OPTIONS": {
-                    "timeout": 20,
-                    "transaction_mode": "IMMEDIATE",
-                    "init_command": "PRAGMA journal_mode=WAL;",
-                },
-            }
-        },
+        "DATABASES": {"default": database(data)},
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
         "AUTH_PASSWORD_VALIDATORS": [
             {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
