@@ -724,6 +724,22 @@ def open_archive(
     return _open(location, max_size=max_size or DEFAULT_MAX_SIZE, trust_roots=trust_roots, user=user)
 
 
+def backup(data: str | os.PathLike[str], to: str | os.PathLike[str]) -> Any:
+    """A consistent backup of the data folder ``data`` (its database, wherever
+    ``APFORMS_DATABASE_URL`` puts it, its archive and its key) in the new folder ``to``."""
+    from apforms import backup as _backup
+
+    return _backup.backup(data, to)
+
+
+def restore(source: str | os.PathLike[str], data: str | os.PathLike[str]) -> Any:
+    """The backup ``source``, checked against its manifest, brought back into the new data
+    folder ``data`` (and the empty database ``APFORMS_DATABASE_URL`` names, if set)."""
+    from apforms import backup as _backup
+
+    return _backup.restore(source, data)
+
+
 def archive_filters(
     document: str | None = None,
     provider: str | None = None,
@@ -773,23 +789,20 @@ def sign_pdf(
 
 
 __all__ = [
-    # constants
     "ARCHIVE_MAX_SIZE",
+    "AddResult",
+    "Archive",
     "BULK_FAILED",
     "BULK_UNCHANGED",
     "BULK_WITHHELD",
     "BULK_WRITTEN",
-    "FORMATS",
-    "SIGNATURE_STATUSES",
-    # types the verbs take and return
-    "AddResult",
-    "Archive",
     "BulkColumn",
     "BulkResult",
     "BulkSuggestion",
     "CheckResult",
     "Definition",
     "Entry",
+    "FORMATS",
     "Filters",
     "Finding",
     "IngestFileResult",
@@ -798,12 +811,12 @@ __all__ = [
     "Record",
     "RenderResult",
     "Rule",
+    "SIGNATURE_STATUSES",
     "Source",
     "ValidationResult",
-    # the verbs
     "archive_filters",
+    "backup",
     "blank",
-    "word_template",
     "blank_bytes",
     "bulk_columns",
     "bulk_headers",
@@ -832,9 +845,11 @@ __all__ = [
     "render",
     "render_bytes",
     "render_record",
+    "restore",
     "rules",
     "sign_pdf",
     "sign_pdf_bytes",
     "sources",
     "validate",
+    "word_template",
 ]

@@ -71,5 +71,9 @@ class ArchiveError(ApformsError):
     """
 
 
+class BackupError(ApformsError):
+    """Raised when a backup or a restore cannot be made; nothing is left half-written."""
+
+
 class Refused(ArchiveError):
     """Raised when a file is not accepted into the archive; nothing was stored."""

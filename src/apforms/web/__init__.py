@@ -147,6 +147,27 @@ def clear_demo(data: str | os.PathLike[str]) -> Path:
     return folder
 
 
+def check_restored(data: str | os.PathLike[str]) -> list[str]:
+    """Problems in a data folder just restored: its archive's ``verify`` (files, catalogue,
+    chain) and the web audit log's chain; an empty list when both are clean. Sets Django up
+    for ``data`` (once per process)."""
+    from apforms import api
+
+    folder = configure(data)
+    problems: list[str] = []
+    if (folder / "archive").is_dir() and any((folder / "archive").iterdir()):
+        with api.open_archive(folder / "archive") as archive:
+            report = archive.verify()
+            problems += [f"archive: {i[:12]} {kind}" for kind in ("missing", "altered", "unreadable")
+                         for i in getattr(report, kind)]  # fmt: skip
+            problems += [f"archive: {p}" for p in report.audit_problems]
+            problems += [f"archive: {p.message}" for p in report.catalogue_problems]
+    from apforms.web import audit
+
+    problems += [f"audit log: {p}" for p in audit.verify()]
+    return problems
+
+
 def demo_folder(data: str | os.PathLike[str]) -> tuple[Path, dict[str, dict[str, str | None]]]:
     """Empty the demo data folder ``data`` and load the demo into it, in a child process (Django
     is set up once per process, and the calling one may be set up for another folder already);
