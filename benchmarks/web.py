@@ -1,7 +1,14 @@
 """Web app benchmark: simulated users on the real server (apforms serve); ms per page, peak RSS.
 
-    python benchmarks/web.py                         # 20 users for 20 s
-    python benchmarks/web.py --users 5 --seconds 10
+    python benchmarks/web.py                         # 20 users for 20 s, SQLite then PostgreSQL
+    python benchmarks/web.py --users 50 --think 1    # 50 users reading each page for ~1 s
+    python benchmarks/web.py --users 5 --seconds 10 --backends sqlite
+
+Each backend in turn, in the same run, with the same journeys: the embedded SQLite in the data
+folder, and PostgreSQL (``APFORMS_DATABASE_URL``) on a throwaway server started for the run
+from the system's binaries (``tests/pg_support.py``: loopback, fsync off, as in the tests), so
+the comparison is of the web app on each database, not of two machines. A summary table puts
+them side by side at the end.
 
 1. A temporary data folder with the fictional demo loaded (``web.configure`` and
    ``web.load_demo``, in a process of their own, as ``apforms demo`` does).
@@ -28,6 +35,7 @@ Times are the client's, from sending the request to the last byte of the respons
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import http.cookiejar
 import io
@@ -47,6 +55,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -185,12 +194,32 @@ class Start:
         self.barrier.wait()
 
 
+class Database:
+    """The server's database, read as it stores it (``%s`` placeholders): its SQLite file, or
+    the PostgreSQL database ``url`` names."""
+
+    def __init__(self, data: Path, url: str | None) -> None:
+        self.data, self.url = data, url
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.url:
+            import psycopg
+
+            with psycopg.connect(self.url) as conn:
+                return list(conn.execute(sql.encode(), params).fetchall())  # type: ignore[arg-type]
+        conn = sqlite3.connect(f"file:{self.data / 'web.sqlite3'}?mode=ro", uri=True, timeout=20)
+        try:
+            return conn.execute(sql.replace("%s", "?"), params).fetchall()
+        finally:
+            conn.close()
+
+
 class Authenticators:
     """The demo LA accounts' authenticator apps. The server takes a code once, and the next
     only for a later time step: users of one account enter codes in turn, each for the step
     after the last the server took (read from its database), as an app shows a new code."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         self.lock = threading.Lock()
 
@@ -200,15 +229,11 @@ class Authenticators:
 
         from django_otp.oath import hotp
 
-        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=20)
-        try:
-            last_t, drift = conn.execute(
-                "SELECT d.last_t, d.drift FROM otp_totp_totpdevice d JOIN auth_user u ON u.id = d.user_id"
-                " WHERE u.username = ? AND d.confirmed",
-                (email,),
-            ).fetchone()
-        finally:
-            conn.close()
+        [(last_t, drift)] = self.db.rows(
+            "SELECT d.last_t, d.drift FROM otp_totp_totpdevice d JOIN auth_user u ON u.id = d.user_id"
+            " WHERE u.username = %s AND d.confirmed",
+            (email,),
+        )
         key = base64.b32decode(secret + "=" * (-len(secret) % 8))
         return f"{hotp(key, max(last_t + 1, int(time.time()) // 30 + drift), 6):06d}"
 
@@ -381,11 +406,22 @@ def read_back(samples: dict[str, bytes]) -> str:
 # --------------------------------------------------------------------------- the server
 
 
-def setup(folder: Path) -> dict[str, dict[str, Any]]:
+def env_for(url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "APFORMS_DATABASE_URL"}
+    if url:
+        env["APFORMS_DATABASE_URL"] = url
+    return env
+
+
+def setup(folder: Path, url: str | None) -> dict[str, dict[str, Any]]:
     """The demo in a fresh data folder, in a process of its own; the accounts' passwords and
     two-factor secrets (``web.load_demo``)."""
     proc = subprocess.run(
-        [sys.executable, __file__, "--setup", str(folder)], capture_output=True, text=True, timeout=300
+        [sys.executable, __file__, "--setup", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env_for(url),
     )
     if proc.returncode != 0:
         sys.exit(f"loading the demo failed:\n{proc.stderr}")
@@ -429,14 +465,13 @@ def proc_status(pid: int) -> dict[str, float]:
     return out
 
 
-def records_in(db: Path) -> dict[str, tuple[str, Any, str]]:
+def records_in(db: Database) -> dict[str, tuple[str, Any, str]]:
     """Every record in the database: its document, its data as stored, its title."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT id, document, data, title FROM apforms_web_record").fetchall()
-    finally:
-        conn.close()
-    return {str(i): (doc, json.loads(data), title) for i, doc, data, title in rows}
+    rows = db.rows("SELECT id, document, data, title FROM apforms_web_record")
+    return {
+        str(i).replace("-", ""): (doc, data if isinstance(data, dict) else json.loads(data), title)
+        for i, doc, data, title in rows
+    }
 
 
 def meaning(stored: tuple[str, Any, str]) -> tuple[Any, str]:
@@ -460,11 +495,14 @@ def pct(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def run(users: int, seconds: float, folder: Path, think: float = 0.0) -> int:
+def run(
+    users: int, seconds: float, folder: Path, think: float = 0.0, url: str | None = None
+) -> dict[str, Any]:
     data = folder / "web"
-    passwords = setup(data)
+    passwords = setup(data, url)
     accounts = list(passwords.items())
-    before = records_in(data / "web.sqlite3")
+    db = Database(data, url)
+    before = records_in(db)
     port = free_port()
     log = folder / "server.log"
     with log.open("wb") as out:
@@ -473,11 +511,12 @@ def run(users: int, seconds: float, folder: Path, think: float = 0.0) -> int:
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=env_for(url),
         )
     try:
         started = wait_until_up(server, port, log)
         start = Start(users, seconds)
-        authenticators = Authenticators(data / "web.sqlite3")
+        authenticators = Authenticators(db)
         crowd = [User(i, port, accounts[i % len(accounts)], start, authenticators) for i in range(users)]
         for user in crowd:
             user.think = think
@@ -502,7 +541,7 @@ def run(users: int, seconds: float, folder: Path, think: float = 0.0) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-    after = records_in(data / "web.sqlite3")
+    after = records_in(db)
 
     failures = [f"{u.name}: {f}" for u in crowd for f in u.failures]
     failures += [f"{name}: still running at the end" for name in stuck]
@@ -553,8 +592,37 @@ def run(users: int, seconds: float, folder: Path, think: float = 0.0) -> int:
         print(f"\nFAILED: {len(failures)} problems; the first:", file=sys.stderr)
         for line in failures[:20]:
             print(f"  {line[:200]}", file=sys.stderr)
-        return 1
-    return 0
+    return {
+        "failures": len(failures),
+        "requests": requests,
+        "per_s": requests / elapsed,
+        "page_p50": pct(pages, 50),
+        "page_p95": page_p95,
+        "pdf_p95": pdf_p95,
+        "rss": server_figures["peak_rss_mb"],
+        "server_cpu": server_figures["cpu_s"] - server_cpu,
+    }
+
+
+@contextlib.contextmanager
+def database_for(backend: str, folder: Path) -> Iterator[str | None]:
+    """None for SQLite; for PostgreSQL a fresh database on a throwaway server started for this
+    run (as the tests start one), stopped afterwards."""
+    if backend == "sqlite":
+        yield None
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests import pg_support
+
+    if pg_support.binaries() is None:
+        sys.exit("PostgreSQL's server programs are not installed (Debian: postgresql); use --backends sqlite")
+    server = folder / "postgresql"
+    server.mkdir()
+    os.chmod(folder, 0o755)
+    try:
+        yield pg_support.fresh_database(pg_support.start(server))
+    finally:
+        pg_support.stop(server)
 
 
 def main() -> None:
@@ -566,6 +634,11 @@ def main() -> None:
         type=float,
         default=0.0,
         help="seconds a user reads each page before the next request, on average (default 0: a stress test)",
+    )
+    parser.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="databases to run on, in turn (default sqlite,postgresql)",
     )
     parser.add_argument("--setup", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -579,9 +652,31 @@ def main() -> None:
         parser.error("--users must be from 1 to 200")
     if not 0 < args.seconds <= 600:
         parser.error("--seconds must be more than 0 and at most 600")
-    with tempfile.TemporaryDirectory(prefix="apforms-bench-") as tmp:
-        status = run(args.users, args.seconds, Path(tmp), args.think)
-    sys.exit(status)
+    if not set(args.backends.split(",")) <= {"sqlite", "postgresql"}:
+        parser.error("--backends: sqlite, postgresql or both, comma-separated")
+    results: dict[str, dict[str, Any]] = {}
+    for backend in args.backends.split(","):
+        print(f"=== {backend} ===")
+        with (
+            tempfile.TemporaryDirectory(prefix="apforms-bench-") as tmp,
+            database_for(backend, Path(tmp)) as url,
+        ):
+            results[backend] = run(args.users, args.seconds, Path(tmp), args.think, url)
+        print()
+    print(f"{args.users} users, think {args.think:g} s, {args.seconds:g} s each, side by side:")
+    print(f"{'':<22}" + "".join(f"{b:>12}" for b in results))
+    rows = (
+        ("requests per second", "per_s", "{:.0f}"),
+        ("pages median (ms)", "page_p50", "{:.0f}"),
+        ("pages p95 (ms)", "page_p95", "{:.0f}"),
+        ("PDF p95 (ms)", "pdf_p95", "{:.0f}"),
+        ("server CPU (s)", "server_cpu", "{:.1f}"),
+        ("server peak RSS (MB)", "rss", "{:.0f}"),
+        ("problems", "failures", "{}"),
+    )
+    for label, key, fmt in rows:
+        print(f"{label:<22}" + "".join(f"{fmt.format(r[key]):>12}" for r in results.values()))
+    sys.exit(1 if any(r["failures"] for r in results.values()) else 0)
 
 
 if __name__ == "__main__":
