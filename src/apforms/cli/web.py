@@ -97,4 +97,27 @@ def restore(source: Path, data_dir: str | None) -> None:
     click.echo("  the archive and the audit log check clean")
 
 
-COMMANDS = (serve, backup, restore)
+@click.group("database")
+def database_group() -> None:
+    """The shared PostgreSQL database that APFORMS_DATABASE_URL names."""
+
+
+@database_group.command("setup")
+@click.option("--data", "data_dir", default=None, help="The data folder (default: your user data folder).")
+@click.option(
+    "--app-role",
+    metavar="ROLE",
+    default=None,
+    help="The role apforms serve connects as: granted what the app needs, never edits to the audit logs.",
+)
+def database_setup(data_dir: str | None, app_role: str | None) -> None:
+    """As the database's owner: make or upgrade the web app's and the archive's tables, and
+    grant the app's role its rights (run again after each upgrade of apforms)."""
+    from apforms import web
+
+    done = web.setup_database(data_dir, app_role)
+    granted = f"{len(done)} statements granted {app_role} its rights" if app_role else "no role given rights"
+    click.echo(f"apforms database setup: the tables are up to date; {granted}")
+
+
+COMMANDS = (serve, backup, restore, database_group)

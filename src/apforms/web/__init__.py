@@ -147,6 +147,24 @@ def clear_demo(data: str | os.PathLike[str]) -> Path:
     return folder
 
 
+def setup_database(data: str | os.PathLike[str] | None, app_role: str | None = None) -> list[str]:
+    """As the shared database's owner: bring the web app's tables and the archive's catalogue
+    up to date, and grant ``app_role`` (the role ``apforms serve`` connects as) only what the
+    app needs: the audit logs can be read and added to, never changed (:mod:`.roles`). The
+    statements granted."""
+    from apforms import api
+
+    if database.configured() is None:
+        raise ConfigError(f"apforms database setup is for a shared database: set {database.ENV}")
+    folder = configure(data)
+    api.open_archive(folder / "archive").close()  # its catalogue's tables, made if new
+    if app_role is None:
+        return []
+    from apforms.web import roles
+
+    return roles.grant(app_role)
+
+
 def check_restored(data: str | os.PathLike[str]) -> list[str]:
     """Problems in a data folder just restored: its archive's ``verify`` (files, catalogue,
     chain) and the web audit log's chain; an empty list when both are clean. Sets Django up
