@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from typing import Any
@@ -106,15 +107,131 @@ def test_the_log_is_append_only_and_an_edit_round_the_triggers_is_found(world: d
 
 def test_administrators_read_check_and_export_it_and_nobody_else(world: dict[str, Any]) -> None:
     assert client_for(world["lead"]).get("/audit").status_code == 404
+    assert client_for(world["lead"]).post("/audit", {"reason": "curious"}).status_code == 404
     admin = client_for(world["admin"])
     page = admin.get("/audit", {"q": world["lead"].username, "verify": "1"}).content.decode()
     assert 'id="audit-intact"' in page and "viewed" in page
-    exported = admin.get("/audit", {"format": "csv"})
+    assert admin.get("/audit", {"format": "csv"})["Content-Type"].startswith("text/html")  # asked why first
+    refused = admin.post("/audit", {"log": "web", "reason": "  "})
+    assert refused.status_code == 400
+    assert "Say why you are exporting this: the reason is kept in the audit log" in refused.content.decode()
+    assert '<a href="#reason">' in refused.content.decode()
+    exported = admin.post("/audit", {"log": "web", "reason": "Subject access request 2027/14"})
     assert exported["Content-Type"].startswith("text/csv")
     text = exported.content.decode()
     assert (
         text.splitlines()[0]
-        == '"at","who","role","action","kind","target","school","address","reason","hash"'
+        == '"at","who","role","action","kind","target","school","address","reason","ids","hash"'
     )
     assert world["lead"].username in text
-    assert events_for("all")[-1][2] == "exported"  # the export itself is recorded
+    from apforms.web.models import AuditEvent
+
+    last = AuditEvent.objects.order_by("-id")[0]  # the export itself is recorded, with why
+    assert (last.action, last.kind, last.target, last.reason) == (
+        "exported", "audit log", "all", "Subject access request 2027/14",
+    )  # fmt: skip
+
+
+def test_the_archive_log_is_read_checked_and_exported_beside_it(world: dict[str, Any]) -> None:
+    """The archive's own chained log (the command line's looks too) is on the same page."""
+    import csv
+    import io
+
+    with api.open_archive(world["data"] / "archive", user="j.conka.cli") as arch:
+        arch.listed("list", arch.entries())
+    admin = client_for(world["admin"])
+    page = admin.get("/audit", {"verify": "1"}).content.decode()
+    assert 'id="archive-log-intact"' in page
+    rows = page.split('id="archive-events"')[1].split("</table>")[0]
+    assert "j.conka.cli" in rows and "count=0; entries: 0" in rows
+    assert (
+        "j.conka.cli"
+        in admin.get("/audit", {"q": "conka.cli"}).content.decode().split('id="archive-events"')[1]
+    )
+    assert (
+        "j.conka.cli"
+        not in admin.get("/audit", {"q": "nobody"}).content.decode().split('id="archive-events"')[1]
+    )
+    exported = admin.post("/audit", {"log": "archive", "reason": "DPO's quarterly check"})
+    assert exported["Content-Type"].startswith("text/csv")
+    assert exported["Content-Disposition"] == 'attachment; filename="apforms-archive-audit.csv"'
+    table = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    assert list(table[0]) == ["seq", "at", "user", "action", "entry_id", "detail", "prev", "hash"]
+    assert table[-1]["user"] == "j.conka.cli" and json.loads(table[-1]["detail"])["count"] == 0
+    with api.open_archive(world["data"] / "archive") as arch:
+        assert table[-1]["hash"] == arch.audit_log()[-1].hash
+    from apforms.web.models import AuditEvent
+
+    last = AuditEvent.objects.order_by("-id")[0]
+    assert (last.kind, last.reason) == ("archive log", "DPO's quarterly check")
+
+
+def test_the_records_list_is_a_look_naming_the_records_it_showed(world: dict[str, Any]) -> None:
+    from apforms.web.models import AuditEvent, Record
+
+    other = Record.objects.create(
+        document="sla", school=world["school"], data=api.example("sla")["data"], title="Łucja Nowak"
+    )
+    before = AuditEvent.objects.count()
+    page = client_for(world["lead"]).get("/", {"q": "Łucja Nowak"})
+    assert page.status_code == 200 and str(other.id) in page.content.decode()
+    (event,) = AuditEvent.objects.filter(id__gt=AuditEvent.objects.order_by("id")[before - 1].id)
+    assert (event.action, event.kind, event.target) == ("listed", "records", "1 shown of 1")
+    assert (event.ids, event.school, event.who) == (
+        str(other.id),
+        world["school"].name,
+        world["lead"].username,
+    )
+    everything = client_for(world["lead"]).get("/")
+    shown = AuditEvent.objects.order_by("-id")[0]
+    ids = (shown.ids or "").split()
+    assert str(other.id) in ids and str(world["record"].id) in ids
+    assert all(i in everything.content.decode() for i in ids)
+    # what was typed to search is not written: only the ids
+    assert not any("Łucja" in str(v) for e in AuditEvent.objects.all() for v in e.__dict__.values())
+    from apforms.web import audit
+
+    assert audit.verify() == []
+
+
+def test_an_edit_to_the_ids_of_a_list_is_found(world: dict[str, Any]) -> None:
+    from apforms.web import audit
+    from apforms.web.models import AuditEvent
+
+    client_for(world["lead"]).get("/")
+    last = AuditEvent.objects.order_by("-id")[0]
+    assert last.ids
+    db = sqlite3.connect(world["data"] / "web.sqlite3")
+    try:
+        db.execute("DROP TRIGGER apforms_audit_no_update")
+        db.execute("UPDATE apforms_web_auditevent SET ids = NULL WHERE id = ?", (last.pk,))
+        db.commit()
+        found = audit.verify()
+        assert any(f"(#{last.pk}, listed records) was changed" in p for p in found), found
+    finally:
+        db.execute("UPDATE apforms_web_auditevent SET ids = ? WHERE id = ?", (last.ids, last.pk))
+        db.execute(
+            "CREATE TRIGGER apforms_audit_no_update BEFORE UPDATE ON apforms_web_auditevent "
+            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+        )
+        db.commit()
+        db.close()
+    assert audit.verify() == []
+
+
+def test_an_event_written_before_ids_were_kept_still_verifies() -> None:
+    """Events hashed before the ids column existed (its digest had no ids) are bound as written."""
+    import datetime as dt
+    import hashlib
+
+    from apforms.web import audit
+    from apforms.web.models import AuditEvent
+
+    at = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+    values = dict(
+        zip(audit.FIELDS, (at.isoformat(), "a@x", "school", "viewed", "sla", "1", "", "", ""), strict=True)
+    )
+    body = json.dumps(values, sort_keys=True, ensure_ascii=True)
+    old = hashlib.sha256(f"{audit.GENESIS}\n{body}".encode()).hexdigest()
+    event = AuditEvent(**{**values, "at": at}, previous=audit.GENESIS, hash=old, ids=None)
+    assert audit._digest(audit.GENESIS, audit._values(event)) == old

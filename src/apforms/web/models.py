@@ -120,6 +120,9 @@ class AuditEvent(models.Model):
     school = models.CharField(max_length=200, blank=True)
     address = models.CharField(max_length=64, blank=True)
     reason = models.CharField(max_length=500, blank=True)
+    #: The ids a list showed or an export held, space-separated (as many as a page shows).
+    #: Nullable, so that adding it kept the table and its triggers (migration 0003).
+    ids = models.TextField(null=True, blank=True)
     previous = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
