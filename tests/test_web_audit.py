@@ -235,3 +235,82 @@ def test_an_event_written_before_ids_were_kept_still_verifies() -> None:
     old = hashlib.sha256(f"{audit.GENESIS}\n{body}".encode()).hexdigest()
     event = AuditEvent(**{**values, "at": at}, previous=audit.GENESIS, hash=old, ids=None)
     assert audit._digest(audit.GENESIS, audit._values(event)) == old
+
+
+# --------------------------------------------------------------------------- a school's lead
+
+
+@pytest.fixture(scope="module")
+def schools(world: dict[str, Any]) -> dict[str, Any]:
+    """Two schools, one's name inside the other's, each with a lead and a user who is not."""
+    from apforms.web.models import LA_OFFICER, SCHOOL, Record, School
+
+    tag = world["tag"]
+    a = School.objects.create(name=f"Oakwood Junior {tag}")
+    b = School.objects.create(name=f"Oakwood Junior {tag} Annexe")
+    people = {
+        "lead_a": user(f"lead-a-{tag}@oakwood.example.sch.uk", SCHOOL, a),
+        "user_a": user(f"senco-a-{tag}@oakwood.example.sch.uk", SCHOOL, a),
+        "lead_b": user(f"lead-b-{tag}@annexe.example.sch.uk", SCHOOL, b),
+        "officer": user(f"officer-{tag}@example.gov.uk", LA_OFFICER),
+    }
+    admin = client_for(world["admin"])
+    for who in ("lead_a", "lead_b"):
+        made = admin.post("/users", {"what": "lead", "user": people[who].pk, "lead": "yes"}, follow=True)
+        assert f"is now {people[who].profile.school.name}&#x27;s lead" in made.content.decode()
+    recs = {
+        k: Record.objects.create(document="referral", school=s, data=api.example("referral")["data"])
+        for k, s in (("a", a), ("b", b))
+    }
+    return {"a": a, "b": b, "people": people, "records": recs}
+
+
+def test_a_schools_lead_sees_their_schools_activity_and_only_theirs(schools: dict[str, Any]) -> None:
+    p, recs = schools["people"], schools["records"]
+    client_for(p["user_a"]).get(f"/records/{recs['a'].id}")  # their school's user
+    client_for(p["officer"]).get(f"/records/{recs['a'].id}/download/pdf")  # LA staff, on their record
+    client_for(p["lead_b"]).get(f"/records/{recs['b'].id}")  # the other school
+    client_for(p["officer"]).get(f"/records/{recs['b'].id}")
+    page = client_for(p["lead_a"]).get("/school-activity")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Your school's activity" in html and 'href="/school-activity"' in html
+    rows = html.split('id="events"')[1]
+    assert p["user_a"].username in rows and str(recs["a"].id) in rows
+    assert p["officer"].username in rows and "downloaded pdf" in rows
+    assert str(recs["b"].id) not in rows and p["lead_b"].username not in rows
+    # the school's own users' addresses, not LA staff's
+    officer_row = rows.split(p["officer"].username)[1].split("</tr>")[0]
+    assert "127.0.0.1" not in officer_row and "192.0.2.14" not in officer_row
+    assert "192.0.2.14" in rows.split(p["user_a"].username)[1].split("</tr>")[0]
+    # searched as the administrators' page is, within the school
+    found = client_for(p["lead_a"]).get("/school-activity", {"q": p["officer"].username}).content.decode()
+    assert p["officer"].username in found and p["user_a"].username not in found.split('id="events"')[1]
+    by_id = client_for(p["lead_a"]).get("/school-activity", {"q": str(recs["b"].id)})
+    assert "No events match." in by_id.content.decode()
+    # and the other school's lead never sees this school's
+    other = client_for(p["lead_b"]).get("/school-activity").content.decode().split('id="events"')[1]
+    assert str(recs["a"].id) not in other and p["user_a"].username not in other
+    assert str(recs["b"].id) in other
+
+
+def test_nobody_but_a_schools_lead_finds_the_page(world: dict[str, Any], schools: dict[str, Any]) -> None:
+    p = schools["people"]
+    for u in (p["user_a"], p["officer"], world["admin"]):
+        c = client_for(u)
+        assert c.get("/school-activity").status_code == 404, u.username
+        assert 'href="/school-activity"' not in c.get("/blank").content.decode()
+    # and a lead no longer: 404 from then on
+    admin = client_for(world["admin"])
+    admin.post("/users", {"what": "lead", "user": p["lead_b"].pk, "lead": "no"})
+    assert client_for(p["lead_b"]).get("/school-activity").status_code == 404
+    from apforms.web.models import AuditEvent
+
+    changed = AuditEvent.objects.filter(kind="user", target=p["lead_b"].username).order_by("id")
+    assert [e.action for e in changed] == ["made school lead", "no longer school lead"]
+    # only a school user can be a lead
+    refused = admin.post("/users", {"what": "lead", "user": p["officer"].pk, "lead": "yes"}, follow=True)
+    assert "Only a school user can be their school&#x27;s lead" in refused.content.decode()
+    p["officer"].profile.refresh_from_db()
+    assert not p["officer"].profile.lead
+    admin.post("/users", {"what": "lead", "user": p["lead_b"].pk, "lead": "yes"})

@@ -19,13 +19,14 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from apforms.safe import csv_row, json_text
-from apforms.web.models import AuditEvent
+from apforms.web.models import AuditEvent, School
 
 #: The first event's "previous" hash.
 GENESIS = "0" * 64
@@ -97,6 +98,12 @@ def search(events: QuerySet[AuditEvent], q: str) -> QuerySet[AuditEvent]:
     if not q:
         return events
     return events.filter(Q(who__icontains=q) | Q(target__icontains=q) | Q(school__icontains=q))
+
+
+def of_school(school: School) -> QuerySet[AuditEvent]:
+    """A school's activity: what its users did, and what anyone did to its objects."""
+    users = get_user_model().objects.filter(profile__school=school).values_list("username", flat=True)
+    return AuditEvent.objects.filter(Q(school=school.name) | Q(who__in=list(users)))
 
 
 def verify() -> list[str]:

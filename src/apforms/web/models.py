@@ -33,10 +33,16 @@ class Profile(models.Model):
     role = models.CharField(max_length=20, choices=ROLES)
     school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     must_change_password = models.BooleanField(default=True)
+    #: A school user who sees their school's activity in the audit log (set by an LA administrator).
+    lead = models.BooleanField("school lead", default=False)
 
     @property
     def is_la(self) -> bool:
         return self.role in (LA_ADMIN, LA_OFFICER)
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == SCHOOL and self.lead and self.school_id is not None
 
 
 class Record(models.Model):

@@ -1,5 +1,5 @@
 """The audit logs for LA administrators: the web app's and the archive's, read, searched,
-checked and exported with a reason (never edited)."""
+checked and exported with a reason (never edited); and a school's activity for its lead."""
 
 from __future__ import annotations
 
@@ -108,6 +108,22 @@ def _detail(detail: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+@access.school_lead_only
+def school_activity(request: HttpRequest) -> HttpResponse:
+    """A school's lead: what was done to their school's records, returns and archive copies,
+    and by their school's users (LA staff's addresses not shown); searched, never exported."""
+    school = access.profile(request).school
+    assert school is not None  # school_lead_only
+    q = request.GET.get("q", "").strip()[:100]
+    events = audit.search(audit.of_school(school).order_by("-id"), q)
+    return render(
+        request,
+        "apforms_web/school_activity.html",
+        {"school": school, "events": events[:SHOWN], "count": events.count(), "q": q, "shown": SHOWN},
+    )
+
+
 urlpatterns = [
     path("audit", log, name="audit"),
+    path("school-activity", school_activity, name="school-activity"),
 ]
