@@ -132,6 +132,17 @@ def test_administrators_read_check_and_export_it_and_nobody_else(world: dict[str
     )  # fmt: skip
 
 
+def test_a_changed_archive_log_is_named_on_the_page(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = "event 3 (get) was changed after it was written"
+    monkeypatch.setattr(api.Archive, "check_audit_log", lambda self: [broken])
+    page = client_for(world["admin"]).get("/audit", {"verify": "1"}).content.decode()
+    summary = page.split('class="govuk-error-summary"')[1].split("</ul>")[0]
+    assert "The archive's log has been changed" in summary and f"The archive's log: {broken}" in summary
+    assert 'id="audit-intact"' in page and 'id="archive-log-intact"' not in page
+
+
 def test_the_archive_log_is_read_checked_and_exported_beside_it(world: dict[str, Any]) -> None:
     """The archive's own chained log (the command line's looks too) is on the same page."""
     import csv

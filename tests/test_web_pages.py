@@ -174,7 +174,7 @@ def test_a_bulk_run_lists_every_pair_and_bad_row_and_zips_what_it_wrote(site: Si
     refused = site.la.post(f"{url}/slas.zip", {"reason": " "})
     assert (refused.status_code, refusal(refused)) == (
         400,
-        "Say why you are exporting this: the reason is kept in the audit log",
+        "Say why you are downloading the SLAs: the reason is kept in the audit log",
     )
     assert 'href="#reason"' in refused.content.decode().split("govuk-error-summary__list")[1]
     zipped = site.la.post(f"{url}/slas.zip", {"reason": "To send to the schools and providers"})

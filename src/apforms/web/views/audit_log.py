@@ -3,6 +3,7 @@ checked and exported with a reason (never edited); and a school's activity for i
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -35,6 +36,8 @@ def log(request: HttpRequest) -> HttpResponse:
         if not error:
             return _export(request, which, q, events, reason)
     checking = bool(request.GET.get("verify"))
+    problems = audit.verify() if checking else None
+    archive = _archive_log(request, q, checking)
     return render(
         request,
         "apforms_web/audit.html",
@@ -42,9 +45,11 @@ def log(request: HttpRequest) -> HttpResponse:
             "events": events[:SHOWN],
             "count": events.count(),
             "q": q,
-            "problems": audit.verify() if checking else None,
+            "problems": problems,
+            "web_intact": problems == [],
+            "archive_intact": archive.get("problems") == [],
             "shown": SHOWN,
-            "archive": _archive_log(request, q, checking),
+            "archive": archive,
             "reason": reason,
             "reason_error": error,
             "error_summary": [{"href": "#reason", "text": error}] if error else [],
@@ -87,10 +92,18 @@ def _archive_log(request: HttpRequest, q: str, checking: bool) -> dict[str, Any]
         return {"error": archive_common.for_page(safe_message(exc))}
     found = _archive_search(events, q)
     latest = [
-        {"e": e, "entry": (e.entry_id or "")[:12], "detail": _detail(e.detail)}
+        {"e": e, "at": _when(e.at), "entry": (e.entry_id or "")[:12], "detail": _detail(e.detail)}
         for e in reversed(found[-SHOWN:])
     ]
     return {"events": latest, "count": len(found), "total": len(events), "problems": problems}
+
+
+def _when(at: str) -> dt.datetime | str:
+    """An archive event's time (ISO, UTC) as a time, shown as the web log's are."""
+    try:
+        return dt.datetime.fromisoformat(at)
+    except ValueError:
+        return at
 
 
 def _detail(detail: dict[str, Any]) -> str:

@@ -198,7 +198,7 @@ def download(request: HttpRequest, job_id: UUID) -> HttpResponse:
         raise Http404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    reason, error = export_reason(request.POST)
+    reason, error = export_reason(request.POST, "downloading the SLAs")
     if error:
         return _result(request, job, outcome, reason, error)
     audit.record(request, "exported", "bulk run", job.id, reason=reason)

@@ -41,12 +41,12 @@ def documents() -> list[Mapping[str, str]]:
     return [{"id": d.id, "title": d.title} for d in api.documents()]
 
 
-def export_reason(post: Mapping[str, str]) -> tuple[str, str]:
+def export_reason(post: Mapping[str, str], doing: str = "exporting this") -> tuple[str, str]:
     """The reason given for an export (its whitespace closed up), and the error to show if
     there is none, or too much of it."""
     reason = " ".join(post.get("reason", "").split())
     if not reason:
-        return "", "Say why you are exporting this: the reason is kept in the audit log"
+        return "", f"Say why you are {doing}: the reason is kept in the audit log"
     if len(reason) > REASON_MAX:
         return reason, f"The reason is at most {REASON_MAX} characters"
     return reason, ""
