@@ -16,7 +16,11 @@ from tests.web_support import demo_server, launch, sign_in  # noqa: E402
 
 from apforms import api  # noqa: E402
 
-OFFICER, LEAD = "ap.officer@example.gov.uk", "ap.lead@derwent-meadows.example.sch.uk"
+OFFICER, LEAD, ADMIN = (
+    "ap.officer@example.gov.uk",
+    "ap.lead@derwent-meadows.example.sch.uk",
+    "admin@example.gov.uk",
+)
 
 
 def signed_sla(folder: Path) -> bytes:
@@ -86,6 +90,18 @@ def main(out: Path) -> None:
         shot("archive-entry")
         page.goto(f"{server.url}/archive")
         shot("archive")
+        page.locator("#entries input[type=checkbox]").first.check()
+        page.get_by_role("button", name="Export the chosen copies (ZIP)").click()
+        page.locator("#reason").scroll_into_view_if_needed()
+        shot("archive-export-reason", full=True)
+        page.get_by_role("button", name="Sign out").click()
+        sign_in(page, server, ADMIN)
+        page.goto(f"{server.url}/audit?verify=1")
+        shot("audit", full=True)
+        page.get_by_role("button", name="Sign out").click()
+        sign_in(page, server, LEAD)
+        page.goto(f"{server.url}/school-activity")
+        shot("school-activity", full=True)
         browser.close()
 
 

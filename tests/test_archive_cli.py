@@ -134,12 +134,54 @@ def test_add_foreign_pdf_with_doc_and_refs(cli: Cli, pdfs: dict[str, Path]) -> N
 
 def test_export(cli: Cli, pdfs: dict[str, Path], tmp_path: Path) -> None:
     cli("add", str(pdfs["sla"]), str(pdfs["referral"]))
-    r = cli("export", "--provider", "Riverside", "-o", str(tmp_path / "bundle.zip"))
+    why = "Ofsted inspection of Riverside, 2027"
+    r = cli("export", "--provider", "Riverside", "-o", str(tmp_path / "bundle.zip"), "--reason", why)
     assert r.exit_code == 0 and "1 file(s)" in r.stdout
     with zipfile.ZipFile(tmp_path / "bundle.zip") as zf:
         assert len([n for n in zf.namelist() if n.startswith("files/")]) == 1
-    nothing = cli("export", "--provider", "nobody", "-o", str(tmp_path / "none.zip"))
+    exported = json.loads(cli("log", "--json").stdout)[-1]
+    assert (exported["action"], exported["detail"]["reason"]) == ("export", why)
+    nothing = cli("export", "--provider", "nobody", "-o", str(tmp_path / "none.zip"), "--reason", why)
     assert nothing.exit_code == 2 and "nothing to export" in nothing.stderr
+
+
+@pytest.mark.parametrize("given", [(), ("--reason", "  ")], ids=["missing", "blank"])
+def test_an_export_needs_a_reason(
+    cli: Cli, pdfs: dict[str, Path], tmp_path: Path, given: tuple[str, ...]
+) -> None:
+    cli("add", str(pdfs["sla"]))
+    r = cli("export", "-o", str(tmp_path / "bundle.zip"), *given)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (
+        "apforms: archive export needs --reason: say why the copies are exported "
+        "(it is kept in the audit log)\n"
+    )
+    assert not (tmp_path / "bundle.zip").exists()
+    assert [e["action"] for e in json.loads(cli("log", "--json").stdout)] == ["add"]
+
+
+def test_every_look_is_in_the_audit_log_with_the_login_name(cli: Cli, pdfs: dict[str, Path]) -> None:
+    """list, show and due show entries: each is an event, naming what was shown and who looked."""
+    sla = added_id(cli("add", str(pdfs["sla"])))
+    referral = added_id(cli("add", str(pdfs["referral"])))
+    ids = {e["sha256"][:12]: e["sha256"] for e in json.loads(cli("list", "--json").stdout)}
+    me = {"LOGNAME": "a.qureshi", "USER": "a.qureshi"}
+    assert cli("list", "--provider", "riverside", env=me).exit_code == 0
+    assert cli("show", referral, "--json", env=me).exit_code == 0
+    assert cli("due", "--today", "2033-01-01", env=me).exit_code == 0
+    events = json.loads(cli("log", "--json").stdout)
+    assert [e["action"] for e in events] == ["add", "add", "list", "list", "show", "due"]
+    listed, shown, due = events[3:]
+    assert all(e["user"] == "a.qureshi" for e in (listed, shown, due))
+    assert listed["detail"] == {"count": 1, "entries": [ids[sla]], "selection": {"provider": "riverside"}}
+    assert (shown["entry_id"], shown["detail"]) == (ids[referral], {})
+    assert due["detail"]["entries"] == [ids[sla]] and due["detail"]["count"] == 1
+    # the log itself is read, not an entry: reading it is not an event
+    assert len(json.loads(cli("log", "--json").stdout)) == len(events)
+    # a look refused is not one
+    assert cli("show", "abcdef").exit_code == 2
+    assert len(json.loads(cli("log", "--json").stdout)) == len(events)
+    assert cli("verify").exit_code == 0
 
 
 def test_verify_exit_codes(cli: Cli, pdfs: dict[str, Path]) -> None:
@@ -282,11 +324,12 @@ def test_get_and_export_are_owner_only_unless_asked(cli: Cli, pdfs: dict[str, Pa
         for out in (tmp_path / "copy.pdf", existing):
             assert cli("get", short, "-o", str(out)).exit_code == 0
             assert stat.S_IMODE(out.stat().st_mode) == 0o600
-        assert cli("export", "-o", str(tmp_path / "b.zip")).exit_code == 0
+        assert cli("export", "-o", str(tmp_path / "b.zip"), "--reason", "test").exit_code == 0
         assert stat.S_IMODE((tmp_path / "b.zip").stat().st_mode) == 0o600
         assert cli("get", short, "-o", str(tmp_path / "shared.pdf"), "--mode", "640").exit_code == 0
         assert stat.S_IMODE((tmp_path / "shared.pdf").stat().st_mode) == 0o640
-        assert cli("export", "-o", str(tmp_path / "c.zip"), "--mode", "u+rw").exit_code == 2
+        bad_mode = cli("export", "-o", str(tmp_path / "c.zip"), "--mode", "u+rw", "--reason", "test")
+        assert bad_mode.exit_code == 2 and "is not a file mode" in bad_mode.stderr
     finally:
         os.umask(old)
 

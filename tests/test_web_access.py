@@ -29,7 +29,10 @@ def world() -> dict[str, Any]:
         "officer": user(f"officer-{tag}@example.gov.uk", LA_OFFICER),
         "a": user(f"lead-{tag}@oakfield.example.sch.uk", SCHOOL, a),
         "b": user(f"lead-{tag}@brookside.example.sch.uk", SCHOOL, b),
+        "a_lead": user(f"head-{tag}@oakfield.example.sch.uk", SCHOOL, a),
     }
+    people["a_lead"].profile.lead = True
+    people["a_lead"].profile.save()
     records = {
         doc: Record.objects.create(
             document=doc, school=a, data=api.example(doc)["data"], title=f"{doc} {tag}"
@@ -78,6 +81,47 @@ def test_every_url_naming_an_object_is_covered(world: dict[str, Any]) -> None:
         and p.name.split("-")[0] not in ("blank", "bulk", "archive")
     }
     assert named <= set(object_urls(world)), named - set(object_urls(world))
+
+
+#: Every page whose URL names no object, and who is refused it ("not found"); everyone else
+#: signed in gets it. "a": a school user, "a_lead": their school's lead.
+PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "home": ("/", ()),
+    "new": ("/records/new?document=referral", ()),
+    "blanks": ("/blank", ()),
+    "return-upload": ("/returns/upload", ()),
+    "password": ("/password", ()),
+    "account": ("/account", ()),
+    "archive": ("/archive", ()),
+    "archive-add": ("/archive/add", ()),
+    "archive-verify": ("/archive/verify", ()),
+    "archive-due": ("/archive/due", ("a", "a_lead")),
+    "bulk": ("/bulk", ("a", "a_lead")),
+    "users": ("/users", ("a", "a_lead", "officer")),
+    "audit": ("/audit", ("a", "a_lead", "officer")),
+    "school-activity": ("/school-activity", ("a", "officer", "admin")),
+}
+#: Pages with no object that are not in PAGES: signing in and out (their own tests), and the
+#: archive's export (a post of the list's choices: test_web_pages).
+NOT_PAGES = {"sign-in", "sign-out", "two-factor", "two-factor-setup", "archive-export"}
+
+
+def test_every_page_is_in_the_table_of_who_sees_it(world: dict[str, Any]) -> None:
+    """A new URL must be added to ``PAGES`` or ``object_urls`` (and so be tested)."""
+    from django.urls import get_resolver
+
+    named = {
+        p.name for p in get_resolver().url_patterns if getattr(p, "name", None) and "<" not in str(p.pattern)
+    }
+    assert named - NOT_PAGES == set(PAGES), (named - NOT_PAGES) ^ set(PAGES)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_who_sees_each_page(world: dict[str, Any], name: str) -> None:
+    url, refused = PAGES[name]
+    for who in ("a", "a_lead", "officer", "admin"):
+        status = client_for(world["people"][who]).get(url).status_code
+        assert status == (404 if who in refused else 200), (who, url, status)
 
 
 def test_another_schools_user_gets_not_found_everywhere(world: dict[str, Any]) -> None:

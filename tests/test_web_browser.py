@@ -94,6 +94,20 @@ def download(page: Any, link: str) -> bytes:
     return Path(info.value.path()).read_bytes()
 
 
+def export(page: Any, button: str, reason: str) -> bytes:
+    """Press an export's button with nothing in its reason box (refused, the page accessible
+    with its error), then with ``reason``: what it downloads."""
+    page.fill("#reason", "")
+    press(page, button)
+    assert "Say why you are" in page.inner_text(".govuk-error-summary")
+    assert axe(page) == []
+    page.click(".govuk-error-summary a[href='#reason']")
+    page.keyboard.type(reason)  # the error summary's link put the cursor in the box
+    with page.expect_download() as info:
+        press(page, button)
+    return Path(info.value.path()).read_bytes()
+
+
 # --------------------------------------------------------------------------- journeys
 
 
@@ -355,7 +369,7 @@ def test_bulk_slas_from_the_example_spreadsheets(server: Server, page: Any, tmp_
     for r in expected.results:
         if r.status == "withheld":
             assert r.pair.provider["name"] in page.inner_text("#withheld")
-    zipped = download(page, "Download everything (ZIP)")
+    zipped = export(page, "Download everything (ZIP)", "To send to the schools and providers")
     with zipfile.ZipFile(io.BytesIO(zipped)) as z:
         pdfs = [n for n in z.namelist() if n.endswith(".pdf")]
         assert len(pdfs) == len(by_status["written"])
@@ -393,6 +407,12 @@ def test_a_signed_sla_archived_and_found(server: Server, page: Any, tmp_path: Pa
     press(page, "Search")
     found = page.locator("#entries tbody tr")
     assert found.count() == 1
+    found.locator("input[type=checkbox]").check()
+    zipped = export(page, "Export the chosen copies (ZIP)", "For the provider's Ofsted inspection")
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(zipped)) as zf:
+        assert len([n for n in zf.namelist() if n.endswith(".pdf")]) == 1
     found.filter(has_text="SLA-BROWSER-0042").locator("a").first.click()
     entry = page.url
     stored = download(page, "Download")
@@ -483,9 +503,20 @@ def test_the_administrators_pages_are_accessible_and_log_what_others_did(server:
         page.goto(server.url + path)
         found[path] = axe(page)
     assert all(v == [] for v in found.values()), found
-    assert "The log is intact" in page.inner_text("main")
+    assert "The web app's log is intact" in page.inner_text("main")
+    assert "The archive's log is intact" in page.inner_text("main")
     row = page.locator("#events tbody tr").first.inner_text()
     assert LEAD in row and "viewed" in row
+    page.goto(server.url + "/audit")
+    exported = export(page, "Export the web app's log (CSV)", "Subject access request 2027/14")
+    assert exported.decode().startswith('"at","who","role","action"')
+    # the school's lead sees what was done with their school's records
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, server, LEAD)
+    page.click("nav a:has-text('Your school')")
+    assert page.inner_text("h1") == "Your school's activity"
+    assert axe(page) == []
+    assert seen in page.inner_text("#events")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -170,8 +170,21 @@ def test_a_bulk_run_lists_every_pair_and_bad_row_and_zips_what_it_wrote(site: Si
     ]
     assert "X00000000000" not in page.content.decode()  # the manifest and page never repeat a UPN
 
-    zipped = site.la.get(f"{url}/slas.zip")
+    assert site.la.get(f"{url}/slas.zip").status_code == 405  # asked for on the page, with a reason
+    refused = site.la.post(f"{url}/slas.zip", {"reason": " "})
+    assert (refused.status_code, refusal(refused)) == (
+        400,
+        "Say why you are downloading the SLAs: the reason is kept in the audit log",
+    )
+    assert 'href="#reason"' in refused.content.decode().split("govuk-error-summary__list")[1]
+    zipped = site.la.post(f"{url}/slas.zip", {"reason": "To send to the schools and providers"})
     assert zipped.status_code == 200 and zipped["Content-Type"] == "application/zip"
+    from apforms.web.models import AuditEvent
+
+    last = AuditEvent.objects.order_by("-id").first()
+    assert last is not None and (last.action, last.kind, last.target, last.reason) == (
+        "exported", "bulk run", url.split("/")[2], "To send to the schools and providers",
+    )  # fmt: skip
     with zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content))) as zf:
         names = set(zf.namelist())
         manifest = json.loads(zf.read("manifest.json"))
@@ -292,7 +305,7 @@ def test_renamed_headers_are_mapped_and_a_saved_mapping_applies_later(site: Site
 def contact_in_zip(site: Site, url: str) -> str:
     from pypdf import PdfReader
 
-    zipped = site.la.get(f"{url}/slas.zip")
+    zipped = site.la.post(f"{url}/slas.zip", {"reason": "To check the contact printed"})
     with zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content))) as zf:
         pdf = zf.read("sinfin-moor-academy__riverside-farm-learning-cic.pdf")
     fields = PdfReader(io.BytesIO(pdf)).get_fields() or {}
@@ -409,6 +422,7 @@ def test_a_school_user_finds_no_bulk_page(site: Site, example_run: str) -> None:
             assert client.get(url).status_code == 404, url
         assert client.post("/bulk", spreadsheets()).status_code == 404
         assert client.post(f"{example_run}/delete").status_code == 404
+        assert client.post(f"{example_run}/slas.zip", {"reason": "curious"}).status_code == 404
     assert "Bulk SLAs" not in text(site.school_a.get("/archive"))  # nor a link to it
 
 
@@ -416,6 +430,7 @@ def test_a_run_is_its_starters_alone(site: Site, example_run: str) -> None:
     for url in (example_run, f"{example_run}/map", f"{example_run}/slas.zip"):
         assert site.la2.get(url).status_code == 404, url
     assert site.la2.post(f"{example_run}/delete").status_code == 404
+    assert site.la2.post(f"{example_run}/slas.zip", {"reason": "curious"}).status_code == 404
     assert site.la.get(example_run).status_code == 200
     assert site.la2.get(f"/bulk/{uuid.uuid4()}").status_code == 404
 
@@ -469,6 +484,16 @@ def test_bulk_refusals_are_one_line(site: Site, tmp_path: Path, monkeypatch: pyt
 
 
 # --------------------------------------------------------------------------- the archive
+
+
+def audit_events() -> Any:
+    from apforms.web.models import AuditEvent
+
+    return AuditEvent.objects.all()
+
+
+def last_event() -> Any:
+    return audit_events().order_by("-id")[0]
 
 
 def archive_pdf(client: Any, data: bytes, name: str = "signed.pdf", **fields: str) -> Any:
@@ -527,12 +552,23 @@ def test_a_signed_copy_archived_is_found_and_shows_its_signatures(site: Site, co
     assert "Signed on behalf of the school: unsigned" in shown
     assert "Kept until 2032-12-18 Contracts and SLAs: end 2026-12-18 + 6 years" in shown
     assert f"SLA signed by Riverside.pdf has been archived for {site.a.name}" in shown
+    archived = audit_events().filter(action="archived", target=copies.sla).get()
+    assert (archived.who, archived.school) == (
+        f"olena.shevchenko.{RUN}@sinfin-moor.example.sch.uk",
+        site.a.name,
+    )
     assert f"Archived {dt.date.today().isoformat()}" in shown and f"by olena.shevchenko.{RUN}@" in shown
 
     found = site.school_a.get("/archive", {"provider": "riverside"})
     assert copies.sla in found.content.decode() and copies.referral not in found.content.decode()
     pupil = site.school_a.get("/archive", {"pupil": f"wójcik-kowalczyk {RUN}"})
     assert copies.referral in pupil.content.decode() and copies.sla not in pupil.content.decode()
+    listed = last_event()  # the list is a look: the ids it showed, never the name searched for
+    assert (listed.action, listed.kind, listed.target, listed.ids) == (
+        "listed", "archive", "1 shown of 1", copies.referral,
+    )  # fmt: skip
+    assert listed.school == site.a.name
+    assert not any("wójcik" in str(v).casefold() for e in audit_events() for v in e.__dict__.values())
     by_upn = site.school_a.get("/archive", {"upn": "w831400516007", "document": "referral"})
     assert copies.referral in by_upn.content.decode()
     assert copies.referral not in site.school_a.get("/archive", {"document": "sla"}).content.decode()
@@ -551,6 +587,10 @@ def test_a_signed_copy_archived_is_found_and_shows_its_signatures(site: Site, co
 
     pdf = site.school_a.get(f"/archive/{copies.sla}/file")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    got = last_event()
+    assert (got.action, got.kind, got.target, got.school) == (
+        "downloaded", "archive entry", copies.sla, site.a.name,
+    )  # fmt: skip
     import hashlib
 
     assert hashlib.sha256(pdf.content).hexdigest() == copies.sla
@@ -573,9 +613,11 @@ def test_a_school_user_cannot_see_download_or_guess_another_schools_entry(site: 
     assert copies.scan in site.school_b.get("/archive").content.decode()
 
     # nor export it, chosen by id
-    refused = site.school_b.post("/archive/export", {"which": "chosen", "id": [copies.sla, copies.referral]})
+    refused = site.school_b.post(
+        "/archive/export", {"which": "chosen", "id": [copies.sla, copies.referral], "reason": "audit"}
+    )
     assert refused.status_code == 302 and refused["Location"].startswith("/archive")
-    zipped = site.school_b.post("/archive/export", {"which": "all"})
+    zipped = site.school_b.post("/archive/export", {"which": "all", "reason": "Our own records"})
     assert zipped.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content))) as zf:
         manifest = json.loads(zf.read("manifest.json"))
@@ -594,8 +636,29 @@ def test_a_school_user_cannot_see_download_or_guess_another_schools_entry(site: 
 
 
 def test_an_export_for_an_inspection_holds_the_chosen_copies(site: Site, copies: Copies) -> None:
-    zipped = site.la.post("/archive/export", {"which": "chosen", "id": [copies.sla, copies.scan]})
+    from apforms.web.models import AuditEvent
+
+    chosen = {"which": "chosen", "id": [copies.sla, copies.scan], "provider": "a"}
+    asked = site.la.post("/archive/export", chosen)  # no reason: the list again, with the error
+    assert (asked.status_code, refusal(asked)) == (
+        400,
+        "Say why you are exporting this: the reason is kept in the audit log",
+    )
+    form = asked.content.decode().split('action="/archive/export"')[1]
+    assert f'value="{copies.sla}" checked' in form and f'value="{copies.scan}" checked' in form
+    assert 'name="provider" value="a"' in form  # the search, kept
+    before = AuditEvent.objects.filter(action="exported").count()
+    why = "Ofsted inspection of Peak Boxing Academy, March 2027"
+    zipped = site.la.post("/archive/export", {**chosen, "provider": "", "reason": f"  {why}\n"})
     assert zipped.status_code == 200 and zipped["Content-Type"] == "application/zip"
+    # why, in both logs: the web app's (with the ids) and the archive's
+    assert AuditEvent.objects.filter(action="exported").count() == before + 1
+    event = AuditEvent.objects.filter(action="exported").order_by("-id")[0]
+    assert (event.kind, event.target, event.reason) == ("archive", "2 copies", why)
+    assert set((event.ids or "").split()) == {copies.sla, copies.scan} and event.school == ""
+    with api.open_archive(site.data / "archive") as arch:
+        exported = arch.audit_log()[-1]
+    assert (exported.action, exported.detail["reason"]) == ("export", why)
     import hashlib
 
     with zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content))) as zf:
@@ -648,6 +711,8 @@ def test_dispose_is_la_only_and_leaves_a_tombstone(site: Site, monkeypatch: pyte
     monkeypatch.setattr(archive_common, "today", lambda: dt.date(2033, 1, 3))
     due = site.la.get("/archive/due")
     assert sla in due.content.decode()
+    assert (last_event().action, last_event().kind) == ("listed", "archive due")
+    assert sla in (last_event().ids or "").split()
     monkeypatch.undo()
 
     page = site.la.get(url)
@@ -662,6 +727,10 @@ def test_dispose_is_la_only_and_leaves_a_tombstone(site: Site, monkeypatch: pyte
     assert refusal(early) == "It is kept until 2032-12-18: tick 'Dispose of it before its date' to go on"
     gone = site.la.post(url, {"reason": "Agreement replaced by SLA-2027-SPR-002", "early": "yes"})
     assert gone.status_code == 302 and gone["Location"] == f"/archive/{sla}"
+    disposed = last_event()  # why, in the web app's log too
+    assert (disposed.action, disposed.target, disposed.reason, disposed.school) == (
+        "disposed of", sla, "Agreement replaced by SLA-2027-SPR-002", site.a.name,
+    )  # fmt: skip
 
     for client in (site.la, site.school_a):  # the school still sees what became of its copy
         page = client.get(f"/archive/{sla}")

@@ -56,6 +56,9 @@ PRIVATE_FILE_MODE = 0o600
 _RETENTION_FIELDS = frozenset({"document", "record", "refs"})
 _ID = re.compile(r"^[0-9a-f]{6,64}$")
 _REF_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: The most entry ids a list's event in the audit log names (a longer list: its first ones,
+#: its count and its selection).
+LOOK_IDS = 1000
 
 
 def default_location() -> Path:
@@ -400,17 +403,18 @@ class Archive:
         out: str | os.PathLike[str],
         mode: int = PRIVATE_FILE_MODE,
         only: Collection[str] | None = None,
+        reason: str = "",
     ) -> list[Entry]:
         """A zip of the matching files and a manifest (owner-only unless ``mode`` says);
         nothing written if any file is bad. ``only``: of those, just the entries with these
-        ids (a chosen set)."""
+        ids (a chosen set). ``reason``: why, kept in the audit log's event."""
         entries = self.entries(replace(filters, include_disposed=False))
         if only is not None:
             chosen = set(only)
             entries = [e for e in entries if e.id in chosen]
         if not entries:
             raise ArchiveError("nothing to export: no stored entry matches")
-        selection: dict[str, Any] = {k: v for k, v in vars(filters).items() if v not in (None, False)}
+        selection = _selection(filters)
         if only is not None:
             selection["chosen"] = len(entries)
         manifest = {
@@ -420,10 +424,32 @@ class Archive:
             "selection": selection,
         }
         bundle.write_bundle(out, entries, self.read, manifest, self.describe, mode=mode)
+        why = {"reason": " ".join(reason.split())} if reason.strip() else {}
         self._log_or_remove(
-            out, "export", None, to=str(out), entries=[e.id for e in entries], selection=selection
+            out, "export", None, to=str(out), entries=[e.id for e in entries], selection=selection, **why
         )
         return entries
+
+    def shown(self, entry: Entry) -> str | None:
+        """Record that ``entry`` was shown (its details, its record). Why the audit log could
+        not record it (a catalogue that takes no writes, still read to find out what
+        happened), else None."""
+        return self._look("show", entry.id)
+
+    def listed(self, action: str, entries: Sequence[Entry], filters: Filters | None = None) -> str | None:
+        """Record that a list of ``entries`` was shown (``action``: list, due): their count, the
+        ids (the first ``LOOK_IDS`` of a longer list) and the selection; as :meth:`shown`."""
+        detail: dict[str, Any] = {"count": len(entries), "entries": [e.id for e in entries[:LOOK_IDS]]}
+        if filters is not None:
+            detail["selection"] = _selection(filters)
+        return self._look(action, None, **detail)
+
+    def _look(self, action: str, entry_id: str | None, **detail: Any) -> str | None:
+        try:
+            self._log(action, entry_id, **detail)
+        except ArchiveError as exc:
+            return str(exc).removesuffix(f"; {VERIFY_HINT}")
+        return None
 
     def describe(self, entry: Entry) -> dict[str, Any]:
         """An entry for people and manifests: metadata, signatures and retention, no record data."""
@@ -592,6 +618,11 @@ class Archive:
         )
         self.store.dispose(tombstone, event)
         return tombstone
+
+
+def _selection(filters: Filters) -> dict[str, Any]:
+    """The criteria ``filters`` gives, for the audit log and a manifest."""
+    return {k: v for k, v in vars(filters).items() if v not in (None, False)}
 
 
 def _set_mode(fd: int, mode: int) -> None:

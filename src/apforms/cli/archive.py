@@ -208,7 +208,9 @@ def _status(status: str) -> str:
 def list_(ctx: click.Context, /, as_json: bool, **kw: Any) -> None:
     """List archived files (newest last), optionally filtered."""
     arch = _open(ctx)
-    entries = arch.entries(_filters(**kw))
+    filters = _filters(**kw)
+    entries = arch.entries(filters)
+    _not_logged(arch.listed("list", entries, filters))
     if as_json:
         click.echo(dump([{"id": e.id, **arch.describe(e)} for e in entries]))
         return
@@ -237,6 +239,12 @@ def _row(arch: api.Archive, e: api.Entry) -> tuple[str, ...]:
     )
 
 
+def _not_logged(reason: str | None) -> None:
+    """A look the audit log could not record (a catalogue that takes no writes) says so."""
+    if reason:
+        click.echo(safe_text(f"note: this is not in the audit log: {reason}"), err=True)
+
+
 def _cut(text: str, width: int = 28) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -249,6 +257,7 @@ def show(ctx: click.Context, entry_id: str, as_json: bool) -> None:
     """Show one entry: document, parties, signatures, retention, and who added it when."""
     arch = _open(ctx)
     e = arch.find(entry_id)
+    _not_logged(arch.shown(e))
     info = arch.describe(e)
     if as_json:
         click.echo(dump({**info, "record": e.record}))
@@ -285,11 +294,19 @@ def get(ctx: click.Context, entry_id: str, out: str, mode: int) -> None:
 @archive.command()
 @_filter_options
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Zip file to write.")
+@click.option("--reason", default="", help="Why they are exported (required; kept in the audit log).")
 @mode_option
 @click.pass_context
-def export(ctx: click.Context, /, out: str, mode: int, **kw: Any) -> None:
+def export(ctx: click.Context, /, out: str, reason: str, mode: int, **kw: Any) -> None:
     """A zip of the selected files and a manifest (JSON and CSV), e.g. for an inspection."""
-    entries = _open(ctx).export(_filters(**kw), out, mode=mode)
+    if not reason.strip():
+        click.echo(
+            "apforms: archive export needs --reason: say why the copies are exported "
+            "(it is kept in the audit log)",
+            err=True,
+        )
+        sys.exit(EXIT_CANNOT_RUN)
+    entries = _open(ctx).export(_filters(**kw), out, mode=mode, reason=reason)
     click.echo(f"wrote {out}: {len(entries)} file(s) and a manifest")
 
 
@@ -359,6 +376,7 @@ def due(ctx: click.Context, today: str | None, as_json: bool) -> None:
     """List what has passed its retention date (and what cannot be dated)."""
     arch = _open(ctx)
     report = arch.due(_today(today))
+    _not_logged(arch.listed("due", [i.entry for i in report.due + report.unknown]))
     if as_json:
         click.echo(
             dump(
@@ -400,7 +418,7 @@ def dispose(ctx: click.Context, entry_id: str, reason: str, early: bool, today: 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable log.")
 @click.pass_context
 def log(ctx: click.Context, as_json: bool) -> None:
-    """Print the audit log: every add, get, export, verify and dispose."""
+    """Print the audit log: every add, list, show, get, export, verify, due and dispose."""
     events = _open(ctx).audit_log()
     if as_json:
         click.echo(dump([{k: v for k, v in vars(e).items() if k not in ("prev", "fields")} for e in events]))

@@ -75,6 +75,7 @@ def context(request: HttpRequest) -> dict[str, Any]:
         "profile": prof,
         "is_la": bool(prof and prof.is_la),
         "is_admin": bool(prof and prof.role == LA_ADMIN),
+        "is_lead": bool(prof and prof.is_lead),
     }
 
 
@@ -142,6 +143,19 @@ def admin_only(view: F) -> F:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if profile(request).role != LA_ADMIN:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def school_lead_only(view: F) -> F:
+    """A school's lead only (their school's activity); anyone else, LA staff included, gets
+    "not found"."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not profile(request).is_lead:
             raise Http404
         return view(request, *args, **kwargs)
 

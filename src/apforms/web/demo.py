@@ -1,4 +1,5 @@
-"""The fictional demo in the web app: two schools, three accounts, every example document."""
+"""The fictional demo in the web app: two schools, three accounts (the school's its lead),
+every example document."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ def load() -> dict[str, dict[str, str | None]]:
         from apforms.web.models import Profile
 
         Profile.objects.filter(user__username__in=passwords).update(must_change_password=False)
+        # the school's account is its lead: it sees the school's activity in the audit log
+        Profile.objects.filter(user__username__in=passwords, role=SCHOOL).update(lead=True)
         for doc in api.document_ids():
             record = api.new_record(doc, api.example(doc)["data"])
             Record.objects.create(

@@ -33,10 +33,16 @@ class Profile(models.Model):
     role = models.CharField(max_length=20, choices=ROLES)
     school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     must_change_password = models.BooleanField(default=True)
+    #: A school user who sees their school's activity in the audit log (set by an LA administrator).
+    lead = models.BooleanField("school lead", default=False)
 
     @property
     def is_la(self) -> bool:
         return self.role in (LA_ADMIN, LA_OFFICER)
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == SCHOOL and self.lead and self.school_id is not None
 
 
 class Record(models.Model):
@@ -120,6 +126,9 @@ class AuditEvent(models.Model):
     school = models.CharField(max_length=200, blank=True)
     address = models.CharField(max_length=64, blank=True)
     reason = models.CharField(max_length=500, blank=True)
+    #: The ids a list showed or an export held, space-separated (as many as a page shows).
+    #: Nullable, so that adding it kept the table and its triggers (migration 0003).
+    ids = models.TextField(null=True, blank=True)
     previous = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,7 +30,7 @@ from apforms.web.models import ArchiveCopy, School
 from apforms.web.settings import MAX_UPLOAD_BYTES
 from apforms.web.views import archive_common as common
 from apforms.web.views import archive_disposal as disposal
-from apforms.web.views.common import documents, safe_message
+from apforms.web.views.common import documents, export_reason, safe_message
 from apforms.web.views.records import _school
 
 #: What a PDF that is not an apforms form (a scan) cannot tell the archive: given on upload.
@@ -111,6 +112,7 @@ def _outcome(
         except IntegrityError:  # the same file, added at the same moment by someone else
             pass
         else:
+            audit.record(request, "archived", "archive entry", entry_id, school)
             messages.success(request, f"{name} has been archived for {school.name}.")
             return "", entry_id
     copy = ArchiveCopy.objects.filter(entry=entry_id).select_related("school").first()
@@ -172,12 +174,28 @@ def _visible(request: HttpRequest, archive: api.Archive, filters: Any, q: dict[s
 
 @common.archive_errors
 def archive(request: HttpRequest) -> HttpResponse:
-    q = _query(request.GET)
+    return _list_page(request, _query(request.GET))
+
+
+def _list_page(
+    request: HttpRequest,
+    q: dict[str, str],
+    chosen: Collection[str] = (),
+    reason: str = "",
+    reason_error: str = "",
+) -> HttpResponse:
+    """The list and search (recorded: the ids shown); after an export refused for want of a
+    reason, with its choices kept and the reason's error."""
     filters, errors = _filters(q)
     titles = common.titles()
     with common.opened(request) as arch:
         found = _visible(request, arch, filters, q)
         rows = [common.row(arch, e, copy, titles) for e, copy in found[:SHOWN]]
+    audit.listed(
+        request, "archive", [r["id"] for r in rows], len(found), (c.school for _, c in found[:SHOWN] if c)
+    )
+    if reason_error:
+        errors = [*errors, {"href": "#reason", "text": reason_error}]
     return render(
         request,
         "apforms_web/archive.html",
@@ -190,6 +208,9 @@ def archive(request: HttpRequest) -> HttpResponse:
             "documents": documents(),
             "statuses": [(k, v[0]) for k, v in common.STATUSES.items()],
             "schools": access.schools(request),
+            "chosen": set(chosen),
+            "reason": reason,
+            "reason_error": reason_error,
             "error_summary": errors,
         },
         status=400 if errors else 200,
@@ -199,26 +220,33 @@ def archive(request: HttpRequest) -> HttpResponse:
 @require_POST
 @common.archive_errors
 def export(request: HttpRequest) -> HttpResponse:
-    """The chosen entries, or every one the search finds, as a ZIP with a manifest."""
+    """The chosen entries, or every one the search finds, as a ZIP with a manifest; why, asked
+    on the list, is kept in both audit logs."""
     q = _query(request.POST)
     q["disposed"] = ""  # a tombstone has no file to export
     filters, _ = _filters(q)
+    chosen = request.POST.getlist("id")
+    reason, error = export_reason(request.POST)
     with common.opened(request) as arch:
-        allowed = [e.id for e, _ in _visible(request, arch, filters, q)]
+        visible = _visible(request, arch, filters, q)
         if request.POST.get("which") == "chosen":
-            chosen = set(request.POST.getlist("id"))
-            ids = [i for i in allowed if i in chosen]
-        else:
-            ids = allowed
-        if not ids:
-            messages.error(request, "Choose the copies to export: none of those chosen can be exported.")
-            return HttpResponseRedirect(f"{reverse('archive')}?{urlencode(q)}")
-        out = Path(settings.APFORMS_DATA) / "uploads" / f"export-{secrets.token_hex(8)}.zip"
-        try:
-            arch.export(filters, out, only=ids)
-            handle = out.open("rb")
-        finally:
-            out.unlink(missing_ok=True)  # the open handle still reads it; nothing stays behind
+            wanted = set(chosen)
+            visible = [(e, c) for e, c in visible if e.id in wanted]
+        ids = [e.id for e, _ in visible]
+        if ids and not error:
+            out = Path(settings.APFORMS_DATA) / "uploads" / f"export-{secrets.token_hex(8)}.zip"
+            try:
+                arch.export(filters, out, only=ids, reason=reason)
+                handle = out.open("rb")
+            finally:
+                out.unlink(missing_ok=True)  # the open handle still reads it; nothing stays behind
+    if not ids:
+        messages.error(request, "Choose the copies to export: none of those chosen can be exported.")
+        return HttpResponseRedirect(f"{reverse('archive')}?{urlencode(q)}")
+    if error:
+        return _list_page(request, q, chosen, reason, error)
+    school = audit.one_school(c.school for _, c in visible if c is not None)
+    audit.record(request, "exported", "archive", f"{len(ids)} copies", school, reason=reason, ids=ids)
     name = f"archive-export-{common.today().isoformat()}.zip"
     return FileResponse(handle, as_attachment=True, filename=name, content_type="application/zip")
 
@@ -255,7 +283,7 @@ def entry(request: HttpRequest, entry_id: str) -> HttpResponse:
 
 @common.archive_errors
 def download(request: HttpRequest, entry_id: str) -> HttpResponse:
-    access.archive_copy_for(request, entry_id)
+    copy = access.archive_copy_for(request, entry_id)
     with common.opened(request) as arch:
         e = common.find(arch, entry_id)
         try:
@@ -267,6 +295,7 @@ def download(request: HttpRequest, entry_id: str) -> HttpResponse:
                 {"heading": "The copy cannot be downloaded", "text": common.for_page(safe_message(exc))},
                 status=410 if e.state == "disposed" else 409,
             )
+    audit.record(request, "downloaded", "archive entry", e.id, copy.school if copy is not None else "")
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{e.document or "document"}-{e.short_id}.pdf"'
     return response

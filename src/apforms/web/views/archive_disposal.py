@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from apforms.errors import ArchiveError
-from apforms.web import access
+from apforms.web import access, audit
 from apforms.web.models import ArchiveCopy
 from apforms.web.views import archive_common as common
 from apforms.web.views.common import safe_message
@@ -35,6 +35,9 @@ def due(request: HttpRequest) -> HttpResponse:
             }
 
         rows, unknown = [row(i) for i in report.due], [row(i) for i in report.unknown]
+    shown = report.due + report.unknown
+    schools = (copies[i.entry.id].school for i in shown if i.entry.id in copies)
+    audit.listed(request, "archive due", [i.entry.id for i in shown], len(shown), schools)
     return render(
         request, "apforms_web/archive_due.html", {"rows": rows, "unknown": unknown, "today": report.today}
     )
@@ -68,6 +71,8 @@ def dispose(request: HttpRequest, entry_id: str) -> HttpResponse:
                 except ArchiveError as exc:
                     error = common.for_page(safe_message(exc))
                 else:
+                    school = copy.school if copy is not None else ""
+                    audit.record(request, "disposed of", "archive entry", e.id, school, reason=reason)
                     messages.success(
                         request,
                         f"The copy has been disposed of. Its tombstone is kept: {gone.disposed_at}, "

@@ -10,7 +10,14 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +27,7 @@ from apforms.errors import ApformsError
 from apforms.web import access, audit, jobs
 from apforms.web.settings import MAX_UPLOAD_BYTES
 from apforms.web.views import bulk_map
-from apforms.web.views.common import safe_message
+from apforms.web.views.common import export_reason, safe_message
 
 _EXTENSIONS = (".csv", ".xlsx")
 FORMATS = (("docx", "Word documents"), ("pdf", "PDFs"))
@@ -151,6 +158,13 @@ def run(request: HttpRequest, job_id: UUID) -> HttpResponse:
     if outcome is None:
         progress = progress or jobs.Progress()
         return render(request, "apforms_web/bulk_run.html", {"job": job, "progress": progress})
+    return _result(request, job, outcome)
+
+
+def _result(
+    request: HttpRequest, job: jobs.Job, outcome: dict[str, Any], reason: str = "", error: str = ""
+) -> HttpResponse:
+    """A run's result page (with the reason's error, after a download asked without one)."""
     result = outcome.get("summary") or {}
     pairs = result.get("pairs", [])
     unused = [(info["name"], info["unused"]) for info in job.meta["inputs"].values() if info.get("unused")]
@@ -166,17 +180,28 @@ def run(request: HttpRequest, job_id: UUID) -> HttpResponse:
             "failed": [p for p in pairs if p["status"] == api.BULK_FAILED],
             "unused": unused,
             "keep_hours": jobs.KEEP_HOURS,
+            "reason": reason,
+            "reason_error": error,
+            "error_summary": [{"href": "#reason", "text": error}] if error else [],
         },
+        status=400 if error else 200,
     )
 
 
 @access.la_only
 def download(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    """Every SLA of a run and its manifest as a ZIP, with the reason asked on the result page
+    (posted; anyone but the run's starter: 404, whatever the method)."""
     job = access.job_for(request, job_id)
     outcome = job.outcome()
     if outcome is None or outcome.get("state") != jobs.DONE:
         raise Http404
-    audit.record(request, "downloaded", "bulk run", job.id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    reason, error = export_reason(request.POST, "downloading the SLAs")
+    if error:
+        return _result(request, job, outcome, reason, error)
+    audit.record(request, "exported", "bulk run", job.id, reason=reason)
     return FileResponse(job.zip_path().open("rb"), as_attachment=True, filename=f"slas-{job.id[:8]}.zip")
 
 

@@ -1,4 +1,5 @@
-"""What the views share: a record's apforms object, its title, error summaries."""
+"""What the views share: a record's apforms object, its title, error summaries, the reason
+asked for an export."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any
 from apforms import api
 from apforms.errors import ApformsError
 from apforms.web.models import Record
+
+#: The most of a reason kept (the audit log's reason).
+REASON_MAX = 500
 
 
 def as_record(row: Record) -> api.Record:
@@ -35,3 +39,14 @@ def safe_message(exc: ApformsError) -> str:
 
 def documents() -> list[Mapping[str, str]]:
     return [{"id": d.id, "title": d.title} for d in api.documents()]
+
+
+def export_reason(post: Mapping[str, str], doing: str = "exporting this") -> tuple[str, str]:
+    """The reason given for an export (its whitespace closed up), and the error to show if
+    there is none, or too much of it."""
+    reason = " ".join(post.get("reason", "").split())
+    if not reason:
+        return "", f"Say why you are {doing}: the reason is kept in the audit log"
+    if len(reason) > REASON_MAX:
+        return reason, f"The reason is at most {REASON_MAX} characters"
+    return reason, ""

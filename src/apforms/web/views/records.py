@@ -32,6 +32,10 @@ _TYPES = {
 }
 
 
+#: The most records the list shows (the most recently changed; a search narrows it).
+SHOWN = 200
+
+
 def today() -> dt.date:
     return dt.date.today()
 
@@ -45,11 +49,14 @@ def home(request: HttpRequest) -> HttpResponse:
     if doc in api.document_ids():
         rows = rows.filter(document=doc)
     names = {d["id"]: d["title"] for d in documents()}
-    shown = [{"row": r, "document": names.get(r.document, r.document)} for r in rows[:200]]
+    page = list(rows[:SHOWN])
+    count = len(page) if len(page) < SHOWN else rows.count()
+    audit.listed(request, "records", [r.id for r in page], count, (r.school for r in page))
+    shown = [{"row": r, "document": names.get(r.document, r.document)} for r in page]
     return render(
         request,
         "apforms_web/home.html",
-        {"records": shown, "documents": documents(), "q": q, "document": doc, "more": rows.count() > 200},
+        {"records": shown, "documents": documents(), "q": q, "document": doc, "more": count > SHOWN},
     )
 
 

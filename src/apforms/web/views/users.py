@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apforms.errors import ApformsError
-from apforms.web import access, accounts
+from apforms.web import access, accounts, audit
 from apforms.web.models import ROLES, SCHOOL, School
 
 
@@ -34,7 +36,7 @@ def users(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"{name} added.")
                 return HttpResponseRedirect(reverse("users"))
-    elif request.method == "POST" and request.POST.get("what") in ("active", "reset-two-factor"):
+    elif request.method == "POST" and request.POST.get("what") in ("active", "reset-two-factor", "lead"):
         return _change(request)
     elif request.method == "POST":
         role = request.POST.get("role", "")
@@ -68,13 +70,16 @@ def users(request: HttpRequest) -> HttpResponse:
 
 def _change(request: HttpRequest) -> HttpResponse:
     """Deactivate or reactivate an account (a deactivated one cannot sign in, and its open
-    sessions end at their next request), or reset its two-factor sign-in (set up again)."""
+    sessions end at their next request), reset its two-factor sign-in (set up again), or make
+    a school user their school's lead, or not (recorded: a lead sees their school's activity)."""
     try:
         person = get_user_model().objects.select_related("profile").get(pk=request.POST.get("user", ""))
     except (get_user_model().DoesNotExist, ValueError, ValidationError):
         messages.error(request, "There is no such user.")
         return HttpResponseRedirect(reverse("users"))
-    if request.POST["what"] == "reset-two-factor":
+    if request.POST["what"] == "lead":
+        _lead(request, person)
+    elif request.POST["what"] == "reset-two-factor":
         TOTPDevice.objects.filter(user=person).delete()
         messages.success(
             request, f"{person.email} will set up two-factor sign-in again when they next sign in."
@@ -87,3 +92,16 @@ def _change(request: HttpRequest) -> HttpResponse:
         state = "reactivated" if person.is_active else "deactivated: they can no longer sign in"
         messages.success(request, f"{person.email} {state}.")
     return HttpResponseRedirect(reverse("users"))
+
+
+def _lead(request: HttpRequest, person: Any) -> None:
+    prof = person.profile
+    if prof.role != SCHOOL or prof.school is None:
+        messages.error(request, "Only a school user can be their school's lead.")
+        return
+    prof.lead = request.POST.get("lead") == "yes"
+    prof.save(update_fields=["lead"])
+    action = "made school lead" if prof.lead else "no longer school lead"
+    audit.record(request, action, "user", person.username, prof.school)
+    state = "is now" if prof.lead else "is no longer"
+    messages.success(request, f"{person.email} {state} {prof.school.name}'s lead.")
