@@ -19,6 +19,8 @@ from pathlib import Path
 from apforms.archive.chain import Checkpoint
 from apforms.errors import ArchiveError
 
+#: The checkpoint's and the writers' lock's files, in the archive's folder.
+CHECKPOINT_NAME, LOCK_NAME = "archive.checkpoint", "archive.lock"
 _POLL_S = 0.005
 
 
@@ -112,4 +114,4 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["Damaged", "locked", "read", "write"]
+__all__ = ["CHECKPOINT_NAME", "LOCK_NAME", "Damaged", "locked", "read", "write"]
