@@ -77,20 +77,34 @@ class Store:
 
     # ---------------------------------------------------------------- reading
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A backend's failure while reading, as one line naming the catalogue."""
+        try:
+            yield
+        except self._failures as exc:
+            raise ArchiveError(
+                f"cannot read the catalogue of {self.catalogue.location}: {reason(exc)}"
+            ) from None
+
     def get(self, entry_id: str) -> Entry | None:
-        return self.catalogue.get(entry_id)
+        with self._reading():
+            return self.catalogue.get(entry_id)
 
     def resolve(self, prefix: str) -> list[str]:
         """Ids starting with ``prefix`` (stored and disposed)."""
-        return self.catalogue.resolve(prefix)
+        with self._reading():
+            return self.catalogue.resolve(prefix)
 
     def entries(self, filters: Filters) -> list[Entry]:
         """Entries matching ``filters``, oldest first."""
-        return self.catalogue.entries(filters)
+        with self._reading():
+            return self.catalogue.entries(filters)
 
     def stored_ids(self) -> Iterator[tuple[str, int]]:
         """(id, size) of every entry whose file should be present."""
-        return self.catalogue.stored_ids()
+        with self._reading():
+            return iter(list(self.catalogue.stored_ids()))
 
     def read_file(self, entry_id: str) -> bytes:
         """The stored bytes; an ArchiveError if the file is missing or unreadable."""
@@ -107,13 +121,14 @@ class Store:
         except self._failures:
             return UNREADABLE
         if state == MISSING:
-            now = self.catalogue.get(entry_id)
+            now = self.get(entry_id)
             if now is not None and now.state == DISPOSED:
                 return OK
         return state
 
     def audit_log(self) -> list[AuditEvent]:
-        return self.catalogue.audit_log()
+        with self._reading():
+            return self.catalogue.audit_log()
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Catalogue]:
@@ -121,7 +136,7 @@ class Store:
         cat = self.catalogue
         problems = [cat.refusal] if cat.refusal else []
         kept: Checkpoint | None = None
-        with contextlib.ExitStack() as stack:
+        with self._reading(), contextlib.ExitStack() as stack:
             with cat.locked():  # no write is half-way through
                 stack.enter_context(cat.reading())
                 events = cat.audit_log()  # the first read fixes the reading
@@ -137,7 +152,8 @@ class Store:
 
     def housekeeping(self, stale_after_s: float = 3600.0) -> dict[str, int]:
         """Count files without a row and temporary files; remove temporary files over an hour old."""
-        states = self.catalogue.states()
+        with self._reading():
+            states = self.catalogue.states()
         orphans = disposed = 0
         for entry_id in self.files.ids():
             if states.get(entry_id) == DISPOSED:
@@ -193,7 +209,8 @@ class Store:
 
     def unfinished_disposals(self) -> list[str]:
         """Ids of disposed entries whose file is still there (a disposal was interrupted)."""
-        return [i for i in self.catalogue.disposed_ids() if self.files.exists(i)]
+        with self._reading():
+            return [i for i in self.catalogue.disposed_ids() if self.files.exists(i)]
 
     def finish_disposal(self, entry_id: str, event: AuditEvent) -> None:
         """Remove the file of a disposed entry, logging ``event``; an ArchiveError if its
