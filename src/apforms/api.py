@@ -714,14 +714,23 @@ def open_archive(
     max_size: int | None = None,
     trust_roots: Sequence[bytes] = (),
     user: str | None = None,
+    database_url: str | None = None,
 ) -> Archive:
     """The archive of signed copies at ``location`` (default: ``$APFORMS_ARCHIVE``, else the
     user's data folder); files over ``max_size`` bytes (default ``ARCHIVE_MAX_SIZE``) are
-    refused; ``user`` is who its audit log names (default: the login name). Close it when done."""
+    refused; ``user`` is who its audit log names (default: the login name). Its catalogue is
+    in the PostgreSQL database of ``database_url`` (default: ``$APFORMS_DATABASE_URL``), else
+    SQLite in the folder. Close it when done."""
     from apforms.archive import open_archive as _open
     from apforms.archive.examine import DEFAULT_MAX_SIZE
 
-    return _open(location, max_size=max_size or DEFAULT_MAX_SIZE, trust_roots=trust_roots, user=user)
+    return _open(
+        location,
+        max_size=max_size or DEFAULT_MAX_SIZE,
+        trust_roots=trust_roots,
+        user=user,
+        database_url=database_url,
+    )
 
 
 def backup(data: str | os.PathLike[str], to: str | os.PathLike[str]) -> Any:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from apforms import files, safe
-from apforms.archive import bundle, chain, retention, signatures
+from apforms.archive import backends, bundle, chain, retention, signatures
 from apforms.archive.examine import DEFAULT_MAX_SIZE, Examined, Refused, check_pdf, check_size, examine
 from apforms.archive.retention import Retention
 from apforms.archive.signatures import SignatureReport
@@ -77,10 +77,13 @@ def open_archive(
     max_size: int = DEFAULT_MAX_SIZE,
     trust_roots: Sequence[bytes] = (),
     user: str | None = None,
+    database_url: str | None = None,
 ) -> Archive:
-    """The embedded archive (SQLite and a folder of files) at ``location`` or the default;
-    ``user``: who the audit log names (default: the login name)."""
-    store = SQLiteStore(location or default_location())
+    """The archive at ``location`` or the default: its files in that folder, its catalogue in
+    SQLite there, or in the PostgreSQL database of ``database_url`` (default:
+    ``$APFORMS_DATABASE_URL``; "" for SQLite whatever that says); ``user``: who the audit log
+    names (default: the login name)."""
+    store = backends.open_store(location or default_location(), database_url)
     return Archive(store, max_size=max_size, trust_roots=trust_roots, user=user)
 
 
