@@ -51,8 +51,14 @@ class Cli:
         return CliRunner().invoke(main, ["archive", "--store", str(self.store), *args], env=env)
 
 
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cli(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The archive commands on a SQLite catalogue, and with ``APFORMS_DATABASE_URL`` set, on a
+    PostgreSQL one (the files in the folder either way)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("APFORMS_DATABASE_URL", request.getfixturevalue("pg_database"))
+    else:
+        monkeypatch.delenv("APFORMS_DATABASE_URL", raising=False)
     return Cli(tmp_path / "store")
 
 

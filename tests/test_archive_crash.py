@@ -8,6 +8,9 @@ entry without its file).
 Then a process is killed at each step of a write in turn (the checkpoint before and after the
 commit, the removal of a disposed file): the next run completes or rolls back what it was
 doing, and ``verify`` is clean.
+
+Both on SQLite and, with ``APFORMS_DATABASE_URL`` set, on a PostgreSQL catalogue (whose
+server ends the killed process's session, and its lock, by itself).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from apforms.archive import Archive, SQLiteStore
+from apforms.archive import Archive, SQLiteStore, open_archive
 
 from .archive_support import foreign_pdf
 
@@ -35,7 +38,25 @@ FILES_PER_ROUND = 6
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX kill -9")
 
 
-def _ids(store: Path) -> set[str]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """The database URL of the catalogue (None: SQLite), set for this process and the CLI's."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("APFORMS_DATABASE_URL", raising=False)
+        return None
+    url = str(request.getfixturevalue("pg_database"))
+    monkeypatch.setenv("APFORMS_DATABASE_URL", url)
+    return url
+
+
+def _ids(store: Path, url: str | None = None) -> set[str]:
+    if url is not None:
+        import psycopg
+
+        with psycopg.connect(url) as pg:
+            if pg.execute("SELECT to_regclass('archive_entries')").fetchone() == (None,):
+                return set()
+            return {r[0] for r in pg.execute("SELECT id FROM archive_entries")}
     db = store / "archive.sqlite3"
     if not db.exists():
         return set()
@@ -47,7 +68,7 @@ def _cli(store: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "apforms", "archive", "--store", str(store), *args]
 
 
-def test_kill_9_during_add_leaves_the_archive_consistent(tmp_path: Path) -> None:
+def test_kill_9_during_add_leaves_the_archive_consistent(tmp_path: Path, backend: str | None) -> None:
     rng = random.Random(20261127)
     store = tmp_path / "store"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -76,7 +97,7 @@ def test_kill_9_during_add_leaves_the_archive_consistent(tmp_path: Path) -> None
         for line in (first + rest).decode().splitlines():
             if line.startswith("added "):
                 completed.add(line.split()[1])
-        now = _ids(store)
+        now = _ids(store, backend)
         assert seen <= now, "an earlier entry was lost"
         seen = now
         assert {c for c in completed if not any(i.startswith(c) for i in now)} == set()
@@ -90,7 +111,7 @@ def test_kill_9_during_add_leaves_the_archive_consistent(tmp_path: Path) -> None
         _cli(store, "add", "--doc", "sla", *map(str, all_files)), capture_output=True, env=env
     )
     assert again.returncode == 0, again.stderr.decode()
-    archive = Archive(SQLiteStore(store))
+    archive = open_archive(store)
     assert len(archive.entries()) == len(all_files)
     report = archive.verify()
     assert report.ok and report.leftovers["unrecorded_files"] == 0
@@ -142,9 +163,11 @@ def _path(store: Path, entry_id: str) -> Path:
 
 
 @pytest.mark.parametrize("step", STEPS, ids=["-".join(map(str, s)) for s in STEPS])
-def test_kill_9_during_dispose_is_completed_or_rolled_back_by_the_next_run(tmp_path: Path, step: Any) -> None:
+def test_kill_9_during_dispose_is_completed_or_rolled_back_by_the_next_run(
+    tmp_path: Path, step: Any, backend: str | None
+) -> None:
     store = tmp_path / "store"
-    archive = Archive(SQLiteStore(store))
+    archive = open_archive(store)
     entry = archive.add_bytes(foreign_pdf("added by mistake"), "mistake.pdf", doc="sla").entry
     assert entry is not None
     archive.close()
@@ -152,7 +175,7 @@ def test_kill_9_during_dispose_is_completed_or_rolled_back_by_the_next_run(tmp_p
         store, step, "dispose", entry.id, "--reason", "Added by mistake", "--early", "--today", "2026-11-27"
     )
 
-    again = Archive(SQLiteStore(store))  # the next run
+    again = open_archive(store)  # the next run
     after = again.find(entry.id)
     assert after.state == "stored" or not _path(store, entry.id).exists()
     report = again.verify()
@@ -172,15 +195,17 @@ def test_kill_9_during_dispose_is_completed_or_rolled_back_by_the_next_run(tmp_p
 
 
 @pytest.mark.parametrize("step", STEPS[:3], ids=["-".join(map(str, s)) for s in STEPS[:3]])
-def test_kill_9_at_each_step_of_an_add_leaves_a_catalogue_that_verifies(tmp_path: Path, step: Any) -> None:
+def test_kill_9_at_each_step_of_an_add_leaves_a_catalogue_that_verifies(
+    tmp_path: Path, step: Any, backend: str | None
+) -> None:
     store = tmp_path / "store"
     first = tmp_path / "first.pdf"
     first.write_bytes(foreign_pdf("first"))
-    Archive(SQLiteStore(store)).add(first, doc="sla")
+    open_archive(store).add(first, doc="sla")
     pdf = tmp_path / "second.pdf"
     pdf.write_bytes(foreign_pdf("second Łódź"))
     _killed(store, step, "add", "--doc", "sla", str(pdf))
-    again = Archive(SQLiteStore(store))
+    again = open_archive(store)
     report = again.verify()
     assert report.ok, report.as_dict()
     assert len(again.entries()) == (1 if step[1] == 1 else 2)
