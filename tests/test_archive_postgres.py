@@ -242,3 +242,41 @@ def test_psycopg_is_imported_only_for_postgresql(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_a_team_role_with_the_readmes_grants_works_the_archive_but_cannot_undo_it(
+    pg_database: str, tmp_path: Path
+) -> None:
+    import uuid
+
+    import psycopg
+
+    role = f"ap_team_{uuid.uuid4().hex[:8]}"  # roles are the server's, not the database's
+    store = tmp_path / "store"
+    open_archive(store, database_url=pg_database).close()  # as the administrator: the tables
+    with psycopg.connect(pg_database, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f"GRANT SELECT ON archive_meta TO {role}")
+        admin.execute(f"GRANT SELECT, INSERT ON archive_entries, archive_audit TO {role}")
+        disposal = "state, disposed_at, disposed_by, disposal_reason"
+        admin.execute(f"GRANT UPDATE ({disposal}) ON archive_entries TO {role}")
+    team = pg_database.replace("://apforms@", f"://{role}@")
+    with open_archive(store, database_url=team, user="a.qureshi") as archive:
+        kept = archive.add_bytes(foreign_pdf("kept"), "kept.pdf", doc="sla").entry
+        gone = archive.add_bytes(foreign_pdf("gone"), "gone.pdf", doc="sla").entry
+        assert kept is not None and gone is not None
+        archive.dispose(gone.id, "Added by mistake", TODAY, early=True)
+        assert archive.get_bytes(kept.id, "a test")[1] == foreign_pdf("kept")
+        assert archive.verify().ok
+    with psycopg.connect(team, autocommit=True) as conn:
+        for sql in (
+            "ALTER TABLE archive_audit DISABLE TRIGGER USER",
+            "UPDATE archive_entries SET signature_status = 'fully_signed'",
+            "DELETE FROM archive_audit",
+            "TRUNCATE archive_entries",
+        ):
+            with pytest.raises(psycopg.Error, match="must be owner|permission denied"):
+                conn.execute(sql)
+    with psycopg.connect(pg_database, autocommit=True) as admin:
+        admin.execute(f"DROP OWNED BY {role}")
+        admin.execute(f"DROP ROLE {role}")
