@@ -174,9 +174,12 @@ class PostgresCatalogue(CatalogueBackend):
             raise ArchiveError(f"cannot connect to the archive's {self.database}: {why}") from None
         try:
             self._setup()
-        except psycopg.Error as exc:
+        except (psycopg.Error, OSError) as exc:
             self.conn.close()
             raise ArchiveError(f"cannot open the archive's {self.database}: {reason(exc)}") from None
+        except BaseException:
+            self.conn.close()
+            raise
 
     def _schema_version(self) -> int | None:
         if self._one("SELECT to_regclass('archive_meta') IS NOT NULL")[0] is False:

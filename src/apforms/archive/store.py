@@ -170,7 +170,7 @@ class Store:
 
         Returns False (and stores nothing new) if an entry with this id already exists.
         """
-        if self.catalogue.get(entry.id) is not None:
+        if self.get(entry.id) is not None:
             return False
         try:
             self.files.put(entry.id, data)
