@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from apforms import database
-from apforms.archive import checkpoint
+from apforms.archive import backends
 from apforms.errors import BackupError
 
 FORMAT = 1
@@ -120,12 +120,13 @@ def backup(data: str | os.PathLike[str], to: str | os.PathLike[str]) -> Report:
 @contextlib.contextmanager
 def _archive_lock(data: Path) -> Iterator[None]:
     """The archive's write lock, held while everything is copied (no add or disposal between
-    the catalogue's copy and the files')."""
+    the catalogue's copy and the files'): the file lock beside SQLite, or the PostgreSQL
+    database's advisory lock that writers on every machine take."""
     folder = data / "archive"
     if not folder.is_dir():
         yield
         return
-    with checkpoint.locked(folder / "archive.lock", LOCK_WAIT_S):
+    with backends.writers_locked(folder, LOCK_WAIT_S):
         yield
 
 

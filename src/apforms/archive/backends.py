@@ -1,60 +1,28 @@
-"""Which store an archive is opened on: one setting, ``APFORMS_DATABASE_URL``.
+"""Which store an archive is opened on: one setting, ``APFORMS_DATABASE_URL`` (:mod:`apforms.database`).
 
 Unset (or empty): the embedded catalogue, SQLite in the archive's folder. A ``postgresql://``
 (or ``postgres://``) URL: the catalogue in that PostgreSQL database (tables ``archive_*``,
 beside the web app's), the files and the checkpoint still in the archive's folder, which
 every machine using the database must share. Anything else is refused in one line that names
-the setting and never shows the URL (it may hold a password).
+the setting and never shows the password.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from urllib.parse import unquote, urlsplit
+from collections.abc import Iterator
+from pathlib import Path
 
+from apforms import database
+from apforms.archive import checkpoint
 from apforms.archive.store import Store
-from apforms.errors import ArchiveError
-
-ENV_DATABASE_URL = "APFORMS_DATABASE_URL"
-SCHEMES = ("postgresql", "postgres")
 
 
 def database_url(given: str | None = None) -> str | None:
     """The database URL to use: ``given``, else ``$APFORMS_DATABASE_URL``; None for SQLite."""
-    value = os.environ.get(ENV_DATABASE_URL) if given is None else given
-    return value.strip() or None if value else None
-
-
-def check_url(url: str) -> None:
-    """An ArchiveError naming the setting unless ``url`` is a PostgreSQL URL."""
-    scheme, sep, _ = url.partition("://")
-    if not sep or not scheme:
-        raise ArchiveError(
-            f"{ENV_DATABASE_URL} is not a URL: give postgresql://user:password@host:5432/database, "
-            "or leave it unset for SQLite"
-        )
-    if scheme.lower() not in SCHEMES:
-        shown = scheme if scheme.isascii() and scheme.replace("+", "").isalnum() else "this"
-        raise ArchiveError(
-            f"{ENV_DATABASE_URL}: a {shown}:// URL is not supported; the archive's catalogue is "
-            "SQLite (leave it unset) or PostgreSQL (postgresql://…)"
-        )
-    try:
-        urlsplit(url).port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        raise ArchiveError(f"{ENV_DATABASE_URL} is not a valid URL: its port is not a number") from None
-
-
-def without_password(text: str, url: str) -> str:
-    """``text`` (a driver's message) with the password of ``url`` taken out, however spelt."""
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    for secret in {password, unquote(password or "")} - {None, ""}:
-        assert secret is not None
-        text = text.replace(secret, "…")
-    return text
+    value = os.environ.get(database.ENV) if given is None else given
+    return (value or "").strip() or None
 
 
 def open_store(location: str | os.PathLike[str], url: str | None = None) -> Store:
@@ -65,10 +33,32 @@ def open_store(location: str | os.PathLike[str], url: str | None = None) -> Stor
         from apforms.archive.sqlite import SQLiteStore
 
         return SQLiteStore(location)
-    check_url(chosen)
+    target = database.parse(chosen)  # a ConfigError naming the setting if it is not PostgreSQL's
     from apforms.archive.postgres import PostgresStore
 
-    return PostgresStore(location, chosen)
+    return PostgresStore(location, target)
 
 
-__all__ = ["ENV_DATABASE_URL", "check_url", "database_url", "open_store", "without_password"]
+@contextlib.contextmanager
+def writers_locked(
+    location: str | os.PathLike[str], timeout_s: float, url: str | None = None
+) -> Iterator[None]:
+    """Hold the writers' lock of the archive at ``location`` (SQLite's file lock, or the
+    PostgreSQL database's advisory lock): no add, disposal or audit event until it is released,
+    for a backup of one moment."""
+    chosen = database_url(url)
+    if chosen is None:
+        with checkpoint.locked(Path(location) / checkpoint.LOCK_NAME, timeout_s):
+            yield
+        return
+    from apforms.archive.postgres import PostgresCatalogue
+
+    catalogue = PostgresCatalogue(database.parse(chosen), location, lock_timeout_s=timeout_s)
+    try:
+        with catalogue.locked():
+            yield
+    finally:
+        catalogue.close()
+
+
+__all__ = ["database_url", "open_store", "writers_locked"]

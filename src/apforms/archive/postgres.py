@@ -32,7 +32,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from apforms.archive import backends, checkpoint, rows
+from apforms import database
+from apforms.archive import checkpoint, rows
 from apforms.archive.blobs import FolderFileStore
 from apforms.archive.catalogue import CatalogueBackend
 from apforms.archive.chain import AuditEvent, Checkpoint, Head
@@ -131,46 +132,37 @@ INSERT INTO archive_meta (name, value) VALUES ('schema', '{SCHEMA_VERSION}') ON 
 """
 
 
-def describe(url: str) -> str:
-    """``database NAME on HOST:PORT`` for messages (never the user or the password)."""
-    from psycopg import conninfo
-
-    try:
-        params = conninfo.conninfo_to_dict(url)
-    except Exception as exc:
-        raise ArchiveError(
-            f"{backends.ENV_DATABASE_URL} is not a valid PostgreSQL URL: "
-            f"{backends.without_password(reason(exc), url)}"
-        ) from None
-    host = str(params.get("host") or "localhost")
-    port = str(params.get("port") or "5432")
-    name = str(params.get("dbname") or params.get("user") or "(the user's own)")
-    return f"database {name} on {host}:{port}"
-
-
 class PostgresCatalogue(CatalogueBackend):
-    """The tables ``archive_*`` of the database at ``url``; the checkpoint in ``folder``."""
+    """The tables ``archive_*`` of the ``target`` database; the checkpoint in ``folder``."""
 
-    def __init__(self, url: str, folder: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, target: database.Target, folder: str | os.PathLike[str], lock_timeout_s: float = LOCK_TIMEOUT_S
+    ) -> None:
         try:
             import psycopg
         except ImportError:
             raise ArchiveError(
-                f"{backends.ENV_DATABASE_URL} names a PostgreSQL database, but psycopg is not installed: "
+                f"{database.ENV} names a PostgreSQL database, but psycopg is not installed: "
                 "pip install 'apforms[postgresql]'"
             ) from None
         self.failures = (psycopg.Error,)
         self._lock_busy = psycopg.errors.LockNotAvailable
-        self.database = describe(url)
+        self._lock_timeout_s = lock_timeout_s
+        self.database = target.describe()
         self.location = f"the archive's {self.database}"
         self.checkpoint_path: Path = Path(folder) / checkpoint.CHECKPOINT_NAME
         try:
             self.conn: psycopg.Connection[Any] = psycopg.connect(
-                url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="apforms archive"
+                psycopg.conninfo.make_conninfo("", **target.conninfo()),
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                application_name="apforms archive",
             )
-            self.conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
+            self.conn.execute(f"SET lock_timeout = '{int(lock_timeout_s * 1000)}ms'")
         except psycopg.Error as exc:
-            why = backends.without_password(reason(exc), url).removeprefix("connection failed: ")
+            why = reason(exc).removeprefix("connection failed: ")
+            if target.password:  # never in libpq's messages, but never shown whatever they become
+                why = why.replace(target.password, "…")
             raise ArchiveError(f"cannot connect to the archive's {self.database}: {why}") from None
         try:
             self._setup()
@@ -206,7 +198,7 @@ class PostgresCatalogue(CatalogueBackend):
         if evidence is not None:  # never a new, empty catalogue over the evidence
             self.refusal = (
                 f"the catalogue (tables archive_* in the {self.database}) is missing, but the archive has "
-                f"{evidence}: {backends.ENV_DATABASE_URL} names another database, or the tables were "
+                f"{evidence}: {database.ENV} names another database, or the tables were "
                 "dropped; restore them from a backup"
             )
             self.stand_in = True
@@ -230,7 +222,7 @@ class PostgresCatalogue(CatalogueBackend):
         except self._lock_busy:
             raise ArchiveError(
                 f"the archive is busy (another process has held its lock in the {self.database} for "
-                f"{LOCK_TIMEOUT_S} s); try again"
+                f"{self._lock_timeout_s:g} s); try again"
             ) from None
         try:
             yield
@@ -368,12 +360,12 @@ class PostgresCatalogue(CatalogueBackend):
 
 
 class PostgresStore(Store):
-    """The catalogue in the PostgreSQL database of ``url``; the files and the checkpoint in
+    """The catalogue in the PostgreSQL database ``target``; the files and the checkpoint in
     the folder ``location`` (a shared disk, for several machines)."""
 
-    def __init__(self, location: str | os.PathLike[str], url: str) -> None:
+    def __init__(self, location: str | os.PathLike[str], target: database.Target) -> None:
         files = FolderFileStore(location)
-        super().__init__(PostgresCatalogue(url, files.root), files, str(files.root))
+        super().__init__(PostgresCatalogue(target, files.root), files, str(files.root))
 
 
-__all__ = ["SCHEMA_VERSION", "WRITERS_LOCK", "PostgresCatalogue", "PostgresStore", "describe"]
+__all__ = ["SCHEMA_VERSION", "WRITERS_LOCK", "PostgresCatalogue", "PostgresStore"]
