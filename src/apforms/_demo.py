@@ -76,7 +76,7 @@ def demo_archive(out_dir: Path) -> tuple[Path, list[Entry]]:
     """Sign the example SLA, add it to ``out_dir/archive`` (once), and list the archive."""
     store = out_dir / "archive"
     signed_path = out_dir / "signed" / SIGNED_NAME
-    with open_archive(store) as archive:
+    with open_archive(store, database_url="") as archive:  # fictional: never a shared database
         if not _has_demo_copy(archive):
             definition = load_definition("sla")
             data = records.canonical(definition, api.example("sla")["data"])
