@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROLE = "apforms_app"
+from tests.archive_support import foreign_pdf
 
 
 def env_for(url: str) -> dict[str, str]:
@@ -26,21 +28,35 @@ def as_role(url: str, role: str) -> str:
     return f"{scheme}://{role}@{rest.split('@', 1)[1]}"
 
 
-def test_the_apps_role_uses_the_app_and_cannot_edit_the_audit_logs(tmp_path: Path, pg_database: str) -> None:
+@pytest.fixture
+def role(pg_database: str) -> Iterator[str]:
+    """A login role of its own (roles are the server's, not one database's), dropped after."""
     import psycopg
 
+    name = f"apforms_app_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {ROLE} LOGIN")
+        conn.execute(f"CREATE ROLE {name} LOGIN".encode())
+    yield name
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute(f"DROP OWNED BY {name}".encode())
+        conn.execute(f"DROP ROLE {name}".encode())
+
+
+def test_the_apps_role_uses_the_app_and_cannot_edit_the_audit_logs(
+    tmp_path: Path, pg_database: str, role: str
+) -> None:
+    import psycopg
+
     data = tmp_path / "data"
     done = subprocess.run(
-        [sys.executable, "-m", "apforms", "database", "setup", "--data", str(data), "--app-role", ROLE],
+        [sys.executable, "-m", "apforms", "database", "setup", "--data", str(data), "--app-role", role],
         capture_output=True,
         text=True,
         timeout=120,
         env=env_for(pg_database),
     )
     assert done.returncode == 0, done.stderr
-    assert f"granted {ROLE} its rights" in done.stdout
+    assert f"granted {role} its rights" in done.stdout
 
     # The server's role: the app works (the demo loaded, a look recorded, a copy archived)...
     code = (
@@ -51,10 +67,23 @@ def test_the_apps_role_uses_the_app_and_cannot_edit_the_audit_logs(tmp_path: Pat
         "request.user = User.objects.first()\n"
         "audit.record(request, 'viewed', 'record', r.id, r.school)\n"
         "assert audit.verify() == []\n"
+        "import datetime; from pathlib import Path; from apforms import api\n"
+        "with api.open_archive(Path(sys.argv[1]) / 'archive', user='a.qureshi') as a:\n"
+        "    kept = a.add_bytes(Path(sys.argv[2]).read_bytes(), 'kept.pdf', doc='sla').entry\n"
+        "    gone = a.add_bytes(Path(sys.argv[3]).read_bytes(), 'gone.pdf', doc='sla').entry\n"
+        "    a.dispose(gone.id, 'Added by mistake', datetime.date(2026, 12, 1), early=True)\n"
+        "    assert a.verify().ok\n"
     )
-    app = as_role(pg_database, ROLE)
+    kept, gone = tmp_path / "kept.pdf", tmp_path / "gone.pdf"
+    kept.write_bytes(foreign_pdf("A signed agreement"))
+    gone.write_bytes(foreign_pdf("Added by mistake"))
+    app = as_role(pg_database, role)
     done = subprocess.run(
-        [sys.executable, "-c", code, str(data)], capture_output=True, text=True, timeout=120, env=env_for(app)
+        [sys.executable, "-c", code, str(data), str(kept), str(gone)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env_for(app),
     )
     assert done.returncode == 0, done.stderr
 
@@ -67,6 +96,13 @@ def test_the_apps_role_uses_the_app_and_cannot_edit_the_audit_logs(tmp_path: Pat
         "DROP TABLE apforms_web_auditevent": "must be owner",
         "CREATE TABLE apforms_web_auditevent_copy (id int)": "permission denied",
         "DELETE FROM django_migrations": "permission denied",
+        "UPDATE archive_audit SET detail = '{}'": "permission denied",
+        "DELETE FROM archive_audit": "permission denied",
+        "TRUNCATE archive_audit": "permission denied",
+        "ALTER TABLE archive_audit DISABLE TRIGGER USER": "must be owner",
+        "UPDATE archive_entries SET signature_status = 'fully_signed'": "permission denied",
+        "DELETE FROM archive_entries": "permission denied",
+        "UPDATE archive_meta SET value = '1'": "permission denied",
     }
     with psycopg.connect(app, autocommit=True) as conn:
         (events,) = conn.execute("SELECT count(*) FROM apforms_web_auditevent").fetchone() or (0,)

@@ -40,6 +40,7 @@ from typing import Any
 from apforms import database
 from apforms.archive import backends
 from apforms.errors import BackupError
+from apforms.safe import json_text
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -103,7 +104,7 @@ def backup(data: str | os.PathLike[str], to: str | os.PathLike[str]) -> Report:
             "database": "sqlite" if target is None else "postgresql",
             "files": files,
         }
-        _write(part / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
+        _write(part / MANIFEST, json_text(manifest, sort_keys=True).encode())
         os.replace(part, to)
     except BaseException:
         shutil.rmtree(part, ignore_errors=True)

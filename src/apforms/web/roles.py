@@ -5,7 +5,8 @@ upgrade): it brings the web app's tables and the archive's catalogue up to date,
 the role the server connects as only what the app needs. That role reads and adds to both
 audit logs but cannot update, delete or truncate them, and as it owns no table it cannot
 disable their triggers either: an edit takes the owner's credentials, and the hash chains
-still show it. Archive entries can be disposed of (a tombstone is an update) but never deleted.
+still show it. Archive entries can be disposed of (a tombstone: four columns updated) but never
+deleted, nor any other of their columns changed.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from apforms.errors import ConfigError
 
 #: Tables whose rows nobody but the owner may change or remove: the two audit logs.
 APPEND_ONLY = ("apforms_web_auditevent", "archive_audit")
-#: Tables whose rows may change but are never removed.
-NEVER_DELETED = ("archive_entries",)
+#: Tables whose rows are never removed, and the only columns the app may change: a disposal's
+#: tombstone (the entry's own fields, its file's hash among them, stay as they were added).
+NEVER_DELETED = {"archive_entries": ("state", "disposed_at", "disposed_by", "disposal_reason")}
+#: Tables the app only reads once the owner has made them.
+READ_ONLY = ("django_migrations", "archive_meta")
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -55,8 +59,9 @@ def grant(role: str) -> list[str]:
         if table in APPEND_ONLY:
             done.append(f"GRANT SELECT, INSERT ON {t} TO {who}")
         elif table in NEVER_DELETED:
-            done.append(f"GRANT SELECT, INSERT, UPDATE ON {t} TO {who}")
-        elif table == "django_migrations":
+            columns = ", ".join(_quoted(c) for c in NEVER_DELETED[table])
+            done.append(f"GRANT SELECT, INSERT, UPDATE ({columns}) ON {t} TO {who}")
+        elif table in READ_ONLY:
             done.append(f"GRANT SELECT ON {t} TO {who}")
         else:
             done.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {t} TO {who}")
@@ -79,4 +84,4 @@ def _quoted_schema() -> str:
     return _quoted(str(schema))
 
 
-__all__ = ["APPEND_ONLY", "NEVER_DELETED", "grant"]
+__all__ = ["APPEND_ONLY", "NEVER_DELETED", "READ_ONLY", "grant"]
