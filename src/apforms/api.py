@@ -143,9 +143,9 @@ def read_record(
 
 def _image(data: bytes) -> bool:
     """Whether the bytes are an image file (a scanned return: PNG, JPEG, TIFF)."""
-    from apforms.formats.pdf.read import is_image
+    from apforms.pictures import sniff_image  # not the PDF reader: a record file is read without it
 
-    return is_image(data)
+    return sniff_image(data) is not None
 
 
 #: How a PDF file starts (within its first kilobyte).

@@ -34,7 +34,7 @@ from apforms.formats.pdf.protocol import (
 )
 from apforms.formats.pdf.read_fields import AcroFormRead, is_on, radio_state, read_acroform
 from apforms.formats.pdf.read_flat import LayoutFn, iter_pages_text, read_flattened
-from apforms.formats.pdf.read_scan import ScanImage, image_pages, scan_pages, scan_provenance, sniff_image
+from apforms.formats.pdf.read_scan import ScanImage, image_pages, scan_pages, scan_provenance
 from apforms.formats.pdf.read_scan import read_scan as _read_scan
 from apforms.formats.pdf.values import FormValue, assemble
 from apforms.formats.result import (
@@ -50,6 +50,7 @@ from apforms.formats.result import (
 from apforms.inputs import too_large
 from apforms.model.definitions import Definition
 from apforms.model.types import MAX_ROWS
+from apforms.pictures import sniff_image
 
 
 @dataclass(frozen=True)
