@@ -187,9 +187,13 @@ def cached_json(kind: str, key: str, build: Callable[[], Any]) -> Any:
     value = build()
     if is_plain(value):
         tagged = _tagged(value)
-        text = json.dumps(_encode(value) if tagged else value, separators=(",", ":"))
-        put(kind, key, (b"T" if tagged else b"J") + text.encode("ascii"))
+        put(kind, key, (b"T" if tagged else b"J") + json_bytes(_encode(value) if tagged else value))
     return value
+
+
+def json_bytes(value: Any) -> bytes:
+    """Plain JSON data as an entry's payload (compact ASCII: an entry is never an output)."""
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def is_plain(value: Any, depth: int = 0) -> bool:

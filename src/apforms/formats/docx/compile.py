@@ -164,7 +164,7 @@ class CompiledTemplate:
             }
             for p in self.parts
         ]
-        return json.dumps(parts).encode("ascii")
+        return disk_cache.json_bytes(parts)
 
     @classmethod
     def unpacked(cls, packed: bytes, source: str) -> CompiledTemplate:

@@ -308,7 +308,7 @@ def _pack(program: FontProgram) -> bytes:
     font file's and the ToUnicode map's stream bodies."""
     head = {"base_font": program.base_font, "widths": program.widths, "face": program.face}
     head["font_file"] = len(program.font_file)
-    return json.dumps(head).encode("ascii") + b"\n" + program.font_file + program.to_unicode
+    return disk_cache.json_bytes(head) + b"\n" + program.font_file + program.to_unicode
 
 
 def _unpack(data: bytes) -> FontProgram:
