@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
+import tempfile
 from typing import Any
 
 import pytest
@@ -12,6 +14,15 @@ import yaml
 
 from apforms import api
 from apforms.model.definitions import Definition, document_ids, parse_definition
+
+# The disk cache (apforms.cache) of this test run: a private folder, never the user's own
+# cache folder; subprocesses inherit it. tests/test_cache.py points single tests elsewhere.
+_CACHE = tempfile.mkdtemp(prefix="apforms-test-cache-")
+os.environ["APFORMS_CACHE_DIR"] = _CACHE
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 def make_definition(text: str, file: str = "inline.yaml") -> Definition:

@@ -648,6 +648,73 @@ def test_cli_ingest_refusal_exits_2_with_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "photo.json").exists()
 
 
+def test_cli_ingest_reads_several_files_and_a_folder_and_names_the_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "returns"
+    (folder / "older").mkdir(parents=True)
+    (folder / "sla.pdf").write_bytes(example_pdf("sla"))
+    (folder / "Zofia Wiśniewska.pdf").write_bytes(example_pdf("referral", flatten=True))
+    (folder / "photo.pdf").write_bytes(HOSTILE["JPEG named .pdf"]())
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "notes.txt").write_text("not a return", encoding="utf-8")
+    (folder / "older" / "sla.pdf").write_bytes(example_pdf("sla"))  # subfolders are not read
+    definition = load_definition("referral")
+    blank = tmp_path / "blank.pdf"
+    blank.write_bytes(render_pdf(definition, records.canonical(definition, {})))
+
+    result = CliRunner().invoke(main, ["ingest", str(folder), str(blank)])
+    assert result.exit_code == 2, result.output
+    refused = [line for line in result.output.splitlines() if line.startswith("apforms:")]
+    assert refused == [
+        f"apforms: refused {folder / 'empty.pdf'}: empty file",
+        f"apforms: refused {folder / 'photo.pdf'}: a JPEG image that cannot be read (damaged or incomplete)",
+    ]
+    assert "Pupil’s legal name in full (pupil.legal_name): Missing data" in result.output
+    assert result.output.splitlines()[-1] == "5 file(s): 3 read (1 with problems or to review), 2 refused"
+    assert not (folder / "empty.json").exists() and not (folder / "photo.json").exists()
+    assert not (folder / "older" / "sla.json").exists() and not (folder / "notes.json").exists()
+    # each record is the one a call for that file alone writes
+    for src in (folder / "sla.pdf", folder / "Zofia Wiśniewska.pdf", blank):
+        alone = tmp_path / "alone" / src.with_suffix(".json").name
+        assert CliRunner().invoke(main, ["ingest", str(src), "-o", str(alone)]).exit_code in (0, 1)
+        assert src.with_suffix(".json").read_bytes() == alone.read_bytes()
+
+
+def test_cli_ingest_of_several_files_writes_into_the_out_folder(tmp_path: Path) -> None:
+    (tmp_path / "a.pdf").write_bytes(example_pdf("sla"))
+    (tmp_path / "b.pdf").write_bytes(example_pdf("sla", flatten=True))
+    out = tmp_path / "records"
+    result = CliRunner().invoke(
+        main, ["ingest", str(tmp_path / "a.pdf"), str(tmp_path / "b.pdf"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["a.json", "b.json"]
+    for name in ("a.json", "b.json"):
+        assert json.loads((out / name).read_text(encoding="utf-8"))["data"] == canonical_example("sla")
+        assert (out / name).stat().st_mode & 0o777 == 0o600
+    assert result.output.splitlines()[-1] == "2 file(s): 2 read (0 with problems or to review), 0 refused"
+
+
+def test_cli_ingest_never_writes_two_records_to_one_file(tmp_path: Path) -> None:
+    (tmp_path / "x.pdf").write_bytes(example_pdf("sla"))
+    (tmp_path / "x.tiff").write_bytes(b"MM\x00*" + b"\x00" * 64)  # would also be x.json
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"apforms: refused {tmp_path / 'x.tiff'}: its record {tmp_path / 'x.json'} was written from" in (
+        result.output
+    )
+    assert json.loads((tmp_path / "x.json").read_text(encoding="utf-8"))["data"] == canonical_example("sla")
+
+
+def test_cli_ingest_of_a_folder_with_no_returns_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path)])
+    assert result.exit_code == 2
+    assert (
+        result.output.strip()
+        == "apforms: no returns to read (files ending DOCX, JPEG, JPG, PDF, PNG, TIF, TIFF)"
+    )
+
+
 def _protected(data: bytes, aes: bool) -> bytes:
     """A return protected with a password: AES-256 (R6) or RC4 128-bit (R4, no AES)."""
     pdf = pikepdf.open(io.BytesIO(data))

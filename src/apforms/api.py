@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from apforms import files
 from apforms import formats as _formats
-from apforms.errors import ArchiveError, ConfigError, DefinitionError, IngestError, RecordError, RenderError
+from apforms.errors import (
+    ApformsError,
+    ArchiveError,
+    ConfigError,
+    DefinitionError,
+    IngestError,
+    RecordError,
+    RenderError,
+)
 from apforms.formats.result import IngestResult
 from apforms.inputs import MAX_INPUT_BYTES, MAX_RECORD_BYTES, read_input, read_stream, too_large
 from apforms.model import records
@@ -143,9 +151,9 @@ def read_record(
 
 def _image(data: bytes) -> bool:
     """Whether the bytes are an image file (a scanned return: PNG, JPEG, TIFF)."""
-    from apforms.formats.pdf.read import is_image
+    from apforms.pictures import sniff_image  # not the PDF reader: a record file is read without it
 
-    return is_image(data)
+    return sniff_image(data) is not None
 
 
 #: How a PDF file starts (within its first kilobyte).
@@ -494,6 +502,83 @@ def ingest(
     return IngestFileResult(target, result)
 
 
+#: The files of a folder that ``ingest`` reads: what a return may be (PDF, Word, a scan).
+RETURN_SUFFIXES = frozenset({".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """One file of :func:`ingest_each`: read (``read``), or refused with a one-line ``reason``."""
+
+    source: Path
+    read: IngestFileResult | None = None
+    reason: str = ""
+
+
+def ingest_each(
+    sources: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str] | None = None,
+    password: str | None = None,
+    mode: str | int | None = None,
+) -> Iterator[IngestOutcome]:
+    """:func:`ingest` for each of several returns, one at a time (an outcome as soon as each
+    is read): the files named, and the returns in each folder named (:data:`RETURN_SUFFIXES`,
+    in name order; not its subfolders or hidden files). Each record is written beside its
+    file, or into ``out_dir`` (made, private, if absent) under the file's name with ``.json``.
+    A file that is refused, or that cannot be read, is an outcome with its reason, and the
+    others are still read; a file named twice is read once, and one whose record would
+    replace another written in the same run is refused."""
+    file_mode = output_mode(mode)  # a bad mode stops the run before anything is read
+    folder = Path(out_dir) if out_dir is not None else None
+    if folder is not None:
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IngestError(f"{folder}: cannot make the folder: {exc.strerror or exc}") from None
+    seen: set[Path] = set()
+    written: dict[Path, Path] = {}
+    for src in _return_files(sources):
+        if isinstance(src, IngestOutcome):
+            yield src
+            continue
+        key = src.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        target = (folder / src.name).with_suffix(".json") if folder is not None else src.with_suffix(".json")
+        first = written.get(target.resolve())
+        if first is not None:
+            yield IngestOutcome(
+                src, reason=f"its record {target} was written from {first} in this run; give -o"
+            )
+            continue
+        try:
+            read = ingest(src, target, password, file_mode)
+        except ApformsError as exc:
+            yield IngestOutcome(src, reason=str(exc))
+            continue
+        except OSError as exc:
+            yield IngestOutcome(src, reason=str(exc.strerror or exc))
+            continue
+        written[target.resolve()] = src
+        yield IngestOutcome(src, read)
+
+
+def _return_files(sources: Sequence[str | os.PathLike[str]]) -> Iterator[Path | IngestOutcome]:
+    """Each source, a folder as the returns in it; a folder that cannot be listed as its outcome."""
+    for source in sources:
+        path = Path(source)
+        if not path.is_dir():
+            yield path
+            continue
+        try:
+            found = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+        except OSError as exc:
+            yield IngestOutcome(path, reason=f"cannot list the folder: {exc.strerror or exc}")
+            continue
+        yield from (p for p in found if p.suffix.casefold() in RETURN_SUFFIXES and p.is_file())
+
+
 # --------------------------------------------------------------------------- checks and QA
 
 
@@ -798,34 +883,39 @@ def sign_pdf(
 
 
 __all__ = [
+    # constants
     "ARCHIVE_MAX_SIZE",
-    "AddResult",
-    "Archive",
     "BULK_FAILED",
     "BULK_UNCHANGED",
     "BULK_WITHHELD",
     "BULK_WRITTEN",
+    "FORMATS",
+    "RETURN_SUFFIXES",
+    "SIGNATURE_STATUSES",
+    # types the verbs take and return
+    "AddResult",
+    "Archive",
     "BulkColumn",
     "BulkResult",
     "BulkSuggestion",
     "CheckResult",
     "Definition",
     "Entry",
-    "FORMATS",
     "Filters",
     "Finding",
     "IngestFileResult",
+    "IngestOutcome",
     "IngestResult",
     "QaOutcome",
     "Record",
     "RenderResult",
     "Rule",
-    "SIGNATURE_STATUSES",
     "Source",
     "ValidationResult",
+    # the verbs
     "archive_filters",
-    "backup",
     "blank",
+    "word_template",
     "blank_bytes",
     "bulk_columns",
     "bulk_headers",
@@ -843,9 +933,12 @@ __all__ = [
     "improvement_plan_from_qa",
     "ingest",
     "ingest_bytes",
+    "ingest_each",
     "json_schema",
     "load_trust_roots",
     "open_archive",
+    "backup",
+    "restore",
     "output_format",
     "output_mode",
     "qa_outcome",
@@ -854,11 +947,9 @@ __all__ = [
     "render",
     "render_bytes",
     "render_record",
-    "restore",
     "rules",
     "sign_pdf",
     "sign_pdf_bytes",
     "sources",
     "validate",
-    "word_template",
 ]

@@ -4,6 +4,7 @@ JPEG in grey, RGB or CMYK, 8 bits (baseline or progressive); PNG of 8 bits per c
 RGB or a palette, with or without transparency (an alpha channel or a ``tRNS`` chunk) — not
 interlaced. :func:`read_picture` raises :class:`PictureError` with what to do instead, so the
 configuration can refuse a logo when it is loaded rather than when the first form is drawn.
+:func:`sniff_image` tells an image file (a scanned return: PNG, JPEG, TIFF) by its first bytes.
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ class Picture:
     pixels: bytes = b""
     alpha: bytes | None = None
     palette: bytes = b""
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The kind of image file (``"png"``, ``"jpeg"``, ``"tiff"``) by its first bytes, for a
+    scanned return (``None``: not an image file)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    return None
 
 
 @lru_cache(maxsize=4)

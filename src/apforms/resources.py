@@ -6,27 +6,35 @@ YAML is read with libyaml's safe loader where it is installed (three times faste
 pure-Python one), else with PyYAML's own; either way a key given twice in a mapping is refused
 (PyYAML lets the last one win, silently), and so are aliases that repeat more than
 :data:`MAX_REPEATED` values or contain themselves ("billion laughs": a kilobyte that loads as
-hundreds of millions of shared values, for whatever walks them next).
+hundreds of millions of shared values, for whatever walks them next). What a file read is
+kept in the disk cache (:mod:`apforms.cache`, by the text's hash), so that a one-shot command
+reads it as JSON; PyYAML is imported only when a file is read for the first time.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from apforms.errors import DefinitionError
 
+if TYPE_CHECKING:  # PyYAML is imported when a file is first read, not with this module
+    import yaml
+
 _PACKAGE = Path(__file__).resolve().parent
-_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Values that aliases may repeat in one file (the referral's session fields repeat 405).
 MAX_REPEATED = 100_000
 _MERGE = "tag:yaml.org,2002:merge"
 
 
-class _Refused(yaml.YAMLError):
-    """A YAML file apforms does not read (one line, for parse_yaml's message)."""
+@cache
+def _refused() -> type[Exception]:
+    """The error for a YAML file apforms does not read (one line, for parse_yaml's message):
+    a ``yaml.YAMLError``, made when first needed."""
+    import yaml
+
+    return type("_Refused", (yaml.YAMLError,), {"__doc__": _refused.__doc__})
 
 
 class _Checked:
@@ -44,17 +52,26 @@ class _Checked:
         return self.construct_document(node)
 
     def construct_mapping(self: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
+        import yaml
+
         if isinstance(node, yaml.MappingNode):
             _check_keys(self, node)
         return yaml.constructor.SafeConstructor.construct_mapping(self, node, deep)  # both loaders'
 
 
-class _Loader(_Checked, _BASE):  # type: ignore[misc]
-    """The safe loader apforms reads YAML with."""
+@cache
+def _loader() -> Any:
+    """The safe loader apforms reads YAML with: libyaml's where installed, with :class:`_Checked`."""
+    import yaml
+
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return type("_Loader", (_Checked, base), {"__doc__": "The safe loader apforms reads YAML with."})
 
 
 def _check_keys(loader: Any, node: yaml.MappingNode) -> None:
     """_Refused naming a key given twice in ``node`` (merged keys, ``<<``, may be overridden)."""
+    import yaml
+
     first: dict[Any, int] = {}
     for key_node, _ in node.value:
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
@@ -63,7 +80,7 @@ def _check_keys(loader: Any, node: yaml.MappingNode) -> None:
         line = key_node.start_mark.line + 1
         try:
             if key in first:
-                raise _Refused(f"key {key!r} given twice (line {line}; first at line {first[key]})")
+                raise _refused()(f"key {key!r} given twice (line {line}; first at line {first[key]})")
             first[key] = line
         except TypeError:  # unhashable: the constructor says so
             continue
@@ -75,6 +92,8 @@ def _check_aliases(root: yaml.Node) -> None:
 
     Sequences and mappings are walked once each; a scalar counts once where it is written
     (an alias of a scalar repeats one value: no more than the file's own size)."""
+    import yaml
+
     size: dict[int, int] = {}  # a collection's size with its aliases written out
     open_: set[int] = set()
     own = 0
@@ -89,7 +108,7 @@ def _check_aliases(root: yaml.Node) -> None:
         if key in size:
             continue
         if key in open_:
-            raise _Refused(f"an alias contains itself (line {node.start_mark.line + 1})")
+            raise _refused()(f"an alias contains itself (line {node.start_mark.line + 1})")
         children = _children(node)
         inner = [c for c in children if not isinstance(c, yaml.ScalarNode)]
         own += 1 + len(children) - len(inner)
@@ -97,10 +116,12 @@ def _check_aliases(root: yaml.Node) -> None:
         stack.append((node, True))
         stack.extend((c, False) for c in inner)
     if size.get(id(root), 1) - own > MAX_REPEATED:
-        raise _Refused(f"its aliases repeat more than {MAX_REPEATED:,} values (the most read)")
+        raise _refused()(f"its aliases repeat more than {MAX_REPEATED:,} values (the most read)")
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return node.value  # type: ignore[no-any-return]
     if isinstance(node, yaml.MappingNode):
@@ -108,8 +129,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _load(text: str | bytes, loader_class: Any = _Loader) -> Any:
-    loader = loader_class(text)
+def _load(text: str | bytes, loader_class: Any = None) -> Any:
+    loader = (loader_class or _loader())(text)
     loader.aliased = b"*" in text if isinstance(text, bytes) else "*" in text  # no '*', no alias
     try:
         return loader.get_single_data()
@@ -117,7 +138,28 @@ def _load(text: str | bytes, loader_class: Any = _Loader) -> Any:
         loader.dispose()
 
 
-_LOADER: Any = _Loader
+def _load_kept(text: str | bytes, name: object) -> Any:
+    """What :func:`_load` reads from ``text``, kept in the disk cache by the text's hash (as
+    JSON, when it is plain JSON data: a file with dates or sets is read each time); a
+    :class:`DefinitionError` naming ``name`` if it is not YAML apforms reads."""
+    from apforms import cache
+
+    return cache.cached_json("yaml", cache.text_digest(text), lambda: _parse(text, name))
+
+
+def _parse(text: str | bytes, name: object) -> Any:
+    import yaml
+
+    try:
+        return _load(text)
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"{name}: cannot read: {str(exc).splitlines()[0]}") from exc
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_LOADER":  # the loader class, made when first asked for (tests/test_resources.py)
+        return _loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def data_dir(name: str) -> Path:
@@ -143,17 +185,15 @@ def font_file(name: str) -> Path:
 
 def parse_yaml(text: str | bytes, name: str) -> Any:
     """YAML already read from ``name`` (safe loading only); a :class:`DefinitionError` naming it."""
-    try:
-        return _load(text)
-    except yaml.YAMLError as exc:
-        raise DefinitionError(f"{name}: cannot read: {str(exc).splitlines()[0]}") from exc
+    return _load_kept(text, name)
 
 
 def read_yaml(path: Path) -> Any:
     """A YAML file (safe loading only); a :class:`DefinitionError` naming it if unreadable."""
     try:
-        return _load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DefinitionError(f"{path}: cannot read: not UTF-8 text (byte {exc.start})") from exc
-    except (OSError, yaml.YAMLError) as exc:
+    except OSError as exc:
         raise DefinitionError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc
+    return _load_kept(text, path)

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from apforms import api
-from apforms.cli import EXIT_OK, EXIT_PROBLEMS, MODE_HELP, RETURN_KINDS, doc_choice, read_record, safe_text
+from apforms.cli import (
+    EXIT_CANNOT_RUN,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    MODE_HELP,
+    RETURN_KINDS,
+    doc_choice,
+    read_record,
+    safe_text,
+)
 from apforms.errors import PasswordRequired
 
 _FORMAT_HELP = "docx or pdf [default: from the output file's extension, else docx]."
@@ -94,22 +104,71 @@ def word_template(doc: str, out: str) -> None:
 
 
 @click.command()
-@click.argument("pdf", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Record file [default: FILE.json].")
+@click.argument("sources", metavar="FILE...", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(),
+    help="Record file [default: FILE.json]; with several files, a folder or an existing folder "
+    "given here, the folder to write the records to [default: beside each file].",
+)
 @click.option("--password", default=None, help="The password of a protected PDF (asked for when not given).")
 @click.option("--mode", default=None, metavar="OCTAL", help=MODE_HELP)
-def ingest(pdf: str, out: str | None, password: str | None, mode: str | None) -> None:
+def ingest(sources: tuple[str, ...], out: str | None, password: str | None, mode: str | None) -> None:
     """Read a returned form (PDF, or a Word document rendered by apforms) into a record file.
     Exit 1 if its values have problems or a warning names a field to check (the record is
     still written, private: 0600 unless --mode says otherwise); 2 if the file is refused
     (nothing is written). A password-protected PDF is opened with --password, or the
-    password is asked for (not shown)."""
+    password is asked for (not shown). Several files, or a folder (its PDF, Word and scanned
+    returns), are read one after another: a file that is refused is named with its reason,
+    the others are still read, and the exit code is 2 if any was refused."""
+    if len(sources) == 1 and not Path(sources[0]).is_dir() and not (out and Path(out).is_dir()):
+        sys.exit(_ingest_one(sources[0], out, password, mode))
+    sys.exit(_ingest_many(sources, out, password, mode))
+
+
+def _ingest_one(pdf: str, out: str | None, password: str | None, mode: str | None) -> int:
+    """One return, into ``out`` or beside it; a refused file is the usual one-line error."""
+    if out is not None and Path(out).is_dir():
+        raise click.BadParameter(
+            f"{out!r} is a folder: give the record file, or several files", param_hint="-o"
+        )
     try:
         read = api.ingest(pdf, out, password, mode)
     except PasswordRequired:
         if password is not None or not can_ask():
             raise
         read = api.ingest(pdf, out, click.prompt("Password", hide_input=True, err=True), mode)
+    return _report(pdf, read)
+
+
+def _ingest_many(sources: tuple[str, ...], out: str | None, password: str | None, mode: str | None) -> int:
+    """Each return in turn, each reported as it is read; refused files named with their reason."""
+    counts = {"read": 0, "review": 0, "refused": 0}
+    for outcome in api.ingest_each(sources, out, password, mode):
+        if outcome.read is None:
+            counts["refused"] += 1
+            click.echo(safe_text(f"apforms: refused {outcome.source}: {outcome.reason}"), err=True)
+            continue
+        counts["read"] += 1
+        if _report(str(outcome.source), outcome.read) != EXIT_OK:
+            counts["review"] += 1
+    total = counts["read"] + counts["refused"]
+    if not total:
+        kinds = ", ".join(sorted(s.lstrip(".").upper() for s in api.RETURN_SUFFIXES))
+        click.echo(f"apforms: no returns to read (files ending {kinds})", err=True)
+        return EXIT_CANNOT_RUN
+    click.echo(
+        f"{total} file(s): {counts['read']} read ({counts['review']} with problems or to review), "
+        f"{counts['refused']} refused"
+    )
+    if counts["refused"]:
+        return EXIT_CANNOT_RUN
+    return EXIT_PROBLEMS if counts["review"] else EXIT_OK
+
+
+def _report(pdf: str, read: api.IngestFileResult) -> int:
+    """What was read from one return, and its exit code (0, or 1 with problems or doubts)."""
     result = read.result
     for w in result.warnings:
         click.echo(f"warning: {safe_text(w)}", err=True)
@@ -128,7 +187,7 @@ def ingest(pdf: str, out: str | None, password: str | None, mode: str | None) ->
     elif result.needs_review:
         why = f"read from {how}" if result.method in ("word-pdf", "scanned") else "see the warnings above"
         click.echo(f"{shown}: needs review: {why}; check every value against the returned form")
-    sys.exit(EXIT_OK if result.ok and not result.needs_review else EXIT_PROBLEMS)
+    return EXIT_OK if result.ok and not result.needs_review else EXIT_PROBLEMS
 
 
 def can_ask() -> bool:

@@ -13,16 +13,16 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
-
-from marshmallow import RAISE, Schema
+from typing import TYPE_CHECKING, Any
 
 from apforms.errors import RecordError
 from apforms.model import definitions as d
-from apforms.model import loading
 from apforms.model.definitions import Definition, Field, version_tuple
 from apforms.model.types import MAX_ROWS, MISSING, TYPES, Shape, marshmallow_field
 from apforms.safe import clip, quote
+
+if TYPE_CHECKING:  # marshmallow is imported when a record is first validated, not with this module
+    from marshmallow import Schema
 
 # The shapes as plain module constants: these loops run for every field of every record.
 _OBJECT, _ROWS, _LISTS = Shape.OBJECT, Shape.ROWS, (Shape.ROWS, Shape.ITEMS)
@@ -170,6 +170,8 @@ def record_from_obj(raw: Any, source: str = "record") -> Record:
 
 @cache
 def _schema_for(container: Field) -> type[Schema]:
+    from marshmallow import RAISE, Schema
+
     fields = {c.key: marshmallow_field(c, _schema_for) for c in container.fields}
     cls = Schema.from_dict(fields, name=f"S_{container.path.replace('.', '_')}")
     cls.Meta.unknown = RAISE
@@ -179,6 +181,8 @@ def _schema_for(container: Field) -> type[Schema]:
 @cache
 def schema_for(definition: Definition) -> Schema:
     """The marshmallow schema of a definition's ``data`` (built once per definition)."""
+    from marshmallow import RAISE, Schema
+
     fields = {s.key: marshmallow_field(s, _schema_for) for s in definition.sections}
     cls = Schema.from_dict(fields, name=f"Record_{definition.id.replace('-', '_')}")
     return cls(unknown=RAISE)
@@ -193,6 +197,8 @@ def validate_data(definition: Definition, data: Mapping[str, Any], partial: bool
     With ``partial`` (pre-filling a form), required fields may be empty: they are listed in
     ``missing`` instead of ``problems``.
     """
+    from apforms.model import loading
+
     cleaned = _prune(data)
     if not isinstance(cleaned, dict):
         cleaned = {}

@@ -13,19 +13,14 @@ This module sits below :mod:`apforms.model.definitions` (which checks ``type:`` 
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
-
-from marshmallow import Schema, ValidationError
-from marshmallow import fields as mf
-from marshmallow import validate as mv
 
 from apforms.model import identifiers
 from apforms.safe import quote
@@ -35,6 +30,9 @@ from apforms.safe import quote
 MAX_ROWS = 500
 
 if TYPE_CHECKING:
+    from marshmallow import Schema
+    from marshmallow import fields as mf
+
     from apforms.model.definitions import Field, Option
 
 # --------------------------------------------------------------------------- type names
@@ -71,7 +69,7 @@ MAX_BOXES = 8
 MAX_LISTED = 40
 
 #: Builds the marshmallow schema of a container's fields (records owns the schema cache).
-NestedSchema = Callable[["Field"], type[Schema]]
+NestedSchema = Callable[["Field"], "type[Schema]"]
 #: Builds the JSON Schema object of a container's fields.
 ObjectSchema = Callable[["Field"], dict[str, Any]]
 
@@ -99,7 +97,7 @@ class Control(enum.StrEnum):
     SIGNATURE = "signature"
 
 
-# --------------------------------------------------------------------------- marshmallow fields
+# --------------------------------------------------------------------------- normal text
 
 
 _PRESENTATION_FORMS = re.compile("[\ufb00-\ufdff\ufe70-\ufeff]")
@@ -146,173 +144,30 @@ def normal_text(s: str) -> str:
     return s
 
 
-class _Checks(mf.Field[Any]):
-    """A field whose validators run only when it has some: marshmallow composes them into a
-    ``validate.And`` for every value, which with none checks nothing (a record has a hundred
-    values or more, and most fields have no validators)."""
-
-    def _validate(self, value: Any) -> None:
-        if self.validators:
-            super()._validate(value)
+# --------------------------------------------------------------------------- tidying identifiers
 
 
-class _Text(_Checks, mf.String):
-    """A string; surrounding white space is trimmed, the text normalised (:func:`normal_text`)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        if type(value) is str:  # nearly every value: marshmallow's String would return it as it is
-            s = value
-        else:
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                value = str(value)
-            s = super()._deserialize(value, attr, data, **kw)
-        if not s.isascii():
-            try:
-                s.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate ("\ud800") is not text
-                raise ValidationError("Must be text (it holds a broken character)") from None
-        s = normal_text(s)
-        return s.strip() if "\n" not in s else s.strip("\n ")
-
-
-_ISO_DATE = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})")
-_UK_DATE = re.compile(r"(?P<d>[0-9]{2})/(?P<m>[0-9]{2})/(?P<y>[0-9]{4})")
-
-
-class _Date(_Checks, mf.Field[str]):
-    """ISO ``YYYY-MM-DD`` or UK ``DD/MM/YYYY`` in; ISO string out."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        if isinstance(value, date):
-            return value.isoformat()
-        if not isinstance(value, str):
-            raise ValidationError("Not a date (use YYYY-MM-DD or DD/MM/YYYY)")
-        v = value.strip()
-        # the two spellings forms and records use, without strptime (the same dates as
-        # its first two formats; anything else, or no such day, goes through them all)
-        m = _ISO_DATE.fullmatch(v) or _UK_DATE.fullmatch(v)
-        if m is not None:
-            with contextlib.suppress(ValueError):
-                return date(int(m["y"]), int(m["m"]), int(m["d"])).isoformat()
-        for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-            try:
-                return datetime.strptime(v, fmt).date().isoformat()
-            except ValueError:
-                continue
-        raise ValidationError(f"Not a date: {quote(value)} (use YYYY-MM-DD or DD/MM/YYYY)")
-
-
-#: A number with thousands separated by commas: 1,250 or 12,345.50 (never 7,5 or 12,50).
-_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-
-
-class _Number(_Checks, mf.Field[int | float]):
-    """A number, also from text such as '12', '£1,250.50' or '95%'; JSON number out."""
-
-    def __init__(self, kind: str, lo: float | None, hi: float | None, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.kind, self.lo, self.hi = kind, lo, hi
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> int | float:
-        if isinstance(value, bool):
-            raise ValidationError("Not a number")
-        if isinstance(value, str):
-            text = value.strip()
-            if self.kind == MONEY:
-                text = text.removeprefix("£").strip()
-            if self.kind == PERCENTAGE:
-                text = text.removesuffix("%").strip()
-            if "," in text:  # thousands only, in groups of three: '7,5' is not 75 (a decimal comma)
-                if not _GROUPED.fullmatch(text):
-                    raise ValidationError(
-                        f"Not a number: {quote(value)} (write a decimal point, not a comma, e.g. 7.5)"
-                    )
-                text = text.replace(",", "")
-        else:
-            text = str(value)
-        try:
-            num = Decimal(text)
-        except InvalidOperation:
-            raise ValidationError(f"Not a number: {quote(value)}") from None
-        if not num.is_finite():
-            raise ValidationError("Not a number")
-        if num.adjusted() > 9:  # no form holds a number of ten or more digits; 1e99999999 would hang
-            raise ValidationError(f"Too large: {text[:20]!r}")
-        if self.kind == INTEGER and num != num.to_integral_value():
-            raise ValidationError("Not a whole number")
-        if self.kind == MONEY and num != num.quantize(Decimal("0.01")):
-            raise ValidationError("An amount in pounds has at most 2 decimal places")
-        lo = 0 if self.kind in (PERCENTAGE, MONEY) and self.lo is None else self.lo
-        hi = 100 if self.kind == PERCENTAGE and self.hi is None else self.hi
-        if lo is not None and num < Decimal(str(lo)):
-            raise ValidationError(f"Must be at least {lo}")
-        if hi is not None and num > Decimal(str(hi)):
-            raise ValidationError(f"Must be at most {hi}")
-        if num == num.to_integral_value():
-            return int(num)
-        return float(num)
-
-
-class _Checked(_Text):
-    """A string checked and tidied by a function that returns why it is invalid, or the
-    canonical spelling."""
-
-    def __init__(self, tidy: Callable[[str], str], **kw: Any) -> None:
-        super().__init__(**kw)
-        self.tidy = tidy
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        return self.tidy(super()._deserialize(value, attr, data, **kw))
-
-
+# Each returns the canonical spelling, or raises ValueError saying why the text is not one
+# (its marshmallow field reports the reason as the field's error).
 def _upn(s: str) -> str:
     problem = identifiers.upn_problem(s)
     if problem:
-        raise ValidationError(f"{quote(s)} is {problem}")
+        raise ValueError(f"{quote(s)} is {problem}")
     return s.upper()
 
 
 def _postcode(s: str) -> str:
     pc = identifiers.normalise_postcode(s)
     if pc is None:
-        raise ValidationError(f"{quote(s)} is not a UK postcode")
+        raise ValueError(f"{quote(s)} is not a UK postcode")
     return pc
 
 
 def _phone(s: str) -> str:
     phone = identifiers.normalise_phone(s)
     if phone is None:
-        raise ValidationError(f"{quote(s)} is not a UK telephone number")
+        raise ValueError(f"{quote(s)} is not a UK telephone number")
     return phone
-
-
-class _Choice(_Checks, mf.Field[str]):
-    """One option; its value or (case-insensitively) its printed label is accepted."""
-
-    def __init__(self, options: tuple[Option, ...], **kw: Any) -> None:
-        super().__init__(**kw)
-        self.by_key = {o.value.casefold(): o.value for o in options}
-        self.by_key.update({o.label.casefold(): o.value for o in options})
-        self.values = [o.value for o in options]
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        if isinstance(value, str) and value.strip().casefold() in self.by_key:
-            return self.by_key[value.strip().casefold()]
-        shown = ", ".join(self.values[:12]) + (" …" if len(self.values) > 12 else "")
-        raise ValidationError(f"{quote(value)} is not one of the options ({shown})")
-
-
-class _Bool(_Checks, mf.Boolean):
-    truthy = mf.Boolean.truthy | {"Ja", "ticked", "x", "X", "☒", "✓", "✔"}
-    falsy = mf.Boolean.falsy | {"Off", "off", "☐"}
-
-    default_error_messages = {"invalid": "Not yes/no: {input!r}"}
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> bool:
-        try:
-            return super()._deserialize(value, attr, data, **kw)
-        except ValidationError:
-            raise ValidationError(f"Not yes/no: {quote(value)}") from None  # never a whole long value
 
 
 # --------------------------------------------------------------------------- display helpers
@@ -368,7 +223,9 @@ class FieldType:
         return f.max_length or self.max_length
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return _Text(**kw)
+        from apforms.model import marshmallow_fields as m
+
+        return m.Text(**kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         s: dict[str, Any] = {"type": "string", "minLength": 1}
@@ -405,7 +262,11 @@ class Text(FieldType):
     wraps = True
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return _Text(validate=mv.Length(max=f.max_length) if f.max_length else None, **kw)
+        from marshmallow.validate import Length
+
+        from apforms.model import marshmallow_fields as m
+
+        return m.Text(validate=Length(max=f.max_length) if f.max_length else None, **kw)
 
 
 class LongText(Text):
@@ -423,8 +284,10 @@ class Email(FieldType):
     max_length = 254  # RFC 5321's longest address
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
+        from marshmallow.fields import Email as _Email
+
         messages = {**kw.pop("error_messages"), "invalid": "Not an email address"}
-        return mf.Email(error_messages=messages, **kw)
+        return _Email(error_messages=messages, **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         return {**super().json_schema(f, obj), "format": "email"}
@@ -435,7 +298,9 @@ class _Patterned(FieldType):
     tidy: ClassVar[staticmethod[[str], str]]
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return _Checked(type(self).tidy, **kw)
+        from apforms.model import marshmallow_fields as m
+
+        return m.Checked(type(self).tidy, **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         # The UPN check letter cannot be expressed in JSON Schema: only its shape is.
@@ -468,7 +333,9 @@ class Date(FieldType):
     line_width, weight = 90.0, 1.7
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return _Date(**kw)
+        from apforms.model import marshmallow_fields as m
+
+        return m.Date(**kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         return {"type": "string", "minLength": 1, "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
@@ -484,7 +351,9 @@ class Number(FieldType):
     highest: ClassVar[float | None] = None
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return _Number(self.name, f.min, f.max, **kw)
+        from apforms.model import marshmallow_fields as m
+
+        return m.Number(self.name, f.min, f.max, **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         s: dict[str, Any] = {"type": "integer" if self.name == INTEGER else "number"}
@@ -530,7 +399,9 @@ class _Boolean(FieldType):
     weight = 1.2
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return _Bool(**kw)
+        from apforms.model import marshmallow_fields as m
+
+        return m.Bool(**kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         return {"type": "boolean"}
@@ -570,7 +441,9 @@ class Choice(FieldType):
     scale: ClassVar[str | None] = None
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return _Choice(f.options, **kw)
+        from apforms.model import marshmallow_fields as m
+
+        return m.Choice(f.options, **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         return _options_schema(f.options)
@@ -607,7 +480,9 @@ class MultiChoice(FieldType):
     several = True
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return mf.List(_Choice(f.options), **kw)
+        from apforms.model import marshmallow_fields as m
+
+        return m.List(m.Choice(f.options), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         return {"type": "array", "uniqueItems": True, "items": _options_schema(f.options)}
@@ -632,7 +507,9 @@ class ListType(FieldType):
     max_length = 2_000  # each item
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return mf.List(_Text(), **kw)
+        from apforms.model import marshmallow_fields as m
+
+        return m.List(m.Text(), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         return {
@@ -658,7 +535,9 @@ class Group(FieldType):
     max_length = None
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return mf.Nested(nested(f), **kw)
+        from apforms.model import marshmallow_fields as m
+
+        return m.Nested(nested(f), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         return obj(f)
@@ -681,7 +560,9 @@ class Table(FieldType):
     max_length = None
 
     def marshmallow(self, f: Field, kw: dict[str, Any], nested: NestedSchema) -> mf.Field[Any]:
-        return mf.List(mf.Nested(nested(f)), **kw)
+        from apforms.model import marshmallow_fields as m
+
+        return m.List(m.Nested(nested(f)), **kw)
 
     def json_schema(self, f: Field, obj: ObjectSchema) -> dict[str, Any]:
         return {"type": "array", "maxItems": MAX_ROWS, "items": obj(f)}

@@ -11,11 +11,17 @@ its document, headers and footers is patched by docxtpl's own ``patch_xml`` and 
 Jinja, the other parts are compressed once. A document is then a Jinja render per templated
 part and a zip written around the stored bytes. The post-render steps of docxtpl run only when
 a template needs them (column loops or merged cells, images, tabs or breaks in the output).
+
+What compiling gives (the Python source Jinja generates for each templated part, the other
+parts compressed) is kept in the disk cache (:mod:`apforms.cache`, by the template file's
+hash), so that a one-shot command neither imports docxtpl and lxml nor parses the template.
 """
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import os
 import re
 import struct
@@ -24,19 +30,22 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
-from docxtpl import DocxTemplate
-from lxml import etree
 
+from apforms import cache as disk_cache
 from apforms.errors import RenderError
 from apforms.formats.docx.context import context
 from apforms.formats.docx.logo import with_logo
 from apforms.formats.docx.marks import number_bookmarks
 from apforms.model.config import FormBrand
 from apforms.model.definitions import Definition, data_dir
+
+if TYPE_CHECKING:
+    from docxtpl import DocxTemplate
 
 _CT = "application/vnd.openxmlformats-officedocument.wordprocessingml."
 #: Parts docxtpl renders as templates (by content type).
@@ -63,8 +72,14 @@ _DOC_PR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawi
 #: The one Jinja environment for Word templates: strict and escaping.
 ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
-# docxtpl's template clean-up and post-render steps, used as they are (they keep no state).
-_DOCXTPL = DocxTemplate(io.BytesIO())
+
+@cache
+def _docxtpl() -> DocxTemplate:
+    """docxtpl's template clean-up and post-render steps, used as they are (they keep no
+    state); imported when a template is compiled or a render needs them."""
+    from docxtpl import DocxTemplate
+
+    return DocxTemplate(io.BytesIO())
 
 
 def template_path(doc_id: str) -> Path:
@@ -102,13 +117,19 @@ class _Part:
     compressed: bytes = b""
     crc: int = 0
     size: int = 0
+    python: str = ""  # the template's module as Jinja generates it (for the disk cache)
 
 
 class CompiledTemplate:
     """A docxtpl template read and compiled once; :meth:`render` makes a document from it."""
 
-    def __init__(self, content: bytes, source: str = "template") -> None:
+    def __init__(self, content: bytes, source: str = "template", parts: list[_Part] | None = None) -> None:
         self.source = source
+        if parts is not None:  # read back from the disk cache
+            self.parts = parts
+            return
+        from lxml import etree
+
         try:
             with zipfile.ZipFile(io.BytesIO(content)) as z:
                 types = _content_types(z.read("[Content_Types].xml"))
@@ -123,11 +144,38 @@ class CompiledTemplate:
         kind = types.get("/" + name, "")
         if kind in TEMPLATED_TYPES:
             source, fix = jinja_source(data)
-            return _Part(name, ENV.from_string(source), fix)
+            python = ENV.compile(source, raw=True)
+            return _Part(name, _template(python), fix, python=python)
         if kind == CORE_PROPERTIES_TYPE and _TEMPLATE_TAG.search(data.decode("utf-8")):
-            source = _XML_DECLARATION.sub(b"", data).decode("utf-8")
-            return _Part(name, ENV.from_string(source))
+            python = ENV.compile(_XML_DECLARATION.sub(b"", data).decode("utf-8"), raw=True)
+            return _Part(name, _template(python), python=python)
         return _Part(name, None, False, _deflate(data), zlib.crc32(data), len(data))
+
+    def packed(self) -> bytes:
+        """The compiled parts as JSON, for the disk cache."""
+        parts = [
+            {"name": p.name, "python": p.python, "fix": p.fix_tables}
+            if p.template is not None
+            else {
+                "name": p.name,
+                "deflated": base64.b64encode(p.compressed).decode(),
+                "crc": p.crc,
+                "size": p.size,
+            }
+            for p in self.parts
+        ]
+        return disk_cache.json_bytes(parts)
+
+    @classmethod
+    def unpacked(cls, packed: bytes, source: str) -> CompiledTemplate:
+        """The compiled template :meth:`packed` kept."""
+        parts = [
+            _Part(p["name"], _template(p["python"]), bool(p["fix"]), python=p["python"])
+            if "python" in p
+            else _Part(p["name"], None, False, base64.b64decode(p["deflated"]), int(p["crc"]), int(p["size"]))
+            for p in json.loads(packed)
+        ]
+        return cls(b"", source, parts)
 
     def render(self, ctx: Mapping[str, Any]) -> bytes:
         members = []
@@ -140,19 +188,28 @@ class CompiledTemplate:
                 xml = _fix_tables_and_ids(xml)
             xml = number_bookmarks(xml)
             if any(c in xml for c in _LISTING_CHARS):
-                xml = _DOCXTPL.resolve_listing(xml)
+                xml = _docxtpl().resolve_listing(xml)
             data = _DECLARATION + xml.encode("utf-8")
             members.append((part.name, _deflate(data), zlib.crc32(data), len(data)))
         return _zip(members)
 
 
+def _template(python: str) -> jinja2.Template:
+    """The Jinja template of the module source Jinja generated for it (``ENV.from_string``
+    in two steps: the source is what the disk cache keeps)."""
+    code = compile(python, "<template>", "exec")
+    return ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
+
+
 def jinja_source(xml: bytes) -> tuple[str, bool]:
     """A templated part's XML as docxtpl makes it a Jinja template, and whether docxtpl's
     post-render repair of tables and drawing ids is needed."""
+    from lxml import etree
+
     root = etree.fromstring(xml)
     text = etree.tostring(root, encoding="unicode")
     fix = bool(_NEEDS_TABLE_FIX.search("".join(root.itertext()))) or "docPr" in text
-    return _literal_braces(_DOCXTPL.patch_xml(text)), fix
+    return _literal_braces(_docxtpl().patch_xml(text)), fix
 
 
 def template_sources(content: bytes) -> list[tuple[str, str]]:
@@ -184,15 +241,31 @@ def compiled_template(path: Path) -> CompiledTemplate:
         hit = _cache.get(path)
     if hit and hit[0] == stamp:
         return hit[1]
-    compiled = CompiledTemplate(path.read_bytes(), _shown(path))
+    compiled = _kept(path.read_bytes(), _shown(path))
     with _lock:
         _cache[path] = (stamp, compiled)
     return compiled
 
 
+def _kept(content: bytes, source: str) -> CompiledTemplate:
+    """The template ``content`` compiled, or read back from the disk cache (by its hash)."""
+    key = disk_cache.text_digest(content)
+    packed = disk_cache.get("word-template", key)
+    if packed is not None:
+        try:
+            return CompiledTemplate.unpacked(packed, source)
+        except (ValueError, KeyError, TypeError, SyntaxError):  # pragma: no cover - checksummed
+            pass
+    compiled = CompiledTemplate(content, source)
+    disk_cache.put("word-template", key, compiled.packed())
+    return compiled
+
+
 def _fix_tables_and_ids(xml: str) -> str:
     """docxtpl's repair after column loops, and its renumbering of drawing ids."""
-    tree = _DOCXTPL.fix_tables(xml)
+    from lxml import etree
+
+    tree = _docxtpl().fix_tables(xml)
     for n, elt in enumerate(tree.iter(_DOC_PR), start=1001):
         elt.set("id", str(n))
     text: str = etree.tostring(tree, encoding="unicode")
@@ -200,6 +273,8 @@ def _fix_tables_and_ids(xml: str) -> str:
 
 
 def _content_types(xml: bytes) -> dict[str, str]:
+    from lxml import etree
+
     ns = "{http://schemas.openxmlformats.org/package/2006/content-types}"
     root = etree.fromstring(xml)
     return {o.get("PartName"): o.get("ContentType") for o in root.iter(ns + "Override")}

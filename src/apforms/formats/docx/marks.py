@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from lxml import etree
+if TYPE_CHECKING:  # lxml is imported by the build, not by rendering
+    from lxml import etree
 
 VALUE, BOX, PROSE, GRID, CARD, OTHER = "v", "b", "p", "t", "c", "x"
 
@@ -70,6 +72,8 @@ def bookmark(
     """A collapsed bookmark ``_apf<name>`` in paragraph ``p``: at its end (``at_end``), else
     after its paragraph properties; ``col``/``rows``: the answer is in that cell of the
     paragraph's table row, ``rows`` rows below."""
+    from lxml import etree
+
     where = "" if col is None else f"x{col}" + (f"y{rows}" if rows else "")
     start = etree.Element(W + "bookmarkStart", {W + "id": "0", W + "name": PREFIX + name + where})
     end = etree.Element(W + "bookmarkEnd", {W + "id": "0"})

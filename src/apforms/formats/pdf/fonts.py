@@ -12,11 +12,13 @@ DejaVu takes about half a second).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, TypeVar
 
+from apforms import cache as disk_cache
 from apforms.formats.pdf import syntax as ps
 from apforms.formats.pdf.cut import cut
 from apforms.resources import font_file
@@ -114,6 +116,27 @@ class Metrics:
 
 @cache
 def metrics(face: int = 0) -> Metrics:
+    """The metrics of font ``face``, read by fontTools once and then kept in the disk cache
+    (by the font file's hash): a one-shot command reads them as JSON."""
+    path = font_file(FACES[face].file)
+    kept = disk_cache.cached_json(
+        "font-metrics", f"{face}:{disk_cache.file_digest(path)}", lambda: _read_metrics(face)
+    )
+    return Metrics(
+        advance=dict(zip(kept["cps"], kept["advance"], strict=True)),
+        hexgid=dict(zip(kept["cps"], kept["hexgid"], strict=True)),
+        gid_advance=dict(zip(kept["gids"], kept["gid_advance"], strict=True)),
+        ascent=kept["ascent"],
+        descent=kept["descent"],
+        cap_height=kept["cap_height"],
+        bbox=tuple(kept["bbox"]),
+        notdef_advance=kept["notdef_advance"],
+    )
+
+
+def _read_metrics(face: int) -> dict[str, Any]:
+    """The metrics of ``face`` read from its font file, as JSON data (code points and glyph
+    ids as parallel lists, in the font's own order)."""
     from fontTools.ttLib import TTFont
 
     font = TTFont(str(font_file(FACES[face].file)), lazy=True)
@@ -122,27 +145,26 @@ def metrics(face: int = 0) -> Metrics:
     order = {g: i for i, g in enumerate(font.getGlyphOrder())}
     hmtx = font["hmtx"].metrics
     cmap = font.getBestCmap()
-    advance = {cp: round(hmtx[g][0] * scale, 2) for cp, g in cmap.items()}
-    hexgid = {cp: f"{order[g]:04X}" for cp, g in cmap.items()}
-    gid_advance = {order[g]: round(hmtx[g][0] * scale) for g in hmtx}
     head, hhea = font["head"], font["hhea"]
     os2 = font["OS/2"]
     cap = getattr(os2, "sCapHeight", 0) or (font["glyf"]["H"].yMax if "H" in order else 0.73 * upem)
-    return Metrics(
-        advance=advance,
-        hexgid=hexgid,
-        gid_advance=gid_advance,
-        ascent=round(hhea.ascent * scale),
-        descent=round(hhea.descent * scale),
-        cap_height=round(cap * scale),
-        bbox=(
+    return {
+        "cps": list(cmap),
+        "advance": [round(hmtx[g][0] * scale, 2) for g in cmap.values()],
+        "hexgid": [f"{order[g]:04X}" for g in cmap.values()],
+        "gids": [order[g] for g in hmtx],
+        "gid_advance": [round(hmtx[g][0] * scale) for g in hmtx],
+        "ascent": round(hhea.ascent * scale),
+        "descent": round(hhea.descent * scale),
+        "cap_height": round(cap * scale),
+        "bbox": [
             round(head.xMin * scale),
             round(head.yMin * scale),
             round(head.xMax * scale),
             round(head.yMax * scale),
-        ),
-        notdef_advance=round(hmtx[".notdef"][0] * scale, 2),
-    )
+        ],
+        "notdef_advance": round(hmtx[".notdef"][0] * scale, 2),
+    }
 
 
 class _Table(dict[str, _V]):
@@ -271,7 +293,34 @@ def font_program(
     extra: frozenset[int] = frozenset(), face: int = 0, glyphs: tuple[tuple[int, str], ...] = ()
 ) -> FontProgram:
     """The embedded subset of ``face``: for DejaVu the base blocks, plus the ``extra`` code
-    points and the shaped ``glyphs`` (glyph id → the text it shows); glyph ids are kept."""
+    points and the shaped ``glyphs`` (glyph id → the text it shows); glyph ids are kept.
+    DejaVu's base subset (what most forms embed) is kept in the disk cache."""
+    if face == 0 and not extra and not glyphs:
+        key = disk_cache.file_digest(font_file(FACES[0].file))
+        return _unpack(
+            disk_cache.cached("font-subset", key, lambda: _pack(_font_program(extra, face, glyphs)))
+        )
+    return _font_program(extra, face, glyphs)
+
+
+def _pack(program: FontProgram) -> bytes:
+    """A font program as bytes: a JSON line (its names and the font file's length), then the
+    font file's and the ToUnicode map's stream bodies."""
+    head = {"base_font": program.base_font, "widths": program.widths, "face": program.face}
+    head["font_file"] = len(program.font_file)
+    return disk_cache.json_bytes(head) + b"\n" + program.font_file + program.to_unicode
+
+
+def _unpack(data: bytes) -> FontProgram:
+    line, _, rest = data.partition(b"\n")
+    head = json.loads(line)
+    n = head["font_file"]
+    return FontProgram(head["base_font"], head["widths"], rest[:n], rest[n:], head["face"])
+
+
+def _font_program(
+    extra: frozenset[int] = frozenset(), face: int = 0, glyphs: tuple[tuple[int, str], ...] = ()
+) -> FontProgram:
     codepoints = sorted((base_codepoints() if face == 0 else frozenset()) | extra)
     hexgid = metrics(face).hexgid
     wanted = frozenset({int(hexgid[cp], 16) for cp in codepoints} | {g for g, _ in glyphs})

@@ -15,6 +15,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pikepdf
 
@@ -33,9 +34,6 @@ from apforms.formats.pdf.protocol import (
     identify_text,
 )
 from apforms.formats.pdf.read_fields import AcroFormRead, is_on, radio_state, read_acroform
-from apforms.formats.pdf.read_flat import LayoutFn, iter_pages_text, read_flattened
-from apforms.formats.pdf.read_scan import ScanImage, image_pages, scan_pages, scan_provenance, sniff_image
-from apforms.formats.pdf.read_scan import read_scan as _read_scan
 from apforms.formats.pdf.values import FormValue, assemble
 from apforms.formats.result import (
     METHOD_FIELDS,
@@ -50,6 +48,11 @@ from apforms.formats.result import (
 from apforms.inputs import too_large
 from apforms.model.definitions import Definition
 from apforms.model.types import MAX_ROWS
+from apforms.pictures import sniff_image
+
+if TYPE_CHECKING:  # PDFium, numpy and Pillow are imported only for a flattened form or a scan
+    from apforms.formats.pdf.read_flat import LayoutFn
+    from apforms.formats.pdf.read_scan import ScanImage
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,8 @@ def ingest_pdf(data: bytes, source: str, password: str | None = None) -> IngestR
             bounds.check_pages(pdf)  # PDFium reads the pages (below): within the limits first
     method = METHOD_FIELDS
     if not values:
+        from apforms.formats.pdf.read_flat import read_flattened
+
         method = METHOD_FLATTENED
         flat = read_flattened(page_source, definition, form_id, geometry.layout)
         values = flat.values
@@ -224,12 +229,16 @@ def _word_form_printed(
 
 def _scan_pages(pdf: pikepdf.Pdf, data: bytes) -> list[ScanImage] | None:
     """The pages as pictures if the file is a scan (rendered by PDFium, within the limits)."""
+    from apforms.formats.pdf.read_scan import scan_pages
+
     bounds.check_pages(pdf)
     return scan_pages(data)
 
 
 def ingest_image(data: bytes, source: str) -> IngestResult:
     """Read a returned form scanned to an image file (PNG, JPEG, TIFF; a TIFF's every page)."""
+    from apforms.formats.pdf.read_scan import image_pages
+
     check_image(data)
     return _ingest_scan(image_pages(data), data, source, [])
 
@@ -247,6 +256,9 @@ def check_image(data: bytes) -> None:
 
 def _ingest_scan(images: list[ScanImage], original: bytes, source: str, warnings: list[str]) -> IngestResult:
     """A scan read by OCR and mark detection (:mod:`~apforms.formats.pdf.read_scan`)."""
+    from apforms.formats.pdf.read_scan import read_scan as _read_scan
+    from apforms.formats.pdf.read_scan import scan_provenance
+
     scan = _read_scan(images, _definition, lambda form_id: _geometry(form_id).layout)
     said, extra = scan_provenance(scan)
     if scan.layout is None:  # pragma: no cover - read_scan refuses what it cannot lay out
@@ -279,6 +291,8 @@ def _identify(pdf: pikepdf.Pdf, data: bytes) -> FormId | None:
     found = identify_metadata(pdf)
     if found is not None:
         return found
+    from apforms.formats.pdf.read_flat import iter_pages_text
+
     bounds.check_pages(pdf)  # PDFium reads the pages' text: within the limits first
     for text in iter_pages_text(data, ID_PAGES):
         found = identify_text(text)

@@ -74,6 +74,7 @@ from apforms.formats.pdf.values import FormValue
 from apforms.formats.pdf.writer import draw_layout
 from apforms.model.definitions import Definition, document_ids
 from apforms.model.types import EMAIL
+from apforms.pictures import sniff_image
 
 #: Numbers as NDArray of bytes (a grey page, 255 white) or booleans (ink).
 Gray = np.ndarray[Any, np.dtype[np.uint8]]
@@ -258,17 +259,6 @@ def _image_dpi(size: tuple[int, int]) -> float:
     """A page's resolution: from its width as an A4 page (scanners' dpi tags are often wrong;
     registration takes out the rest)."""
     return min(size) / (PAGE_W / 72)
-
-
-def sniff_image(data: bytes) -> str | None:
-    """The kind of image file (``"png"``, ``"jpeg"``, ``"tiff"``) by its first bytes."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data[:4] in (b"II*\x00", b"MM\x00*"):
-        return "tiff"
-    return None
 
 
 # --------------------------------------------------------------------------- page geometry

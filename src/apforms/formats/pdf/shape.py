@@ -22,13 +22,14 @@ breaks, and so the size of every box, are measured with them.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+from apforms import cache as disk_cache
 from apforms.formats.pdf import fonts
+from apforms.resources import font_file
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,18 @@ class Line:
 
 
 @cache
-def _complex_pattern() -> re.Pattern[str]:
-    """Matches a character that needs shaping: anything but DejaVu Sans' own characters of
-    left-to-right scripts, without combining marks or invisible format characters, each
-    with a glyph of its own."""
+def _simple_chars() -> frozenset[str]:
+    """The characters drawn without shaping: DejaVu Sans' own characters of left-to-right
+    scripts, without combining marks or invisible format characters, each with a glyph of
+    its own (and the line break). Worked out from the font's metrics, and kept in the disk
+    cache with them."""
+    path = font_file(fonts.FACES[0].file)
+    key = f"{disk_cache.file_digest(path)}:{unicodedata.unidata_version}"
+    ranges = disk_cache.cached_json("simple-chars", key, _simple_ranges)
+    return frozenset(chr(cp) for lo, hi in ranges for cp in range(lo, hi + 1)) | {"\n"}
+
+
+def _simple_ranges() -> list[list[int]]:
     simple = []
     claimed = fonts.script_ranges()
     hexgid, own = fonts.metrics(0).hexgid, fonts.glyph_chars(0)
@@ -80,17 +89,12 @@ def _complex_pattern() -> re.Pattern[str]:
             ranges[-1][1] = cp
         else:
             ranges.append([cp, cp])
-    body = "".join(_esc(lo) if lo == hi else f"{_esc(lo)}-{_esc(hi)}" for lo, hi in ranges)
-    return re.compile(f"[^{body}\n]")
-
-
-def _esc(cp: int) -> str:
-    return f"\\U{cp:08x}"
+    return ranges
 
 
 def is_simple(text: str) -> bool:
     """Whether ``text`` is drawn character by character in DejaVu Sans (no shaping)."""
-    return text.isascii() or _complex_pattern().search(text) is None
+    return text.isascii() or _simple_chars().issuperset(text)
 
 
 def width(text: str, size: float) -> float:

@@ -17,9 +17,9 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import metadata
 from typing import Any
 
+from apforms import cache as disk_cache
 from apforms.errors import RenderError
 from apforms.formats.pdf import fonts, image, protocol, shape
 from apforms.formats.pdf import syntax as ps
@@ -297,10 +297,18 @@ def _static(lay: Layout, brand: FormBrand) -> _Static:
 
 @cache
 def _producer() -> str:
+    """``apforms <version>``, as installed (kept in the disk cache: importlib.metadata takes
+    longer to import than a form takes to write)."""
+    return disk_cache.cached("producer", disk_cache.installed_key(), _installed_producer).decode()
+
+
+def _installed_producer() -> bytes:
+    from importlib import metadata
+
     try:
-        return f"apforms {metadata.version('apforms')}"
+        return f"apforms {metadata.version('apforms')}".encode()
     except metadata.PackageNotFoundError:  # running from a source tree
-        return "apforms"
+        return b"apforms"
 
 
 @lru_cache(maxsize=1024)
