@@ -49,8 +49,10 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
-def start(folder: Path) -> str:
-    """Initialise and start a cluster in ``folder``; its superuser's URL (database postgres)."""
+def start(folder: Path, durable: bool = False) -> str:
+    """Initialise and start a cluster in ``folder``; its superuser's URL (database postgres).
+    The tests' server does not sync to disk; ``durable`` (benchmarks) keeps PostgreSQL's own
+    settings, as a council's server would run."""
     bin_dir = binaries()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL's server programs are not installed (Debian: postgresql)")
@@ -65,10 +67,9 @@ def start(folder: Path) -> str:
         port = int(s.getsockname()[1])
     initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8"]
     _run(initdb + ["--no-sync", "--locale=C.UTF-8"])
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off"
-        " -c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"])
     return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres"
 

@@ -83,6 +83,12 @@ BEGIN SELECT RAISE(ABORT, 'archive entries cannot be changed, only disposed of o
 #: Schema 1 → 2: events bind the fields of the entries they write.
 _UPGRADE_1 = "ALTER TABLE audit ADD COLUMN fields TEXT"
 _INDEXES = "CREATE INDEX IF NOT EXISTS audit_entry ON audit (entry_id)"
+#: The names the "contains" filters match, indexed so that the names are read from the index
+#: alone, not from every row (added to a catalogue made before them, when it can be written).
+_NAME_INDEXES = {
+    "entries_school": "CREATE INDEX IF NOT EXISTS entries_school ON entries (school)",
+    "entries_provider": "CREATE INDEX IF NOT EXISTS entries_provider ON entries (provider)",
+}
 
 _SELECT = f"SELECT {', '.join(rows.COLUMNS)} FROM entries"
 _EVENTS = f"SELECT {', '.join(rows.EVENT_COLUMNS)} FROM audit"
@@ -153,6 +159,8 @@ class SQLiteCatalogue(CatalogueBackend):
             self._create()
             if self.stand_in:
                 return
+        if self._version == SCHEMA_VERSION:
+            self._name_indexes()
         elif self._version < SCHEMA_VERSION and self.checkpoint_path.exists():
             self.refusal = (
                 f"the catalogue {DB_NAME} is from before the catalogue chain, but the archive has a "
@@ -180,6 +188,13 @@ class SQLiteCatalogue(CatalogueBackend):
             if not self.checkpoint_path.exists():
                 checkpoint.write(self.checkpoint_path, Checkpoint(Head(0, "")))
             self._version = SCHEMA_VERSION
+
+    def _name_indexes(self) -> None:
+        have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        for name, statement in _NAME_INDEXES.items():
+            if name not in have:
+                with contextlib.suppress(sqlite3.OperationalError):  # read-only: searched without
+                    self.db.execute(statement)
 
     def upgrade_schema(self) -> bool:
         """Schema 1 → 2: the column that binds an event's entry, and its index."""
@@ -238,9 +253,18 @@ class SQLiteCatalogue(CatalogueBackend):
                 args.append(value.upper() if column == "upn" else value)
         for column in ("provider", "school"):
             value = getattr(filters, column)
-            if value:
-                where.append(f"contains({column}, ?)")
-                args.append(value)
+            if value:  # the names that match, from the index; then their rows, by it
+                names = [
+                    r[0]
+                    for r in self.db.execute(
+                        f"SELECT DISTINCT {column} FROM entries WHERE {column} IS NOT NULL"
+                    )
+                    if contains(r[0], value)
+                ]
+                if not names:
+                    return []
+                where.append(f"{column} IN ({', '.join('?' * len(names))})")
+                args.extend(names)
         if filters.since:
             where.append("added_at >= ?")
             args.append(filters.since)
