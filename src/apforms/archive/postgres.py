@@ -88,6 +88,8 @@ CREATE TABLE IF NOT EXISTS archive_entries (
 CREATE INDEX IF NOT EXISTS archive_entries_document ON archive_entries (document);
 CREATE INDEX IF NOT EXISTS archive_entries_upn ON archive_entries (upn);
 CREATE INDEX IF NOT EXISTS archive_entries_added_at ON archive_entries (added_at);
+CREATE INDEX IF NOT EXISTS archive_entries_school_key ON archive_entries (school_key);
+CREATE INDEX IF NOT EXISTS archive_entries_provider_key ON archive_entries (provider_key);
 CREATE TABLE IF NOT EXISTS archive_audit (
     seq bigint PRIMARY KEY,
     at text NOT NULL,
@@ -271,9 +273,15 @@ class PostgresCatalogue(CatalogueBackend):
                 args.append(value.upper() if column == "upn" else value)
         for column in ("provider", "school"):
             value = getattr(filters, column)
-            if value:
-                where.append(f"strpos({column}_key, %s) > 0")
-                args.append(value.casefold())
+            if value:  # the names that match, from the index; then their rows, by it
+                cur = self.conn.execute(
+                    f"SELECT DISTINCT {column}_key FROM archive_entries WHERE {column}_key IS NOT NULL"
+                )
+                keys = [r[0] for r in cur if value.casefold() in r[0]]
+                if not keys:
+                    return []
+                where.append(f"{column}_key = ANY(%s)")
+                args.append(keys)
         if filters.since:
             where.append("added_at >= %s")
             args.append(filters.since)
