@@ -81,9 +81,7 @@ def run(argv: Sequence[str], env: dict[str, str] | None = None, *, sample: bool 
     """Run ``argv`` to its end, measuring it (the tree's PSS sampled unless ``sample`` is false)."""
     peak = [0]
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
 
     def sampler() -> None:
@@ -128,3 +126,21 @@ def load_line() -> str:
     """The machine's load, to print with every result."""
     one, five, _ = os.getloadavg()
     return f"{os.cpu_count()} CPUs, load average {one:.2f} (1 min) {five:.2f} (5 min)"
+
+
+def blank_like(doc_id: str, data: dict[str, object]) -> bytes:
+    """apforms' blank PDF form with as many rows in each table as ``data`` has, so that a peer
+    filling it has a field for every value (the default blank has fewer rows in some tables)."""
+    from apforms import api
+    from apforms.model.definitions import load_definition
+    from apforms.model.types import Shape
+
+    rows = {}
+    for f in load_definition(doc_id).walk():
+        if f.shape in (Shape.ROWS, Shape.ITEMS) and "[]" not in f.path:
+            node: object = data
+            for key in f.path.split("."):
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, list) and node:
+                rows[f.path] = len(node)
+    return api.blank_bytes(doc_id, "pdf", rows=rows)

@@ -113,7 +113,7 @@ def route_usual(inputs: dict[str, Path], out: Path, batch: int, profile: Path) -
     # a private profile: another soffice running on the machine would otherwise take the job
     base = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf"]
     passes = []
-    for attempt in range(2):
+    for _pass in range(2):
         missing = [d for d in docs if not d.with_suffix(".pdf").exists()]
         if not missing:
             break
