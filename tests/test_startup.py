@@ -2,7 +2,7 @@
 them, and with the disk cache warm not even by those (``apforms.cache``).
 
 Each case runs the command in a fresh Python (as a person runs it) with a private cache
-folder, and looks at what it imported. ``scripts/measure_cli.py`` times the same commands.
+folder, and looks at what it imported. ``benchmarks/cli.py`` times the same commands.
 """
 
 from __future__ import annotations
