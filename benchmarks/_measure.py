@@ -144,3 +144,19 @@ def blank_like(doc_id: str, data: dict[str, object]) -> bytes:
             if isinstance(node, list) and node:
                 rows[f.path] = len(node)
     return api.blank_bytes(doc_id, "pdf", rows=rows)
+
+
+def docx_text(data: bytes) -> list[str]:
+    """A Word document's text as python-docx reads it: paragraphs, and tables cell by cell."""
+    import io
+
+    import docx
+    from docx.table import Table
+
+    text = []
+    for block in docx.Document(io.BytesIO(data)).iter_inner_content():
+        if isinstance(block, Table):
+            text += [c.text for row in block.rows for c in row.cells]
+        else:
+            text.append(block.text)
+    return text

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _measure import load_line, require, run
+from _measure import docx_text, load_line, require, run
 from stdnum.gb import upn as stdnum_upn
 
 from apforms.bulk import bulk_sla, example_inputs, plan_slas
@@ -127,19 +126,6 @@ def route_usual(inputs: dict[str, Path], out: Path, batch: int, profile: Path) -
 # --------------------------------------------------------------------------- checks (parent)
 
 
-def _docx_text(data: bytes) -> list[str]:
-    import docx
-    from docx.table import Table
-
-    text = []
-    for block in docx.Document(io.BytesIO(data)).iter_inner_content():
-        if isinstance(block, Table):
-            text += [c.text for row in block.rows for c in row.cells]
-        else:
-            text.append(block.text)
-    return text
-
-
 def _pdf_text(data: bytes) -> str:
     import pypdfium2 as pdfium
 
@@ -188,7 +174,7 @@ def check_outputs(route: str, out: Path, plan: Any) -> dict[str, list[str]]:
             shown = _pdf_text(pdf)
         lost = [m for m in markers(pair.data) if m not in shown]
         require(not lost, f"{route}: {pair.stem}.pdf does not read back {lost}")
-        texts[pair.stem] = _docx_text((out / f"{pair.stem}.docx").read_bytes())
+        texts[pair.stem] = docx_text((out / f"{pair.stem}.docx").read_bytes())
     return texts
 
 

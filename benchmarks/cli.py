@@ -23,7 +23,6 @@ read the form's values.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
@@ -34,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _measure import blank_like, load_line, median, require, run
+from _measure import blank_like, docx_text, load_line, median, require, run
 
 HERE = Path(__file__).resolve().parent
 GOALS = {
@@ -136,19 +135,6 @@ def variants(work: Path, p: dict[str, Path]) -> list[Variant]:
     return out
 
 
-def _docx_text(data: bytes) -> list[str]:
-    import docx
-    from docx.table import Table
-
-    text = []
-    for block in docx.Document(io.BytesIO(data)).iter_inner_content():
-        if isinstance(block, Table):
-            text += [c.text for row in block.rows for c in row.cells]
-        else:
-            text.append(block.text)
-    return text
-
-
 def check_outputs(work: Path, p: dict[str, Path], only: set[str]) -> list[str]:
     """The same job done by each route: the same values read back (fails loudly otherwise)."""
     from apforms import api
@@ -162,7 +148,7 @@ def check_outputs(work: Path, p: dict[str, Path], only: set[str]) -> list[str]:
             require(got == expected, f"render pdf: {name} does not ingest to the record")
         said.append("render pdf: both forms ingest to the record")
     if "render docx" in only:
-        ours, theirs = (_docx_text((work / n).read_bytes()) for n in ("apforms.docx", "peer.docx"))
+        ours, theirs = (docx_text((work / n).read_bytes()) for n in ("apforms.docx", "peer.docx"))
         require(ours == theirs, "render docx: the two Word files' text differs")
         said.append(f"render docx: the same text ({len(ours)} paragraphs and cells)")
     if "ingest" in only:
