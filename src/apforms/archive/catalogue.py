@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,4 +160,39 @@ class CatalogueBackend(ABC):
         """Release connections."""
 
 
-__all__ = ["CatalogueBackend"]
+#: A name filter's clause and its arguments, for the names that match; None if none does.
+NameClause = tuple[str, list[Any]] | None
+
+
+def filter_sql(
+    filters: Filters, mark: str, day_of: str, names: Callable[[str, str], NameClause]
+) -> tuple[str, list[Any]] | None:
+    """The WHERE clause (or "") and arguments that select ``filters`` in a SQL catalogue, the
+    rule :meth:`Filters.matches` states: ``mark`` is the backend's placeholder, ``day_of`` its
+    expression for the date an entry was added, ``names(column, value)`` the clause for a
+    "contains" filter on provider or school. None when a name filter matches no name at all."""
+    where: list[str] = [] if filters.include_disposed else ["state = 'stored'"]
+    args: list[Any] = []
+    for column in ("document", "upn", "signature_status"):
+        value = getattr(filters, column)
+        if value:
+            where.append(f"{column} = {mark}")
+            args.append(value.upper() if column == "upn" else value)
+    for column in ("provider", "school"):
+        value = getattr(filters, column)
+        if value:
+            clause = names(column, value)
+            if clause is None:
+                return None
+            where.append(clause[0])
+            args += clause[1]
+    if filters.since:
+        where.append(f"added_at >= {mark}")
+        args.append(filters.since)
+    if filters.until:
+        where.append(f"{day_of} <= {mark}")
+        args.append(filters.until)
+    return ("WHERE " + " AND ".join(where) if where else ""), args
+
+
+__all__ = ["CatalogueBackend", "NameClause", "filter_sql"]

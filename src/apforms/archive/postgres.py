@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from apforms import database
 from apforms.archive import checkpoint, rows
 from apforms.archive.blobs import FolderFileStore
-from apforms.archive.catalogue import CatalogueBackend
+from apforms.archive.catalogue import CatalogueBackend, NameClause, filter_sql
 from apforms.archive.chain import AuditEvent, Checkpoint, Head
 from apforms.archive.entries import DISPOSED, PARTIES, Entry, Filters
 from apforms.archive.store import Store, reason
@@ -263,33 +263,18 @@ class PostgresCatalogue(CatalogueBackend):
         return [r[0] for r in cur]
 
     def entries(self, filters: Filters) -> list[Entry]:
-        where, args = [], []
-        if not filters.include_disposed:
-            where.append("state = 'stored'")
-        for column in ("document", "upn", "signature_status"):
-            value = getattr(filters, column)
-            if value:
-                where.append(f"{column} = %s")
-                args.append(value.upper() if column == "upn" else value)
-        for column in ("provider", "school"):
-            value = getattr(filters, column)
-            if value:  # the names that match, from the index; then their rows, by it
-                cur = self.conn.execute(
-                    f"SELECT DISTINCT {column}_key FROM archive_entries WHERE {column}_key IS NOT NULL"
-                )
-                keys = [r[0] for r in cur if value.casefold() in r[0]]
-                if not keys:
-                    return []
-                where.append(f"{column}_key = ANY(%s)")
-                args.append(keys)
-        if filters.since:
-            where.append("added_at >= %s")
-            args.append(filters.since)
-        if filters.until:
-            where.append("left(added_at, 10) <= %s")
-            args.append(filters.until)
-        sql = ("WHERE " + " AND ".join(where) if where else "") + " ORDER BY added_at, id"
-        return self._entries(sql, args)
+        selected = filter_sql(filters, "%s", "left(added_at, 10)", self._names)
+        if selected is None:
+            return []
+        return self._entries(f"{selected[0]} ORDER BY added_at, id", selected[1])
+
+    def _names(self, column: str, value: str) -> NameClause:
+        """The casefolded names that match, read from the index; then their rows, by it."""
+        cur = self.conn.execute(
+            f"SELECT DISTINCT {column}_key FROM archive_entries WHERE {column}_key IS NOT NULL"
+        )
+        keys = [r[0] for r in cur if value.casefold() in r[0]]
+        return (f"{column}_key = ANY(%s)", [keys]) if keys else None
 
     def stored_ids(self) -> Iterator[tuple[str, int]]:
         yield from self.conn.execute(

@@ -21,7 +21,7 @@ from typing import Any
 
 from apforms.archive import checkpoint, rows
 from apforms.archive.blobs import FolderFileStore
-from apforms.archive.catalogue import CatalogueBackend
+from apforms.archive.catalogue import CatalogueBackend, NameClause, filter_sql
 from apforms.archive.chain import AuditEvent, Checkpoint, Head
 from apforms.archive.entries import DISPOSED, Entry, Filters, contains
 from apforms.archive.store import Store, reason
@@ -243,36 +243,17 @@ class SQLiteCatalogue(CatalogueBackend):
         return [r[0] for r in cur]
 
     def entries(self, filters: Filters) -> list[Entry]:
-        where, args = [], []
-        if not filters.include_disposed:
-            where.append("state = 'stored'")
-        for column in ("document", "upn", "signature_status"):
-            value = getattr(filters, column)
-            if value:
-                where.append(f"{column} = ?")
-                args.append(value.upper() if column == "upn" else value)
-        for column in ("provider", "school"):
-            value = getattr(filters, column)
-            if value:  # the names that match, from the index; then their rows, by it
-                names = [
-                    r[0]
-                    for r in self.db.execute(
-                        f"SELECT DISTINCT {column} FROM entries WHERE {column} IS NOT NULL"
-                    )
-                    if contains(r[0], value)
-                ]
-                if not names:
-                    return []
-                where.append(f"{column} IN ({', '.join('?' * len(names))})")
-                args.extend(names)
-        if filters.since:
-            where.append("added_at >= ?")
-            args.append(filters.since)
-        if filters.until:
-            where.append("substr(added_at, 1, 10) <= ?")
-            args.append(filters.until)
-        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        return [rows.entry(r) for r in self.db.execute(sql + " ORDER BY added_at, id", args)]
+        selected = filter_sql(filters, "?", "substr(added_at, 1, 10)", self._names)
+        if selected is None:
+            return []
+        sql = f"{_SELECT} {selected[0]} ORDER BY added_at, id"
+        return [rows.entry(r) for r in self.db.execute(sql, selected[1])]
+
+    def _names(self, column: str, value: str) -> NameClause:
+        """The names that match, read from the index; then their rows, by it."""
+        cur = self.db.execute(f"SELECT DISTINCT {column} FROM entries WHERE {column} IS NOT NULL")
+        names = [r[0] for r in cur if contains(r[0], value)]
+        return (f"{column} IN ({', '.join('?' * len(names))})", names) if names else None
 
     def stored_ids(self) -> Iterator[tuple[str, int]]:
         yield from self.db.execute("SELECT id, size FROM entries WHERE state = 'stored' ORDER BY id")
