@@ -33,7 +33,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,6 @@ class Report:
     files: int = 0
     bytes: int = 0
     seconds: float = 0.0
-    problems: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- backup
@@ -86,17 +85,17 @@ def backup(data: str | os.PathLike[str], to: str | os.PathLike[str]) -> Report:
             for inside, original in SQLITE_FILES.items():  # whichever this folder has
                 if (data / original).exists():
                     _sqlite_copy(data / original, part / inside)
+            files = {f"database/{k}": v for k, v in _hashes(part / "database").items()}
             for name in PLAIN:
                 if (data / name).exists():
-                    _copy(data / name, part / "data" / name)
+                    files[f"data/{name}"] = _copy(data / name, part / "data" / name)
             for stored in sorted((data / ARCHIVE_FILES).glob("*/*.pdf")):
                 rel = stored.relative_to(data)
-                digest = _copy(stored, part / "data" / rel)
-                if digest != stored.stem:
+                files[f"data/{rel.as_posix()}"] = copied = _copy(stored, part / "data" / rel)
+                if copied["sha256"] != stored.stem:
                     raise BackupError(
                         f"{rel}: the stored file does not match its hash (run apforms archive verify)"
                     )
-        files = _hashes(part)
         manifest = {
             "format": FORMAT,
             "apforms": _version(),
@@ -294,8 +293,8 @@ def _private_dir(path: Path) -> None:
     path.chmod(0o700)
 
 
-def _copy(source: Path, dest: Path, mode: int = 0o600) -> str:
-    """Copy with fsync; the copy's SHA-256."""
+def _copy(source: Path, dest: Path, mode: int = 0o600) -> dict[str, Any]:
+    """Copy with fsync; the copy's size and SHA-256, as the manifest lists them."""
     _private_dir(dest.parent)
     digest = hashlib.sha256()
     with (
@@ -308,7 +307,7 @@ def _copy(source: Path, dest: Path, mode: int = 0o600) -> str:
         out.flush()
         os.fsync(out.fileno())
     dest.chmod(mode)
-    return digest.hexdigest()
+    return {"size": dest.stat().st_size, "sha256": digest.hexdigest()}
 
 
 def _write(path: Path, data: bytes) -> None:
