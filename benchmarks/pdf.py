@@ -9,11 +9,18 @@ Three jobs, each run side by side in this one run:
 * flattened: read referrals whose fields were flattened, by position (apforms: ingest;
   pdfplumber: the planned tool, words and drawings matched to the same boxes).
 
-Every (job, tool) pair runs in its own process so that its peak RSS is its own. A fill is
-also checked: do the pre-filled names (Polish, Slovak, Romanian, Turkish, Vietnamese,
-Ukrainian, Greek, and eight that apforms shapes: Arabic, Urdu, Hebrew, Gurmukhi, Bengali,
-Devanagari, Ethiopic, Chinese) show in the stored appearances? Missing peers print "not
-installed".
+Every (job, tool) pair runs in its own process, taking turns (A B C A B C; the first turn
+with an empty apforms cache), so that its peak PSS (the process tree: pdftk's JVM included)
+is its own. Each file is opened by its path, as the tools' documentation shows. The form's
+fields are set in Helvetica (their default appearance), so no peer parses the embedded font.
+
+Checks, made after the timing and never inside it: a fill stores every text value (read back
+by pikepdf) and is asked whether the pre-filled names (Polish, Slovak, Romanian, Turkish,
+Vietnamese, Ukrainian, Greek, and eight that apforms shapes: Arabic, Urdu, Hebrew, Gurmukhi,
+Bengali, Devanagari, Ethiopic, Chinese) show in its own appearances; a read gives every
+record exactly (apforms) or every text value by its field name (peers), but for what
+``KNOWN`` names with its reason. Any other shortfall ends the run with exit 2 and a
+``CHECK FAILED`` line, after the table. Missing peers print "not installed".
 
     python benchmarks/pdf.py            # 1,000 documents per job (at most a minute per tool)
     python benchmarks/pdf.py -n 100     # quicker
@@ -240,14 +247,28 @@ def read_pikepdf(path: Path) -> Any:
         return {f.fully_qualified_name: f.value_as_string for f in pikepdf.AcroForm(pdf).fields}
 
 
+PDFTK_KEYS = {"FieldType", "FieldName", "FieldNameAlt", "FieldFlags", "FieldValue", "FieldValueDefault",
+              "FieldJustification", "FieldMaxLength", "FieldStateOption"}  # fmt: skip
+
+
 def read_pdftk(path: Path) -> Any:
+    """pdftk's field dump: a record per field, ``Key: value`` lines, ``---`` between records. A
+    value of several lines is printed as it is, so the lines after ``FieldValue:`` up to the
+    next key belong to it."""
     out = subprocess.run(["pdftk", str(path), "dump_data_fields_utf8"], capture_output=True, check=True)
-    values, name = {}, None
+    values: dict[str, str] = {}
+    name, key = None, None
     for line in out.stdout.decode("utf-8").splitlines():
-        if line.startswith("FieldName: "):
-            name = line[len("FieldName: ") :]
-        elif line.startswith("FieldValue: ") and name is not None:
-            values[name] = line[len("FieldValue: ") :]
+        if line == "---":
+            name, key = None, None
+        elif line.split(": ", 1)[0] in PDFTK_KEYS:
+            key, value = line.split(": ", 1)
+            if key == "FieldName":
+                name = value
+            elif key == "FieldValue" and name is not None:
+                values[name] = value
+        elif key == "FieldValue" and name is not None:
+            values[name] += "\n" + line
     return values
 
 
@@ -290,6 +311,59 @@ def read_pdfplumber(path: Path) -> Any:
                         if inside:
                             values[f.name] = " ".join(inside)
     return values
+
+
+# --------------------------------------------------------------------------- checks
+
+#: What a peer is known to read wrong, by design or by a bug of its own, with the reason shown
+#: in the check column. Only exactly these fields may differ: any other shortfall fails the run.
+KNOWN: dict[tuple[str, str], tuple[Callable[[dict[str, Any]], set[str]], str]] = {
+    ("read", "PyPDFForm"): (
+        lambda data: combo_names(data),
+        "dropdowns not read: PyPDFForm matches /V against each option's label, not its export value",
+    ),
+}
+
+
+def combo_names(data: dict[str, Any]) -> set[str]:
+    from apforms.formats.pdf.geometry import COMBO
+    from apforms.formats.pdf.layout import layout_for
+    from apforms.model.definitions import load_definition
+
+    return {f.name for f in layout_for(load_definition("referral"), data).fields if f.kind == COMBO}
+
+
+def compare_read(
+    job: str, tool: str, outputs: dict[int, Any], data: list[dict[str, Any]]
+) -> tuple[str, list[str]]:
+    """The check column for a reader, and what it read short (empty when it did the whole job).
+
+    apforms must give each record exactly as it was written; a peer, every text value (text
+    boxes and dropdowns) by its field name, except the fields ``KNOWN`` names for it; pdfplumber
+    (flattened pages, matched by box) is shown with how many text values it matched whole."""
+    if tool == "apforms":
+        same = sum(got == data[i] for i, got in outputs.items())
+        short = [f"apforms misread {job} record {i}" for i, got in outputs.items() if got != data[i]][:1]
+        return f"{same}/{len(outputs)} records identical", short
+    known_fields, reason = KNOWN.get((job, tool), (lambda _d: set(), ""))
+    right = total = excused = 0
+    short: list[str] = []
+    for i, got in outputs.items():
+        want = text_values(data[i])
+        wrong = {k for k, v in want.items() if got.get(k) != v}
+        allowed = known_fields(data[i]) & wrong
+        total += len(want)
+        right += len(want) - len(wrong)
+        excused += len(allowed)
+        if tool != "pdfplumber" and wrong - allowed:
+            key = sorted(wrong - allowed)[0]
+            short.append(f"{tool} read {key!r} of record {i} as {got.get(key)!r}, not {want[key]!r}")
+    if tool == "pdfplumber":
+        return f"{right}/{total} text values matched whole (no checking)", []
+    note = f"{right}/{total} text values read"
+    if excused:
+        note += f"; {excused} {reason}"
+    return note, short[:1]
 
 
 # --------------------------------------------------------------------------- the worker
@@ -360,23 +434,15 @@ def worker(job: str, tool: str, count: int, folder: Path, budget: float) -> dict
         read(files[0])
         first = time.perf_counter() - first
         start = time.perf_counter()
-        same = 0
+        outputs: dict[int, Any] = {}  # what each distinct file read as, compared after the timing
         for i in range(count):
             got = read(files[i % DISTINCT])
             done += 1
-            if tool in ("apforms", "pdfplumber") or job == "flattened":
-                ok = got == data[i % DISTINCT] if tool == "apforms" else True
-            else:
-                want = text_values(data[i % DISTINCT])
-                ok = all(got.get(k) == v for k, v in want.items())
-            same += ok
-            if not ok and not short:
-                short.append(f"{tool} misread {files[i % DISTINCT].name}")
+            outputs.setdefault(i % DISTINCT, got)
             if time.perf_counter() - start > budget:
                 break
         elapsed = time.perf_counter() - start
-        what = "records identical" if tool == "apforms" else "every text value read"
-        note = f"{same}/{done} {what}" if tool != "pdfplumber" else "not compared (matched by box)"
+        note, short = compare_read(job, tool, outputs, data)
     return {"docs": done, "seconds": elapsed, "first_s": first, "note": note, "short": short}
 
 
