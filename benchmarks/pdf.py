@@ -252,13 +252,17 @@ PDFTK_KEYS = {"FieldType", "FieldName", "FieldNameAlt", "FieldFlags", "FieldValu
 
 
 def read_pdftk(path: Path) -> Any:
-    """pdftk's field dump: a record per field, ``Key: value`` lines, ``---`` between records. A
-    value of several lines is printed as it is, so the lines after ``FieldValue:`` up to the
-    next key belong to it."""
     out = subprocess.run(["pdftk", str(path), "dump_data_fields_utf8"], capture_output=True, check=True)
+    return pdftk_values(out.stdout.decode("utf-8"))
+
+
+def pdftk_values(dump: str) -> dict[str, str]:
+    """The values in pdftk's field dump: a record per field, ``Key: value`` lines, ``---``
+    between records. A value of several lines is printed as it is, so the lines after
+    ``FieldValue:`` up to the next key belong to it."""
     values: dict[str, str] = {}
     name, key = None, None
-    for line in out.stdout.decode("utf-8").splitlines():
+    for line in dump.splitlines():
         if line == "---":
             name, key = None, None
         elif line.split(": ", 1)[0] in PDFTK_KEYS:
