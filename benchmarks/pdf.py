@@ -33,11 +33,14 @@ import copy
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -126,10 +129,21 @@ def text_values(data: dict[str, Any]) -> dict[str, str]:
     return {k: v for k, v in form_values(data).items() if isinstance(v, str) and k not in radios}
 
 
-def names_shown(pdf: bytes, expected: str) -> bool:
-    """Whether the stored appearances show ``expected`` (PDFium, pages flattened first). The
-    form's NeedAppearances is taken away first and PDFium's form filler is not started: with
-    them PDFium draws the fields anew, and that would be PDFium's work, not the filler's."""
+#: An /ActualText entry of a marked-content span: the text a reader is told the span shows.
+ACTUAL_TEXT = re.compile(rb"/ActualText\s*(<[0-9A-Fa-f\s]*>|\((?:\\.|[^\\)])*\))")
+
+
+def names_shown(pdf: bytes, expected: str, field: str = "pupil.legal_name") -> bool:
+    """Whether the filler's own appearance of ``field`` draws ``expected``: every letter of it
+    (in any order, as right-to-left and shaped scripts are drawn in their own order) among the
+    characters PDFium extracts from the first page once only that field's widgets are left on
+    it (no page content, no other fields) and it is flattened.
+
+    What would let another program's work pass for the filler's is taken away first: the
+    form's NeedAppearances (PDFium would draw the fields anew; its form filler is not started
+    either), and every /ActualText (a span that draws ``????`` but says it shows a name would
+    extract as the name; apforms' shaped runs carry one too, so both are judged by their
+    glyphs alone)."""
     import pikepdf
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
@@ -137,8 +151,23 @@ def names_shown(pdf: bytes, expected: str) -> bool:
     with pikepdf.open(io.BytesIO(pdf)) as p:
         if "/AcroForm" in p.Root and "/NeedAppearances" in p.Root.AcroForm:
             del p.Root.AcroForm["/NeedAppearances"]
+        widgets = set()
+        for f in pikepdf.AcroForm(p).fields:
+            if f.fully_qualified_name == field:
+                kids = f.obj.Kids if "/Kids" in f.obj else [f.obj]
+                widgets |= {k.objgen for k in kids}
+        page = p.pages[0]
+        page.obj.Annots = pikepdf.Array([a for a in page.obj.get("/Annots", []) if a.objgen in widgets])
+        page.obj.Contents = p.make_stream(b"")
+        for obj in p.objects:
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") != "/Image":
+                data = obj.read_bytes()
+                if b"/ActualText" in data:
+                    obj.write(ACTUAL_TEXT.sub(b"", data))
         own = io.BytesIO()
         p.save(own)
+    if not widgets:
+        return False
     doc = pdfium.PdfDocument(own.getvalue())
     try:
         page = doc[0]
@@ -150,11 +179,12 @@ def names_shown(pdf: bytes, expected: str) -> bool:
         doc.close()
     flat = pdfium.PdfDocument(buf.getvalue())
     try:
-        text = "".join(flat[0].get_textpage().get_text_range().split())
+        text = flat[0].get_textpage().get_text_range()
     finally:
         flat.close()
-    # word by word: PDFium's text extraction orders a right-to-left name beside Latin its own way
-    return all(word in text for word in expected.split())
+    have = Counter(unicodedata.normalize("NFC", text))
+    want = Counter(c for c in unicodedata.normalize("NFC", expected) if not c.isspace())
+    return all(have[c] >= n for c, n in want.items())
 
 
 # --------------------------------------------------------------------------- fill
