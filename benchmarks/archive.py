@@ -15,10 +15,11 @@
    checkpoint, and every file re-hashed), the catalogue check alone, and ``verify
    --signatures`` on the signed copies (the cache warm).
 
-Each step is a child process: ms per document are the step's own timer (wall and CPU, Python's
-start and imports left out); memory is the peak PSS of the child's process tree (_measure.py).
-Goal: hash verification at most 2 ms per 100 KB document. The files are freshly written, so
-the page cache is warm: this measures the archive, not the disk.
+Each step is a child process: ms per document are the step's own timer (wall and CPU; Python's
+start and the benchmark's imports left out, what a step loads on first use counted, an add's
+first shown apart); memory is the peak PSS of the child's process tree (_measure.py). Goal:
+hash verification at most 2 ms per 100 KB document. The files are freshly written, so the
+page cache is warm: this measures the archive, not the disk.
 
 A step counts only when it did its work, checked after it (never inside its timer): every add
 ADDED (a copy already stored is not an add) and fully signed; the catalogue then holds exactly
