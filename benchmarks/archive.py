@@ -433,13 +433,14 @@ def main() -> None:
         return
     if args.entries < args.adds or args.adds < 1:
         parser.error("--adds must be at least 1 and --entries at least --adds")
-    before = load_line()  # printed with the results, which come at the end
+    before = load_line()
+    if not args.json:
+        print(f"archive: {args.adds} signed SLAs added, {args.entries} entries verified;", before, flush=True)
     with tempfile.TemporaryDirectory(prefix="apforms-bench-") as tmp:
         results = run_steps(args.adds, args.entries, Path(tmp))
     if args.json:
         print(json.dumps({**results, "load before": before, "load after": load_line()}, indent=2))
         return
-    print(f"archive: {args.adds} signed SLAs added, {args.entries} entries verified; {before}")
     print(f"{'step':<38} {'docs':>6} {'s':>8} {'ms/doc':>9} {'cpu ms/doc':>11} {'first':>9} {'peak PSS':>9}")
     for label, value in results.items():
         if isinstance(value, dict):
