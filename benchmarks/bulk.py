@@ -7,8 +7,9 @@
 
 A run is counted only when every .docx and .pdf exists and opens (PDFium), and a sample of
 pairs reads back the same in both routes: the Word text identical, and the school, provider,
-contact names and reference found in each PDF (apforms' read back by ``ingest``, LibreOffice's
-from the page text). Anything less stops the benchmark with exit 2 and a ``CHECK FAILED`` line.
+contact names and reference found in each .docx's text and each PDF (apforms' PDF read back
+by ``ingest``, LibreOffice's from the page text). Anything less stops the benchmark with exit 2
+and a ``CHECK FAILED`` line.
 
 The routes take turns (apforms, usual, apforms, usual …). The first turn of each is cold (an
 empty ``APFORMS_CACHE_DIR``; a new LibreOffice profile), the others warm (the same cache and
@@ -147,7 +148,7 @@ def markers(data: dict[str, Any]) -> list[str]:
 
 
 def check_outputs(route: str, out: Path, plan: Any) -> dict[str, list[str]]:
-    """Every file there and opening; a sample's Word text and PDF markers (returned)."""
+    """Every file there and opening; a sample's markers in its PDF and Word text (returned)."""
     import pypdfium2 as pdfium
 
     from apforms import api
@@ -174,7 +175,10 @@ def check_outputs(route: str, out: Path, plan: Any) -> dict[str, list[str]]:
             shown = _pdf_text(pdf)
         lost = [m for m in markers(pair.data) if m not in shown]
         require(not lost, f"{route}: {pair.stem}.pdf does not read back {lost}")
-        texts[pair.stem] = docx_text((out / f"{pair.stem}.docx").read_bytes())
+        text = docx_text((out / f"{pair.stem}.docx").read_bytes())
+        lost = [m for m in markers(pair.data) if m not in "\n".join(text)]
+        require(not lost, f"{route}: {pair.stem}.docx does not show {lost}")
+        texts[pair.stem] = text
     return texts
 
 
