@@ -4,6 +4,7 @@ real outputs, the test shows it passing on them first, then failing once they ar
 
 from __future__ import annotations
 
+import copy
 import shutil
 import sys
 from collections.abc import Callable
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import _measure  # noqa: E402
 import archive as archive_bench  # noqa: E402
 import bulk as bulk_bench  # noqa: E402
+import pdf as pdf_bench  # noqa: E402
 
 
 def check_failed(capsys: pytest.CaptureFixture[str], fn: Callable[..., Any], *args: Any) -> str:
@@ -133,3 +135,77 @@ def test_archive_scale_checks_refuse_a_wrong_search_count(
     assert message == f"sqlite: search by UPN {upn}: [], not [{upn!r}]"
     message = check_failed(capsys, archive_bench.check_scale, n + 1, got, tmp_path, None, "sqlite")
     assert message == "sqlite: entries stored: 120, not 121"
+
+
+# --------------------------------------------------------------------------- benchmarks/pdf_bench.py
+
+
+def test_pdf_read_check_passes_only_the_whole_record() -> None:
+    data = pdf_bench.records(1)
+    assert pdf_bench.compare_read("read", "apforms", {0: copy.deepcopy(data[0])}, data) == (
+        "1/1 records identical",
+        [],
+    )
+    changed = copy.deepcopy(data[0])
+    changed["pupil"]["legal_name"] += "x"
+    note, short = pdf_bench.compare_read("read", "apforms", {0: changed}, data)
+    assert note == "0/1 records identical" and short == ["apforms misread read record 0"]
+
+
+def test_pdf_read_check_fails_a_peer_that_reads_a_value_short() -> None:
+    data = pdf_bench.records(1)
+    want = pdf_bench.text_values(data[0])
+    note, short = pdf_bench.compare_read("read", "pypdf", {0: dict(want)}, data)
+    assert (note, short) == (f"{len(want)}/{len(want)} text values read", [])
+    lost = dict(want)
+    del lost["pupil.legal_name"]
+    note, short = pdf_bench.compare_read("read", "pypdf", {0: lost}, data)
+    assert note == f"{len(want) - 1}/{len(want)} text values read"
+    assert short == [f"pypdf read 'pupil.legal_name' of record 0 as None, not {want['pupil.legal_name']!r}"]
+
+
+def test_pdf_read_check_excuses_only_the_known_shortfall() -> None:
+    data = pdf_bench.records(1)
+    want = pdf_bench.text_values(data[0])
+    combos = pdf_bench.combo_names(data[0]) & set(want)
+    assert combos  # the referral has dropdowns holding values
+    got = {k: v for k, v in want.items() if k not in combos}  # PyPDFForm's reading: no dropdowns
+    note, short = pdf_bench.compare_read("read", "PyPDFForm", {0: got}, data)
+    assert short == [] and f"; {len(combos)} dropdowns not read" in note
+    # the same values missing from a peer with no such known shortfall fail
+    assert pdf_bench.compare_read("read", "pypdf", {0: got}, data)[1]
+    # and PyPDFForm losing anything else fails too
+    del got["pupil.legal_name"]
+    assert pdf_bench.compare_read("read", "PyPDFForm", {0: got}, data)[1][0].startswith(
+        "PyPDFForm read 'pupil.legal_name'"
+    )
+
+
+def test_pdf_pdftk_dump_keeps_values_of_several_lines() -> None:
+    dump = (
+        "---\nFieldType: Text\nFieldName: parents.address\nFieldNameAlt: Address\n"
+        "FieldValue: 14 Example Road\nLittleover: east\nDerby DE23 6XX\n"
+        "FieldJustification: Left\n---\nFieldType: Text\nFieldName: parents.email\n"
+        "FieldValue: nadia@example.org\n---\nFieldType: Text\nFieldName: empty\nFieldValue: \n"
+    )
+    assert pdf_bench.pdftk_values(dump) == {
+        "parents.address": "14 Example Road\nLittleover: east\nDerby DE23 6XX",
+        "parents.email": "nadia@example.org",
+        "empty": "",
+    }
+
+
+def test_pdf_names_check_reads_the_glyphs_drawn_not_what_a_span_claims(tmp_path: Path) -> None:
+    data = pdf_bench.records(8)
+    arabic, latin = data[7], data[0]  # "محمد العربي AH", "Łukasz Wójcik AA"
+    (tmp_path / "blank.pdf").write_bytes(_measure.blank_like("referral", arabic))
+    ours = pdf_bench.fill_apforms(tmp_path, arabic)
+    assert pdf_bench.names_shown(ours, arabic["pupil"]["legal_name"])
+    assert not pdf_bench.names_shown(ours, latin["pupil"]["legal_name"])
+    # pypdf draws "???? ?????? AH" in Helvetica, in a span whose /ActualText says it is the name
+    peer = pdf_bench.fill_pypdf(tmp_path, arabic)
+    assert b"????" in peer and b"/ActualText" in peer
+    assert not pdf_bench.names_shown(peer, arabic["pupil"]["legal_name"])
+    assert pdf_bench.names_shown(
+        pdf_bench.fill_pypdf(tmp_path, latin), latin["pupil"]["legal_name"]
+    )  # cp1250 shows it
