@@ -33,18 +33,17 @@ from pathlib import Path
 from typing import Any
 
 from _measure import docx_text, load_line, require, run
-from stdnum.gb import upn as stdnum_upn
 
 from apforms.bulk import bulk_sla, example_inputs, plan_slas
 from apforms.model.config import load_config
+from apforms.model.identifiers import upn_check_letter
 
-CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 SAMPLE = 5  # pairs read back and compared per run
 
 
 def upn(n: int) -> str:
     body = f"831{2000 + n // 100000:04d}{n % 100000:05d}"[:12]
-    return next(c + body for c in CHECK_LETTERS if stdnum_upn.is_valid(c + body))
+    return upn_check_letter(body) + body
 
 
 def make_inputs(folder: Path, pairs: int, pupils_per_pair: int = 3) -> dict[str, Path]:
