@@ -114,12 +114,24 @@ def form_values(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values(layout, data).items() if v not in (None, False)}
 
 
-def radio_names(data: dict[str, Any]) -> set[str]:
-    from apforms.formats.pdf.geometry import RADIO
+def names_of_kind(kind: str, data: dict[str, Any]) -> set[str]:
+    """The names of the referral's fields of one kind (``geometry.RADIO``, ``COMBO`` …) for ``data``."""
     from apforms.formats.pdf.layout import layout_for
     from apforms.model.definitions import load_definition
 
-    return {f.name for f in layout_for(load_definition("referral"), data).fields if f.kind == RADIO}
+    return {f.name for f in layout_for(load_definition("referral"), data).fields if f.kind == kind}
+
+
+def radio_names(data: dict[str, Any]) -> set[str]:
+    from apforms.formats.pdf.geometry import RADIO
+
+    return names_of_kind(RADIO, data)
+
+
+def combo_names(data: dict[str, Any]) -> set[str]:
+    from apforms.formats.pdf.geometry import COMBO
+
+    return names_of_kind(COMBO, data)
 
 
 def text_values(data: dict[str, Any]) -> dict[str, str]:
@@ -353,18 +365,10 @@ def read_pdfplumber(path: Path) -> Any:
 #: in the check column. Only exactly these fields may differ: any other shortfall fails the run.
 KNOWN: dict[tuple[str, str], tuple[Callable[[dict[str, Any]], set[str]], str]] = {
     ("read", "PyPDFForm"): (
-        lambda data: combo_names(data),
+        combo_names,
         "dropdowns not read: PyPDFForm matches /V against each option's label, not its export value",
     ),
 }
-
-
-def combo_names(data: dict[str, Any]) -> set[str]:
-    from apforms.formats.pdf.geometry import COMBO
-    from apforms.formats.pdf.layout import layout_for
-    from apforms.model.definitions import load_definition
-
-    return {f.name for f in layout_for(load_definition("referral"), data).fields if f.kind == COMBO}
 
 
 def compare_read(
