@@ -277,8 +277,7 @@ def _empty_database(target: database.Target) -> None:
                 "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
             ).fetchone()
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BackupError(f"cannot open the {target.describe()}: {first}") from None
+        raise BackupError(f"cannot open the {target.describe()}: {database.failure(exc, target)}") from None
     if row and row[0]:
         raise BackupError(
             f"the {target.describe()} is not empty ({row[0]} tables): restore into a new database"

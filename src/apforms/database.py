@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from apforms.errors import ConfigError
+from apforms.errors import ConfigError, first_line
 
 ENV = "APFORMS_DATABASE_URL"
 _SCHEMES = ("postgresql", "postgres")
@@ -88,3 +88,14 @@ def _without_password(url: str) -> str:
 
 
 __all__ = ["ENV", "Target", "configured", "parse"]
+
+
+def failure(exc: BaseException, target: Target | None) -> str:
+    """Why a database could not be used, in one line: libpq's "connection failed: " left off,
+    and the password never shown (it is not in libpq's messages, whatever they become)."""
+    why = first_line(exc)
+    if target is not None:
+        why = why.removeprefix("connection failed: ")
+        if target.password:
+            why = why.replace(target.password, "…")
+    return why

@@ -77,3 +77,9 @@ class BackupError(ApformsError):
 
 class Refused(ArchiveError):
     """Raised when a file is not accepted into the archive; nothing was stored."""
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message as one line (its first), or its class's name when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

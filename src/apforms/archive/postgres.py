@@ -162,9 +162,7 @@ class PostgresCatalogue(CatalogueBackend):
             )
             self.conn.execute(f"SET lock_timeout = '{int(lock_timeout_s * 1000)}ms'")
         except psycopg.Error as exc:
-            why = reason(exc).removeprefix("connection failed: ")
-            if target.password:  # never in libpq's messages, but never shown whatever they become
-                why = why.replace(target.password, "…")
+            why = database.failure(exc, target)
             raise ArchiveError(f"cannot connect to the archive's {self.database}: {why}") from None
         try:
             self._setup()

@@ -48,7 +48,7 @@ from apforms.archive.entries import (
     Filters,
     sha256,
 )
-from apforms.errors import ArchiveError
+from apforms.errors import ArchiveError, first_line
 
 CHECKPOINT_NAME = checkpoint.CHECKPOINT_NAME
 
@@ -361,7 +361,7 @@ def reason(exc: BaseException) -> str:
     """One line saying why a backend failed."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return first_line(exc)
 
 
 __all__ = [

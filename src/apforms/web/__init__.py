@@ -67,8 +67,7 @@ def configure(
         call_command("migrate", verbosity=0, interactive=False)
     except DatabaseError as exc:
         where = target.describe() if target else str(folder / "web.sqlite3")
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"cannot open the web app's {where}: {first}") from None
+        raise ConfigError(f"cannot open the web app's {where}: {database.failure(exc, target)}") from None
     if target is None:  # children's records (SQLite gives its WAL files the same mode)
         (folder / "web.sqlite3").chmod(0o600)
     _configured = folder.resolve()
