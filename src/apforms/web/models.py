@@ -41,8 +41,13 @@ class Profile(models.Model):
         return self.role in (LA_ADMIN, LA_OFFICER)
 
     @property
+    def can_lead(self) -> bool:
+        """Whether this user may be made their school's lead: a school user with a school."""
+        return self.role == SCHOOL and self.school_id is not None
+
+    @property
     def is_lead(self) -> bool:
-        return self.role == SCHOOL and self.lead and self.school_id is not None
+        return self.can_lead and self.lead
 
 
 class Record(models.Model):

@@ -8,10 +8,10 @@ from typing import Any
 
 from apforms import api
 from apforms.errors import ApformsError
-from apforms.web.models import Record
+from apforms.web.models import AuditEvent, Record
 
 #: The most of a reason kept (the audit log's reason).
-REASON_MAX = 500
+REASON_MAX = int(AuditEvent._meta.get_field("reason").max_length or 0)
 
 
 def as_record(row: Record) -> api.Record:

@@ -96,7 +96,7 @@ def _change(request: HttpRequest) -> HttpResponse:
 
 def _lead(request: HttpRequest, person: Any) -> None:
     prof = person.profile
-    if prof.role != SCHOOL or prof.school is None:
+    if not prof.can_lead:
         messages.error(request, "Only a school user can be their school's lead.")
         return
     prof.lead = request.POST.get("lead") == "yes"
