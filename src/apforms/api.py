@@ -459,9 +459,9 @@ def ingest_bytes(data: bytes, source: str, password: str | None = None) -> Inges
         from apforms.formats.docx.read import ingest_docx
 
         return ingest_docx(data, source)
-    from apforms.formats.pdf.read import ingest_image, ingest_pdf, is_image
+    from apforms.formats.pdf.read import ingest_image, ingest_pdf
 
-    if is_image(data):
+    if _image(data):
         return ingest_image(data, source)
     return ingest_pdf(data, source, password)
 
@@ -487,10 +487,9 @@ def ingest(
     file_mode = output_mode(mode)
     src = Path(source)
     data = read_input(src, MAX_RETURN_BYTES, IngestError)  # size known first; pipes and devices refused
-    from apforms.formats.pdf.open import check_bytes
-    from apforms.formats.pdf.read import is_image
+    if not data.startswith(ZIP_MAGIC) and not _image(data):
+        from apforms.formats.pdf.open import check_bytes  # not imported for a Word return
 
-    if not data.startswith(ZIP_MAGIC) and not is_image(data):
         check_bytes(data)  # not a PDF, a Word document or a scan's image: say so before anything else
     target = Path(out) if out is not None else src.with_suffix(".json")
     if target.resolve() == src.resolve():

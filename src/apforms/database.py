@@ -87,9 +87,6 @@ def _without_password(url: str) -> str:
     return scheme + sep + rest
 
 
-__all__ = ["ENV", "Target", "configured", "parse"]
-
-
 def failure(exc: BaseException, target: Target | None) -> str:
     """Why a database could not be used, in one line: libpq's "connection failed: " left off,
     and the password never shown (it is not in libpq's messages, whatever they become)."""
@@ -99,3 +96,6 @@ def failure(exc: BaseException, target: Target | None) -> str:
         if target.password:
             why = why.replace(target.password, "…")
     return why
+
+
+__all__ = ["ENV", "Target", "configured", "failure", "parse"]

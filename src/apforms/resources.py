@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from apforms.errors import DefinitionError
+from apforms.errors import DefinitionError, first_line
 
 if TYPE_CHECKING:  # PyYAML is imported when a file is first read, not with this module
     import yaml
@@ -153,7 +153,7 @@ def _parse(text: str | bytes, name: object) -> Any:
     try:
         return _load(text)
     except yaml.YAMLError as exc:
-        raise DefinitionError(f"{name}: cannot read: {str(exc).splitlines()[0]}") from exc
+        raise DefinitionError(f"{name}: cannot read: {first_line(exc)}") from exc
 
 
 def __getattr__(name: str) -> Any:
@@ -195,5 +195,5 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise DefinitionError(f"{path}: cannot read: not UTF-8 text (byte {exc.start})") from exc
     except OSError as exc:
-        raise DefinitionError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc
+        raise DefinitionError(f"{path}: cannot read: {first_line(exc)}") from exc
     return _load_kept(text, path)

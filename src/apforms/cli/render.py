@@ -128,11 +128,8 @@ def ingest(sources: tuple[str, ...], out: str | None, password: str | None, mode
 
 
 def _ingest_one(pdf: str, out: str | None, password: str | None, mode: str | None) -> int:
-    """One return, into ``out`` or beside it; a refused file is the usual one-line error."""
-    if out is not None and Path(out).is_dir():
-        raise click.BadParameter(
-            f"{out!r} is a folder: give the record file, or several files", param_hint="-o"
-        )
+    """One return, into ``out`` (not a folder: ``ingest`` sends those to ``_ingest_many``) or
+    beside it; a refused file is the usual one-line error."""
     try:
         read = api.ingest(pdf, out, password, mode)
     except PasswordRequired:

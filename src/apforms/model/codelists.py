@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from apforms.errors import DefinitionError
+from apforms.errors import DefinitionError, first_line
 from apforms.resources import data_dir, parse_yaml
 
 
@@ -56,7 +56,7 @@ def load_codelist(list_id: str) -> Codelist:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DefinitionError(f"{where}: cannot read: {str(exc).splitlines()[0]}") from exc
+        raise DefinitionError(f"{where}: cannot read: {first_line(exc)}") from exc
     raw = parse_yaml(text, where)
     if not isinstance(raw, Mapping):
         raise DefinitionError(f"{where}: a code list is a mapping")

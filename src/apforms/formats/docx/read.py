@@ -37,7 +37,7 @@ from typing import Any
 from lxml import etree
 
 from apforms import present
-from apforms.errors import IngestError
+from apforms.errors import IngestError, first_line
 from apforms.formats.docx import marks
 from apforms.formats.docx.marks import W
 from apforms.formats.result import METHOD_WORD, IngestResult, definition_for, ingest_result, provenance_of
@@ -161,7 +161,7 @@ def ingest_docx(data: bytes, source: str) -> IngestResult:
     except etree.XMLSyntaxError as exc:
         raise IngestError(f"damaged Word document ({str(exc)[:120]})") from None
     except (zlib.error, NotImplementedError, RuntimeError, ValueError, EOFError, OSError) as exc:
-        reason = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
+        reason = first_line(exc)[:100]
         raise IngestError(f"damaged or encrypted Word document ({reason})") from None
     document, version = found
     definition = definition_for(document, version, warnings)

@@ -40,7 +40,7 @@ from typing import Any
 import pikepdf
 import pikepdf.settings
 
-from apforms.errors import IngestError
+from apforms.errors import IngestError, first_line
 from apforms.inputs import size_text
 
 MB = 1024 * 1024
@@ -210,9 +210,7 @@ def check_pages(pdf: pikepdf.Pdf) -> None:
     try:
         pages = list(pdf.pages)
     except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
-        raise IngestError(
-            f"damaged PDF, its pages cannot be read ({str(exc).splitlines()[0][:120]})"
-        ) from None
+        raise IngestError(f"damaged PDF, its pages cannot be read ({first_line(exc)[:120]})") from None
     for n, page in enumerate(pages, start=1):
         content = 0
         for stream, drawn, objects in _reachable(page.obj):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pikepdf
 
-from apforms.errors import IngestError
+from apforms.errors import IngestError, first_line
 from apforms.formats.pdf import bounds
 from apforms.formats.pdf import layout as layout_2
 from apforms.formats.pdf import layout1 as layout_1
@@ -48,7 +48,6 @@ from apforms.formats.result import (
 from apforms.inputs import too_large
 from apforms.model.definitions import Definition
 from apforms.model.types import MAX_ROWS
-from apforms.pictures import sniff_image
 
 if TYPE_CHECKING:  # PDFium, numpy and Pillow are imported only for a flattened form or a scan
     from apforms.formats.pdf.read_flat import LayoutFn
@@ -243,11 +242,6 @@ def ingest_image(data: bytes, source: str) -> IngestResult:
     return _ingest_scan(image_pages(data), data, source, [])
 
 
-def is_image(data: bytes) -> bool:
-    """Whether the bytes are an image file (a scan) rather than a PDF."""
-    return sniff_image(data) is not None
-
-
 def check_image(data: bytes) -> None:
     """IngestError for an image file that is empty or too large."""
     if len(data) > MAX_BYTES:
@@ -282,7 +276,7 @@ def _saved(pdf: pikepdf.Pdf) -> bytes:
             warnings.simplefilter("ignore")
             pdf.save(buf, encryption=False)  # a clear copy for PDFium (a protected file is decrypted)
     except (pikepdf.PdfError, RuntimeError, ValueError) as exc:
-        damaged = IngestError(f"damaged PDF, cannot be read ({str(exc).splitlines()[0][:160]})")
+        damaged = IngestError(f"damaged PDF, cannot be read ({first_line(exc)[:160]})")
         raise bounds.limit_error(exc) or damaged from None
     return buf.getvalue()
 
@@ -349,5 +343,4 @@ __all__ = [
     "identify_pdf",
     "ingest_image",
     "ingest_pdf",
-    "is_image",
 ]

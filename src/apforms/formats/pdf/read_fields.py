@@ -26,7 +26,7 @@ from typing import Any
 
 import pikepdf
 
-from apforms.errors import IngestError
+from apforms.errors import IngestError, first_line
 from apforms.formats.pdf.bounds import value_text
 from apforms.formats.pdf.names import NO, OFF, FieldFlag, FieldType
 from apforms.formats.pdf.open import text_value
@@ -83,7 +83,7 @@ def read_acroform(pdf: pikepdf.Pdf) -> AcroFormRead:
         if len(fields) > MAX_FIELDS:  # never a silent cut: the fields after it would be lost
             raise IngestError(f"the form has {len(fields):,} fields; at most {MAX_FIELDS:,} are read")
     except (pikepdf.PdfError, RuntimeError, ValueError, AttributeError, TypeError) as exc:
-        out.warnings.append(f"the form's fields could not be read ({str(exc).splitlines()[0][:120]})")
+        out.warnings.append(f"the form's fields could not be read ({first_line(exc)[:120]})")
         return out
     found = out.fields
     for f in fields[:MAX_FIELDS]:
