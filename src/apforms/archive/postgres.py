@@ -356,7 +356,7 @@ class PostgresStore(Store):
 
     def __init__(self, location: str | os.PathLike[str], target: database.Target) -> None:
         files = FolderFileStore(location)
-        super().__init__(PostgresCatalogue(target, files.root), files, str(files.root))
+        super().__init__(PostgresCatalogue(target, files.root), files)
 
 
 __all__ = ["SCHEMA_VERSION", "WRITERS_LOCK", "PostgresCatalogue", "PostgresStore"]

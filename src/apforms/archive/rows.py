@@ -27,13 +27,10 @@ EVENT_COLUMNS = ("seq", "at", "user", "action", "entry_id", "detail", "prev", "h
 
 def entry_row(entry: Entry) -> dict[str, Any]:
     """An entry as its columns (``detected`` as 0 or 1)."""
-    row = entry.as_dict()
+    row = entry.bound_values()  # the parties one by one
     for c in JSON_COLUMNS:
         row[c] = None if row[c] is None else json.dumps(row[c], ensure_ascii=False, sort_keys=True)
     row["detected"] = int(entry.detected)
-    for party in PARTIES:
-        row[party] = entry.parties.get(party)
-    del row["parties"]
     return row
 
 

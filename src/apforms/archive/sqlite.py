@@ -124,7 +124,6 @@ class SQLiteCatalogue(CatalogueBackend):
             self.db = sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise ArchiveError(f"cannot open the archive at {self.root}: {reason(exc)}") from None
-        self.db.create_function("contains", 2, contains, deterministic=True)
         if not self.stand_in:
             self._setup()
 
@@ -336,7 +335,7 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         files = FolderFileStore(path)  # creates the folder, owner-only
-        super().__init__(SQLiteCatalogue(files.root), files, str(files.root))
+        super().__init__(SQLiteCatalogue(files.root), files)
 
 
 def _split(script: str) -> list[str]:

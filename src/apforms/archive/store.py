@@ -56,14 +56,14 @@ CHECKPOINT_NAME = checkpoint.CHECKPOINT_NAME
 class Store:
     """The storage an archive needs: ``catalogue`` and ``files``, in the crash-safety order."""
 
-    def __init__(self, catalogue: CatalogueBackend, files: FileStore, location: str | None = None) -> None:
+    def __init__(self, catalogue: CatalogueBackend, files: FileStore) -> None:
         if catalogue.stand_in:  # nothing to read: an empty catalogue stands in, taking no writes
             from apforms.archive.memory import MemoryCatalogue
 
             catalogue = MemoryCatalogue.standing_in_for(catalogue)
         self.catalogue = catalogue
         self.files = files
-        self.location = location or files.location
+        self.location = files.location
         self._failures: tuple[type[Exception], ...] = (*catalogue.failures, *files.failures, OSError)
         self._head = Head(0, "")
 
