@@ -105,7 +105,7 @@ def search(events: QuerySet[AuditEvent], q: str) -> QuerySet[AuditEvent]:
 def of_school(school: School) -> QuerySet[AuditEvent]:
     """A school's activity: what its users did, and what anyone did to its objects."""
     users = get_user_model().objects.filter(profile__school=school).values_list("username", flat=True)
-    return AuditEvent.objects.filter(Q(school=school.name) | Q(who__in=list(users)))
+    return AuditEvent.objects.filter(Q(school=school.name) | Q(who__in=users))
 
 
 #: The PostgreSQL advisory lock that appends to the chain take in turn (any constant of our own).

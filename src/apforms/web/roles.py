@@ -41,17 +41,17 @@ def grant(role: str) -> list[str]:
             raise ConfigError(
                 f"--app-role {role}: no such role (CREATE ROLE {role} LOGIN PASSWORD '…' first)"
             )
-        cur.execute("SELECT current_user")
-        (owner,) = cur.fetchone() or ("",)
+        cur.execute("SELECT current_user, current_schema()")
+        owner, schema = cur.fetchone() or ("", "public")
         if owner == role:
             raise ConfigError(f"--app-role {role}: run this as the database's owner, not as the app's role")
         cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
         tables = [r[0] for r in cur.fetchall()]
-    who = _quoted(role)
+    who, where = _quoted(role), _quoted(str(schema))
     done = [
-        f"GRANT USAGE ON SCHEMA {_quoted_schema()} TO {who}",
-        f"REVOKE CREATE ON SCHEMA {_quoted_schema()} FROM {who}",
-        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_quoted_schema()} TO {who}",
+        f"GRANT USAGE ON SCHEMA {where} TO {who}",
+        f"REVOKE CREATE ON SCHEMA {where} FROM {who}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {where} TO {who}",
     ]
     for table in tables:
         t = _quoted(table)
@@ -73,15 +73,6 @@ def grant(role: str) -> list[str]:
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _quoted_schema() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT current_schema()")
-        (schema,) = cur.fetchone() or ("public",)
-    return _quoted(str(schema))
 
 
 __all__ = ["APPEND_ONLY", "NEVER_DELETED", "READ_ONLY", "grant"]
